@@ -1,0 +1,141 @@
+//! The command line (clap derive): one struct per subcommand; each doc comment is its `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Distributes official statements by email to the institutions they are addressed to, and keeps
+/// a delivery journal that proves who received what, when, and with which server reply.
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, propagate_version = true)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, env = "HERALD_CONFIG", default_value = "config/herald.toml")]
+    pub config: PathBuf,
+
+    /// More detail in the log (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Log lines as text for people or JSON for machines.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Check(CheckArgs),
+    Resolve(ResolveArgs),
+    Dispatch(DispatchArgs),
+    Daemon(DaemonArgs),
+    Status(StatusArgs),
+    Approve(ApproveArgs),
+    History(HistoryArgs),
+    Verify(VerifyArgs),
+}
+
+/// Validate the configuration, the recipients directory and the templates (every template is
+/// rendered once for every organisation); resolve the statements given.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Statements to parse and resolve as well.
+    pub statements: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// Show a statement's metadata, each addressee phrase and what it resolved to, and the letters
+/// that would go out. Exit 2 if any addressee is not found.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    pub statement: PathBuf,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+/// Send one letter per addressed organisation (every letter not yet sent), recording each step in
+/// the journal; or, with --dry-run, render them for review and send nothing.
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    pub statement: PathBuf,
+    /// Render every letter to --out as .eml plus a browsable index.html; send and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where --dry-run writes (default: <data>/previews/<statement-id>/).
+    #[arg(long, requires = "dry_run")]
+    pub out: Option<PathBuf>,
+    /// Do not ask for confirmation (required when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Also re-send letters whose outcome is unknown (`uncertain`): they may arrive twice.
+    #[arg(long)]
+    pub resend_uncertain: bool,
+}
+
+/// Watch <data>/inbox/ and dispatch every statement dropped there; retry deferred letters; stop
+/// cleanly on SIGINT or SIGTERM.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {}
+
+/// What the daemon sees: statements in progress, letters by state, the next retry.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+/// Release a statement the daemon holds for approval (`[daemon] require_approval = true`).
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    pub statement_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// The delivery history from the journal.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this statement id.
+    #[arg(long)]
+    pub statement: Option<String>,
+    /// Only this organisation id.
+    #[arg(long)]
+    pub organization: Option<String>,
+    /// Only letters in this state (pending, sending, sent, partial, deferred, failed, uncertain).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only letters updated at or after this time (RFC 3339, or a date YYYY-MM-DD).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only letters updated before this time (RFC 3339, or a date YYYY-MM-DD: before that day).
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
+    pub format: HistoryFormat,
+}
+
+/// Check the journal's integrity (hash chain); exit 0 only if intact.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {}

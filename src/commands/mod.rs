@@ -1,0 +1,33 @@
+//! One file per subcommand; each exposes `run(config_path, args) -> Result<()>`.
+
+pub(crate) mod approve;
+pub(crate) mod check;
+pub(crate) mod daemon;
+pub(crate) mod dispatch;
+pub(crate) mod history;
+pub(crate) mod resolve;
+pub(crate) mod status;
+pub(crate) mod verify;
+
+use std::path::Path;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::error::Result;
+
+pub(crate) fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Check(args) => check::run(&cli.config, args),
+        Command::Resolve(args) => resolve::run(&cli.config, args),
+        Command::Dispatch(args) => dispatch::run(&cli.config, args),
+        Command::Daemon(args) => daemon::run(&cli.config, args),
+        Command::Status(args) => status::run(&cli.config, args),
+        Command::Approve(args) => approve::run(&cli.config, args),
+        Command::History(args) => history::run(&cli.config, args),
+        Command::Verify(args) => verify::run(&cli.config, args),
+    }
+}
+
+pub(crate) fn load_config(path: &Path) -> Result<Config> {
+    Ok(Config::load(path)?)
+}

@@ -1,0 +1,448 @@
+//! `config/herald.toml`: the raw file as serde reads it, and the checked [`Config`] built from it
+//! once, with relative paths resolved against the folder that holds the file.
+//!
+//! After [`Config::load`] the rest of herald never re-checks a setting: enums replace strings,
+//! addresses are parsed, and unsafe combinations (plain text to a remote server) are refused here.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::Address;
+use serde::Deserialize;
+
+/// A configuration problem, worded for the person who edits the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read the configuration: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("the SMTP password variable `{0}` is not set in the environment")]
+    MissingPassword(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    sender: toml::Spanned<RawSender>,
+    #[serde(default)]
+    paths: RawPaths,
+    #[serde(default)]
+    transport: RawTransport,
+    #[serde(default)]
+    smtp: Option<toml::Spanned<RawSmtp>>,
+    #[serde(default)]
+    delivery: RawDelivery,
+    #[serde(default)]
+    daemon: RawDaemon,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSender {
+    name: String,
+    email: toml::Spanned<String>,
+    reply_to: Option<toml::Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawPaths {
+    recipients: String,
+    templates: String,
+    data: String,
+}
+
+impl Default for RawPaths {
+    fn default() -> Self {
+        RawPaths {
+            recipients: "../recipients".into(),
+            templates: "../templates".into(),
+            data: "../var".into(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawTransport {
+    kind: Option<toml::Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default)]
+    security: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password_env: Option<String>,
+    #[serde(default)]
+    timeout_secs: Option<u64>,
+    #[serde(default)]
+    allow_insecure: bool,
+    #[serde(default)]
+    hello_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawDelivery {
+    concurrency: usize,
+    rate_per_minute: u32,
+    max_attempts: u32,
+    backoff_base_secs: f64,
+    backoff_cap_secs: f64,
+}
+
+impl Default for RawDelivery {
+    fn default() -> Self {
+        RawDelivery {
+            concurrency: 4,
+            rate_per_minute: 0,
+            max_attempts: 5,
+            backoff_base_secs: 30.0,
+            backoff_cap_secs: 3600.0,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawDaemon {
+    require_approval: bool,
+    settle_millis: u64,
+    poll_secs: u64,
+}
+
+impl Default for RawDaemon {
+    fn default() -> Self {
+        RawDaemon {
+            require_approval: false,
+            settle_millis: 1000,
+            poll_secs: 2,
+        }
+    }
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The configuration file it came from.
+    pub path: PathBuf,
+    pub sender: Sender,
+    pub recipients_dir: PathBuf,
+    pub templates_dir: PathBuf,
+    /// Holds the journal (`herald.db`), `previews/`, `outbox/`, `inbox/`, `processed/`, `rejected/`.
+    pub data_dir: PathBuf,
+    pub transport: TransportKind,
+    pub delivery: DeliverySettings,
+    pub daemon: DaemonSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub name: String,
+    pub email: Address,
+    pub reply_to: Option<Address>,
+}
+
+impl Sender {
+    /// The `From` mailbox: display name and address.
+    pub fn mailbox(&self) -> Mailbox {
+        Mailbox::new(Some(self.name.clone()), self.email.clone())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum TransportKind {
+    /// Write each message as `.eml` into `<data>/outbox/`.
+    File,
+    Smtp(SmtpSettings),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Plain connection, then STARTTLS; refused if the server does not offer it.
+    StartTls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+    /// No encryption: only to loopback unless `allow_insecure = true`.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    /// The environment variable that holds the password; the password itself is read only when
+    /// a connection is made, and never stored in this struct (so it cannot leak through `Debug`).
+    pub password_env: String,
+    pub timeout: Duration,
+    pub hello_name: Option<String>,
+}
+
+impl SmtpSettings {
+    /// True when `host` is a loopback name or address.
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(&self.host)
+    }
+}
+
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    pub concurrency: usize,
+    /// 0 means no limit.
+    pub rate_per_minute: u32,
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    pub require_approval: bool,
+    pub settle: Duration,
+    pub poll: Duration,
+}
+
+impl Config {
+    /// Reads and checks the configuration file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Checks configuration text; `path` names it in messages and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let invalid = |span: Option<std::ops::Range<usize>>, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: span.map_or(1, |s| line_of(text, s.start)),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_string()))?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let resolve = |p: &str| {
+            let p = Path::new(p);
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+
+        let sender_span = raw.sender.span();
+        let raw_sender = raw.sender.into_inner();
+        if raw_sender.name.trim().is_empty() {
+            return Err(invalid(Some(sender_span), "[sender] name is empty".into()));
+        }
+        let parse_address = |value: &toml::Spanned<String>, key: &str| {
+            value.get_ref().trim().parse::<Address>().map_err(|_| {
+                invalid(
+                    Some(value.span()),
+                    format!("[sender] {key} `{}` is not a valid email address", value.get_ref()),
+                )
+            })
+        };
+        let sender = Sender {
+            name: raw_sender.name.trim().to_string(),
+            email: parse_address(&raw_sender.email, "email")?,
+            reply_to: raw_sender
+                .reply_to
+                .as_ref()
+                .map(|r| parse_address(r, "reply_to"))
+                .transpose()?,
+        };
+
+        let kind = raw.transport.kind.as_ref().map(|k| (k.get_ref().as_str(), k.span()));
+        let transport = match kind {
+            None | Some(("file", _)) => TransportKind::File,
+            Some(("smtp", span)) => {
+                let Some(smtp) = raw.smtp else {
+                    return Err(invalid(Some(span), "transport `smtp` needs an [smtp] section".into()));
+                };
+                let smtp_span = smtp.span();
+                let smtp = smtp.into_inner();
+                let security = match smtp.security.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+                    None | Some(("starttls", _)) => Security::StartTls,
+                    Some(("tls", _)) => Security::Tls,
+                    Some(("none", _)) => Security::None,
+                    Some((other, span)) => {
+                        return Err(invalid(
+                            Some(span),
+                            format!("[smtp] security `{other}` is not one of `starttls`, `tls`, `none`"),
+                        ))
+                    }
+                };
+                if smtp.host.trim().is_empty() {
+                    return Err(invalid(Some(smtp_span), "[smtp] host is empty".into()));
+                }
+                if security == Security::None && !is_loopback_host(&smtp.host) && !smtp.allow_insecure {
+                    return Err(invalid(
+                        Some(smtp_span),
+                        format!(
+                            "[smtp] security `none` to `{}` would send letters and credentials in plain text; \
+                             use `starttls` or `tls`, or set `allow_insecure = true`",
+                            smtp.host
+                        ),
+                    ));
+                }
+                let timeout_secs = smtp.timeout_secs.unwrap_or(30);
+                if timeout_secs == 0 {
+                    return Err(invalid(Some(smtp_span), "[smtp] timeout_secs must be at least 1".into()));
+                }
+                TransportKind::Smtp(SmtpSettings {
+                    host: smtp.host.trim().to_string(),
+                    port: smtp.port.unwrap_or(match security {
+                        Security::Tls => 465,
+                        Security::StartTls => 587,
+                        Security::None => 25,
+                    }),
+                    security,
+                    username: smtp.username,
+                    password_env: smtp.password_env.unwrap_or_else(|| "HERALD_SMTP_PASSWORD".into()),
+                    timeout: Duration::from_secs(timeout_secs),
+                    hello_name: smtp.hello_name,
+                })
+            }
+            Some((other, span)) => {
+                return Err(invalid(
+                    Some(span),
+                    format!("[transport] kind `{other}` is not one of `file`, `smtp`"),
+                ))
+            }
+        };
+
+        let d = raw.delivery;
+        if d.concurrency == 0 || d.concurrency > 256 {
+            return Err(invalid(
+                None,
+                format!("[delivery] concurrency `{}` must be between 1 and 256", d.concurrency),
+            ));
+        }
+        if d.max_attempts == 0 {
+            return Err(invalid(None, "[delivery] max_attempts must be at least 1".into()));
+        }
+        if !(d.backoff_base_secs >= 0.0 && d.backoff_cap_secs >= d.backoff_base_secs) {
+            return Err(invalid(
+                None,
+                "[delivery] backoff_base_secs must be >= 0 and backoff_cap_secs >= backoff_base_secs".into(),
+            ));
+        }
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            sender,
+            recipients_dir: resolve(&raw.paths.recipients),
+            templates_dir: resolve(&raw.paths.templates),
+            data_dir: resolve(&raw.paths.data),
+            transport,
+            delivery: DeliverySettings {
+                concurrency: d.concurrency,
+                rate_per_minute: d.rate_per_minute,
+                max_attempts: d.max_attempts,
+                backoff_base: Duration::from_secs_f64(d.backoff_base_secs),
+                backoff_cap: Duration::from_secs_f64(d.backoff_cap_secs),
+            },
+            daemon: DaemonSettings {
+                require_approval: raw.daemon.require_approval,
+                settle: Duration::from_millis(raw.daemon.settle_millis),
+                poll: Duration::from_secs(raw.daemon.poll_secs.max(1)),
+            },
+        })
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.data_dir.join("herald.db")
+    }
+}
+
+/// 1-based line number of byte `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/herald/herald.toml"), text)
+    }
+
+    const SENDER: &str = "[sender]\nname = \"Office\"\nemail = \"statements@office.example\"\n";
+
+    #[test]
+    fn defaults_are_the_file_transport_and_paths_beside_the_config() {
+        let config = parse(SENDER).expect("valid");
+        assert!(matches!(config.transport, TransportKind::File));
+        assert_eq!(config.data_dir, Path::new("/etc/herald/../var"));
+        assert_eq!(config.delivery.concurrency, 4);
+    }
+
+    #[test]
+    fn plain_text_to_a_remote_server_is_refused() {
+        let text = format!("{SENDER}[transport]\nkind = \"smtp\"\n[smtp]\nhost = \"mail.office.example\"\nsecurity = \"none\"\n");
+        let err = parse(&text).expect_err("refused").to_string();
+        assert!(err.contains("/etc/herald/herald.toml:6:"), "{err}");
+        assert!(err.contains("plain text"), "{err}");
+    }
+
+    #[test]
+    fn plain_text_to_loopback_is_allowed() {
+        for host in ["127.0.0.1", "localhost", "::1", "[::1]"] {
+            let text = format!("{SENDER}[transport]\nkind = \"smtp\"\n[smtp]\nhost = \"{host}\"\nsecurity = \"none\"\n");
+            assert!(parse(&text).is_ok(), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_bad_sender_address_names_the_line_and_value() {
+        let err = parse("[sender]\nname = \"Office\"\nemail = \"statements@\"\n")
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(":3:") && err.contains("`statements@`"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_with_its_line() {
+        let err = parse(&format!("{SENDER}[delivery]\nconcurency = 3\n"))
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(":5:") && err.contains("concurency"), "{err}");
+    }
+}

@@ -1,0 +1,75 @@
+//! The top-level error of a herald run and the exit status it maps to.
+//!
+//! Each pipeline stage has its own error type; they meet here so that `main` can print one clear
+//! message and choose the exit status of DESIGN.md: 2 for invalid input or configuration (nothing
+//! was sent), 1 when some letters were not delivered.
+
+use std::path::PathBuf;
+
+/// Everything that can end a herald command early.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration file problem.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A statement that cannot be read or parsed.
+    #[error(transparent)]
+    Statement(#[from] crate::statement::StatementError),
+    /// The recipients directory has problems (all of them are listed).
+    #[error(transparent)]
+    Directory(#[from] crate::directory::DirectoryErrors),
+    /// Addressees that matched nothing.
+    #[error(transparent)]
+    Unresolved(#[from] crate::directory::resolve::Unresolved),
+    /// Templates that do not load or render.
+    #[error(transparent)]
+    Letters(#[from] crate::letters::LetterError),
+    /// The journal could not be opened, read or written.
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+    /// The transport could not be set up.
+    #[error(transparent)]
+    Delivery(#[from] crate::delivery::DeliveryError),
+    /// Reading or writing a file of the user's.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A refusal that is the user's to fix (no `--yes` without a terminal, a bad filter, …).
+    #[error("{0}")]
+    Usage(String),
+    /// The run finished, but some letters were not delivered; the summary was already printed.
+    #[error("{0}")]
+    Undelivered(String),
+    /// `herald verify` found the journal altered; the report was already printed.
+    #[error("{0}")]
+    Integrity(String),
+}
+
+impl Error {
+    /// The process exit status for this error (DESIGN.md: 1 undelivered, 2 invalid input).
+    pub fn code(&self) -> u8 {
+        match self {
+            Error::Undelivered(_) | Error::Integrity(_) => 1,
+            Error::Journal(_) | Error::Delivery(_) => 1,
+            Error::Config(_)
+            | Error::Statement(_)
+            | Error::Directory(_)
+            | Error::Unresolved(_)
+            | Error::Letters(_)
+            | Error::Io { .. }
+            | Error::Usage(_) => 2,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,45 @@
+//! herald distributes official statements by email.
+//!
+//! The pipeline (DESIGN.md), one module per arrow:
+//!
+//! ```text
+//! statement file ──parse──▶ Statement ──extract──▶ addressee phrases
+//!       ──resolve (Directory)──▶ organisations ──render (Templates)──▶ Letters
+//!       ──compose──▶ MIME messages ──deliver (Transport, retries, rate limit)──▶ Journal (SQLite)
+//! ```
+//!
+//! Pure stages (no files, no network, no clock): [`statement`], [`addressees`], [`normalize`],
+//! [`directory::resolve`], [`letters`] rendering and [`letters::compose`]. I/O lives in
+//! [`config`] and [`directory`] loading, template loading, [`delivery`] (transports),
+//! [`journal`] and [`daemon`].
+
+pub mod addressees;
+pub mod cli;
+pub(crate) mod commands;
+pub mod config;
+pub mod daemon;
+pub mod delivery;
+pub mod directory;
+pub mod error;
+pub mod journal;
+pub mod letters;
+pub mod logging;
+pub mod normalize;
+pub mod statement;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// The whole program: parse arguments, run the command, print any error, return the exit status.
+pub fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(cli.verbose, cli.quiet, cli.log_format);
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("herald: {err}");
+            ExitCode::from(err.code())
+        }
+    }
+}
