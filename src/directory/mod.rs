@@ -101,7 +101,76 @@ pub struct Directory {
     by_id: HashMap<OrgId, usize>,
 }
 
+/// Two entries that claim the same name (after normalisation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameClash {
+    pub name: String,
+    pub first: Origin,
+    pub second: Origin,
+}
+
 impl Directory {
+    /// Indexes checked organisations and groups by id and by every name and alias.
+    ///
+    /// A name claimed by two different entries is a clash: both are reported and the first keeps
+    /// the name. An entry repeating its own name as an alias is not a clash.
+    pub fn new(organizations: Vec<Organization>, groups: Vec<Group>) -> (Directory, Vec<NameClash>) {
+        let mut names: HashMap<String, Entry> = HashMap::new();
+        let mut clashes = Vec::new();
+        let entries = organizations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (Entry::Organization(i), &o.name, &o.aliases, &o.origin))
+            .chain(
+                groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| (Entry::Group(i), &g.name, &g.aliases, &g.origin)),
+            );
+        let origin_of = |entry: Entry| match entry {
+            Entry::Organization(i) => organizations[i].origin.clone(),
+            Entry::Group(i) => groups[i].origin.clone(),
+        };
+        for (entry, name, aliases, origin) in entries {
+            for n in std::iter::once(name).chain(aliases.iter()) {
+                let key = crate::normalize::name_key(n);
+                if key.is_empty() {
+                    continue;
+                }
+                match names.get(&key) {
+                    Some(&existing) if existing != entry => clashes.push(NameClash {
+                        name: n.clone(),
+                        first: origin_of(existing),
+                        second: origin.clone(),
+                    }),
+                    Some(_) => {}
+                    None => {
+                        names.insert(key, entry);
+                    }
+                }
+            }
+        }
+        let by_id = organizations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id.clone(), i))
+            .collect();
+        (
+            Directory {
+                organizations,
+                groups,
+                names,
+                by_id,
+            },
+            clashes,
+        )
+    }
+
+    /// The entry a name stands for, if the directory knows it.
+    pub fn lookup(&self, name: &str) -> Option<Entry> {
+        self.names.get(&crate::normalize::name_key(name)).copied()
+    }
+
     pub fn organization(&self, id: &OrgId) -> Option<&Organization> {
         self.by_id.get(id).map(|&i| &self.organizations[i])
     }
