@@ -25,6 +25,7 @@ pub mod journal;
 pub mod letters;
 pub mod logging;
 pub mod normalize;
+pub mod plan;
 pub mod statement;
 
 use std::process::ExitCode;

@@ -1,12 +1,156 @@
-//! `herald resolve`.
+//! `herald resolve STATEMENT [--format text|json]`: what a statement's addressees resolve to and
+//! which letters would go out. Prints the whole picture even when some phrases are not found, then
+//! exits 2 naming them, so the user sees every problem at once.
 
+use std::io::Write;
 use std::path::Path;
 
-use crate::cli::ResolveArgs;
-use crate::error::Result;
+use serde::Serialize;
+
+use crate::cli::{OutputFormat, ResolveArgs};
+use crate::directory::resolve::ResolvedPhrase;
+use crate::directory::{self, Directory};
+use crate::error::{Error, Result};
+use crate::plan::{self, Plan};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    statement: StatementJson<'a>,
+    addressees: &'a [ResolvedPhrase],
+    letters: Vec<LetterJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct StatementJson<'a> {
+    id: &'a str,
+    title: &'a str,
+    date: Option<String>,
+    signatory: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct LetterJson<'a> {
+    organization: &'a str,
+    to: Vec<String>,
+    cc: Vec<String>,
+}
 
 pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
-    let _config = super::load_config(config_path)?;
-    let _ = args;
-    unimplemented!("herald resolve")
+    let config = super::load_config(config_path)?;
+    let directory = directory::load(&config.recipients_dir)?;
+    let shown = args.statement.display().to_string();
+    let statement = plan::read_statement(&args.statement)?;
+    let plan = plan::resolve(&directory, statement, &shown)?;
+
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        OutputFormat::Json => {
+            let json = serde_json::to_string_pretty(&report(&plan, &directory))
+                .map_err(|e| Error::Usage(format!("cannot encode the report: {e}")))?;
+            writeln!(out, "{json}")
+        }
+        OutputFormat::Text => write_text(&mut out, &plan, &directory),
+    };
+    written.map_err(|e| Error::io("standard output", e))?;
+    plan.resolution.require_complete(&shown)?;
+    Ok(())
+}
+
+fn report<'a>(plan: &'a Plan, directory: &'a Directory) -> Report<'a> {
+    let s = &plan.statement;
+    Report {
+        statement: StatementJson {
+            id: s.id.as_str(),
+            title: &s.title,
+            date: s.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            signatory: s.signatory.as_deref(),
+        },
+        addressees: &plan.resolution.phrases,
+        letters: plan
+            .resolution
+            .letters
+            .iter()
+            .map(|&i| {
+                let org = &directory.organizations[i];
+                LetterJson {
+                    organization: org.id.as_str(),
+                    to: org.emails.iter().map(ToString::to_string).collect(),
+                    cc: org.cc.iter().map(ToString::to_string).collect(),
+                }
+            })
+            .collect(),
+    }
+}
+
+fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::io::Result<()> {
+    let s = &plan.statement;
+    let r = &plan.resolution;
+    writeln!(out, "Statement  {}", s.id)?;
+    writeln!(out, "Title      {}", s.title)?;
+    writeln!(
+        out,
+        "Date       {}",
+        s.date.map_or_else(
+            || "(none found)".to_string(),
+            |d| d.format("%-d %B %Y").to_string()
+        )
+    )?;
+    match (&s.signatory, &s.signatory_title) {
+        (Some(name), Some(title)) => writeln!(out, "Signatory  {name}, {title}")?,
+        (Some(name), None) => writeln!(out, "Signatory  {name}")?,
+        _ => writeln!(out, "Signatory  (none found)")?,
+    }
+    let unresolved = r.unresolved().count();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Addressees: {} phrase{}, {} resolved, {} not found",
+        r.phrases.len(),
+        plural(r.phrases.len()),
+        r.phrases.len() - unresolved,
+        unresolved
+    )?;
+    for p in &r.phrases {
+        writeln!(out, "  {}", p.phrase)?;
+        if p.organizations.is_empty() {
+            let hint = if p.suggestions.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = p.suggestions.iter().map(|s| format!("`{s}`")).collect();
+                format!(" — did you mean {}?", names.join(", "))
+            };
+            writeln!(out, "      ✗ not found in the recipients directory{hint}")?;
+        }
+        for id in &p.organizations {
+            let name = directory.organization(id).map_or("", |o| o.name.as_str());
+            writeln!(out, "      → {id}  {name}")?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "Letters: {} (one per organisation)", r.letters.len())?;
+    let width = r
+        .letters
+        .iter()
+        .map(|&i| directory.organizations[i].id.as_str().len())
+        .max()
+        .unwrap_or(0);
+    for &i in &r.letters {
+        let org = &directory.organizations[i];
+        let to: Vec<String> = org.emails.iter().map(ToString::to_string).collect();
+        let mut line = format!("  {:width$}  to {}", org.id.as_str(), to.join(", "));
+        if !org.cc.is_empty() {
+            let cc: Vec<String> = org.cc.iter().map(ToString::to_string).collect();
+            line.push_str(&format!("; cc {}", cc.join(", ")));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }

@@ -1,0 +1,74 @@
+//! From a statement file to the letters it calls for: read, parse, resolve, and refuse anything
+//! that cannot go out as it stands (no addressees, an addressee not in the directory).
+//!
+//! `dispatch`, `resolve`, `check` and the daemon all start here, so a statement is judged the
+//! same way whichever command meets it.
+
+use std::path::Path;
+
+use crate::directory::resolve::{self, Resolution};
+use crate::directory::Directory;
+use crate::error::{Error, Result};
+use crate::statement::{self, Statement, StatementError};
+
+/// A statement and the organisations it reaches.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub statement: Statement,
+    pub resolution: Resolution,
+    /// Every addressee phrase as written, for the letters' context.
+    pub addressees: Vec<String>,
+}
+
+/// Reads and parses a statement file; errors name the file as given.
+pub fn read_statement(path: &Path) -> Result<Statement, StatementError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| StatementError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let text = statement::decode(&shown, bytes)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "statement.txt".to_string());
+    statement::parse(&shown, &file_name, &text)
+}
+
+/// Resolves the statement's addressees, without judging the result.
+pub fn resolve(
+    directory: &Directory,
+    statement: Statement,
+    shown: &str,
+) -> Result<Plan, StatementError> {
+    let Some(source) = statement.addressees.as_ref() else {
+        return Err(StatementError::NoAddressees {
+            path: shown.to_string(),
+        });
+    };
+    let resolution = resolve::resolve(directory, source);
+    let addressees = resolution
+        .phrases
+        .iter()
+        .map(|p| p.phrase.clone())
+        .collect();
+    Ok(Plan {
+        statement,
+        resolution,
+        addressees,
+    })
+}
+
+/// Reads, parses and resolves; refuses a statement with any unresolved addressee.
+pub fn plan(directory: &Directory, path: &Path) -> Result<Plan> {
+    let shown = path.display().to_string();
+    let statement = read_statement(path)?;
+    let plan = resolve(directory, statement, &shown)?;
+    plan.resolution.require_complete(&shown)?;
+    if plan.resolution.letters.is_empty() {
+        return Err(Error::Statement(StatementError::NoAddressees {
+            path: shown,
+        }));
+    }
+    Ok(plan)
+}
