@@ -622,3 +622,332 @@ pub fn context<'a>(
         addressees,
     }
 }
+
+/// Values shared by the letters tests: the seed statement built by hand (statement parsing is
+/// another module's job), organisations and a sender.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::path::{Path, PathBuf};
+
+    use chrono::NaiveDate;
+
+    use super::Templates;
+    use crate::config::Sender;
+    use crate::directory::{OrgId, Organization, Origin};
+    use crate::statement::{AddresseeSource, Statement, StatementId};
+
+    pub(crate) fn shipped_templates() -> Templates {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        match Templates::load(&dir) {
+            Ok(t) => t,
+            Err(e) => panic!("the shipped templates do not load: {e}"),
+        }
+    }
+
+    /// The seed statement: title, eight body paragraphs, signature block, addressee sentence.
+    pub(crate) fn seed_statement() -> Statement {
+        let original = include_str!("../../tests/fixtures/golden/statement.txt").to_string();
+        let blocks: Vec<String> = original
+            .split("\n\n")
+            .map(|b| b.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+            .collect();
+        let date = NaiveDate::from_ymd_opt(2021, 5, 27);
+        Statement {
+            id: StatementId::from_parts(date, &crate::statement::normalise_text(&original)),
+            title: blocks[0].clone(),
+            date,
+            signatory: Some("Sabina Aliyeva".to_string()),
+            signatory_title: Some(
+                "The Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan".to_string(),
+            ),
+            paragraphs: blocks[1..9].to_vec(),
+            addressees: Some(AddresseeSource::List(vec![
+                "UN Secretary-General".to_string(),
+                "Council of Europe".to_string(),
+            ])),
+            file_name: "2021-05-27-kalbajar-statement.txt".to_string(),
+            original,
+        }
+    }
+
+    pub(crate) fn organization(id: &str, name: &str, language: &str, salutation: Option<&str>) -> Organization {
+        Organization {
+            id: OrgId::new(id).unwrap_or_else(|| panic!("bad test id {id}")),
+            name: name.to_string(),
+            aliases: Vec::new(),
+            emails: vec![format!("office@{id}.example").parse().unwrap_or_else(|e| panic!("{e}"))],
+            cc: Vec::new(),
+            language: language.to_string(),
+            salutation: salutation.map(str::to_string),
+            contact: None,
+            groups: Vec::new(),
+            origin: Origin {
+                file: PathBuf::from("recipients/test.toml"),
+                line: 1,
+            },
+        }
+    }
+
+    pub(crate) fn sender() -> Sender {
+        Sender {
+            name: "Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan".to_string(),
+            email: "statements@ombudsman.example".parse().unwrap_or_else(|e| panic!("{e}")),
+            reply_to: Some("office@ombudsman.example".parse().unwrap_or_else(|e| panic!("{e}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::Path;
+
+    use super::fixtures::{organization, seed_statement, sender, shipped_templates};
+    use super::*;
+
+    fn render(templates: &Templates, org: &Organization, statement: &Statement) -> Letter {
+        let sender = sender();
+        let ctx = context(statement, org, &sender, &[]);
+        match templates.render(&ctx) {
+            Ok(letter) => letter,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A minimal templates folder with the given files (path relative to the folder, content).
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, content) in files {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, content).unwrap();
+        }
+        dir
+    }
+
+    const MINIMAL: [(&str, &str); 3] = [
+        ("en/subject.hbs", "Statement: {{statement.title}}"),
+        ("en/letter.txt.hbs", "To {{organization.name}}, from {{statement.signatory}}"),
+        ("en/letter.html.hbs", "<p>To {{organization.name}}, from {{statement.signatory}}</p>"),
+    ];
+
+    #[test]
+    fn shipped_english_letter_is_complete() {
+        let templates = shipped_templates();
+        let statement = seed_statement();
+        let org = organization("un-secretary-general", "Secretary-General of the United Nations", "en", Some("Excellency"));
+        let letter = render(&templates, &org, &statement);
+        assert_eq!(letter.subject, format!("Statement of 27 May 2021: {}", statement.title));
+        assert!(letter.text.contains("\nExcellency,\n"), "{}", letter.text);
+        assert!(letter.text.contains(
+            "I have the honour to transmit to the Secretary-General of the United Nations the statement of 27 May 2021"
+        ));
+        for paragraph in &statement.paragraphs {
+            assert!(letter.text.contains(paragraph.as_str()), "text lacks {paragraph}");
+            assert!(letter.html.contains(&handlebars::html_escape(paragraph)), "html lacks {paragraph}");
+        }
+        assert!(letter.text.contains("Please accept, Excellency, the assurances of my highest consideration."));
+        assert!(letter.text.contains("Sabina Aliyeva\nThe Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan\n"));
+        assert!(letter.text.contains("statements@ombudsman.example"));
+        assert!(!letter.text.contains("\n\n\n"), "stray blank lines:\n{}", letter.text);
+    }
+
+    #[test]
+    fn salutations_and_languages() {
+        let templates = shipped_templates();
+        let statement = seed_statement();
+        // (language, salutation, expected line in the text, expected in the subject)
+        let cases = [
+            ("en", None, "Dear Sir or Madam,", "Statement of 27 May 2021: "),
+            ("en", Some("Excellency"), "Excellency,", "Statement of 27 May 2021: "),
+            ("fr", Some("Excellency"), "Excellence,", "Déclaration du 27 mai 2021 : "),
+            ("fr", None, "Madame, Monsieur,", "Déclaration du 27 mai 2021 : "),
+            ("fr", Some("Monsieur le Directeur"), "Monsieur le Directeur,", "Déclaration du 27 mai 2021 : "),
+            ("fr-CA", None, "Madame, Monsieur,", "Déclaration du 27 mai 2021 : "),
+            ("de", None, "Dear Sir or Madam,", "Statement of 27 May 2021: "),
+        ];
+        for (language, salutation, line, subject) in cases {
+            let org = organization("org", "Bureau international de la paix", language, salutation);
+            let letter = render(&templates, &org, &statement);
+            assert!(letter.text.lines().any(|l| l == line), "{language} {salutation:?}: no line {line:?} in\n{}", letter.text);
+            assert!(letter.subject.starts_with(subject), "{language}: {}", letter.subject);
+        }
+        let org = organization("org", "Bureau international de la paix", "fr", Some("Monsieur le Directeur"));
+        let letter = render(&templates, &org, &statement);
+        assert!(letter.text.contains("Je vous prie d’agréer, Monsieur le Directeur, l’expression de ma haute considération."));
+        assert!(letter.text.contains("J’ai l’honneur de transmettre à votre institution, Bureau international de la paix, la déclaration du 27 mai 2021"));
+    }
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let templates = shipped_templates();
+        let org = organization("acme", "Peace & <Justice> \"Council\"", "en", None);
+        let letter = render(&templates, &org, &seed_statement());
+        assert!(letter.text.contains("Peace & <Justice> \"Council\""));
+        assert!(letter.html.contains("Peace &amp; &lt;Justice&gt; &quot;Council&quot;"));
+        assert!(!letter.html.contains("<Justice>"));
+    }
+
+    /// Every opened element is closed in order (void elements written `<br />`).
+    fn assert_well_formed(html: &str) {
+        let mut stack: Vec<String> = Vec::new();
+        let mut rest = html;
+        while let Some(start) = rest.find('<') {
+            let end = rest[start..].find('>').map(|e| start + e).expect("unterminated tag");
+            let tag = &rest[start + 1..end];
+            rest = &rest[end + 1..];
+            if tag.starts_with('!') || tag.ends_with('/') {
+                continue;
+            }
+            let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            if tag.starts_with('/') {
+                assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "mismatched </{name}>");
+            } else {
+                stack.push(name);
+            }
+        }
+        assert!(stack.is_empty(), "unclosed: {stack:?}");
+    }
+
+    #[test]
+    fn html_letters_are_well_formed() {
+        let templates = shipped_templates();
+        for language in ["en", "fr"] {
+            let org = organization("org", "Council of Europe", language, Some("Excellency"));
+            assert_well_formed(&render(&templates, &org, &seed_statement()).html);
+        }
+    }
+
+    #[test]
+    fn undated_statement_leaves_no_gap() {
+        let templates = shipped_templates();
+        let mut statement = seed_statement();
+        statement.date = None;
+        let org = organization("org", "Council of Europe", "en", None);
+        let letter = render(&templates, &org, &statement);
+        assert_eq!(letter.subject, format!("Statement: {}", statement.title));
+        assert!(letter.text.contains("to the Council of Europe the statement entitled"));
+    }
+
+    #[test]
+    fn load_errors_name_the_file() {
+        let missing_en = folder(&[("fr/subject.hbs", "x")]);
+        let err = Templates::load(missing_en.path()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&missing_en.path().join("fr").join("letter.txt.hbs").display().to_string()), "{err}");
+
+        let only_fr: Vec<(String, &str)> = MINIMAL.iter().map(|(p, c)| (p.replace("en/", "fr/"), *c)).collect();
+        let only_fr: Vec<(&str, &str)> = only_fr.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+        let dir = folder(&only_fr);
+        let err = Templates::load(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&dir.path().join("en").display().to_string()) && err.contains("English"), "{err}");
+
+        let mut broken = MINIMAL.to_vec();
+        broken[1] = ("en/letter.txt.hbs", "line one\n{{#if organization.name}}unclosed\n");
+        let dir = folder(&broken);
+        let err = Templates::load(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&dir.path().join("en").join("letter.txt.hbs").display().to_string()), "{err}");
+        assert!(err.contains("line "), "{err}");
+
+        let err = Templates::load(Path::new("/nonexistent/templates")).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("/nonexistent/templates: cannot read"), "{err}");
+    }
+
+    #[test]
+    fn partials_are_per_registry() {
+        let mut files = MINIMAL.to_vec();
+        files[1] = ("en/letter.txt.hbs", "{{> sig}} {{> both}} {{organization.name}} {{statement.signatory}}");
+        files[2] = ("en/letter.html.hbs", "{{> sig}} {{> both}} {{organization.name}} {{statement.signatory}}");
+        files.push(("en/partials/sig.txt.hbs", "TEXT & SIG\n"));
+        files.push(("en/partials/sig.html.hbs", "<b>HTML</b>\n"));
+        files.push(("en/partials/both.hbs", "{{organization.name}}\n"));
+        let dir = folder(&files);
+        let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let org = organization("org", "A & B", "en", None);
+        let letter = render(&templates, &org, &seed_statement());
+        assert_eq!(letter.text, "TEXT & SIG A & B A & B Sabina Aliyeva");
+        assert_eq!(letter.html, "<b>HTML</b> A &amp; B A &amp; B Sabina Aliyeva");
+    }
+
+    #[test]
+    fn shipped_templates_pass_the_check() {
+        let templates = shipped_templates();
+        let orgs = vec![
+            organization("a", "Council of Europe", "en", None),
+            organization("b", "Bureau international de la paix", "fr", Some("Excellency")),
+        ];
+        let (directory, _) = Directory::new(orgs, Vec::new());
+        let result = templates.check(&directory, &sender(), Some(&seed_statement()));
+        assert!(result.is_ok(), "{}", result.err().map(|e| e.to_string()).unwrap_or_default());
+        assert!(templates.check(&Directory::default(), &sender(), None).is_ok());
+        assert_eq!(templates.languages(), vec!["en", "fr"]);
+    }
+
+    #[test]
+    fn check_collects_every_problem() {
+        let mut files = MINIMAL.to_vec();
+        // Strict mode: an unknown variable fails for every organisation.
+        files[0] = ("en/subject.hbs", "{{statement.titel}}");
+        // Strict mode does not look inside an `#if` that is false; the check sees the missing name.
+        files[2] = ("en/letter.html.hbs", "{{#if organization.contact}}{{organization.name}}{{/if}} {{statement.signatory}}");
+        let dir = folder(&files);
+        let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let mut orgs = vec![
+            organization("first", "Council of Europe", "en", None),
+            organization("second", "European Union", "en", None),
+        ];
+        orgs[1].name = String::new();
+        let (directory, _) = Directory::new(orgs, Vec::new());
+        let err = templates.check(&directory, &sender(), None).err().unwrap_or_else(|| panic!("check passed"));
+        let LetterError::Many(errors) = &err else { panic!("{err}") };
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let subject = dir.path().join("en").join("subject.hbs").display().to_string();
+        let html = dir.path().join("en").join("letter.html.hbs").display().to_string();
+        for org in ["first", "second"] {
+            assert!(
+                messages.iter().any(|m| m.starts_with(&subject) && m.contains(&format!("`{org}`")) && m.contains("titel")),
+                "{err}"
+            );
+        }
+        assert!(messages.iter().any(|m| m.starts_with(&html) && m.contains("`first`") && m.contains("does not name the organisation `Council of Europe`")), "{err}");
+        assert!(messages.iter().any(|m| m.starts_with("recipients/test.toml") && m.contains("`second`") && m.contains("name is empty")), "{err}");
+    }
+
+    #[test]
+    fn check_reports_an_empty_subject_and_a_missing_signature() {
+        let mut files = MINIMAL.to_vec();
+        files[0] = ("en/subject.hbs", "{{#if statement.date}}{{/if}}  \n");
+        files[1] = ("en/letter.txt.hbs", "To {{organization.name}}");
+        let dir = folder(&files);
+        let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let (directory, _) = Directory::new(vec![organization("first", "Council of Europe", "en", None)], Vec::new());
+        let err = templates.check(&directory, &sender(), Some(&seed_statement())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("subject.hbs: rendering for `first`: renders empty"), "{err}");
+        assert!(err.contains("letter.txt.hbs: rendering for `first`: the letter lacks the signatory `Sabina Aliyeva`"), "{err}");
+    }
+
+    #[test]
+    fn long_dates() {
+        let cases = [
+            ((2021, 5, 27), false, "27 May 2021"),
+            ((2021, 5, 27), true, "27 mai 2021"),
+            ((2021, 8, 1), true, "1er août 2021"),
+            ((2021, 12, 1), false, "1 December 2021"),
+        ];
+        for ((y, m, d), french, expected) in cases {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(long_date(date, french), expected);
+        }
+    }
+
+    #[test]
+    fn subjects_are_one_line() {
+        let cases = [
+            ("Statement: x", "Statement: x"),
+            ("  Statement: x\n", "Statement: x"),
+            ("Statement\n  of\t27 May:  x\r\n", "Statement of 27 May: x"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(one_line(input.to_string()), expected);
+        }
+    }
+}
