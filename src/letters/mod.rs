@@ -17,8 +17,8 @@
 //! templates/<language>/partials/NAME.html.hbs partial `NAME` in the HTML registry only
 //! ```
 //!
-//! A partial file's final newline is dropped, so `{{> closing}}` can sit inside a line. Besides
-//! the built-in helpers, every registry has `{{long_date statement.date}}`, the date written out
+//! A partial alone on its line (`{{> closing}}`) takes the place of that line, its own final
+//! newline included, as Handlebars specifies for standalone partials. Besides the built-in helpers, every registry has `{{long_date statement.date}}`, the date written out
 //! in the folder's language (`27 May 2021`, `27 mai 2021`; English months for other languages).
 //!
 //! Templates are parsed once by [`Templates::load`]; [`Templates::render`] serialises the
@@ -407,11 +407,7 @@ impl Language {
             });
         }
         let source = read_template(path)?;
-        let source = source
-            .strip_suffix("\r\n")
-            .or_else(|| source.strip_suffix('\n'))
-            .unwrap_or(&source);
-        self.register(name, source, path, target)
+        self.register(name, &source, path, target)
     }
 
     fn register(&mut self, name: &str, source: &str, path: &Path, target: Target) -> Result<(), LetterError> {
@@ -738,7 +734,7 @@ mod tests {
         let org = organization("un-secretary-general", "Secretary-General of the United Nations", "en", Some("Excellency"));
         let letter = render(&templates, &org, &statement);
         assert_eq!(letter.subject, format!("Statement of 27 May 2021: {}", statement.title));
-        assert!(letter.text.contains("\nExcellency,\n"), "{}", letter.text);
+        assert!(letter.text.contains("\n\nExcellency,\n\nI have the honour"), "{}", letter.text);
         assert!(letter.text.contains(
             "I have the honour to transmit to the Secretary-General of the United Nations the statement of 27 May 2021"
         ));
@@ -864,8 +860,8 @@ mod tests {
         let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         let org = organization("org", "A & B", "en", None);
         let letter = render(&templates, &org, &seed_statement());
-        assert_eq!(letter.text, "TEXT & SIG A & B A & B Sabina Aliyeva");
-        assert_eq!(letter.html, "<b>HTML</b> A &amp; B A &amp; B Sabina Aliyeva");
+        assert_eq!(letter.text, "TEXT & SIG\n A & B\n A & B Sabina Aliyeva");
+        assert_eq!(letter.html, "<b>HTML</b>\n A &amp; B\n A &amp; B Sabina Aliyeva");
     }
 
     #[test]
