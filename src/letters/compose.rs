@@ -74,14 +74,22 @@ pub fn compose(
         builder = builder.reply_to(Mailbox::new(None, reply_to.clone()));
     }
     for address in &organization.emails {
-        builder = builder.to(Mailbox::new(Some(organization.name.clone()), address.clone()));
+        builder = builder.to(Mailbox::new(
+            Some(organization.name.clone()),
+            address.clone(),
+        ));
     }
     for address in &organization.cc {
         builder = builder.cc(Mailbox::new(None, address.clone()));
     }
     let envelope = lettre::address::Envelope::new(
         Some(sender.email.clone()),
-        organization.emails.iter().chain(&organization.cc).cloned().collect(),
+        organization
+            .emails
+            .iter()
+            .chain(&organization.cc)
+            .cloned()
+            .collect(),
     )
     .map_err(|e| fail(format!("invalid envelope: {e}")))?;
     builder = builder.envelope(envelope.clone());
@@ -101,9 +109,7 @@ pub fn compose(
                 .singlepart(SinglePart::html(letter.html.clone())),
         )
         .singlepart(attachment);
-    let mut message = builder
-        .multipart(body)
-        .map_err(|e| fail(e.to_string()))?;
+    let mut message = builder.multipart(body).map_err(|e| fail(e.to_string()))?;
     message.headers_mut().insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str("Date"),
         date.to_rfc2822(),
@@ -119,7 +125,10 @@ pub fn compose(
 /// line: such a word (never seen in a real title, but titles are user input) is broken with
 /// spaces every [`MAX_WORD`] octets.
 fn foldable(subject: &str) -> std::borrow::Cow<'_, str> {
-    if subject.split_whitespace().all(|word| word.len() <= MAX_WORD) {
+    if subject
+        .split_whitespace()
+        .all(|word| word.len() <= MAX_WORD)
+    {
         return subject.into();
     }
     let mut out = String::with_capacity(subject.len() + subject.len() / MAX_WORD + 1);
@@ -147,10 +156,14 @@ const MAX_WORD: usize = 900;
 fn boundaries(message_id: &str) -> (String, String) {
     let digest = Sha256::digest(message_id.as_bytes());
     let hash = hex::encode(&digest[..16]);
-    (format!("herald-mixed-{hash}"), format!("herald-alternative-{hash}"))
+    (
+        format!("herald-mixed-{hash}"),
+        format!("herald-alternative-{hash}"),
+    )
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::path::Path;
 
@@ -167,8 +180,14 @@ mod tests {
 
     /// An organisation with a non-ASCII name, two To addresses and a Cc.
     fn ombudsman() -> Organization {
-        let mut org = organization("defenseur-des-droits", "Défenseur des droits de la République française", "fr", None);
-        org.emails.push("president@defenseur-des-droits.example".parse().unwrap());
+        let mut org = organization(
+            "defenseur-des-droits",
+            "Défenseur des droits de la République française",
+            "fr",
+            None,
+        );
+        org.emails
+            .push("president@defenseur-des-droits.example".parse().unwrap());
         org.cc = vec!["archives@defenseur-des-droits.example".parse().unwrap()];
         org.contact = Some("Monsieur le Défenseur des droits".to_string());
         org
@@ -188,8 +207,19 @@ mod tests {
 
     fn assert_short_lines(bytes: &[u8]) {
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            assert!(line.len() <= 999, "line {} has {} octets", i + 1, line.len()); // 998 + CR
-            assert!(line.is_empty() || line.ends_with(b"\r") || i == bytes.split(|&b| b == b'\n').count() - 1, "bare LF at line {}", i + 1);
+            assert!(
+                line.len() <= 999,
+                "line {} has {} octets",
+                i + 1,
+                line.len()
+            ); // 998 + CR
+            assert!(
+                line.is_empty()
+                    || line.ends_with(b"\r")
+                    || i == bytes.split(|&b| b == b'\n').count() - 1,
+                "bare LF at line {}",
+                i + 1
+            );
         }
     }
 
@@ -223,31 +253,71 @@ mod tests {
         let message = MessageParser::default().parse(&composed.bytes).unwrap();
         let expected_id = format!("<{}.defenseur-des-droits@ombudsman.example>", statement.id);
         assert_eq!(composed.message_id, expected_id);
-        assert_eq!(message.message_id(), Some(expected_id.trim_matches(['<', '>'])));
+        assert_eq!(
+            message.message_id(),
+            Some(expected_id.trim_matches(['<', '>']))
+        );
         assert_eq!(message.subject(), Some(letter.subject.as_str()));
-        let to: Vec<(Option<&str>, Option<&str>)> = message.to().unwrap().iter().map(|a| (a.name(), a.address())).collect();
+        let to: Vec<(Option<&str>, Option<&str>)> = message
+            .to()
+            .unwrap()
+            .iter()
+            .map(|a| (a.name(), a.address()))
+            .collect();
         assert_eq!(
             to,
             vec![
-                (Some(org.name.as_str()), Some("office@defenseur-des-droits.example")),
-                (Some(org.name.as_str()), Some("president@defenseur-des-droits.example")),
+                (
+                    Some(org.name.as_str()),
+                    Some("office@defenseur-des-droits.example")
+                ),
+                (
+                    Some(org.name.as_str()),
+                    Some("president@defenseur-des-droits.example")
+                ),
             ]
         );
         let cc: Vec<Option<&str>> = message.cc().unwrap().iter().map(|a| a.address()).collect();
         assert_eq!(cc, vec![Some("archives@defenseur-des-droits.example")]);
-        assert_eq!(message.reply_to().unwrap().first().unwrap().address(), Some("office@ombudsman.example"));
-        assert_eq!(message.from().unwrap().first().unwrap().address(), Some("statements@ombudsman.example"));
-        assert_eq!(message.date().unwrap().to_rfc3339(), "2021-05-27T18:30:00+04:00");
+        assert_eq!(
+            message.reply_to().unwrap().first().unwrap().address(),
+            Some("office@ombudsman.example")
+        );
+        assert_eq!(
+            message.from().unwrap().first().unwrap().address(),
+            Some("statements@ombudsman.example")
+        );
+        assert_eq!(
+            message.date().unwrap().to_rfc3339(),
+            "2021-05-27T18:30:00+04:00"
+        );
 
-        assert_eq!(message.body_text(0).unwrap().replace("\r\n", "\n"), letter.text);
-        assert_eq!(message.body_html(0).unwrap().replace("\r\n", "\n"), letter.html);
+        assert_eq!(
+            message.body_text(0).unwrap().replace("\r\n", "\n"),
+            letter.text
+        );
+        assert_eq!(
+            message.body_html(0).unwrap().replace("\r\n", "\n"),
+            letter.html
+        );
         assert_eq!(message.attachment_count(), 1);
         let attachment = message.attachment(0).unwrap();
-        assert_eq!(attachment.attachment_name(), Some(statement.file_name.as_str()));
+        assert_eq!(
+            attachment.attachment_name(),
+            Some(statement.file_name.as_str())
+        );
         assert_eq!(attachment.contents(), statement.original.as_bytes());
-        assert!(attachment.content_type().unwrap().ctype() == "text" && attachment.content_type().unwrap().subtype() == Some("plain"));
+        assert!(
+            attachment.content_type().unwrap().ctype() == "text"
+                && attachment.content_type().unwrap().subtype() == Some("plain")
+        );
 
-        let mut recipients: Vec<String> = composed.envelope.to().iter().map(ToString::to_string).collect();
+        let mut recipients: Vec<String> = composed
+            .envelope
+            .to()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         recipients.sort();
         assert_eq!(
             recipients,
@@ -257,7 +327,10 @@ mod tests {
                 "president@defenseur-des-droits.example"
             ]
         );
-        assert_eq!(composed.envelope.from().map(ToString::to_string).as_deref(), Some("statements@ombudsman.example"));
+        assert_eq!(
+            composed.envelope.from().map(ToString::to_string).as_deref(),
+            Some("statements@ombudsman.example")
+        );
     }
 
     #[test]
@@ -272,8 +345,19 @@ mod tests {
         assert_short_lines(&composed.bytes);
         let message = MessageParser::default().parse(&composed.bytes).unwrap();
         assert!(message.body_text(0).unwrap().contains(&long));
-        assert_eq!(message.attachment(0).unwrap().contents(), statement.original.as_bytes());
-        assert_eq!(message.subject().unwrap().replace(' ', "").matches('T').count(), 1200);
+        assert_eq!(
+            message.attachment(0).unwrap().contents(),
+            statement.original.as_bytes()
+        );
+        assert_eq!(
+            message
+                .subject()
+                .unwrap()
+                .replace(' ', "")
+                .matches('T')
+                .count(),
+            1200
+        );
     }
 
     #[test]
@@ -281,8 +365,14 @@ mod tests {
         let statement = seed_statement();
         let a = organization("a", "Council of Europe", "en", None);
         let b = organization("b", "European Union", "en", None);
-        assert_eq!(compose_for(&a, &statement).bytes, compose_for(&a, &statement).bytes);
-        assert_ne!(boundaries(&compose_for(&a, &statement).message_id), boundaries(&compose_for(&b, &statement).message_id));
+        assert_eq!(
+            compose_for(&a, &statement).bytes,
+            compose_for(&a, &statement).bytes
+        );
+        assert_ne!(
+            boundaries(&compose_for(&a, &statement).message_id),
+            boundaries(&compose_for(&b, &statement).message_id)
+        );
     }
 
     #[test]
@@ -292,6 +382,9 @@ mod tests {
         let statement = seed_statement();
         let letter = letter_for(&org, &statement);
         let err = compose(&letter, &org, &statement, &sender(), fixed_date()).unwrap_err();
-        assert_eq!(err.to_string(), "composing the letter to `a`: the organisation has no email address");
+        assert_eq!(
+            err.to_string(),
+            "composing the letter to `a`: the organisation has no email address"
+        );
     }
 }

@@ -133,7 +133,8 @@ pub struct SenderContext<'a> {
 
 impl<'a> StatementContext<'a> {
     pub fn new(statement: &'a Statement) -> Self {
-        let fmt = |d: Option<NaiveDate>, f: &str| d.map(|d| d.format(f).to_string()).unwrap_or_default();
+        let fmt =
+            |d: Option<NaiveDate>, f: &str| d.map(|d| d.format(f).to_string()).unwrap_or_default();
         StatementContext {
             id: statement.id.as_str(),
             title: &statement.title,
@@ -161,7 +162,11 @@ impl Templates {
                 message: format!("cannot read the templates folder: {e}"),
             })?;
             let path = entry.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
                 continue;
             };
             if path.is_dir() && !name.starts_with('.') {
@@ -198,7 +203,8 @@ impl Templates {
     /// Renders one organisation's letter, in its language or else English.
     pub fn render(&self, context: &LetterContext<'_>) -> Result<Letter, LetterError> {
         let language = self.language(context.organization.language);
-        let data = Context::wraps(context).map_err(|e| language.render_error(SUBJECT, false, context, e))?;
+        let data = Context::wraps(context)
+            .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
         let subject = one_line(language.render(SUBJECT, false, &data, context)?);
         let text = language.render(LETTER_TXT, false, &data, context)?;
         let html = language.render(LETTER_HTML, true, &data, context)?;
@@ -248,7 +254,10 @@ impl Templates {
                 errors.push(LetterError::Render {
                     path: organization.origin.file.clone(),
                     organization: organization.id.to_string(),
-                    message: format!("line {}: the organisation's name is empty", organization.origin.line),
+                    message: format!(
+                        "line {}: the organisation's name is empty",
+                        organization.origin.line
+                    ),
                 });
             }
             let ctx = context(statement, organization, sender, &addressees);
@@ -272,7 +281,12 @@ impl Templates {
         }
     }
 
-    fn check_one(&self, ctx: &LetterContext<'_>, statement: &Statement, errors: &mut Vec<LetterError>) {
+    fn check_one(
+        &self,
+        ctx: &LetterContext<'_>,
+        statement: &Statement,
+        errors: &mut Vec<LetterError>,
+    ) {
         let language = self.language(ctx.organization.language);
         let data = match Context::wraps(ctx) {
             Ok(data) => data,
@@ -282,7 +296,11 @@ impl Templates {
             }
         };
         let name = ctx.organization.name.trim();
-        let signatory = statement.signatory.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let signatory = statement
+            .signatory
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         for (template, html) in [(SUBJECT, false), (LETTER_TXT, false), (LETTER_HTML, true)] {
             let rendered = match language.render(template, html, &data, ctx) {
                 Ok(rendered) => rendered,
@@ -296,7 +314,13 @@ impl Templates {
                 organization: ctx.organization.id.to_string(),
                 message,
             };
-            let escape = |s: &str| if html { handlebars::html_escape(s) } else { s.to_string() };
+            let escape = |s: &str| {
+                if html {
+                    handlebars::html_escape(s)
+                } else {
+                    s.to_string()
+                }
+            };
             if rendered.trim().is_empty() {
                 errors.push(problem("renders empty".to_string()));
                 continue;
@@ -305,11 +329,15 @@ impl Templates {
                 continue;
             }
             if !name.is_empty() && !rendered.contains(&escape(name)) {
-                errors.push(problem(format!("the letter does not name the organisation `{name}`")));
+                errors.push(problem(format!(
+                    "the letter does not name the organisation `{name}`"
+                )));
             }
             if let Some(signatory) = signatory {
                 if !rendered.contains(&escape(signatory)) {
-                    errors.push(problem(format!("the letter lacks the signatory `{signatory}`")));
+                    errors.push(problem(format!(
+                        "the letter lacks the signatory `{signatory}`"
+                    )));
                 }
             }
         }
@@ -372,9 +400,14 @@ impl Language {
                 Err(e) => errors.push(e),
             }
         }
-        for (name, target) in [(SUBJECT, Target::Text), (LETTER_TXT, Target::Text), (LETTER_HTML, Target::Html)] {
+        for (name, target) in [
+            (SUBJECT, Target::Text),
+            (LETTER_TXT, Target::Text),
+            (LETTER_HTML, Target::Html),
+        ] {
             let path = dir.join(name);
-            let result = read_template(&path).and_then(|source| language.register(name, &source, &path, target));
+            let result = read_template(&path)
+                .and_then(|source| language.register(name, &source, &path, target));
             if let Err(e) = result {
                 errors.push(e);
             }
@@ -410,7 +443,13 @@ impl Language {
         self.register(name, &source, path, target)
     }
 
-    fn register(&mut self, name: &str, source: &str, path: &Path, target: Target) -> Result<(), LetterError> {
+    fn register(
+        &mut self,
+        name: &str,
+        source: &str,
+        path: &Path,
+        target: Target,
+    ) -> Result<(), LetterError> {
         let template_error = |e: TemplateError| LetterError::Template {
             path: path.to_path_buf(),
             message: match e.pos() {
@@ -419,25 +458,45 @@ impl Language {
             },
         };
         if matches!(target, Target::Text | Target::Both) {
-            self.text.register_template_string(name, source).map_err(template_error)?;
+            self.text
+                .register_template_string(name, source)
+                .map_err(template_error)?;
             self.text_files.insert(name.to_string(), path.to_path_buf());
         }
         if matches!(target, Target::Html | Target::Both) {
-            self.html.register_template_string(name, source).map_err(template_error)?;
+            self.html
+                .register_template_string(name, source)
+                .map_err(template_error)?;
             self.html_files.insert(name.to_string(), path.to_path_buf());
         }
         Ok(())
     }
 
-    fn render(&self, template: &str, html: bool, data: &Context, ctx: &LetterContext<'_>) -> Result<String, LetterError> {
+    fn render(
+        &self,
+        template: &str,
+        html: bool,
+        data: &Context,
+        ctx: &LetterContext<'_>,
+    ) -> Result<String, LetterError> {
         let registry = if html { &self.html } else { &self.text };
         registry
             .render_with_context(template, data)
             .map_err(|e| self.render_error(template, html, ctx, e))
     }
 
-    fn render_error(&self, template: &str, html: bool, ctx: &LetterContext<'_>, e: RenderError) -> LetterError {
-        let files = if html { &self.html_files } else { &self.text_files };
+    fn render_error(
+        &self,
+        template: &str,
+        html: bool,
+        ctx: &LetterContext<'_>,
+        e: RenderError,
+    ) -> LetterError {
+        let files = if html {
+            &self.html_files
+        } else {
+            &self.text_files
+        };
         // The error may come from a partial: name that file when Handlebars says which.
         let path = e
             .template_name
@@ -462,7 +521,8 @@ fn read_template(path: &Path) -> Result<String, LetterError> {
     fs::read_to_string(path).map_err(|e| LetterError::Template {
         path: path.to_path_buf(),
         message: if e.kind() == std::io::ErrorKind::NotFound {
-            "missing: every language folder needs subject.hbs, letter.txt.hbs and letter.html.hbs".to_string()
+            "missing: every language folder needs subject.hbs, letter.txt.hbs and letter.html.hbs"
+                .to_string()
         } else {
             format!("cannot read the template: {e}")
         },
@@ -496,7 +556,8 @@ fn one_or_many(mut errors: Vec<LetterError>) -> LetterError {
 /// A subject is one header line: template newlines and runs of spaces become single spaces.
 fn one_line(subject: String) -> String {
     let trimmed = subject.trim();
-    let clean = !trimmed.contains("  ") && !trimmed.contains(|c: char| c.is_whitespace() && c != ' ');
+    let clean =
+        !trimmed.contains("  ") && !trimmed.contains(|c: char| c.is_whitespace() && c != ' ');
     if clean && trimmed.len() == subject.len() {
         subject
     } else if clean {
@@ -507,14 +568,33 @@ fn one_line(subject: String) -> String {
 }
 
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const MONTHS_FR: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-    "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
-
 
 /// `{{long_date statement.date}}`: `2021-05-27` → `27 May 2021` (`27 mai 2021`, and French
 /// `1er` for the first day, in a French folder); an empty date renders nothing.
@@ -571,7 +651,9 @@ fn sample_statement() -> Statement {
             "The first paragraph of the statement.".to_string(),
             "The second paragraph of the statement.".to_string(),
         ],
-        addressees: Some(AddresseeSource::List(vec!["Sample Organisation".to_string()])),
+        addressees: Some(AddresseeSource::List(vec![
+            "Sample Organisation".to_string()
+        ])),
         file_name: "sample-statement.txt".to_string(),
         original,
     }
@@ -654,7 +736,8 @@ pub(crate) mod fixtures {
             date,
             signatory: Some("Sabina Aliyeva".to_string()),
             signatory_title: Some(
-                "The Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan".to_string(),
+                "The Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan"
+                    .to_string(),
             ),
             paragraphs: blocks[1..9].to_vec(),
             addressees: Some(AddresseeSource::List(vec![
@@ -666,12 +749,19 @@ pub(crate) mod fixtures {
         }
     }
 
-    pub(crate) fn organization(id: &str, name: &str, language: &str, salutation: Option<&str>) -> Organization {
+    pub(crate) fn organization(
+        id: &str,
+        name: &str,
+        language: &str,
+        salutation: Option<&str>,
+    ) -> Organization {
         Organization {
             id: OrgId::new(id).unwrap_or_else(|| panic!("bad test id {id}")),
             name: name.to_string(),
             aliases: Vec::new(),
-            emails: vec![format!("office@{id}.example").parse().unwrap_or_else(|e| panic!("{e}"))],
+            emails: vec![format!("office@{id}.example")
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}"))],
             cc: Vec::new(),
             language: language.to_string(),
             salutation: salutation.map(str::to_string),
@@ -686,14 +776,22 @@ pub(crate) mod fixtures {
 
     pub(crate) fn sender() -> Sender {
         Sender {
-            name: "Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan".to_string(),
-            email: "statements@ombudsman.example".parse().unwrap_or_else(|e| panic!("{e}")),
-            reply_to: Some("office@ombudsman.example".parse().unwrap_or_else(|e| panic!("{e}"))),
+            name: "Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan"
+                .to_string(),
+            email: "statements@ombudsman.example"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}")),
+            reply_to: Some(
+                "office@ombudsman.example"
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::fs;
     use std::path::Path;
@@ -723,29 +821,59 @@ mod tests {
 
     const MINIMAL: [(&str, &str); 3] = [
         ("en/subject.hbs", "Statement: {{statement.title}}"),
-        ("en/letter.txt.hbs", "To {{organization.name}}, from {{statement.signatory}}"),
-        ("en/letter.html.hbs", "<p>To {{organization.name}}, from {{statement.signatory}}</p>"),
+        (
+            "en/letter.txt.hbs",
+            "To {{organization.name}}, from {{statement.signatory}}",
+        ),
+        (
+            "en/letter.html.hbs",
+            "<p>To {{organization.name}}, from {{statement.signatory}}</p>",
+        ),
     ];
 
     #[test]
     fn shipped_english_letter_is_complete() {
         let templates = shipped_templates();
         let statement = seed_statement();
-        let org = organization("un-secretary-general", "Secretary-General of the United Nations", "en", Some("Excellency"));
+        let org = organization(
+            "un-secretary-general",
+            "Secretary-General of the United Nations",
+            "en",
+            Some("Excellency"),
+        );
         let letter = render(&templates, &org, &statement);
-        assert_eq!(letter.subject, format!("Statement of 27 May 2021: {}", statement.title));
-        assert!(letter.text.contains("\n\nExcellency,\n\nI have the honour"), "{}", letter.text);
+        assert_eq!(
+            letter.subject,
+            format!("Statement of 27 May 2021: {}", statement.title)
+        );
+        assert!(
+            letter.text.contains("\n\nExcellency,\n\nI have the honour"),
+            "{}",
+            letter.text
+        );
         assert!(letter.text.contains(
             "I have the honour to transmit to the Secretary-General of the United Nations the statement of 27 May 2021"
         ));
         for paragraph in &statement.paragraphs {
-            assert!(letter.text.contains(paragraph.as_str()), "text lacks {paragraph}");
-            assert!(letter.html.contains(&handlebars::html_escape(paragraph)), "html lacks {paragraph}");
+            assert!(
+                letter.text.contains(paragraph.as_str()),
+                "text lacks {paragraph}"
+            );
+            assert!(
+                letter.html.contains(&handlebars::html_escape(paragraph)),
+                "html lacks {paragraph}"
+            );
         }
-        assert!(letter.text.contains("Please accept, Excellency, the assurances of my highest consideration."));
+        assert!(letter
+            .text
+            .contains("Please accept, Excellency, the assurances of my highest consideration."));
         assert!(letter.text.contains("Sabina Aliyeva\nThe Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan\n"));
         assert!(letter.text.contains("statements@ombudsman.example"));
-        assert!(!letter.text.contains("\n\n\n"), "stray blank lines:\n{}", letter.text);
+        assert!(
+            !letter.text.contains("\n\n\n"),
+            "stray blank lines:\n{}",
+            letter.text
+        );
     }
 
     #[test]
@@ -754,23 +882,78 @@ mod tests {
         let statement = seed_statement();
         // (language, salutation, expected line in the text, expected in the subject)
         let cases = [
-            ("en", None, "Dear Sir or Madam,", "Statement of 27 May 2021: "),
-            ("en", Some("Excellency"), "Excellency,", "Statement of 27 May 2021: "),
-            ("fr", Some("Excellency"), "Excellence,", "Déclaration du 27 mai 2021 : "),
-            ("fr", None, "Madame, Monsieur,", "Déclaration du 27 mai 2021 : "),
-            ("fr", Some("Monsieur le Directeur"), "Monsieur le Directeur,", "Déclaration du 27 mai 2021 : "),
-            ("fr-CA", None, "Madame, Monsieur,", "Déclaration du 27 mai 2021 : "),
-            ("de", None, "Dear Sir or Madam,", "Statement of 27 May 2021: "),
+            (
+                "en",
+                None,
+                "Dear Sir or Madam,",
+                "Statement of 27 May 2021: ",
+            ),
+            (
+                "en",
+                Some("Excellency"),
+                "Excellency,",
+                "Statement of 27 May 2021: ",
+            ),
+            (
+                "fr",
+                Some("Excellency"),
+                "Excellence,",
+                "Déclaration du 27 mai 2021 : ",
+            ),
+            (
+                "fr",
+                None,
+                "Madame, Monsieur,",
+                "Déclaration du 27 mai 2021 : ",
+            ),
+            (
+                "fr",
+                Some("Monsieur le Directeur"),
+                "Monsieur le Directeur,",
+                "Déclaration du 27 mai 2021 : ",
+            ),
+            (
+                "fr-CA",
+                None,
+                "Madame, Monsieur,",
+                "Déclaration du 27 mai 2021 : ",
+            ),
+            (
+                "de",
+                None,
+                "Dear Sir or Madam,",
+                "Statement of 27 May 2021: ",
+            ),
         ];
         for (language, salutation, line, subject) in cases {
-            let org = organization("org", "Bureau international de la paix", language, salutation);
+            let org = organization(
+                "org",
+                "Bureau international de la paix",
+                language,
+                salutation,
+            );
             let letter = render(&templates, &org, &statement);
-            assert!(letter.text.lines().any(|l| l == line), "{language} {salutation:?}: no line {line:?} in\n{}", letter.text);
-            assert!(letter.subject.starts_with(subject), "{language}: {}", letter.subject);
+            assert!(
+                letter.text.lines().any(|l| l == line),
+                "{language} {salutation:?}: no line {line:?} in\n{}",
+                letter.text
+            );
+            assert!(
+                letter.subject.starts_with(subject),
+                "{language}: {}",
+                letter.subject
+            );
         }
-        let org = organization("org", "Bureau international de la paix", "fr", Some("Monsieur le Directeur"));
+        let org = organization(
+            "org",
+            "Bureau international de la paix",
+            "fr",
+            Some("Monsieur le Directeur"),
+        );
         let letter = render(&templates, &org, &statement);
-        assert!(letter.text.contains("Je vous prie d’agréer, Monsieur le Directeur, l’expression de ma haute considération."));
+        assert!(letter.text.contains(
+            "Je vous prie d’agréer, Monsieur le Directeur, l’expression de ma haute considération."
+        ));
         assert!(letter.text.contains("J’ai l’honneur de transmettre à votre institution, Bureau international de la paix, la déclaration du 27 mai 2021"));
     }
 
@@ -780,7 +963,9 @@ mod tests {
         let org = organization("acme", "Peace & <Justice> \"Council\"", "en", None);
         let letter = render(&templates, &org, &seed_statement());
         assert!(letter.text.contains("Peace & <Justice> \"Council\""));
-        assert!(letter.html.contains("Peace &amp; &lt;Justice&gt; &quot;Council&quot;"));
+        assert!(letter
+            .html
+            .contains("Peace &amp; &lt;Justice&gt; &quot;Council&quot;"));
         assert!(!letter.html.contains("<Justice>"));
     }
 
@@ -789,15 +974,26 @@ mod tests {
         let mut stack: Vec<String> = Vec::new();
         let mut rest = html;
         while let Some(start) = rest.find('<') {
-            let end = rest[start..].find('>').map(|e| start + e).expect("unterminated tag");
+            let end = rest[start..]
+                .find('>')
+                .map(|e| start + e)
+                .expect("unterminated tag");
             let tag = &rest[start + 1..end];
             rest = &rest[end + 1..];
             if tag.starts_with('!') || tag.ends_with('/') {
                 continue;
             }
-            let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            let name: String = tag
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
             if tag.starts_with('/') {
-                assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "mismatched </{name}>");
+                assert_eq!(
+                    stack.pop().as_deref(),
+                    Some(name.as_str()),
+                    "mismatched </{name}>"
+                );
             } else {
                 stack.push(name);
             }
@@ -822,37 +1018,88 @@ mod tests {
         let org = organization("org", "Council of Europe", "en", None);
         let letter = render(&templates, &org, &statement);
         assert_eq!(letter.subject, format!("Statement: {}", statement.title));
-        assert!(letter.text.contains("to the Council of Europe the statement entitled"));
+        assert!(letter
+            .text
+            .contains("to the Council of Europe the statement entitled"));
     }
 
     #[test]
     fn load_errors_name_the_file() {
         let missing_en = folder(&[("fr/subject.hbs", "x")]);
-        let err = Templates::load(missing_en.path()).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains(&missing_en.path().join("fr").join("letter.txt.hbs").display().to_string()), "{err}");
+        let err = Templates::load(missing_en.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(
+                &missing_en
+                    .path()
+                    .join("fr")
+                    .join("letter.txt.hbs")
+                    .display()
+                    .to_string()
+            ),
+            "{err}"
+        );
 
-        let only_fr: Vec<(String, &str)> = MINIMAL.iter().map(|(p, c)| (p.replace("en/", "fr/"), *c)).collect();
+        let only_fr: Vec<(String, &str)> = MINIMAL
+            .iter()
+            .map(|(p, c)| (p.replace("en/", "fr/"), *c))
+            .collect();
         let only_fr: Vec<(&str, &str)> = only_fr.iter().map(|(p, c)| (p.as_str(), *c)).collect();
         let dir = folder(&only_fr);
-        let err = Templates::load(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains(&dir.path().join("en").display().to_string()) && err.contains("English"), "{err}");
+        let err = Templates::load(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(&dir.path().join("en").display().to_string()) && err.contains("English"),
+            "{err}"
+        );
 
         let mut broken = MINIMAL.to_vec();
-        broken[1] = ("en/letter.txt.hbs", "line one\n{{#if organization.name}}unclosed\n");
+        broken[1] = (
+            "en/letter.txt.hbs",
+            "line one\n{{#if organization.name}}unclosed\n",
+        );
         let dir = folder(&broken);
-        let err = Templates::load(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains(&dir.path().join("en").join("letter.txt.hbs").display().to_string()), "{err}");
+        let err = Templates::load(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(
+                &dir.path()
+                    .join("en")
+                    .join("letter.txt.hbs")
+                    .display()
+                    .to_string()
+            ),
+            "{err}"
+        );
         assert!(err.contains("line "), "{err}");
 
-        let err = Templates::load(Path::new("/nonexistent/templates")).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.starts_with("/nonexistent/templates: cannot read"), "{err}");
+        let err = Templates::load(Path::new("/nonexistent/templates"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("/nonexistent/templates: cannot read"),
+            "{err}"
+        );
     }
 
     #[test]
     fn partials_are_per_registry() {
         let mut files = MINIMAL.to_vec();
-        files[1] = ("en/letter.txt.hbs", "{{> sig}} {{> both}} {{organization.name}} {{statement.signatory}}");
-        files[2] = ("en/letter.html.hbs", "{{> sig}} {{> both}} {{organization.name}} {{statement.signatory}}");
+        files[1] = (
+            "en/letter.txt.hbs",
+            "{{> sig}} {{> both}} {{organization.name}} {{statement.signatory}}",
+        );
+        files[2] = (
+            "en/letter.html.hbs",
+            "{{> sig}} {{> both}} {{organization.name}} {{statement.signatory}}",
+        );
         files.push(("en/partials/sig.txt.hbs", "TEXT & SIG\n"));
         files.push(("en/partials/sig.html.hbs", "<b>HTML</b>\n"));
         files.push(("en/partials/both.hbs", "{{organization.name}}\n"));
@@ -861,7 +1108,10 @@ mod tests {
         let org = organization("org", "A & B", "en", None);
         let letter = render(&templates, &org, &seed_statement());
         assert_eq!(letter.text, "TEXT & SIG\n A & B\n A & B Sabina Aliyeva");
-        assert_eq!(letter.html, "<b>HTML</b>\n A &amp; B\n A &amp; B Sabina Aliyeva");
+        assert_eq!(
+            letter.html,
+            "<b>HTML</b>\n A &amp; B\n A &amp; B Sabina Aliyeva"
+        );
     }
 
     #[test]
@@ -869,12 +1119,23 @@ mod tests {
         let templates = shipped_templates();
         let orgs = vec![
             organization("a", "Council of Europe", "en", None),
-            organization("b", "Bureau international de la paix", "fr", Some("Excellency")),
+            organization(
+                "b",
+                "Bureau international de la paix",
+                "fr",
+                Some("Excellency"),
+            ),
         ];
         let (directory, _) = Directory::new(orgs, Vec::new());
         let result = templates.check(&directory, &sender(), Some(&seed_statement()));
-        assert!(result.is_ok(), "{}", result.err().map(|e| e.to_string()).unwrap_or_default());
-        assert!(templates.check(&Directory::default(), &sender(), None).is_ok());
+        assert!(
+            result.is_ok(),
+            "{}",
+            result.err().map(|e| e.to_string()).unwrap_or_default()
+        );
+        assert!(templates
+            .check(&Directory::default(), &sender(), None)
+            .is_ok());
         assert_eq!(templates.languages(), vec!["en", "fr"]);
     }
 
@@ -884,7 +1145,10 @@ mod tests {
         // Strict mode: an unknown variable fails for every organisation.
         files[0] = ("en/subject.hbs", "{{statement.titel}}");
         // Strict mode does not look inside an `#if` that is false; the check sees the missing name.
-        files[2] = ("en/letter.html.hbs", "{{#if organization.contact}}{{organization.name}}{{/if}} {{statement.signatory}}");
+        files[2] = (
+            "en/letter.html.hbs",
+            "{{#if organization.contact}}{{organization.name}}{{/if}} {{statement.signatory}}",
+        );
         let dir = folder(&files);
         let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         let mut orgs = vec![
@@ -893,19 +1157,48 @@ mod tests {
         ];
         orgs[1].name = String::new();
         let (directory, _) = Directory::new(orgs, Vec::new());
-        let err = templates.check(&directory, &sender(), None).err().unwrap_or_else(|| panic!("check passed"));
-        let LetterError::Many(errors) = &err else { panic!("{err}") };
+        let err = templates
+            .check(&directory, &sender(), None)
+            .err()
+            .unwrap_or_else(|| panic!("check passed"));
+        let LetterError::Many(errors) = &err else {
+            panic!("{err}")
+        };
         let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        let subject = dir.path().join("en").join("subject.hbs").display().to_string();
-        let html = dir.path().join("en").join("letter.html.hbs").display().to_string();
+        let subject = dir
+            .path()
+            .join("en")
+            .join("subject.hbs")
+            .display()
+            .to_string();
+        let html = dir
+            .path()
+            .join("en")
+            .join("letter.html.hbs")
+            .display()
+            .to_string();
         for org in ["first", "second"] {
             assert!(
-                messages.iter().any(|m| m.starts_with(&subject) && m.contains(&format!("`{org}`")) && m.contains("titel")),
+                messages.iter().any(|m| m.starts_with(&subject)
+                    && m.contains(&format!("`{org}`"))
+                    && m.contains("titel")),
                 "{err}"
             );
         }
-        assert!(messages.iter().any(|m| m.starts_with(&html) && m.contains("`first`") && m.contains("does not name the organisation `Council of Europe`")), "{err}");
-        assert!(messages.iter().any(|m| m.starts_with("recipients/test.toml") && m.contains("`second`") && m.contains("name is empty")), "{err}");
+        assert!(
+            messages.iter().any(|m| m.starts_with(&html)
+                && m.contains("`first`")
+                && m.contains("does not name the organisation `Council of Europe`")),
+            "{err}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("recipients/test.toml")
+                    && m.contains("`second`")
+                    && m.contains("name is empty")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -915,9 +1208,19 @@ mod tests {
         files[1] = ("en/letter.txt.hbs", "To {{organization.name}}");
         let dir = folder(&files);
         let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-        let (directory, _) = Directory::new(vec![organization("first", "Council of Europe", "en", None)], Vec::new());
-        let err = templates.check(&directory, &sender(), Some(&seed_statement())).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("subject.hbs: rendering for `first`: renders empty"), "{err}");
+        let (directory, _) = Directory::new(
+            vec![organization("first", "Council of Europe", "en", None)],
+            Vec::new(),
+        );
+        let err = templates
+            .check(&directory, &sender(), Some(&seed_statement()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("subject.hbs: rendering for `first`: renders empty"),
+            "{err}"
+        );
         assert!(err.contains("letter.txt.hbs: rendering for `first`: the letter lacks the signatory `Sabina Aliyeva`"), "{err}");
     }
 

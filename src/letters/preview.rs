@@ -44,7 +44,12 @@ impl PreviewWriter {
 
     /// Writes `<org-id>.eml` and `<org-id>.html` and remembers the organisation for the index.
     /// Organisation ids are `a-z0-9-` only, so they are safe file names.
-    pub fn add(&mut self, org: &Organization, letter: &Letter, composed: &Composed) -> io::Result<()> {
+    pub fn add(
+        &mut self,
+        org: &Organization,
+        letter: &Letter,
+        composed: &Composed,
+    ) -> io::Result<()> {
         let eml = self.dir.join(format!("{}.eml", org.id));
         fs::write(&eml, &composed.bytes).map_err(|e| with_path(&eml, e))?;
         let html = self.dir.join(format!("{}.html", org.id));
@@ -114,4 +119,74 @@ const TD: &str = "border-bottom: 1px solid #ccc; padding: 4px 8px; vertical-alig
 
 fn with_path(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::letters::compose::compose;
+    use crate::letters::context;
+    use crate::letters::fixtures::{organization, seed_statement, sender, shipped_templates};
+
+    #[test]
+    fn writes_each_letter_and_an_escaped_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("previews").join("statement");
+        let templates = shipped_templates();
+        let statement = seed_statement();
+        let sender = sender();
+        let date = DateTime::parse_from_rfc3339("2021-05-27T18:30:00+04:00").unwrap();
+        let orgs = [
+            organization(
+                "council-of-europe",
+                "Council of Europe",
+                "en",
+                Some("Excellency"),
+            ),
+            organization("odd", "<script>alert(1)</script> & Co", "fr", None),
+        ];
+        let mut writer = PreviewWriter::new(&out).unwrap();
+        for org in &orgs {
+            let letter = templates
+                .render(&context(&statement, org, &sender, &[]))
+                .unwrap();
+            let composed = compose(&letter, org, &statement, &sender, date).unwrap();
+            writer.add(org, &letter, &composed).unwrap();
+            assert_eq!(
+                fs::read(out.join(format!("{}.eml", org.id))).unwrap(),
+                composed.bytes
+            );
+            assert_eq!(
+                fs::read_to_string(out.join(format!("{}.html", org.id))).unwrap(),
+                letter.html
+            );
+        }
+        let index_path = writer.finish(&statement).unwrap();
+        assert_eq!(index_path, out.join("index.html"));
+        let index = fs::read_to_string(&index_path).unwrap();
+        assert!(index.contains("2 letters, none sent"));
+        assert!(index.contains("<a href=\"council-of-europe.html\">HTML</a> <a href=\"council-of-europe.eml\">.eml</a>"));
+        assert!(index.contains("office@council-of-europe.example"));
+        assert!(index.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"));
+        assert!(!index.contains("<script>"));
+        assert!(index.contains("Déclaration du 27 mai 2021"));
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "").unwrap();
+        let err = PreviewWriter::new(&file.join("sub"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(&file.join("sub").display().to_string()),
+            "{err}"
+        );
+    }
 }
