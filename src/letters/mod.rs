@@ -4,17 +4,44 @@
 //! escapes, the plain-text one does not. Both run in strict mode, and [`Templates::check`] renders
 //! every template for every organisation once, because strict mode misses `null` values and
 //! missing variables inside `{{#if}}`.
+//!
+//! Layout of the templates folder, one folder per language (`en` is required: every other
+//! language, and any organisation whose language has no folder, falls back to it):
+//!
+//! ```text
+//! templates/<language>/subject.hbs           the Subject line (text registry; whitespace collapsed)
+//! templates/<language>/letter.txt.hbs        the text/plain part (text registry, not escaped)
+//! templates/<language>/letter.html.hbs       the text/html part (HTML registry, escaped)
+//! templates/<language>/partials/NAME.hbs     partial `NAME` in both registries
+//! templates/<language>/partials/NAME.txt.hbs partial `NAME` in the text registry only
+//! templates/<language>/partials/NAME.html.hbs partial `NAME` in the HTML registry only
+//! ```
+//!
+//! A partial alone on its line (`{{> closing}}`) takes the place of that line, its own final
+//! newline included, as Handlebars specifies for standalone partials. Besides the built-in helpers, every registry has `{{long_date statement.date}}`, the date written out
+//! in the folder's language (`27 May 2021`, `27 mai 2021`; English months for other languages).
+//!
+//! Templates are parsed once by [`Templates::load`]; [`Templates::render`] serialises the
+//! context once and renders the three templates from it, so rendering thousands of letters costs
+//! no re-parsing.
 
 pub mod compose;
+pub mod preview;
 
+use std::collections::HashMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason, TemplateError,
+};
 use serde::Serialize;
 
 use crate::config::Sender;
-use crate::directory::{Directory, Organization};
-use crate::statement::Statement;
+use crate::directory::{Directory, OrgId, Organization};
+use crate::statement::{AddresseeSource, Statement, StatementId};
 
 /// A template problem, naming the template file and, when rendering, the organisation.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +60,28 @@ pub enum LetterError {
 
 /// The loaded templates of every language under `templates/`.
 pub struct Templates {
-    _private: (),
+    /// Kept apart from the others so that the fallback needs no lookup that could fail.
+    english: Language,
+    others: HashMap<String, Language>,
+}
+
+/// The registered names of the three letter templates. They end in `.hbs` so that no partial
+/// (whose name never has a dot) can replace them: Handlebars keeps partials and templates in one
+/// map.
+const SUBJECT: &str = "subject.hbs";
+const LETTER_TXT: &str = "letter.txt.hbs";
+const LETTER_HTML: &str = "letter.html.hbs";
+
+/// One language folder: a text registry (no escaping) for the subject and the text part, an HTML
+/// registry (escaping) for the HTML part.
+struct Language {
+    code: String,
+    dir: PathBuf,
+    text: Handlebars<'static>,
+    html: Handlebars<'static>,
+    /// Registered name → file, per registry, so that render errors name the file.
+    text_files: HashMap<String, PathBuf>,
+    html_files: HashMap<String, PathBuf>,
 }
 
 /// One rendered letter.
@@ -103,28 +151,530 @@ impl Templates {
     /// Loads `templates/<language>/{subject,letter.txt,letter.html}.hbs` and partials for every
     /// language folder; `en` must exist.
     pub fn load(dir: &Path) -> Result<Templates, LetterError> {
-        let _ = dir;
-        unimplemented!("template loading")
+        let entries = fs::read_dir(dir).map_err(|e| LetterError::Template {
+            path: dir.to_path_buf(),
+            message: format!("cannot read the templates folder: {e}"),
+        })?;
+        let mut folders = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| LetterError::Template {
+                path: dir.to_path_buf(),
+                message: format!("cannot read the templates folder: {e}"),
+            })?;
+            let path = entry.path();
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if path.is_dir() && !name.starts_with('.') {
+                folders.push((name, path));
+            }
+        }
+        folders.sort();
+
+        let mut errors = Vec::new();
+        let mut english = None;
+        let mut others = HashMap::new();
+        for (code, path) in folders {
+            match Language::load(&code, &path) {
+                Ok(language) if code == "en" => english = Some(language),
+                Ok(language) => {
+                    others.insert(code, language);
+                }
+                Err(mut es) => errors.append(&mut es),
+            }
+        }
+        if english.is_none() && errors.is_empty() {
+            errors.push(LetterError::Template {
+                path: dir.join("en"),
+                message: "the English templates are missing (every language falls back to `en`)"
+                    .to_string(),
+            });
+        }
+        match english {
+            Some(english) if errors.is_empty() => Ok(Templates { english, others }),
+            _ => Err(one_or_many(errors)),
+        }
     }
 
     /// Renders one organisation's letter, in its language or else English.
     pub fn render(&self, context: &LetterContext<'_>) -> Result<Letter, LetterError> {
-        let _ = context;
-        unimplemented!("rendering")
+        let language = self.language(context.organization.language);
+        let data = Context::wraps(context)
+            .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
+        let subject = one_line(language.render(SUBJECT, false, &data, context)?);
+        let text = language.render(LETTER_TXT, false, &data, context)?;
+        let html = language.render(LETTER_HTML, true, &data, context)?;
+        Ok(Letter {
+            subject,
+            text,
+            html,
+        })
     }
 
     /// Renders every template for every organisation of the directory once (with `statement`, or
     /// a sample statement when none is given) and reports every failure and every empty required
     /// field, by template file and organisation.
+    ///
+    /// Every language folder is rendered at least once, with a sample organisation when no
+    /// organisation of the directory uses it, so a broken folder is found before someone is
+    /// added in that language.
     pub fn check(
         &self,
         directory: &Directory,
         sender: &Sender,
         statement: Option<&Statement>,
     ) -> Result<(), LetterError> {
-        let _ = (directory, sender, statement);
-        unimplemented!("template check")
+        let sample;
+        let statement = match statement {
+            Some(statement) => statement,
+            None => {
+                sample = sample_statement();
+                &sample
+            }
+        };
+        let addressees: Vec<String> = match &statement.addressees {
+            Some(AddresseeSource::List(names)) => names.clone(),
+            Some(AddresseeSource::Sentence(sentence)) => vec![sentence.clone()],
+            None => Vec::new(),
+        };
+        let mut errors = Vec::new();
+        if statement.title.trim().is_empty() {
+            errors.push(LetterError::Template {
+                path: PathBuf::from(&statement.file_name),
+                message: "the statement has no title, so every subject would lack it".to_string(),
+            });
+        }
+        let mut used: Vec<&str> = Vec::new();
+        for organization in &directory.organizations {
+            if organization.name.trim().is_empty() {
+                errors.push(LetterError::Render {
+                    path: organization.origin.file.clone(),
+                    organization: organization.id.to_string(),
+                    message: format!(
+                        "line {}: the organisation's name is empty",
+                        organization.origin.line
+                    ),
+                });
+            }
+            let ctx = context(statement, organization, sender, &addressees);
+            used.push(&self.language(&organization.language).code);
+            self.check_one(&ctx, statement, &mut errors);
+        }
+        for language in std::iter::once(&self.english).chain(self.others.values()) {
+            if used.contains(&language.code.as_str()) {
+                continue;
+            }
+            // The id is a literal of valid characters, so this always holds.
+            if let Some(organization) = sample_organization(&language.code) {
+                let ctx = context(statement, &organization, sender, &addressees);
+                self.check_one(&ctx, statement, &mut errors);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(one_or_many(errors))
+        }
     }
+
+    fn check_one(
+        &self,
+        ctx: &LetterContext<'_>,
+        statement: &Statement,
+        errors: &mut Vec<LetterError>,
+    ) {
+        let language = self.language(ctx.organization.language);
+        let data = match Context::wraps(ctx) {
+            Ok(data) => data,
+            Err(e) => {
+                errors.push(language.render_error(SUBJECT, false, ctx, e));
+                return;
+            }
+        };
+        let name = ctx.organization.name.trim();
+        let signatory = statement
+            .signatory
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        for (template, html) in [(SUBJECT, false), (LETTER_TXT, false), (LETTER_HTML, true)] {
+            let rendered = match language.render(template, html, &data, ctx) {
+                Ok(rendered) => rendered,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            let problem = |message: String| LetterError::Render {
+                path: language.dir.join(template),
+                organization: ctx.organization.id.to_string(),
+                message,
+            };
+            let escape = |s: &str| {
+                if html {
+                    handlebars::html_escape(s)
+                } else {
+                    s.to_string()
+                }
+            };
+            if rendered.trim().is_empty() {
+                errors.push(problem("renders empty".to_string()));
+                continue;
+            }
+            if template == SUBJECT {
+                continue;
+            }
+            if !name.is_empty() && !rendered.contains(&escape(name)) {
+                errors.push(problem(format!(
+                    "the letter does not name the organisation `{name}`"
+                )));
+            }
+            if let Some(signatory) = signatory {
+                if !rendered.contains(&escape(signatory)) {
+                    errors.push(problem(format!(
+                        "the letter lacks the signatory `{signatory}`"
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The organisation's language folder, else the one of its primary subtag (`fr` for
+    /// `fr-CA`), else English.
+    fn language(&self, code: &str) -> &Language {
+        let primary = code.split(['-', '_']).next().unwrap_or(code);
+        self.others
+            .get(code)
+            .or_else(|| self.others.get(primary))
+            .unwrap_or(&self.english)
+    }
+
+    /// The language folders loaded, `en` first.
+    pub fn languages(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self.others.keys().map(String::as_str).collect();
+        codes.sort_unstable();
+        codes.insert(0, &self.english.code);
+        codes
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    Text,
+    Html,
+    Both,
+}
+
+impl Language {
+    fn load(code: &str, dir: &Path) -> Result<Language, Vec<LetterError>> {
+        let mut language = Language {
+            code: code.to_string(),
+            dir: dir.to_path_buf(),
+            text: Handlebars::new(),
+            html: Handlebars::new(),
+            text_files: HashMap::new(),
+            html_files: HashMap::new(),
+        };
+        let french = code.split(['-', '_']).next() == Some("fr");
+        for registry in [&mut language.text, &mut language.html] {
+            registry.set_strict_mode(true);
+            registry.register_helper("long_date", Box::new(LongDate { french }));
+        }
+        language.text.register_escape_fn(handlebars::no_escape);
+
+        let mut errors = Vec::new();
+        let partials = dir.join("partials");
+        if partials.is_dir() {
+            match sorted_files(&partials) {
+                Ok(files) => {
+                    for path in files {
+                        if let Err(e) = language.load_partial(&path) {
+                            errors.push(e);
+                        }
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        for (name, target) in [
+            (SUBJECT, Target::Text),
+            (LETTER_TXT, Target::Text),
+            (LETTER_HTML, Target::Html),
+        ] {
+            let path = dir.join(name);
+            let result = read_template(&path)
+                .and_then(|source| language.register(name, &source, &path, target));
+            if let Err(e) = result {
+                errors.push(e);
+            }
+        }
+        if errors.is_empty() {
+            Ok(language)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn load_partial(&mut self, path: &Path) -> Result<(), LetterError> {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            return Ok(());
+        };
+        let Some(stem) = file_name.strip_suffix(".hbs") else {
+            return Ok(());
+        };
+        let (name, target) = if let Some(name) = stem.strip_suffix(".txt") {
+            (name, Target::Text)
+        } else if let Some(name) = stem.strip_suffix(".html") {
+            (name, Target::Html)
+        } else {
+            (stem, Target::Both)
+        };
+        if name.is_empty() || name.contains('.') {
+            return Err(LetterError::Template {
+                path: path.to_path_buf(),
+                message: format!("`{file_name}` is not a partial name: expected NAME.hbs, NAME.txt.hbs or NAME.html.hbs, NAME without dots"),
+            });
+        }
+        let source = read_template(path)?;
+        self.register(name, &source, path, target)
+    }
+
+    fn register(
+        &mut self,
+        name: &str,
+        source: &str,
+        path: &Path,
+        target: Target,
+    ) -> Result<(), LetterError> {
+        let template_error = |e: TemplateError| LetterError::Template {
+            path: path.to_path_buf(),
+            message: match e.pos() {
+                Some((line, column)) => format!("line {line}, column {column}: {}", e.reason()),
+                None => e.reason().to_string(),
+            },
+        };
+        if matches!(target, Target::Text | Target::Both) {
+            self.text
+                .register_template_string(name, source)
+                .map_err(template_error)?;
+            self.text_files.insert(name.to_string(), path.to_path_buf());
+        }
+        if matches!(target, Target::Html | Target::Both) {
+            self.html
+                .register_template_string(name, source)
+                .map_err(template_error)?;
+            self.html_files.insert(name.to_string(), path.to_path_buf());
+        }
+        Ok(())
+    }
+
+    fn render(
+        &self,
+        template: &str,
+        html: bool,
+        data: &Context,
+        ctx: &LetterContext<'_>,
+    ) -> Result<String, LetterError> {
+        let registry = if html { &self.html } else { &self.text };
+        registry
+            .render_with_context(template, data)
+            .map_err(|e| self.render_error(template, html, ctx, e))
+    }
+
+    fn render_error(
+        &self,
+        template: &str,
+        html: bool,
+        ctx: &LetterContext<'_>,
+        e: RenderError,
+    ) -> LetterError {
+        let files = if html {
+            &self.html_files
+        } else {
+            &self.text_files
+        };
+        // The error may come from a partial: name that file when Handlebars says which.
+        let path = e
+            .template_name
+            .as_ref()
+            .and_then(|name| files.get(name))
+            .or_else(|| files.get(template))
+            .cloned()
+            .unwrap_or_else(|| self.dir.join(template));
+        let reason = e.reason().to_string();
+        LetterError::Render {
+            path,
+            organization: ctx.organization.id.to_string(),
+            message: match e.line_no {
+                Some(line) => format!("line {line}: {reason}"),
+                None => reason,
+            },
+        }
+    }
+}
+
+fn read_template(path: &Path) -> Result<String, LetterError> {
+    fs::read_to_string(path).map_err(|e| LetterError::Template {
+        path: path.to_path_buf(),
+        message: if e.kind() == std::io::ErrorKind::NotFound {
+            "missing: every language folder needs subject.hbs, letter.txt.hbs and letter.html.hbs"
+                .to_string()
+        } else {
+            format!("cannot read the template: {e}")
+        },
+    })
+}
+
+fn sorted_files(dir: &Path) -> Result<Vec<PathBuf>, LetterError> {
+    let read_error = |e: std::io::Error| LetterError::Template {
+        path: dir.to_path_buf(),
+        message: format!("cannot read the partials folder: {e}"),
+    };
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn one_or_many(mut errors: Vec<LetterError>) -> LetterError {
+    if errors.len() == 1 {
+        errors.remove(0)
+    } else {
+        LetterError::Many(errors)
+    }
+}
+
+/// A subject is one header line: template newlines and runs of spaces become single spaces.
+fn one_line(subject: String) -> String {
+    let trimmed = subject.trim();
+    let clean =
+        !trimmed.contains("  ") && !trimmed.contains(|c: char| c.is_whitespace() && c != ' ');
+    if clean && trimmed.len() == subject.len() {
+        subject
+    } else if clean {
+        trimmed.to_string()
+    } else {
+        trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_FR: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// `{{long_date statement.date}}`: `2021-05-27` → `27 May 2021` (`27 mai 2021`, and French
+/// `1er` for the first day, in a French folder); an empty date renders nothing.
+struct LongDate {
+    french: bool,
+}
+
+impl HelperDef for LongDate {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let value = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("long_date", 0))?;
+        if value.is_empty() {
+            return Ok(());
+        }
+        let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map_err(|_| RenderErrorReason::InvalidParamType("a date such as `2021-05-27`"))?;
+        out.write(&long_date(date, self.french))?;
+        Ok(())
+    }
+}
+
+fn long_date(date: NaiveDate, french: bool) -> String {
+    use chrono::Datelike;
+    let day = date.day();
+    let months = if french { &MONTHS_FR } else { &MONTHS_EN };
+    let month = months[date.month0() as usize];
+    if day == 1 && french {
+        format!("1er {month} {}", date.year())
+    } else {
+        format!("{day} {month} {}", date.year())
+    }
+}
+
+/// The statement `herald check` renders with when it is given none.
+fn sample_statement() -> Statement {
+    let original = "Sample statement used by herald check\n\nThe first paragraph of the statement.\n\nThe second paragraph of the statement.\n\nSample Signatory\n\nSample Title\n\n27 May 2021\n\nThis Statement is addressed to the Sample Organisation.\n".to_string();
+    let date = NaiveDate::from_ymd_opt(2021, 5, 27);
+    Statement {
+        id: StatementId::from_parts(date, &crate::statement::normalise_text(&original)),
+        title: "Sample statement used by herald check".to_string(),
+        date,
+        signatory: Some("Sample Signatory".to_string()),
+        signatory_title: Some("Sample Title".to_string()),
+        paragraphs: vec![
+            "The first paragraph of the statement.".to_string(),
+            "The second paragraph of the statement.".to_string(),
+        ],
+        addressees: Some(AddresseeSource::List(vec![
+            "Sample Organisation".to_string()
+        ])),
+        file_name: "sample-statement.txt".to_string(),
+        original,
+    }
+}
+
+fn sample_organization(language: &str) -> Option<Organization> {
+    Some(Organization {
+        id: OrgId::new("sample-organization")?,
+        name: "Sample Organisation".to_string(),
+        aliases: Vec::new(),
+        emails: Vec::new(),
+        cc: Vec::new(),
+        language: language.to_string(),
+        salutation: None,
+        contact: None,
+        groups: Vec::new(),
+        origin: crate::directory::Origin {
+            file: PathBuf::from("(sample)"),
+            line: 0,
+        },
+    })
 }
 
 /// Builds the template context for one organisation.
@@ -148,5 +698,555 @@ pub fn context<'a>(
             email: sender.email.to_string(),
         },
         addressees,
+    }
+}
+
+/// Values shared by the letters tests: the seed statement built by hand (statement parsing is
+/// another module's job), organisations and a sender.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::path::{Path, PathBuf};
+
+    use chrono::NaiveDate;
+
+    use super::Templates;
+    use crate::config::Sender;
+    use crate::directory::{OrgId, Organization, Origin};
+    use crate::statement::{AddresseeSource, Statement, StatementId};
+
+    pub(crate) fn shipped_templates() -> Templates {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        match Templates::load(&dir) {
+            Ok(t) => t,
+            Err(e) => panic!("the shipped templates do not load: {e}"),
+        }
+    }
+
+    /// The seed statement: title, eight body paragraphs, signature block, addressee sentence.
+    pub(crate) fn seed_statement() -> Statement {
+        let original = include_str!("../../tests/fixtures/golden/statement.txt").to_string();
+        let blocks: Vec<String> = original
+            .split("\n\n")
+            .map(|b| b.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+            .collect();
+        let date = NaiveDate::from_ymd_opt(2021, 5, 27);
+        Statement {
+            id: StatementId::from_parts(date, &crate::statement::normalise_text(&original)),
+            title: blocks[0].clone(),
+            date,
+            signatory: Some("Sabina Aliyeva".to_string()),
+            signatory_title: Some(
+                "The Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan"
+                    .to_string(),
+            ),
+            paragraphs: blocks[1..9].to_vec(),
+            addressees: Some(AddresseeSource::List(vec![
+                "UN Secretary-General".to_string(),
+                "Council of Europe".to_string(),
+            ])),
+            file_name: "2021-05-27-kalbajar-statement.txt".to_string(),
+            original,
+        }
+    }
+
+    pub(crate) fn organization(
+        id: &str,
+        name: &str,
+        language: &str,
+        salutation: Option<&str>,
+    ) -> Organization {
+        Organization {
+            id: OrgId::new(id).unwrap_or_else(|| panic!("bad test id {id}")),
+            name: name.to_string(),
+            aliases: Vec::new(),
+            emails: vec![format!("office@{id}.example")
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}"))],
+            cc: Vec::new(),
+            language: language.to_string(),
+            salutation: salutation.map(str::to_string),
+            contact: None,
+            groups: Vec::new(),
+            origin: Origin {
+                file: PathBuf::from("recipients/test.toml"),
+                line: 1,
+            },
+        }
+    }
+
+    pub(crate) fn sender() -> Sender {
+        Sender {
+            name: "Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan"
+                .to_string(),
+            email: "statements@ombudsman.example"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}")),
+            reply_to: Some(
+                "office@ombudsman.example"
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::fs;
+    use std::path::Path;
+
+    use super::fixtures::{organization, seed_statement, sender, shipped_templates};
+    use super::*;
+
+    fn render(templates: &Templates, org: &Organization, statement: &Statement) -> Letter {
+        let sender = sender();
+        let ctx = context(statement, org, &sender, &[]);
+        match templates.render(&ctx) {
+            Ok(letter) => letter,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A minimal templates folder with the given files (path relative to the folder, content).
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, content) in files {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, content).unwrap();
+        }
+        dir
+    }
+
+    const MINIMAL: [(&str, &str); 3] = [
+        ("en/subject.hbs", "Statement: {{statement.title}}"),
+        (
+            "en/letter.txt.hbs",
+            "To {{organization.name}}, from {{statement.signatory}}",
+        ),
+        (
+            "en/letter.html.hbs",
+            "<p>To {{organization.name}}, from {{statement.signatory}}</p>",
+        ),
+    ];
+
+    #[test]
+    fn shipped_english_letter_is_complete() {
+        let templates = shipped_templates();
+        let statement = seed_statement();
+        let org = organization(
+            "un-secretary-general",
+            "Secretary-General of the United Nations",
+            "en",
+            Some("Excellency"),
+        );
+        let letter = render(&templates, &org, &statement);
+        assert_eq!(
+            letter.subject,
+            format!("Statement of 27 May 2021: {}", statement.title)
+        );
+        assert!(
+            letter.text.contains("\n\nExcellency,\n\nI have the honour"),
+            "{}",
+            letter.text
+        );
+        assert!(letter.text.contains(
+            "I have the honour to transmit to the Secretary-General of the United Nations the statement of 27 May 2021"
+        ));
+        for paragraph in &statement.paragraphs {
+            assert!(
+                letter.text.contains(paragraph.as_str()),
+                "text lacks {paragraph}"
+            );
+            assert!(
+                letter.html.contains(&handlebars::html_escape(paragraph)),
+                "html lacks {paragraph}"
+            );
+        }
+        assert!(letter
+            .text
+            .contains("Please accept, Excellency, the assurances of my highest consideration."));
+        assert!(letter.text.contains("Sabina Aliyeva\nThe Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan\n"));
+        assert!(letter.text.contains("statements@ombudsman.example"));
+        assert!(
+            !letter.text.contains("\n\n\n"),
+            "stray blank lines:\n{}",
+            letter.text
+        );
+    }
+
+    #[test]
+    fn salutations_and_languages() {
+        let templates = shipped_templates();
+        let statement = seed_statement();
+        // (language, salutation, expected line in the text, expected in the subject)
+        let cases = [
+            (
+                "en",
+                None,
+                "Dear Sir or Madam,",
+                "Statement of 27 May 2021: ",
+            ),
+            (
+                "en",
+                Some("Excellency"),
+                "Excellency,",
+                "Statement of 27 May 2021: ",
+            ),
+            (
+                "fr",
+                Some("Excellency"),
+                "Excellence,",
+                "Déclaration du 27 mai 2021 : ",
+            ),
+            (
+                "fr",
+                None,
+                "Madame, Monsieur,",
+                "Déclaration du 27 mai 2021 : ",
+            ),
+            (
+                "fr",
+                Some("Monsieur le Directeur"),
+                "Monsieur le Directeur,",
+                "Déclaration du 27 mai 2021 : ",
+            ),
+            (
+                "fr-CA",
+                None,
+                "Madame, Monsieur,",
+                "Déclaration du 27 mai 2021 : ",
+            ),
+            (
+                "de",
+                None,
+                "Dear Sir or Madam,",
+                "Statement of 27 May 2021: ",
+            ),
+        ];
+        for (language, salutation, line, subject) in cases {
+            let org = organization(
+                "org",
+                "Bureau international de la paix",
+                language,
+                salutation,
+            );
+            let letter = render(&templates, &org, &statement);
+            assert!(
+                letter.text.lines().any(|l| l == line),
+                "{language} {salutation:?}: no line {line:?} in\n{}",
+                letter.text
+            );
+            assert!(
+                letter.subject.starts_with(subject),
+                "{language}: {}",
+                letter.subject
+            );
+        }
+        let org = organization(
+            "org",
+            "Bureau international de la paix",
+            "fr",
+            Some("Monsieur le Directeur"),
+        );
+        let letter = render(&templates, &org, &statement);
+        assert!(letter.text.contains(
+            "Je vous prie d’agréer, Monsieur le Directeur, l’expression de ma haute considération."
+        ));
+        assert!(letter.text.contains("J’ai l’honneur de transmettre à votre institution, Bureau international de la paix, la déclaration du 27 mai 2021"));
+    }
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let templates = shipped_templates();
+        let org = organization("acme", "Peace & <Justice> \"Council\"", "en", None);
+        let letter = render(&templates, &org, &seed_statement());
+        assert!(letter.text.contains("Peace & <Justice> \"Council\""));
+        assert!(letter
+            .html
+            .contains("Peace &amp; &lt;Justice&gt; &quot;Council&quot;"));
+        assert!(!letter.html.contains("<Justice>"));
+    }
+
+    /// Every opened element is closed in order (void elements written `<br />`).
+    fn assert_well_formed(html: &str) {
+        let mut stack: Vec<String> = Vec::new();
+        let mut rest = html;
+        while let Some(start) = rest.find('<') {
+            let end = rest[start..]
+                .find('>')
+                .map(|e| start + e)
+                .expect("unterminated tag");
+            let tag = &rest[start + 1..end];
+            rest = &rest[end + 1..];
+            if tag.starts_with('!') || tag.ends_with('/') {
+                continue;
+            }
+            let name: String = tag
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            if tag.starts_with('/') {
+                assert_eq!(
+                    stack.pop().as_deref(),
+                    Some(name.as_str()),
+                    "mismatched </{name}>"
+                );
+            } else {
+                stack.push(name);
+            }
+        }
+        assert!(stack.is_empty(), "unclosed: {stack:?}");
+    }
+
+    #[test]
+    fn html_letters_are_well_formed() {
+        let templates = shipped_templates();
+        for language in ["en", "fr"] {
+            let org = organization("org", "Council of Europe", language, Some("Excellency"));
+            assert_well_formed(&render(&templates, &org, &seed_statement()).html);
+        }
+    }
+
+    #[test]
+    fn undated_statement_leaves_no_gap() {
+        let templates = shipped_templates();
+        let mut statement = seed_statement();
+        statement.date = None;
+        let org = organization("org", "Council of Europe", "en", None);
+        let letter = render(&templates, &org, &statement);
+        assert_eq!(letter.subject, format!("Statement: {}", statement.title));
+        assert!(letter
+            .text
+            .contains("to the Council of Europe the statement entitled"));
+    }
+
+    #[test]
+    fn load_errors_name_the_file() {
+        let missing_en = folder(&[("fr/subject.hbs", "x")]);
+        let err = Templates::load(missing_en.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(
+                &missing_en
+                    .path()
+                    .join("fr")
+                    .join("letter.txt.hbs")
+                    .display()
+                    .to_string()
+            ),
+            "{err}"
+        );
+
+        let only_fr: Vec<(String, &str)> = MINIMAL
+            .iter()
+            .map(|(p, c)| (p.replace("en/", "fr/"), *c))
+            .collect();
+        let only_fr: Vec<(&str, &str)> = only_fr.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+        let dir = folder(&only_fr);
+        let err = Templates::load(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(&dir.path().join("en").display().to_string()) && err.contains("English"),
+            "{err}"
+        );
+
+        let mut broken = MINIMAL.to_vec();
+        broken[1] = (
+            "en/letter.txt.hbs",
+            "line one\n{{#if organization.name}}unclosed\n",
+        );
+        let dir = folder(&broken);
+        let err = Templates::load(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(
+                &dir.path()
+                    .join("en")
+                    .join("letter.txt.hbs")
+                    .display()
+                    .to_string()
+            ),
+            "{err}"
+        );
+        assert!(err.contains("line "), "{err}");
+
+        let err = Templates::load(Path::new("/nonexistent/templates"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("/nonexistent/templates: cannot read"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn partials_are_per_registry() {
+        let mut files = MINIMAL.to_vec();
+        files[1] = (
+            "en/letter.txt.hbs",
+            "{{> sig}} {{> both}} {{organization.name}} {{statement.signatory}}",
+        );
+        files[2] = (
+            "en/letter.html.hbs",
+            "{{> sig}} {{> both}} {{organization.name}} {{statement.signatory}}",
+        );
+        files.push(("en/partials/sig.txt.hbs", "TEXT & SIG\n"));
+        files.push(("en/partials/sig.html.hbs", "<b>HTML</b>\n"));
+        files.push(("en/partials/both.hbs", "{{organization.name}}\n"));
+        let dir = folder(&files);
+        let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let org = organization("org", "A & B", "en", None);
+        let letter = render(&templates, &org, &seed_statement());
+        assert_eq!(letter.text, "TEXT & SIG\n A & B\n A & B Sabina Aliyeva");
+        assert_eq!(
+            letter.html,
+            "<b>HTML</b>\n A &amp; B\n A &amp; B Sabina Aliyeva"
+        );
+    }
+
+    #[test]
+    fn shipped_templates_pass_the_check() {
+        let templates = shipped_templates();
+        let orgs = vec![
+            organization("a", "Council of Europe", "en", None),
+            organization(
+                "b",
+                "Bureau international de la paix",
+                "fr",
+                Some("Excellency"),
+            ),
+        ];
+        let (directory, _) = Directory::new(orgs, Vec::new());
+        let result = templates.check(&directory, &sender(), Some(&seed_statement()));
+        assert!(
+            result.is_ok(),
+            "{}",
+            result.err().map(|e| e.to_string()).unwrap_or_default()
+        );
+        assert!(templates
+            .check(&Directory::default(), &sender(), None)
+            .is_ok());
+        assert_eq!(templates.languages(), vec!["en", "fr"]);
+    }
+
+    #[test]
+    fn check_collects_every_problem() {
+        let mut files = MINIMAL.to_vec();
+        // Strict mode: an unknown variable fails for every organisation.
+        files[0] = ("en/subject.hbs", "{{statement.titel}}");
+        // Strict mode does not look inside an `#if` that is false; the check sees the missing name.
+        files[2] = (
+            "en/letter.html.hbs",
+            "{{#if organization.contact}}{{organization.name}}{{/if}} {{statement.signatory}}",
+        );
+        let dir = folder(&files);
+        let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let mut orgs = vec![
+            organization("first", "Council of Europe", "en", None),
+            organization("second", "European Union", "en", None),
+        ];
+        orgs[1].name = String::new();
+        let (directory, _) = Directory::new(orgs, Vec::new());
+        let err = templates
+            .check(&directory, &sender(), None)
+            .err()
+            .unwrap_or_else(|| panic!("check passed"));
+        let LetterError::Many(errors) = &err else {
+            panic!("{err}")
+        };
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let subject = dir
+            .path()
+            .join("en")
+            .join("subject.hbs")
+            .display()
+            .to_string();
+        let html = dir
+            .path()
+            .join("en")
+            .join("letter.html.hbs")
+            .display()
+            .to_string();
+        for org in ["first", "second"] {
+            assert!(
+                messages.iter().any(|m| m.starts_with(&subject)
+                    && m.contains(&format!("`{org}`"))
+                    && m.contains("titel")),
+                "{err}"
+            );
+        }
+        assert!(
+            messages.iter().any(|m| m.starts_with(&html)
+                && m.contains("`first`")
+                && m.contains("does not name the organisation `Council of Europe`")),
+            "{err}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("recipients/test.toml")
+                    && m.contains("`second`")
+                    && m.contains("name is empty")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn check_reports_an_empty_subject_and_a_missing_signature() {
+        let mut files = MINIMAL.to_vec();
+        files[0] = ("en/subject.hbs", "{{#if statement.date}}{{/if}}  \n");
+        files[1] = ("en/letter.txt.hbs", "To {{organization.name}}");
+        let dir = folder(&files);
+        let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let (directory, _) = Directory::new(
+            vec![organization("first", "Council of Europe", "en", None)],
+            Vec::new(),
+        );
+        let err = templates
+            .check(&directory, &sender(), Some(&seed_statement()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("subject.hbs: rendering for `first`: renders empty"),
+            "{err}"
+        );
+        assert!(err.contains("letter.txt.hbs: rendering for `first`: the letter lacks the signatory `Sabina Aliyeva`"), "{err}");
+    }
+
+    #[test]
+    fn long_dates() {
+        let cases = [
+            ((2021, 5, 27), false, "27 May 2021"),
+            ((2021, 5, 27), true, "27 mai 2021"),
+            ((2021, 8, 1), true, "1er août 2021"),
+            ((2021, 12, 1), false, "1 December 2021"),
+        ];
+        for ((y, m, d), french, expected) in cases {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(long_date(date, french), expected);
+        }
+    }
+
+    #[test]
+    fn subjects_are_one_line() {
+        let cases = [
+            ("Statement: x", "Statement: x"),
+            ("  Statement: x\n", "Statement: x"),
+            ("Statement\n  of\t27 May:  x\r\n", "Statement of 27 May: x"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(one_line(input.to_string()), expected);
+        }
     }
 }

@@ -1,0 +1,192 @@
+//! The output of `herald dispatch --dry-run`: every letter written to a folder as `<org-id>.eml`
+//! (the exact message that would be sent) and `<org-id>.html` (its HTML part, to read in a
+//! browser), plus an `index.html` listing them all.
+//!
+//! Streaming, because a statement may go to thousands of organisations: each letter is written
+//! as it comes and only a small row (name, addresses, subject) is kept for the index.
+//! Everything the index shows is HTML-escaped: names and subjects come from user files.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use handlebars::html_escape;
+
+use super::compose::Composed;
+use super::{Letter, StatementContext};
+use crate::directory::Organization;
+use crate::statement::Statement;
+
+/// Writes a dry run's previews into one folder.
+pub struct PreviewWriter {
+    dir: PathBuf,
+    rows: Vec<IndexRow>,
+}
+
+struct IndexRow {
+    id: String,
+    name: String,
+    to: Vec<String>,
+    cc: Vec<String>,
+    subject: String,
+}
+
+impl PreviewWriter {
+    /// Creates `out_dir` (and its parents) if needed.
+    pub fn new(out_dir: &Path) -> io::Result<PreviewWriter> {
+        fs::create_dir_all(out_dir).map_err(|e| with_path(out_dir, e))?;
+        Ok(PreviewWriter {
+            dir: out_dir.to_path_buf(),
+            rows: Vec::new(),
+        })
+    }
+
+    /// Writes `<org-id>.eml` and `<org-id>.html` and remembers the organisation for the index.
+    /// Organisation ids are `a-z0-9-` only, so they are safe file names.
+    pub fn add(
+        &mut self,
+        org: &Organization,
+        letter: &Letter,
+        composed: &Composed,
+    ) -> io::Result<()> {
+        let eml = self.dir.join(format!("{}.eml", org.id));
+        fs::write(&eml, &composed.bytes).map_err(|e| with_path(&eml, e))?;
+        let html = self.dir.join(format!("{}.html", org.id));
+        fs::write(&html, &letter.html).map_err(|e| with_path(&html, e))?;
+        self.rows.push(IndexRow {
+            id: org.id.to_string(),
+            name: org.name.clone(),
+            to: org.emails.iter().map(ToString::to_string).collect(),
+            cc: org.cc.iter().map(ToString::to_string).collect(),
+            subject: letter.subject.clone(),
+        });
+        Ok(())
+    }
+
+    /// Writes `index.html` and returns its path.
+    pub fn finish(self, statement: &Statement) -> io::Result<PathBuf> {
+        let path = self.dir.join("index.html");
+        fs::write(&path, self.index(statement)).map_err(|e| with_path(&path, e))?;
+        Ok(path)
+    }
+
+    fn index(&self, statement: &Statement) -> String {
+        let ctx = StatementContext::new(statement);
+        let title = html_escape(&statement.title);
+        let mut out = String::with_capacity(1024 + self.rows.len() * 400);
+        // `write!` into a String cannot fail.
+        let _ = write!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n\
+             <title>Dry run: {title}</title>\n</head>\n\
+             <body style=\"font-family: sans-serif; margin: 24px; color: #1a1a1a;\">\n\
+             <h1 style=\"font-size: 20px;\">Dry run: {title}</h1>\n\
+             <p>Statement <code>{id}</code>{date} — {n} letter{s}, none sent.</p>\n\
+             <table style=\"border-collapse: collapse;\">\n\
+             <thead><tr><th style=\"{th}\">Organisation</th><th style=\"{th}\">To</th>\
+             <th style=\"{th}\">Cc</th><th style=\"{th}\">Subject</th><th style=\"{th}\">Files</th></tr></thead>\n<tbody>\n",
+            id = html_escape(statement.id.as_str()),
+            date = if ctx.date_long.is_empty() {
+                String::new()
+            } else {
+                format!(" of {}", html_escape(&ctx.date_long))
+            },
+            n = self.rows.len(),
+            s = if self.rows.len() == 1 { "" } else { "s" },
+            th = TH,
+        );
+        for row in &self.rows {
+            let id = html_escape(&row.id);
+            let _ = writeln!(
+                out,
+                "<tr><td style=\"{TD}\">{name}</td><td style=\"{TD}\">{to}</td><td style=\"{TD}\">{cc}</td>\
+                 <td style=\"{TD}\">{subject}</td>\
+                 <td style=\"{TD}\"><a href=\"{id}.html\">HTML</a> <a href=\"{id}.eml\">.eml</a></td></tr>",
+                name = html_escape(&row.name),
+                to = html_escape(&row.to.join(", ")),
+                cc = html_escape(&row.cc.join(", ")),
+                subject = html_escape(&row.subject),
+            );
+        }
+        out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+        out
+    }
+}
+
+const TH: &str = "text-align: left; border-bottom: 2px solid #444; padding: 4px 8px;";
+const TD: &str = "border-bottom: 1px solid #ccc; padding: 4px 8px; vertical-align: top;";
+
+fn with_path(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::letters::compose::compose;
+    use crate::letters::context;
+    use crate::letters::fixtures::{organization, seed_statement, sender, shipped_templates};
+
+    #[test]
+    fn writes_each_letter_and_an_escaped_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("previews").join("statement");
+        let templates = shipped_templates();
+        let statement = seed_statement();
+        let sender = sender();
+        let date = DateTime::parse_from_rfc3339("2021-05-27T18:30:00+04:00").unwrap();
+        let orgs = [
+            organization(
+                "council-of-europe",
+                "Council of Europe",
+                "en",
+                Some("Excellency"),
+            ),
+            organization("odd", "<script>alert(1)</script> & Co", "fr", None),
+        ];
+        let mut writer = PreviewWriter::new(&out).unwrap();
+        for org in &orgs {
+            let letter = templates
+                .render(&context(&statement, org, &sender, &[]))
+                .unwrap();
+            let composed = compose(&letter, org, &statement, &sender, date).unwrap();
+            writer.add(org, &letter, &composed).unwrap();
+            assert_eq!(
+                fs::read(out.join(format!("{}.eml", org.id))).unwrap(),
+                composed.bytes
+            );
+            assert_eq!(
+                fs::read_to_string(out.join(format!("{}.html", org.id))).unwrap(),
+                letter.html
+            );
+        }
+        let index_path = writer.finish(&statement).unwrap();
+        assert_eq!(index_path, out.join("index.html"));
+        let index = fs::read_to_string(&index_path).unwrap();
+        assert!(index.contains("2 letters, none sent"));
+        assert!(index.contains("<a href=\"council-of-europe.html\">HTML</a> <a href=\"council-of-europe.eml\">.eml</a>"));
+        assert!(index.contains("office@council-of-europe.example"));
+        assert!(index.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"));
+        assert!(!index.contains("<script>"));
+        assert!(index.contains("Déclaration du 27 mai 2021"));
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "").unwrap();
+        let err = PreviewWriter::new(&file.join("sub"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(&file.join("sub").display().to_string()),
+            "{err}"
+        );
+    }
+}
