@@ -7,15 +7,24 @@
 //! starts: the `sending` mark is durable before any message data leaves, so a crash can never
 //! make herald forget it may have sent a letter.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::directory::OrgId;
 use crate::statement::StatementId;
+
+mod chain;
+mod ops;
+mod query;
+mod schema;
+mod writer;
+
+pub use writer::Writer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -136,7 +145,7 @@ pub struct Claim {
 }
 
 /// Per-address outcome at RCPT (or at the end of data).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecipientOutcome {
     pub address: String,
     pub accepted: bool,
@@ -188,9 +197,34 @@ pub struct HistoryFilter {
 /// The result of recomputing the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyReport {
-    Intact { events: u64 },
+    Intact {
+        events: u64,
+    },
     /// The first event whose stored hash or content does not match, and why.
-    Broken { event_id: i64, reason: String },
+    Broken {
+        event_id: i64,
+        reason: String,
+    },
+}
+
+/// One statement as `herald status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementOverview {
+    pub id: String,
+    pub title: String,
+    pub held: bool,
+    pub registered_at: DateTime<Utc>,
+    /// Letters per state; states with no letter are absent.
+    pub counts: BTreeMap<State, u32>,
+    /// The soonest retry of one of its deferred letters.
+    pub next_retry: Option<DateTime<Utc>>,
+}
+
+/// What `herald status` shows: every statement, oldest first, and the next retry overall.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub statements: Vec<StatementOverview>,
+    pub next_retry: Option<DateTime<Utc>>,
 }
 
 /// A synchronous journal handle (one SQLite connection).
@@ -202,24 +236,63 @@ pub struct Journal {
 impl Journal {
     /// Opens (creating if needed) the journal at `path`.
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
-        let _ = path;
-        unimplemented!("journal")
+        let conn = schema::open(path)?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            conn,
+        })
+    }
+
+    /// Opens the journal only if the file exists: readers (`history`, `verify`, `status`) must
+    /// not create one as a side effect.
+    pub fn open_existing(path: &Path) -> Result<Option<Journal>, JournalError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Journal::open(path).map(Some)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Runs `op` inside one IMMEDIATE transaction: the write lock is taken before anything is
+    /// read, so a check-then-write cannot race another process.
+    fn write<T>(
+        &mut self,
+        op: impl FnOnce(&ops::Ops<'_>) -> Result<T, JournalError>,
+    ) -> Result<T, JournalError> {
+        let path = &self.path;
+        let sql = |source| JournalError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let value = op(&ops::Ops { conn: &tx, path })?;
+        tx.commit().map_err(sql)?;
+        Ok(value)
+    }
+
+    fn read(&self) -> query::Queries<'_> {
+        query::Queries {
+            conn: &self.conn,
+            path: &self.path,
+        }
+    }
+
     /// Records the statement and its letters as `pending`, once: letters already known keep their
     /// state; a letter not yet sent gets its addresses updated (they may have been corrected).
+    /// `held` is taken from `statement` only when the statement is new.
     pub fn register(
         &mut self,
         statement: &StatementInfo,
         letters: &[PlannedLetter],
         now: DateTime<Utc>,
     ) -> Result<(), JournalError> {
-        let _ = (statement, letters, now, &self.conn);
-        unimplemented!("journal")
+        self.write(|ops| ops.register(statement, letters, now))
     }
 
     /// Atomically moves the letter to `sending` if `policy` allows it from its current state.
@@ -229,8 +302,7 @@ impl Journal {
         policy: ClaimPolicy,
         now: DateTime<Utc>,
     ) -> Result<Option<Claim>, JournalError> {
-        let _ = (key, policy, now);
-        unimplemented!("journal")
+        self.write(|ops| ops.claim(key, policy, now))
     }
 
     /// Records the outcome of an attempt on a letter that is `sending`.
@@ -240,27 +312,64 @@ impl Journal {
         result: &AttemptResult,
         now: DateTime<Utc>,
     ) -> Result<(), JournalError> {
-        let _ = (key, result, now);
-        unimplemented!("journal")
+        self.write(|ops| ops.record(key, result, now))
     }
 
     /// Letters left `sending` by a process that died become `uncertain`; returns them.
-    pub fn recover_interrupted(&mut self, now: DateTime<Utc>) -> Result<Vec<LetterKey>, JournalError> {
-        let _ = now;
-        unimplemented!("journal")
+    pub fn recover_interrupted(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LetterKey>, JournalError> {
+        self.write(|ops| ops.recover_interrupted(now))
+    }
+
+    /// Holds or releases a statement; `false` if the statement is unknown.
+    pub fn set_held(&mut self, statement: &StatementId, held: bool) -> Result<bool, JournalError> {
+        self.write(|ops| ops.set_held(statement, held))
+    }
+
+    pub fn statement(&self, id: &StatementId) -> Result<Option<StatementInfo>, JournalError> {
+        self.read().statement(id)
+    }
+
+    /// Every deferred letter with the time it may be retried, soonest first (a letter deferred
+    /// without a time is due at `now`).
+    pub fn due_retries(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(LetterKey, DateTime<Utc>)>, JournalError> {
+        self.read().due_retries(now)
+    }
+
+    pub fn overview(&self) -> Result<Overview, JournalError> {
+        self.read().overview()
     }
 
     pub fn letters_of(&self, statement: &StatementId) -> Result<Vec<LetterRow>, JournalError> {
-        let _ = statement;
-        unimplemented!("journal")
+        self.read().letters_of(statement)
     }
 
+    /// Letters matching `filter`, least recently updated first.
     pub fn history(&self, filter: &HistoryFilter) -> Result<Vec<LetterRow>, JournalError> {
-        let _ = filter;
-        unimplemented!("journal")
+        self.read().history(filter)
     }
 
     pub fn verify(&self) -> Result<VerifyReport, JournalError> {
-        unimplemented!("journal")
+        chain::verify(&self.conn).map_err(|source| JournalError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
     }
+}
+
+/// Rebuilds a key from stored text; ids herald did not write are reported, not trusted.
+fn letter_key(path: &Path, statement: &str, organization: &str) -> Result<LetterKey, JournalError> {
+    let bad = |what: &str, value: &str| JournalError::Other {
+        path: path.to_path_buf(),
+        message: format!("`{value}` in the journal is not a valid {what} id"),
+    };
+    Ok(LetterKey {
+        statement: StatementId::parse(statement).ok_or_else(|| bad("statement", statement))?,
+        organization: OrgId::new(organization).ok_or_else(|| bad("organisation", organization))?,
+    })
 }
