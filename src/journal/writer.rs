@@ -228,3 +228,128 @@ impl Done {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{key, planned, statement};
+    use super::super::{State, VerifyReport};
+    use super::*;
+
+    fn sent(reply: String) -> AttemptResult {
+        AttemptResult {
+            state: State::Sent,
+            smtp_code: Some(250),
+            reply,
+            recipients: vec![],
+            next_attempt_at: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_are_all_acknowledged_and_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let writer = Writer::open(&path).unwrap();
+        let orgs: Vec<String> = (0..300).map(|i| format!("org-{i}")).collect();
+        writer
+            .register(statement(), orgs.iter().map(|o| planned(o)).collect())
+            .await
+            .unwrap();
+
+        let tasks: Vec<_> = orgs
+            .iter()
+            .map(|org| {
+                let writer = writer.clone();
+                let org = org.clone();
+                tokio::spawn(async move {
+                    let claim = writer.claim(key(&org), ClaimPolicy::default()).await?;
+                    // A second claim of a letter already `sending` must be refused.
+                    let again = writer.claim(key(&org), ClaimPolicy::default()).await?;
+                    writer
+                        .record(key(&org), sent(format!("250 ok {org}")))
+                        .await?;
+                    Ok::<_, JournalError>((claim, again))
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (claim, again) = task.await.unwrap().unwrap();
+            assert_eq!(
+                claim,
+                Some(Claim {
+                    attempt: 1,
+                    consecutive: 1
+                })
+            );
+            assert_eq!(again, None);
+        }
+        drop(writer);
+
+        let journal = Journal::open(&path).unwrap();
+        let rows = journal.letters_of(&statement().id).unwrap();
+        assert_eq!(rows.len(), orgs.len());
+        for row in &rows {
+            assert_eq!(row.status, State::Sent);
+            assert_eq!(row.smtp_reply, Some(format!("250 ok {}", row.organization)));
+        }
+        let events = orgs.len() as u64 * 3;
+        assert_eq!(journal.verify().unwrap(), VerifyReport::Intact { events });
+    }
+
+    #[tokio::test]
+    async fn a_failing_request_does_not_spoil_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let mut journal = Journal::open(&path).unwrap();
+        journal
+            .register(
+                &statement(),
+                &[planned("un"), planned("osce")],
+                chrono::Utc::now(),
+            )
+            .unwrap();
+        // Queue the requests before the thread starts so that they share one batch.
+        let (requests, queue) = mpsc::channel();
+        let (a, ra) = oneshot::channel();
+        let (b, rb) = oneshot::channel();
+        let (c, rc) = oneshot::channel();
+        requests
+            .send(Request::Claim(key("un"), ClaimPolicy::default(), a))
+            .unwrap();
+        // `osce` is pending, not sending: this must fail alone.
+        requests
+            .send(Request::Record(key("osce"), sent("250 ok".into()), b))
+            .unwrap();
+        requests
+            .send(Request::Claim(key("osce"), ClaimPolicy::default(), c))
+            .unwrap();
+        drop(requests);
+        std::thread::spawn(move || run(journal, queue))
+            .join()
+            .unwrap();
+
+        assert_eq!(
+            ra.await.unwrap().unwrap(),
+            Some(Claim {
+                attempt: 1,
+                consecutive: 1
+            })
+        );
+        let err = rb.await.unwrap().unwrap_err();
+        assert!(err.to_string().contains("not `sending`"), "{err}");
+        assert!(rc.await.unwrap().unwrap().is_some());
+
+        let journal = Journal::open(&path).unwrap();
+        let states: Vec<State> = journal
+            .letters_of(&statement().id)
+            .unwrap()
+            .iter()
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(states, vec![State::Sending, State::Sending]);
+        assert_eq!(
+            journal.verify().unwrap(),
+            VerifyReport::Intact { events: 4 }
+        );
+    }
+}
