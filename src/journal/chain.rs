@@ -236,6 +236,7 @@ fn show<T: ToString>(value: Option<T>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::*;
 

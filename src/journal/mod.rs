@@ -375,6 +375,7 @@ fn letter_key(path: &Path, statement: &str, organization: &str) -> Result<Letter
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone};

@@ -457,6 +457,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::*;
 

@@ -141,6 +141,7 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::*;
     use chrono::TimeZone;

@@ -230,6 +230,7 @@ impl Done {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::super::tests::{key, planned, statement};
     use super::super::{State, VerifyReport};
