@@ -38,3 +38,55 @@ pub(crate) fn run(config_path: &Path, args: VerifyArgs) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+mod tests {
+    use super::*;
+    use crate::directory::OrgId;
+    use crate::journal::{PlannedLetter, StatementInfo};
+    use crate::statement::StatementId;
+
+    #[test]
+    fn verify_passes_fails_and_never_creates_a_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config/herald.toml");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(
+            &config,
+            "[sender]\nname = \"Ombudsman\"\nemail = \"statements@ombudsman.example\"\n",
+        )
+        .unwrap();
+        let db = dir.path().join("var/herald.db");
+
+        assert!(run(&config, VerifyArgs {}).is_ok());
+        assert!(!db.exists(), "verify must not create a journal");
+
+        let mut journal = Journal::open(&db).unwrap();
+        let statement = StatementInfo {
+            id: StatementId::parse("2021-05-27-1a2b3c4d").unwrap(),
+            title: "t".into(),
+            source: "s".into(),
+            held: false,
+        };
+        let letter = PlannedLetter {
+            organization: OrgId::new("un").unwrap(),
+            to: vec!["sg@un.example".into()],
+            cc: vec![],
+            message_id: "<m@ombudsman.example>".into(),
+        };
+        journal
+            .register(&statement, &[letter], chrono::Utc::now())
+            .unwrap();
+        assert!(run(&config, VerifyArgs {}).is_ok());
+
+        let raw = rusqlite::Connection::open(&db).unwrap();
+        raw.execute_batch(
+            "DROP TRIGGER events_no_update; UPDATE events SET detail = '{}' WHERE id = 1;",
+        )
+        .unwrap();
+        let err = run(&config, VerifyArgs {}).unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "{err:?}");
+        assert_eq!(err.code(), 1);
+    }
+}
