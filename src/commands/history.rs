@@ -1,12 +1,309 @@
-//! `herald history`.
+//! `herald history`: the delivery history from the journal, as an aligned table for people or
+//! JSON / CSV for scripts; all three come from the same rows.
 
 use std::path::Path;
 
-use crate::cli::HistoryArgs;
-use crate::error::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::cli::{HistoryArgs, HistoryFormat};
+use crate::error::{Error, Result};
+use crate::journal::{HistoryFilter, Journal, LetterRow, State};
+
+/// Replies longer than this are cut in the table (JSON and CSV keep them whole).
+const REPLY_WIDTH: usize = 60;
 
 pub(crate) fn run(config_path: &Path, args: HistoryArgs) -> Result<()> {
-    let _config = super::load_config(config_path)?;
-    let _ = args;
-    unimplemented!("herald history")
+    let config = super::load_config(config_path)?;
+    let filter = filter(&args)?;
+    let path = config.journal_path();
+    let rows = match Journal::open_existing(&path)? {
+        Some(journal) => journal.history(&filter)?,
+        None => {
+            if args.format == HistoryFormat::Table {
+                eprintln!(
+                    "no journal at {} yet: nothing has been dispatched",
+                    path.display()
+                );
+            }
+            Vec::new()
+        }
+    };
+    let text = match args.format {
+        HistoryFormat::Table => table(&rows),
+        HistoryFormat::Json => json(&rows)?,
+        HistoryFormat::Csv => csv(&rows),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn filter(args: &HistoryArgs) -> Result<HistoryFilter> {
+    let status = args
+        .status
+        .as_deref()
+        .map(|s| s.parse::<State>())
+        .transpose()
+        .map_err(|m| Error::Usage(format!("--status: {m}")))?;
+    Ok(HistoryFilter {
+        statement: args.statement.clone(),
+        organization: args.organization.clone(),
+        status,
+        since: args
+            .since
+            .as_deref()
+            .map(|t| time("--since", t))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|t| time("--until", t))
+            .transpose()?,
+    })
+}
+
+/// RFC 3339, or a bare date meaning the start of that day (UTC).
+fn time(option: &str, text: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{option}: `{text}` is not a time (RFC 3339 such as 2021-05-27T09:00:00Z, or a \
+                 date such as 2021-05-27)"
+            ))
+        })
+}
+
+fn json(rows: &[LetterRow]) -> Result<String> {
+    let mut text = serde_json::to_string_pretty(rows)
+        .map_err(|e| Error::Usage(format!("cannot write the history as JSON: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+const CSV_HEADER: [&str; 13] = [
+    "statement_id",
+    "organization",
+    "to",
+    "cc",
+    "status",
+    "attempts",
+    "smtp_code",
+    "smtp_reply",
+    "message_id",
+    "recipients",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+];
+
+fn csv(rows: &[LetterRow]) -> String {
+    let mut out = csv_line(CSV_HEADER.iter().map(|s| s.to_string()));
+    for r in rows {
+        out.push_str(&csv_line([
+            r.statement_id.clone(),
+            r.organization.clone(),
+            r.to.join(" "),
+            r.cc.join(" "),
+            r.status.to_string(),
+            r.attempts.to_string(),
+            r.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
+            r.smtp_reply.clone().unwrap_or_default(),
+            r.message_id.clone(),
+            serde_json::to_string(&r.recipients).unwrap_or_default(),
+            r.next_attempt_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            r.created_at.to_rfc3339(),
+            r.updated_at.to_rfc3339(),
+        ]));
+    }
+    out
+}
+
+/// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+fn csv_line(fields: impl IntoIterator<Item = String>) -> String {
+    let quoted: Vec<String> = fields
+        .into_iter()
+        .map(|f| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f
+            }
+        })
+        .collect();
+    format!("{}\r\n", quoted.join(","))
+}
+
+fn table(rows: &[LetterRow]) -> String {
+    let header = [
+        "STATEMENT",
+        "ORGANIZATION",
+        "STATUS",
+        "ATTEMPTS",
+        "UPDATED",
+        "REPLY",
+    ];
+    let mut lines: Vec<[String; 6]> = vec![header.map(String::from)];
+    for r in rows {
+        lines.push([
+            r.statement_id.clone(),
+            r.organization.clone(),
+            r.status.to_string(),
+            r.attempts.to_string(),
+            r.updated_at.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+            truncate(r.smtp_reply.as_deref().unwrap_or(""), REPLY_WIDTH),
+        ]);
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut widths = [0usize; 6];
+    for line in &lines {
+        for (w, cell) in widths.iter_mut().zip(line) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for line in &lines {
+        let mut text = String::new();
+        for (i, (cell, w)) in line.iter().zip(widths).enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            let pad = w - cell.chars().count();
+            // Numbers align right, text left.
+            if i == 3 {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// One line, at most `width` characters, ending in `…` when cut.
+fn truncate(reply: &str, width: usize) -> String {
+    let one_line = reply.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= width {
+        return one_line;
+    }
+    let mut cut: String = one_line.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn args(status: Option<&str>, since: Option<&str>, until: Option<&str>) -> HistoryArgs {
+        HistoryArgs {
+            statement: None,
+            organization: None,
+            status: status.map(String::from),
+            since: since.map(String::from),
+            until: until.map(String::from),
+            format: HistoryFormat::Table,
+        }
+    }
+
+    #[test]
+    fn filters_parse_or_name_the_bad_value() {
+        let day = Utc.with_ymd_and_hms(2021, 5, 27, 0, 0, 0).unwrap();
+        let f = filter(&args(
+            Some("deferred"),
+            Some("2021-05-27"),
+            Some("2021-05-27T04:00:00+04:00"),
+        ))
+        .unwrap();
+        assert_eq!(f.status, Some(State::Deferred));
+        assert_eq!(f.since, Some(day));
+        assert_eq!(f.until, Some(day));
+        let cases = [
+            (
+                args(Some("delivered"), None, None),
+                "--status: `delivered` is not a delivery state",
+            ),
+            (
+                args(None, Some("yesterday"), None),
+                "--since: `yesterday` is not a time",
+            ),
+            (
+                args(None, None, Some("2021-13-01")),
+                "--until: `2021-13-01` is not a time",
+            ),
+        ];
+        for (a, expected) in cases {
+            match filter(&a) {
+                Err(Error::Usage(m)) => assert!(m.starts_with(expected), "{m}"),
+                other => panic!("{expected}: {other:?}"),
+            }
+        }
+    }
+
+    fn row(org: &str, reply: &str) -> LetterRow {
+        let at = Utc.with_ymd_and_hms(2021, 5, 27, 9, 30, 0).unwrap();
+        LetterRow {
+            statement_id: "2021-05-27-1a2b3c4d".into(),
+            organization: org.into(),
+            to: vec!["a@x.example".into(), "b@x.example".into()],
+            cc: vec![],
+            status: State::Sent,
+            attempts: 12,
+            smtp_code: Some(250),
+            smtp_reply: Some(reply.into()),
+            message_id: "<m@x.example>".into(),
+            recipients: vec![],
+            next_attempt_at: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting() {
+        let text = csv(&[row("un", "250 ok, \"queued\"\nas 4F2K9")]);
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(lines[0], CSV_HEADER.join(","));
+        assert!(
+            lines[1].contains(",\"250 ok, \"\"queued\"\"\nas 4F2K9\","),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].contains(",a@x.example b@x.example,"),
+            "{}",
+            lines[1]
+        );
+    }
+
+    #[test]
+    fn table_aligns_and_truncates() {
+        let long = "250 ".to_string() + &"x".repeat(100);
+        let text = table(&[row("un", "250 ok"), row("un-secretary-general", &long)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let status_col = lines[0].find("STATUS").unwrap();
+        assert_eq!(lines[1].find("sent"), Some(status_col));
+        assert_eq!(lines[2].find("sent"), Some(status_col));
+        assert!(lines[2].ends_with('…'));
+        assert_eq!(
+            lines[2].split("  ").last().unwrap().chars().count(),
+            REPLY_WIDTH
+        );
+        assert_eq!(table(&[]), "");
+    }
 }

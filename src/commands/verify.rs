@@ -1,12 +1,92 @@
-//! `herald verify`.
+//! `herald verify`: recomputes the journal's hash chain and checks every letter against its last
+//! event; exit 0 only if nothing was altered.
 
 use std::path::Path;
 
 use crate::cli::VerifyArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::journal::{Journal, VerifyReport};
 
 pub(crate) fn run(config_path: &Path, args: VerifyArgs) -> Result<()> {
-    let _config = super::load_config(config_path)?;
-    let _ = args;
-    unimplemented!("herald verify")
+    let VerifyArgs {} = args;
+    let config = super::load_config(config_path)?;
+    let path = config.journal_path();
+    // Not creating a journal here: an empty new file would look like a verified history.
+    let Some(journal) = Journal::open_existing(&path)? else {
+        println!(
+            "no journal at {} yet: nothing has been dispatched",
+            path.display()
+        );
+        return Ok(());
+    };
+    match journal.verify()? {
+        VerifyReport::Intact { events } => {
+            println!("journal intact: {events} events");
+            Ok(())
+        }
+        VerifyReport::Broken { event_id, reason } => {
+            let message = if event_id > 0 {
+                format!("journal altered: event #{event_id}: {reason}")
+            } else {
+                format!("journal altered: {reason}")
+            };
+            println!("{message}");
+            Err(Error::Integrity(format!(
+                "the journal at {} has been altered",
+                path.display()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+mod tests {
+    use super::*;
+    use crate::directory::OrgId;
+    use crate::journal::{PlannedLetter, StatementInfo};
+    use crate::statement::StatementId;
+
+    #[test]
+    fn verify_passes_fails_and_never_creates_a_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config/herald.toml");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(
+            &config,
+            "[sender]\nname = \"Ombudsman\"\nemail = \"statements@ombudsman.example\"\n",
+        )
+        .unwrap();
+        let db = dir.path().join("var/herald.db");
+
+        assert!(run(&config, VerifyArgs {}).is_ok());
+        assert!(!db.exists(), "verify must not create a journal");
+
+        let mut journal = Journal::open(&db).unwrap();
+        let statement = StatementInfo {
+            id: StatementId::parse("2021-05-27-1a2b3c4d").unwrap(),
+            title: "t".into(),
+            source: "s".into(),
+            held: false,
+        };
+        let letter = PlannedLetter {
+            organization: OrgId::new("un").unwrap(),
+            to: vec!["sg@un.example".into()],
+            cc: vec![],
+            message_id: "<m@ombudsman.example>".into(),
+        };
+        journal
+            .register(&statement, &[letter], chrono::Utc::now())
+            .unwrap();
+        assert!(run(&config, VerifyArgs {}).is_ok());
+
+        let raw = rusqlite::Connection::open(&db).unwrap();
+        raw.execute_batch(
+            "DROP TRIGGER events_no_update; UPDATE events SET detail = '{}' WHERE id = 1;",
+        )
+        .unwrap();
+        let err = run(&config, VerifyArgs {}).unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "{err:?}");
+        assert_eq!(err.code(), 1);
+    }
 }

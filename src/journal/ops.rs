@@ -1,0 +1,513 @@
+//! The journal's state changes, each run inside a transaction the caller owns: a single
+//! [`Journal`](super::Journal) call opens its own, the [`Writer`](super::Writer) runs many in one.
+//!
+//! Every change to a `letters` row appends its event in the same transaction, so the row and the
+//! chain can never disagree after a crash.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::chain::{EventFields, GENESIS};
+use super::schema::timestamp;
+use super::{
+    AttemptResult, Claim, ClaimPolicy, JournalError, LetterKey, PlannedLetter, State, StatementInfo,
+};
+
+/// The reply recorded when a process stopped while a letter was `sending`.
+pub(crate) const INTERRUPTED_REPLY: &str = "herald stopped during this attempt: the letter may or may not have been delivered, so it is not re-sent automatically";
+
+/// May a letter in `state` be claimed under `policy` at `now`?
+pub(crate) fn claimable(
+    state: State,
+    policy: ClaimPolicy,
+    next_attempt_at: Option<&str>,
+    now: &str,
+) -> bool {
+    match state {
+        State::Pending => true,
+        State::Deferred => !policy.respect_schedule || next_attempt_at.map_or(true, |t| t <= now),
+        State::Failed => policy.include_failed,
+        State::Uncertain => policy.include_uncertain,
+        State::Sending | State::Sent | State::Partial => false,
+    }
+}
+
+/// One event to append.
+struct NewEvent<'a> {
+    at: &'a str,
+    key: &'a LetterKey,
+    from_state: Option<State>,
+    to_state: State,
+    attempt: u32,
+    smtp_code: Option<u16>,
+    smtp_reply: Option<&'a str>,
+    detail: String,
+}
+
+/// The current row of a letter, as the state machine needs it.
+struct Current {
+    state: State,
+    attempts: u32,
+    consecutive_failures: u32,
+    smtp_code: Option<u16>,
+    smtp_reply: Option<String>,
+    next_attempt_at: Option<String>,
+    to: String,
+    cc: String,
+    message_id: String,
+}
+
+pub(crate) struct Ops<'a> {
+    pub(crate) conn: &'a Connection,
+    pub(crate) path: &'a Path,
+}
+
+impl Ops<'_> {
+    fn sql(&self, source: rusqlite::Error) -> JournalError {
+        JournalError::Sqlite {
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
+
+    fn other(&self, message: String) -> JournalError {
+        JournalError::Other {
+            path: self.path.to_path_buf(),
+            message,
+        }
+    }
+
+    fn append_event(&self, e: &NewEvent<'_>) -> Result<i64, JournalError> {
+        let last: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        let (id, prev_hash) = match last {
+            Some((id, hash)) => (id + 1, hash),
+            None => (1, GENESIS.to_string()),
+        };
+        let fields = EventFields {
+            prev_hash: &prev_hash,
+            id,
+            at: e.at,
+            statement_id: e.key.statement.as_str(),
+            organization: e.key.organization.as_str(),
+            from_state: e.from_state.map(State::as_str),
+            to_state: e.to_state.as_str(),
+            attempt: i64::from(e.attempt),
+            smtp_code: e.smtp_code.map(i64::from),
+            smtp_reply: e.smtp_reply,
+            detail: &e.detail,
+        };
+        let hash = fields.hash();
+        self.conn
+            .execute(
+                "INSERT INTO events (id, at, statement_id, organization, from_state, to_state, \
+                 attempt, smtp_code, smtp_reply, detail, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    id,
+                    fields.at,
+                    fields.statement_id,
+                    fields.organization,
+                    fields.from_state,
+                    fields.to_state,
+                    fields.attempt,
+                    fields.smtp_code,
+                    fields.smtp_reply,
+                    fields.detail,
+                    prev_hash,
+                    hash
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(id)
+    }
+
+    fn current(&self, key: &LetterKey) -> Result<Option<Current>, JournalError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT state, attempts, consecutive_failures, smtp_code, smtp_reply, \
+                 next_attempt_at, to_addresses, cc_addresses, message_id \
+                 FROM letters WHERE statement_id = ?1 AND organization = ?2",
+                params![key.statement.as_str(), key.organization.as_str()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, u32>(2)?,
+                        r.get::<_, Option<u16>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        let Some((state, attempts, cf, code, reply, next, to, cc, message_id)) = row else {
+            return Ok(None);
+        };
+        let state = state.parse::<State>().map_err(|m| {
+            self.other(format!(
+                "letter `{}` / `{}`: {m}",
+                key.statement, key.organization
+            ))
+        })?;
+        Ok(Some(Current {
+            state,
+            attempts,
+            consecutive_failures: cf,
+            smtp_code: code,
+            smtp_reply: reply,
+            next_attempt_at: next,
+            to,
+            cc,
+            message_id,
+        }))
+    }
+
+    pub(crate) fn register(
+        &self,
+        statement: &StatementInfo,
+        letters: &[PlannedLetter],
+        now: DateTime<Utc>,
+    ) -> Result<(), JournalError> {
+        let at = timestamp(now);
+        self.conn
+            .execute(
+                "INSERT INTO statements (id, title, source, held, registered_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                params![
+                    statement.id.as_str(),
+                    statement.title,
+                    statement.source,
+                    statement.held,
+                    at
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        for letter in letters {
+            let key = LetterKey {
+                statement: statement.id.clone(),
+                organization: letter.organization.clone(),
+            };
+            let to = json(&letter.to);
+            let cc = json(&letter.cc);
+            let addresses = serde_json::json!({
+                "to": letter.to, "cc": letter.cc, "message_id": letter.message_id,
+            });
+            match self.current(&key)? {
+                None => {
+                    self.conn
+                        .execute(
+                            "INSERT INTO letters (statement_id, organization, to_addresses, \
+                             cc_addresses, message_id, state, created_at, updated_at) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+                            params![
+                                key.statement.as_str(),
+                                key.organization.as_str(),
+                                to,
+                                cc,
+                                letter.message_id,
+                                at
+                            ],
+                        )
+                        .map_err(|e| self.sql(e))?;
+                    self.append_event(&NewEvent {
+                        at: &at,
+                        key: &key,
+                        from_state: None,
+                        to_state: State::Pending,
+                        attempt: 0,
+                        smtp_code: None,
+                        smtp_reply: None,
+                        detail: addresses.to_string(),
+                    })?;
+                }
+                Some(cur)
+                    if matches!(cur.state, State::Pending | State::Deferred | State::Failed)
+                        && (cur.to != to
+                            || cur.cc != cc
+                            || cur.message_id != letter.message_id) =>
+                {
+                    self.conn
+                        .execute(
+                            "UPDATE letters SET to_addresses = ?3, cc_addresses = ?4, \
+                             message_id = ?5, updated_at = ?6 \
+                             WHERE statement_id = ?1 AND organization = ?2",
+                            params![
+                                key.statement.as_str(),
+                                key.organization.as_str(),
+                                to,
+                                cc,
+                                letter.message_id,
+                                at
+                            ],
+                        )
+                        .map_err(|e| self.sql(e))?;
+                    // The state does not change; the event keeps the letter's last reply so the
+                    // row still matches its last event.
+                    self.append_event(&NewEvent {
+                        at: &at,
+                        key: &key,
+                        from_state: Some(cur.state),
+                        to_state: cur.state,
+                        attempt: cur.attempts,
+                        smtp_code: cur.smtp_code,
+                        smtp_reply: cur.smtp_reply.as_deref(),
+                        detail: serde_json::json!({"addresses_changed": addresses}).to_string(),
+                    })?;
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn claim(
+        &self,
+        key: &LetterKey,
+        policy: ClaimPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Claim>, JournalError> {
+        let at = timestamp(now);
+        let Some(cur) = self.current(key)? else {
+            return Err(self.other(format!(
+                "letter `{}` / `{}` is not in the journal",
+                key.statement, key.organization
+            )));
+        };
+        if !claimable(cur.state, policy, cur.next_attempt_at.as_deref(), &at) {
+            return Ok(None);
+        }
+        // Consecutive transient failures only count towards giving up while the letter keeps
+        // being deferred; a manual re-send of a failed or uncertain letter starts afresh.
+        let previous = if cur.state == State::Deferred {
+            cur.consecutive_failures
+        } else {
+            0
+        };
+        let attempt = cur.attempts + 1;
+        self.conn
+            .execute(
+                "UPDATE letters SET state = 'sending', attempts = ?3, consecutive_failures = ?4, \
+                 smtp_code = NULL, smtp_reply = NULL, recipients = '[]', next_attempt_at = NULL, \
+                 updated_at = ?5 WHERE statement_id = ?1 AND organization = ?2",
+                params![
+                    key.statement.as_str(),
+                    key.organization.as_str(),
+                    attempt,
+                    previous,
+                    at
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        self.append_event(&NewEvent {
+            at: &at,
+            key,
+            from_state: Some(cur.state),
+            to_state: State::Sending,
+            attempt,
+            smtp_code: None,
+            smtp_reply: None,
+            detail: "{}".to_string(),
+        })?;
+        Ok(Some(Claim {
+            attempt,
+            consecutive: previous + 1,
+        }))
+    }
+
+    pub(crate) fn record(
+        &self,
+        key: &LetterKey,
+        result: &AttemptResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), JournalError> {
+        let at = timestamp(now);
+        if matches!(result.state, State::Pending | State::Sending) {
+            return Err(self.other(format!(
+                "letter `{}` / `{}`: `{}` is not the outcome of an attempt",
+                key.statement, key.organization, result.state
+            )));
+        }
+        let cur = match self.current(key)? {
+            Some(cur) if cur.state == State::Sending => cur,
+            Some(cur) => {
+                return Err(self.other(format!(
+                    "letter `{}` / `{}` is `{}`, not `sending`: its outcome cannot be recorded",
+                    key.statement, key.organization, cur.state
+                )))
+            }
+            None => {
+                return Err(self.other(format!(
+                    "letter `{}` / `{}` is not in the journal",
+                    key.statement, key.organization
+                )))
+            }
+        };
+        let consecutive = if result.state == State::Deferred {
+            cur.consecutive_failures + 1
+        } else {
+            0
+        };
+        let next = result.next_attempt_at.map(timestamp);
+        let recipients = json(&result.recipients);
+        self.conn
+            .execute(
+                "UPDATE letters SET state = ?3, consecutive_failures = ?4, smtp_code = ?5, \
+                 smtp_reply = ?6, recipients = ?7, next_attempt_at = ?8, updated_at = ?9 \
+                 WHERE statement_id = ?1 AND organization = ?2",
+                params![
+                    key.statement.as_str(),
+                    key.organization.as_str(),
+                    result.state.as_str(),
+                    consecutive,
+                    result.smtp_code,
+                    result.reply,
+                    recipients,
+                    next,
+                    at
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        let detail = serde_json::json!({
+            "recipients": result.recipients,
+            "next_attempt_at": next,
+        });
+        self.append_event(&NewEvent {
+            at: &at,
+            key,
+            from_state: Some(State::Sending),
+            to_state: result.state,
+            attempt: cur.attempts,
+            smtp_code: result.smtp_code,
+            smtp_reply: Some(&result.reply),
+            detail: detail.to_string(),
+        })?;
+        Ok(())
+    }
+
+    pub(crate) fn recover_interrupted(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LetterKey>, JournalError> {
+        let stuck: Vec<(String, String)> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT statement_id, organization FROM letters WHERE state = 'sending' \
+                     ORDER BY statement_id, organization",
+                )
+                .map_err(|e| self.sql(e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.sql(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
+        };
+        let mut keys = Vec::with_capacity(stuck.len());
+        for (statement, organization) in stuck {
+            let key = super::letter_key(self.path, &statement, &organization)?;
+            self.record(
+                &key,
+                &AttemptResult {
+                    state: State::Uncertain,
+                    smtp_code: None,
+                    reply: INTERRUPTED_REPLY.to_string(),
+                    recipients: Vec::new(),
+                    next_attempt_at: None,
+                },
+                now,
+            )?;
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
+    pub(crate) fn set_held(
+        &self,
+        statement: &crate::statement::StatementId,
+        held: bool,
+    ) -> Result<bool, JournalError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE statements SET held = ?2 WHERE id = ?1",
+                params![statement.as_str(), held],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(changed > 0)
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    // Serialising plain strings and derived structs into a String cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claimable_by_state_and_policy() {
+        let none = ClaimPolicy::default();
+        let failed = ClaimPolicy {
+            include_failed: true,
+            ..none
+        };
+        let uncertain = ClaimPolicy {
+            include_uncertain: true,
+            ..none
+        };
+        let daemon = ClaimPolicy {
+            respect_schedule: true,
+            ..none
+        };
+        let now = "2021-05-27T10:00:00.000000Z";
+        let past = Some("2021-05-27T09:59:59.999999Z");
+        let future = Some("2021-05-27T10:00:00.000001Z");
+        let cases: &[(State, ClaimPolicy, Option<&str>, bool)] = &[
+            (State::Pending, none, None, true),
+            (State::Pending, daemon, None, true),
+            (State::Deferred, none, future, true),
+            (State::Deferred, daemon, future, false),
+            (State::Deferred, daemon, past, true),
+            (State::Deferred, daemon, Some(now), true),
+            (State::Deferred, daemon, None, true),
+            (State::Failed, none, None, false),
+            (State::Failed, failed, None, true),
+            (State::Failed, uncertain, None, false),
+            (State::Uncertain, none, None, false),
+            (State::Uncertain, failed, None, false),
+            (State::Uncertain, uncertain, None, true),
+        ];
+        for &(state, policy, next, expected) in cases {
+            assert_eq!(
+                claimable(state, policy, next, now),
+                expected,
+                "{state} {policy:?} {next:?}"
+            );
+        }
+        let all = ClaimPolicy {
+            include_failed: true,
+            include_uncertain: true,
+            respect_schedule: false,
+        };
+        for state in [State::Sending, State::Sent, State::Partial] {
+            assert!(!claimable(state, all, None, now), "{state}");
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Opening the SQLite file: connection settings that make the journal durable and shareable, and
+//! the versioned schema (`PRAGMA user_version`).
+//!
+//! `synchronous = FULL` in WAL mode fsyncs the log on every commit, so a letter recorded `sent`
+//! survives a power cut; `busy_timeout` lets a daemon and a manual dispatch share one file.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::JournalError;
+
+/// The schema this herald writes; an older file is upgraded, a newer one refused.
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SCHEMA_V1: &str = r#"
+CREATE TABLE IF NOT EXISTS statements (
+    id            TEXT PRIMARY KEY,
+    title         TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    held          INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1)),
+    registered_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS letters (
+    statement_id         TEXT NOT NULL REFERENCES statements(id),
+    organization         TEXT NOT NULL,
+    to_addresses         TEXT NOT NULL,
+    cc_addresses         TEXT NOT NULL,
+    message_id           TEXT NOT NULL,
+    state                TEXT NOT NULL CHECK (state IN
+        ('pending', 'sending', 'sent', 'partial', 'deferred', 'failed', 'uncertain')),
+    attempts             INTEGER NOT NULL DEFAULT 0,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    smtp_code            INTEGER,
+    smtp_reply           TEXT,
+    recipients           TEXT NOT NULL DEFAULT '[]',
+    next_attempt_at      TEXT,
+    created_at           TEXT NOT NULL,
+    updated_at           TEXT NOT NULL,
+    PRIMARY KEY (statement_id, organization)
+);
+CREATE INDEX IF NOT EXISTS letters_by_state ON letters (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS letters_by_update ON letters (updated_at);
+
+CREATE TABLE IF NOT EXISTS events (
+    id           INTEGER PRIMARY KEY,
+    at           TEXT NOT NULL,
+    statement_id TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    from_state   TEXT,
+    to_state     TEXT NOT NULL,
+    attempt      INTEGER NOT NULL,
+    smtp_code    INTEGER,
+    smtp_reply   TEXT,
+    detail       TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    FOREIGN KEY (statement_id, organization) REFERENCES letters (statement_id, organization)
+);
+CREATE INDEX IF NOT EXISTS events_by_letter ON events (statement_id, organization, id);
+
+-- Events are evidence: herald only ever appends. These make an accidental edit through herald
+-- impossible; a deliberate one (dropping the triggers) is what `herald verify` detects.
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'journal events are append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'journal events are append-only');
+END;
+"#;
+
+/// Opens the connection, applies the settings and brings the schema up to date.
+pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
+    let sql = |source| JournalError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| JournalError::Other {
+            path: parent.to_path_buf(),
+            message: format!("cannot create the journal's folder: {e}"),
+        })?;
+    }
+    let mut conn = Connection::open(path).map_err(sql)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+    // `journal_mode` answers with the mode in force; anything but WAL means the file system
+    // refused it, and the durability and sharing promises would not hold.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(sql)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(JournalError::Other {
+            path: path.to_path_buf(),
+            message: format!("the journal cannot use write-ahead logging (mode `{mode}`)"),
+        });
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(sql)?;
+
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql)?;
+    if version > SCHEMA_VERSION {
+        return Err(JournalError::Other {
+            path: path.to_path_buf(),
+            message: format!(
+                "the journal has schema version `{version}`, newer than this herald's \
+                 ({SCHEMA_VERSION}): upgrade herald"
+            ),
+        });
+    }
+    if version < SCHEMA_VERSION {
+        tx.execute_batch(SCHEMA_V1).map_err(sql)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(sql)?;
+    }
+    tx.commit().map_err(sql)?;
+    Ok(conn)
+}
+
+/// RFC 3339 UTC with microseconds: fixed width, so text order is time order.
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time: {e}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamps_sort_as_text_and_round_trip() {
+        let cases = [
+            Utc.with_ymd_and_hms(2021, 5, 27, 9, 0, 0).single(),
+            Utc.with_ymd_and_hms(2021, 5, 27, 10, 0, 0).single(),
+            Utc.with_ymd_and_hms(2021, 12, 1, 0, 0, 0).single(),
+        ];
+        let times: Vec<DateTime<Utc>> = cases.into_iter().flatten().collect();
+        let texts: Vec<String> = times.iter().map(|t| timestamp(*t)).collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted);
+        assert_eq!(texts[0], "2021-05-27T09:00:00.000000Z");
+        for (t, s) in times.iter().zip(&texts) {
+            assert_eq!(parse_timestamp(s).as_ref(), Ok(t));
+        }
+    }
+
+    #[test]
+    fn reopening_keeps_the_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/herald.db");
+        drop(open(&path).unwrap());
+        let conn = open(&path).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        let err = open(&path).err().unwrap().to_string();
+        assert!(err.contains("newer than this herald"), "{err}");
+    }
+}

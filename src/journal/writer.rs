@@ -1,0 +1,356 @@
+//! Group commit: one thread owns a [`Journal`] and runs every queued request inside one
+//! transaction, so that under load many state changes share one fsync.
+//!
+//! Nothing is acknowledged before the transaction that holds it has committed: with
+//! `synchronous = FULL` an answered `claim` is a durable `sending` mark. Each request runs in its
+//! own savepoint, so one that fails is rolled back alone and the rest of the batch still commits;
+//! if the commit itself fails, every request of the batch gets the error.
+
+use std::sync::mpsc;
+use std::thread;
+
+use chrono::Utc;
+use rusqlite::TransactionBehavior;
+use tokio::sync::oneshot;
+
+use super::ops::Ops;
+use super::{
+    AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, PlannedLetter,
+    StatementInfo,
+};
+
+/// Requests executed in one transaction at most; bounds the latency of the first one.
+const MAX_BATCH: usize = 512;
+
+type Reply<T> = oneshot::Sender<Result<T, JournalError>>;
+
+enum Request {
+    Claim(LetterKey, ClaimPolicy, Reply<Option<Claim>>),
+    Record(LetterKey, AttemptResult, Reply<()>),
+    Register(StatementInfo, Vec<PlannedLetter>, Reply<()>),
+}
+
+/// A request executed but not yet answered: its answer waits for the commit.
+enum Done {
+    Claim(Reply<Option<Claim>>, Result<Option<Claim>, JournalError>),
+    Unit(Reply<()>, Result<(), JournalError>),
+}
+
+impl Done {
+    fn answer(self) {
+        // A caller that stopped waiting (its task was cancelled) needs no answer.
+        match self {
+            Done::Claim(reply, result) => drop(reply.send(result)),
+            Done::Unit(reply, result) => drop(reply.send(result)),
+        }
+    }
+
+    fn fail(self, error: JournalError) {
+        match self {
+            Done::Claim(reply, _) => drop(reply.send(Err(error))),
+            Done::Unit(reply, _) => drop(reply.send(Err(error))),
+        }
+    }
+}
+
+/// A cloneable async handle to the journal's writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    requests: mpsc::Sender<Request>,
+    path: std::path::PathBuf,
+}
+
+impl Writer {
+    /// Opens the journal at `path` and starts its writer thread. The thread ends once every
+    /// handle has been dropped and the queued requests are answered.
+    pub fn open(path: &std::path::Path) -> Result<Writer, JournalError> {
+        Writer::start(Journal::open(path)?)
+    }
+
+    /// Starts the writer thread on an open journal.
+    pub fn start(journal: Journal) -> Result<Writer, JournalError> {
+        let path = journal.path.clone();
+        let (requests, queue) = mpsc::channel();
+        thread::Builder::new()
+            .name("herald-journal".into())
+            .spawn(move || run(journal, queue))
+            .map_err(|e| JournalError::Other {
+                path: path.clone(),
+                message: format!("cannot start the journal writer: {e}"),
+            })?;
+        Ok(Writer { requests, path })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn stopped(&self) -> JournalError {
+        JournalError::Other {
+            path: self.path.clone(),
+            message: "the journal writer has stopped".into(),
+        }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, JournalError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(make(reply))
+            .map_err(|_| self.stopped())?;
+        answer.await.map_err(|_| self.stopped())?
+    }
+
+    /// [`Journal::claim`] at the current time, answered once durable.
+    pub async fn claim(
+        &self,
+        key: LetterKey,
+        policy: ClaimPolicy,
+    ) -> Result<Option<Claim>, JournalError> {
+        self.ask(|reply| Request::Claim(key, policy, reply)).await
+    }
+
+    /// [`Journal::record`] at the current time, answered once durable.
+    pub async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
+        self.ask(|reply| Request::Record(key, result, reply)).await
+    }
+
+    /// [`Journal::register`] at the current time, answered once durable.
+    pub async fn register(
+        &self,
+        statement: StatementInfo,
+        letters: Vec<PlannedLetter>,
+    ) -> Result<(), JournalError> {
+        self.ask(|reply| Request::Register(statement, letters, reply))
+            .await
+    }
+}
+
+fn run(mut journal: Journal, queue: mpsc::Receiver<Request>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = Vec::with_capacity(16);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut journal, batch);
+    }
+}
+
+fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
+    let path = journal.path.clone();
+    let sql = |source| JournalError::Sqlite {
+        path: path.clone(),
+        source,
+    };
+    let mut tx = match journal
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+    {
+        Ok(tx) => tx,
+        Err(e) => {
+            let message = format!("journal: cannot begin a transaction: {e}");
+            for request in batch {
+                pending(request, Ok(())).fail(JournalError::Other {
+                    path: path.clone(),
+                    message: message.clone(),
+                });
+            }
+            return;
+        }
+    };
+    let mut done = Vec::with_capacity(batch.len());
+    for request in batch {
+        let savepoint = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                done.push(pending(request, Err(sql(e))));
+                continue;
+            }
+        };
+        let now = Utc::now();
+        let ops = Ops {
+            conn: &savepoint,
+            path: &path,
+        };
+        let outcome = match request {
+            Request::Claim(key, policy, reply) => {
+                let r = ops.claim(&key, policy, now);
+                (r.is_ok(), Done::Claim(reply, r))
+            }
+            Request::Record(key, result, reply) => {
+                let r = ops.record(&key, &result, now);
+                (r.is_ok(), Done::Unit(reply, r))
+            }
+            Request::Register(statement, letters, reply) => {
+                let r = ops.register(&statement, &letters, now);
+                (r.is_ok(), Done::Unit(reply, r))
+            }
+        };
+        let (ok, mut answer) = outcome;
+        if ok {
+            if let Err(e) = savepoint.commit() {
+                answer = answer.with_error(sql(e));
+            }
+        }
+        // A failed request's savepoint rolls back when dropped, leaving the batch untouched.
+        done.push(answer);
+    }
+    match tx.commit() {
+        Ok(()) => done.into_iter().for_each(Done::answer),
+        Err(e) => {
+            let message = format!("journal: the commit failed, nothing of it was recorded: {e}");
+            for d in done {
+                d.fail(JournalError::Other {
+                    path: path.clone(),
+                    message: message.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Wraps a request that could not even start, to answer it with an error.
+fn pending(request: Request, unit: Result<(), JournalError>) -> Done {
+    match request {
+        Request::Claim(_, _, reply) => Done::Claim(reply, unit.map(|()| None)),
+        Request::Record(_, _, reply) | Request::Register(_, _, reply) => Done::Unit(reply, unit),
+    }
+}
+
+impl Done {
+    fn with_error(self, error: JournalError) -> Done {
+        match self {
+            Done::Claim(reply, _) => Done::Claim(reply, Err(error)),
+            Done::Unit(reply, _) => Done::Unit(reply, Err(error)),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+mod tests {
+    use super::super::tests::{key, planned, statement};
+    use super::super::{State, VerifyReport};
+    use super::*;
+
+    fn sent(reply: String) -> AttemptResult {
+        AttemptResult {
+            state: State::Sent,
+            smtp_code: Some(250),
+            reply,
+            recipients: vec![],
+            next_attempt_at: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_are_all_acknowledged_and_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let writer = Writer::open(&path).unwrap();
+        let orgs: Vec<String> = (0..300).map(|i| format!("org-{i}")).collect();
+        writer
+            .register(statement(), orgs.iter().map(|o| planned(o)).collect())
+            .await
+            .unwrap();
+
+        let tasks: Vec<_> = orgs
+            .iter()
+            .map(|org| {
+                let writer = writer.clone();
+                let org = org.clone();
+                tokio::spawn(async move {
+                    let claim = writer.claim(key(&org), ClaimPolicy::default()).await?;
+                    // A second claim of a letter already `sending` must be refused.
+                    let again = writer.claim(key(&org), ClaimPolicy::default()).await?;
+                    writer
+                        .record(key(&org), sent(format!("250 ok {org}")))
+                        .await?;
+                    Ok::<_, JournalError>((claim, again))
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (claim, again) = task.await.unwrap().unwrap();
+            assert_eq!(
+                claim,
+                Some(Claim {
+                    attempt: 1,
+                    consecutive: 1
+                })
+            );
+            assert_eq!(again, None);
+        }
+        drop(writer);
+
+        let journal = Journal::open(&path).unwrap();
+        let rows = journal.letters_of(&statement().id).unwrap();
+        assert_eq!(rows.len(), orgs.len());
+        for row in &rows {
+            assert_eq!(row.status, State::Sent);
+            assert_eq!(row.smtp_reply, Some(format!("250 ok {}", row.organization)));
+        }
+        let events = orgs.len() as u64 * 3;
+        assert_eq!(journal.verify().unwrap(), VerifyReport::Intact { events });
+    }
+
+    #[tokio::test]
+    async fn a_failing_request_does_not_spoil_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let mut journal = Journal::open(&path).unwrap();
+        journal
+            .register(
+                &statement(),
+                &[planned("un"), planned("osce")],
+                chrono::Utc::now(),
+            )
+            .unwrap();
+        // Queue the requests before the thread starts so that they share one batch.
+        let (requests, queue) = mpsc::channel();
+        let (a, ra) = oneshot::channel();
+        let (b, rb) = oneshot::channel();
+        let (c, rc) = oneshot::channel();
+        requests
+            .send(Request::Claim(key("un"), ClaimPolicy::default(), a))
+            .unwrap();
+        // `osce` is pending, not sending: this must fail alone.
+        requests
+            .send(Request::Record(key("osce"), sent("250 ok".into()), b))
+            .unwrap();
+        requests
+            .send(Request::Claim(key("osce"), ClaimPolicy::default(), c))
+            .unwrap();
+        drop(requests);
+        std::thread::spawn(move || run(journal, queue))
+            .join()
+            .unwrap();
+
+        assert_eq!(
+            ra.await.unwrap().unwrap(),
+            Some(Claim {
+                attempt: 1,
+                consecutive: 1
+            })
+        );
+        let err = rb.await.unwrap().unwrap_err();
+        assert!(err.to_string().contains("not `sending`"), "{err}");
+        assert!(rc.await.unwrap().unwrap().is_some());
+
+        let journal = Journal::open(&path).unwrap();
+        let states: Vec<State> = journal
+            .letters_of(&statement().id)
+            .unwrap()
+            .iter()
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(states, vec![State::Sending, State::Sending]);
+        assert_eq!(
+            journal.verify().unwrap(),
+            VerifyReport::Intact { events: 4 }
+        );
+    }
+}
