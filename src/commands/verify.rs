@@ -68,6 +68,8 @@ mod tests {
             title: "t".into(),
             source: "s".into(),
             held: false,
+            file_name: "s.txt".into(),
+            text: "t".into(),
         };
         let letter = PlannedLetter {
             organization: OrgId::new("un").unwrap(),

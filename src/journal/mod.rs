@@ -113,6 +113,10 @@ pub struct StatementInfo {
     pub source: String,
     /// Held for `herald approve` (daemon with `require_approval`).
     pub held: bool,
+    /// The statement file's name and its original text, kept so that the exact text sent can be
+    /// shown later and deferred letters can be retried after the file has moved on.
+    pub file_name: String,
+    pub text: String,
 }
 
 /// A letter as planned before any attempt.
@@ -390,6 +394,8 @@ mod tests {
             title: "On the Kalbajar district".into(),
             source: "inbox/kalbajar.txt".into(),
             held: false,
+            file_name: "kalbajar.txt".into(),
+            text: "On the Kalbajar district\n\nThis Statement is addressed to the UN.".into(),
         }
     }
 
@@ -600,6 +606,12 @@ mod tests {
         assert!(
             j.statement(&statement().id).unwrap().unwrap().held,
             "held kept from first insert"
+        );
+        let kept = j.statement(&statement().id).unwrap().unwrap();
+        assert_eq!(
+            (kept.file_name.as_str(), kept.text.as_str()),
+            (statement().file_name.as_str(), statement().text.as_str()),
+            "the statement's text is kept for retries and audit"
         );
         assert_eq!(j.verify().unwrap(), VerifyReport::Intact { events: 2 });
 

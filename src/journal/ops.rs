@@ -186,14 +186,16 @@ impl Ops<'_> {
         let at = timestamp(now);
         self.conn
             .execute(
-                "INSERT INTO statements (id, title, source, held, registered_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO statements (id, title, source, held, registered_at, file_name, text) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
                 params![
                     statement.id.as_str(),
                     statement.title,
                     statement.source,
                     statement.held,
-                    at
+                    at,
+                    statement.file_name,
+                    statement.text
                 ],
             )
             .map_err(|e| self.sql(e))?;

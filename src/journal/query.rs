@@ -135,7 +135,7 @@ impl Queries<'_> {
     ) -> Result<Option<StatementInfo>, JournalError> {
         self.conn
             .query_row(
-                "SELECT title, source, held FROM statements WHERE id = ?1",
+                "SELECT title, source, held, file_name, text FROM statements WHERE id = ?1",
                 params![id.as_str()],
                 |r| {
                     Ok(StatementInfo {
@@ -143,6 +143,8 @@ impl Queries<'_> {
                         title: r.get(0)?,
                         source: r.get(1)?,
                         held: r.get(2)?,
+                        file_name: r.get(3)?,
+                        text: r.get(4)?,
                     })
                 },
             )

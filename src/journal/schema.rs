@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS statements (
     title         TEXT NOT NULL,
     source        TEXT NOT NULL,
     held          INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1)),
-    registered_at TEXT NOT NULL
+    registered_at TEXT NOT NULL,
+    file_name     TEXT NOT NULL DEFAULT '',
+    text          TEXT NOT NULL DEFAULT ''
 );
 
 CREATE TABLE IF NOT EXISTS letters (
