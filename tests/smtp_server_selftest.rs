@@ -356,6 +356,15 @@ fn a_drop_in_the_middle_of_the_data_records_nothing() {
     assert_eq!(server.connections(), 1);
     assert!(server.messages().is_empty());
     assert!(server.dropped_after_data().is_empty());
+
+    // A message shorter than the limit is cut at its end, never left waiting for an answer.
+    let server =
+        SmtpServer::start(Script::new().on(Stage::Data, Fault::DropAfterDataBytes(1 << 20)));
+    let short = lettre(&server).send(&letter(&["c@d.example"], "short"));
+    let error = short.expect_err("a reset, not a delivery");
+    assert!(!error.is_timeout(), "the client was left waiting: {error}");
+    assert!(server.messages().is_empty());
+    assert!(server.dropped_after_data().is_empty());
 }
 
 #[test]

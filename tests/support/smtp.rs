@@ -8,7 +8,7 @@
 //! connections, which is what retry tests need: the client reconnects between attempts.
 
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -66,7 +66,8 @@ pub(crate) enum Fault {
     Reply(Reply),
     /// Close the connection without answering, with a TCP reset (SO_LINGER 0).
     DropWithoutReply,
-    /// At DATA: answer 354, read this many bytes of the message, then reset the connection.
+    /// At DATA: answer 354, read lines of the message until this many bytes (or its end) came,
+    /// then reset the connection: nothing is recorded.
     /// At any other stage it behaves like `DropWithoutReply`.
     DropAfterDataBytes(usize),
     /// Never answer; keep the connection open until the server is dropped.
@@ -811,9 +812,15 @@ impl Connection {
         let action = self.decide(Stage::Data, &recipients, normal.clone());
         if let Action::DropAfterDataBytes(limit) = action {
             self.act(Action::Reply(normal))?;
-            // Read what the client sends up to the limit (it may send less before it stalls).
-            let mut sink = vec![0; limit];
-            let _ = self.reader.read_exact(&mut sink);
+            // Whole lines, so a message shorter than the limit still ends in a reset (at its
+            // final `.`) instead of a client waiting for an answer that never comes.
+            let mut read = 0;
+            while read < limit {
+                match self.read_line()? {
+                    Some(line) if line != b".\r\n" && line != b".\n" => read += line.len(),
+                    _ => break,
+                }
+            }
             return self.act(Action::Drop);
         }
         let flow = self.act(action)?;
