@@ -19,12 +19,24 @@ const LEADING_FILLERS: &[&str] = &["the", "to", "also"];
 enum Token {
     /// A word: its byte range in the text.
     Word(usize, usize),
-    /// `,` `;` "and" "&" "as well as".
-    Separator,
+    Separator(Separator),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Separator {
+    /// `,` `;` "as well as": always between names, unless inside a known one.
+    Strong,
+    /// "and" "&": also inside names nobody listed in the directory.
+    And,
 }
 
 /// Splits an "addressed to" sentence into phrases; `is_known` answers whether a candidate phrase
 /// is a known name (by [`crate::normalize::name_key`]).
+///
+/// Text matching no known name runs to the next comma, semicolon or "as well as", and to the next
+/// "and" only when a new name plainly starts after it ("and the …") or a known one does: names of
+/// institutions often contain "and" ("the OSCE Office for Democratic Institutions and Human
+/// Rights"), so an unknown name is better reported whole than in pieces.
 pub fn split_sentence(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String> {
     let text = text.trim().trim_end_matches(['.', '!', '?']);
     let tokens = tokenize(text);
@@ -39,29 +51,23 @@ pub fn split_sentence(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String
         let Token::Word(start, _) = tokens[i] else {
             continue;
         };
-        // Candidate ends: the last word before each separator, up to MAX_NAME_WORDS words on.
-        let mut ends = Vec::new();
-        let mut words = 0;
-        for (j, token) in tokens.iter().enumerate().skip(i) {
-            if let Token::Word(..) = token {
-                words += 1;
-                if words > MAX_NAME_WORDS {
-                    break;
+        let last = match known_name_at(text, &tokens, i, is_known) {
+            Some(last) => last,
+            None => {
+                let mut last = next_boundary(&tokens, i);
+                while let (Some(Token::Separator(Separator::And)), Some(&Token::Word(s, e))) =
+                    (tokens.get(last + 1), tokens.get(last + 2))
+                {
+                    let word = &text[s..e];
+                    let new_name = LEADING_FILLERS.iter().any(|f| word.eq_ignore_ascii_case(f))
+                        || known_name_at(text, &tokens, last + 2, is_known).is_some();
+                    if new_name {
+                        break;
+                    }
+                    last = next_boundary(&tokens, last + 2);
                 }
-                if !matches!(tokens.get(j + 1), Some(Token::Word(..))) {
-                    ends.push(j);
-                }
+                last
             }
-        }
-        let known = ends.iter().rev().copied().find(|&j| {
-            let Token::Word(_, end) = tokens[j] else {
-                return false;
-            };
-            is_known(&text[start..end])
-        });
-        // Without a known name, the phrase runs to the next separator.
-        let Some(last) = known.or(ends.first().copied()) else {
-            break;
         };
         let Token::Word(_, end) = tokens[last] else {
             break;
@@ -77,6 +83,45 @@ pub fn split_sentence(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String
         i = last + 1;
     }
     phrases
+}
+
+/// The last token of the longest known name starting at word `i` and ending at a separator or at
+/// the end of the text.
+fn known_name_at(
+    text: &str,
+    tokens: &[Token],
+    i: usize,
+    is_known: &dyn Fn(&str) -> bool,
+) -> Option<usize> {
+    let Some(&Token::Word(start, _)) = tokens.get(i) else {
+        return None;
+    };
+    let mut ends = Vec::new();
+    let mut words = 0;
+    for (j, token) in tokens.iter().enumerate().skip(i) {
+        if let Token::Word(_, end) = *token {
+            words += 1;
+            if words > MAX_NAME_WORDS {
+                break;
+            }
+            if !matches!(tokens.get(j + 1), Some(Token::Word(..))) {
+                ends.push((j, end));
+            }
+        }
+    }
+    ends.into_iter()
+        .rev()
+        .find(|&(_, end)| is_known(&text[start..end]))
+        .map(|(j, _)| j)
+}
+
+/// The last word before the next separator (or the end), from word `i` on.
+fn next_boundary(tokens: &[Token], i: usize) -> usize {
+    let mut j = i;
+    while matches!(tokens.get(j + 1), Some(Token::Word(..))) {
+        j += 1;
+    }
+    j
 }
 
 /// One entry of an `Addressees:` list or of front matter `addressees`, as a phrase: bullets,
@@ -147,7 +192,7 @@ fn tokenize(text: &str) -> Vec<Token> {
                 raw.push(Token::Word(start, i));
             }
             if is_separator {
-                raw.push(Token::Separator);
+                raw.push(Token::Separator(Separator::Strong));
             }
         } else if word_start.is_none() {
             word_start = Some(i);
@@ -165,13 +210,13 @@ fn tokenize(text: &str) -> Vec<Token> {
     while i < raw.len() {
         let w = word(raw.get(i));
         if w.is_some_and(|w| w.eq_ignore_ascii_case("and") || w == "&") {
-            tokens.push(Token::Separator);
+            tokens.push(Token::Separator(Separator::And));
             i += 1;
         } else if w.is_some_and(|w| w.eq_ignore_ascii_case("as"))
             && word(raw.get(i + 1)).is_some_and(|w| w.eq_ignore_ascii_case("well"))
             && word(raw.get(i + 2)).is_some_and(|w| w.eq_ignore_ascii_case("as"))
         {
-            tokens.push(Token::Separator);
+            tokens.push(Token::Separator(Separator::Strong));
             i += 3;
         } else {
             tokens.push(raw[i]);
@@ -250,6 +295,13 @@ mod tests {
                 &["Northern Federation of Peace Councils", "Council of Europe"],
             ),
             ("Ministry of Peace; Ministry of Plenty and  Council of Europe", &["Ministry of Peace", "Ministry of Plenty", "Council of Europe"]),
+            // "and" inside an unknown name does not split it; "and the" starts a new one.
+            (
+                "the OSCE Office for Democratic Institutions and Human Rights, European Union",
+                &["OSCE Office for Democratic Institutions and Human Rights", "European Union"],
+            ),
+            ("Ministry of Peace and Plenty and the Ministry of Love", &["Ministry of Peace and Plenty", "Ministry of Love"]),
+            ("Ministry of Peace and Plenty & European Union", &["Ministry of Peace and Plenty", "European Union"]),
             // A known name must end at a separator.
             ("UN Security Council members, European Union", &["UN Security Council members", "European Union"]),
             ("", &[]),
@@ -262,17 +314,10 @@ mod tests {
     }
 
     #[test]
-    fn without_a_directory_every_separator_splits() {
+    fn without_a_directory_only_commas_and_new_names_split() {
         assert_eq!(
-            split(
-                "the United Nations Educational, Scientific and Cultural Organization",
-                &[]
-            ),
-            [
-                "United Nations Educational",
-                "Scientific",
-                "Cultural Organization"
-            ]
+            split("the United Nations Educational, Scientific and Cultural Organization and the Council of Europe", &[]),
+            ["United Nations Educational", "Scientific and Cultural Organization", "Council of Europe"]
         );
     }
 
