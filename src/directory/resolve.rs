@@ -455,6 +455,19 @@ mod tests {
     }
 
     #[test]
+    fn the_parsed_seed_statement_names_the_seed_paragraph() {
+        let text = include_str!("../../seeds/2021-05-27-kalbajar-statement.txt");
+        let statement =
+            crate::statement::parse("seed.txt", "seed.txt", text).expect("the seed parses");
+        let source = statement.addressees.expect("the seed names its addressees");
+        let d = seed_directory();
+        assert_eq!(
+            resolve(&d, &source),
+            resolve(&d, &sentence(SEED_ADDRESSEES))
+        );
+    }
+
+    #[test]
     fn phrases_resolve_by_whole_name_only() {
         let d = seed_directory();
         let cases: &[(&str, &[(&str, &[&str])])] = &[
