@@ -240,12 +240,20 @@ fn significant_words(key: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
 }
 
+/// A test organisation: `(id, name, aliases, groups)`.
+#[cfg(test)]
+pub(crate) type TestOrganization<'a> = (&'a str, &'a str, &'a [&'a str], &'a [&'a str]);
+
+/// A test group: `(id, name, aliases)`; members are the organisations listing its id.
+#[cfg(test)]
+pub(crate) type TestGroup<'a> = (&'a str, &'a str, &'a [&'a str]);
+
 /// A directory holding the seed statement's addressees, for tests across the crate.
 ///
 /// Organisations as `(id, name, aliases, groups)`; groups as `(id, name, aliases)`.
 #[cfg(test)]
 pub(crate) fn seed_directory() -> Directory {
-    const ORGANIZATIONS: &[(&str, &str, &[&str], &[&str])] = &[
+    const ORGANIZATIONS: &[TestOrganization] = &[
         ("un-secretary-general", "Secretary-General of the United Nations", &["UN Secretary-General", "United Nations Secretary-General"], &[]),
         ("un-security-council", "United Nations Security Council", &["UN Security Council", "UNSC"], &[]),
         ("ohchr", "Office of the United Nations High Commissioner for Human Rights", &["UN Office of the High Commissioner for Human Rights", "OHCHR"], &[]),
@@ -273,7 +281,7 @@ pub(crate) fn seed_directory() -> Directory {
         ("embassy-de-baku", "Embassy of Germany in Azerbaijan", &[], &["foreign-embassies-in-azerbaijan"]),
         ("world-azerbaijanis-council", "Coordination Council of World Azerbaijanis", &[], &["azerbaijani-diaspora"]),
     ];
-    const GROUPS: &[(&str, &str, &[&str])] = &[
+    const GROUPS: &[TestGroup] = &[
         (
             "ombudsman-institutions",
             "International and European Ombudsman Institutions",
@@ -318,8 +326,8 @@ pub(crate) fn seed_directory() -> Directory {
 /// groups, each with one example address; group members follow the organisations' `groups`.
 #[cfg(test)]
 pub(crate) fn test_directory(
-    organizations: &[(&str, &str, &[&str], &[&str])],
-    groups: &[(&str, &str, &[&str])],
+    organizations: &[TestOrganization],
+    groups: &[TestGroup],
 ) -> Directory {
     use super::{Group, Organization, Origin};
     let origin = |line: usize| Origin {
@@ -374,6 +382,9 @@ mod tests {
 
     /// The last paragraph of seeds/2021-05-27-kalbajar-statement.txt, after "addressed to".
     const SEED_ADDRESSEES: &str = "the UN Secretary-General, UN Security Council, UN Office of High Commissioner for Human Rights, UN Office of High Commissioner for Refugees, UN Human Rights Council, the United Nations Children’s Fund, the United Nations Educational, Scientific and Cultural Organization, European Union, Council of Europe, Organization for Security and Co-operation in Europe, International and European Ombudsman Institutions, Asian Ombudsman Association, Organization of Islamic Cooperation and the Ombudsman Association of its member states,  Independent Permanent Human Rights Commission of the Organization of Islamic Cooperation, European Network of Ombudspersons for Children, International Peace Bureau, different ombudsmen and national human rights institutions, embassies of the Republic of Azerbaijan in foreign countries and the foreign embassies in Azerbaijan,  as well as to the Azerbaijani Diasporas.";
+
+    /// Each phrase with the ids of the organisations it resolves to.
+    type PhraseOrgs<'a> = &'a [(&'a str, &'a [&'a str])];
 
     fn sentence(text: &str) -> AddresseeSource {
         AddresseeSource::Sentence(text.to_string())
@@ -470,7 +481,7 @@ mod tests {
     #[test]
     fn phrases_resolve_by_whole_name_only() {
         let d = seed_directory();
-        let cases: &[(&str, &[(&str, &[&str])])] = &[
+        let cases: &[(&str, PhraseOrgs)] = &[
             // The OSCE's office is not the OSCE.
             (
                 "the OSCE Office for Democratic Institutions and Human Rights",
