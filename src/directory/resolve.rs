@@ -189,16 +189,6 @@ fn suggestions(directory: &Directory, phrase: &str) -> Vec<String> {
     // Best score per entry, keyed by (is a group, index): `Entry` itself is not hashable.
     let mut best: HashMap<(bool, usize), (f64, Entry)> = HashMap::new();
     for (candidate, &entry) in &directory.names {
-        let mut score = 0.0f64;
-        let (short, long) = if key.len() < candidate.len() {
-            (key.len(), candidate.len())
-        } else {
-            (candidate.len(), key.len())
-        };
-        // The normalised distance can reach the threshold only if the lengths are close enough.
-        if (long - short) as f64 <= (1.0 - SUGGESTION_THRESHOLD) * long as f64 {
-            score = strsim::normalized_damerau_levenshtein(&key, candidate);
-        }
         let mut shared = 0usize;
         let mut total = words.len();
         for w in significant_words(candidate) {
@@ -207,7 +197,19 @@ fn suggestions(directory: &Directory, phrase: &str) -> Vec<String> {
                 shared += 1;
             }
         }
-        score = score.max(2.0 * shared as f64 / total as f64);
+        let mut score = 2.0 * shared as f64 / total as f64;
+        let (short, long) = if key.len() < candidate.len() {
+            (key.len(), candidate.len())
+        } else {
+            (candidate.len(), key.len())
+        };
+        // Edit distance is the costly part: only for names that share a word or are short
+        // (a typo in a one-word acronym), and whose lengths are close enough to reach the
+        // threshold at all.
+        let worth_editing = (shared > 0 || long <= 12) && score < 1.0;
+        if worth_editing && (long - short) as f64 <= (1.0 - SUGGESTION_THRESHOLD) * long as f64 {
+            score = score.max(strsim::normalized_levenshtein(&key, candidate));
+        }
         if score < SUGGESTION_THRESHOLD {
             continue;
         }
