@@ -1,22 +1,178 @@
 //! Name normalisation for matching addressees against the directory (pure).
 //!
 //! Two spellings of one name get one key: case, extra whitespace, punctuation and Unicode form
-//! (NFKC, ’ = ', NBSP = space) are ignored, a leading "the" is dropped, and common variants are
-//! folded ("UN" = "United Nations", "Office of the" = "Office of", "Organisation" = "Organization").
+//! (NFKC, ’ = ', NBSP = space) are ignored, every "the" is dropped (so "Office of the …" =
+//! "Office of …" and a leading "the" never matters), and common variants are folded: "UN" /
+//! "U.N." = "United Nations", "Organisation" = "Organization", "Co-operation" = "Cooperation",
+//! "&" = "and". Official acronyms (UNESCO, OSCE, …) are not expanded here: they come through the
+//! directory's aliases, where a person can see and correct them.
+//!
+//! The key is computed for every name and alias when the directory loads (tens of thousands), so
+//! it is one pass over the characters plus one over the words, with a fast path for ASCII.
 
 use unicode_normalization::UnicodeNormalization;
 
+/// Word prefixes written joined, hyphenated or apart ("Co-operation", "Inter-American",
+/// "non governmental"): joined to the following word so every spelling gives one key.
+const JOINED_PREFIXES: &[&str] = &["co", "non", "inter", "pan", "multi", "anti", "intra"];
+
 /// The matching key of a name: lowercase words separated by single spaces.
-// A first version (NFKC, case, punctuation, leading "the"); variant folding comes with resolution.
 pub fn name_key(name: &str) -> String {
-    let folded: String = name
-        .nfkc()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    let mut words: Vec<&str> = folded.split_whitespace().collect();
-    if words.first() == Some(&"the") {
-        words.remove(0);
+    let words = if name.is_ascii() {
+        split_words(name.chars())
+    } else {
+        split_words(name.nfkc())
+    };
+    let mut key = String::with_capacity(words.len() + 8);
+    let mut pending_prefix = false;
+    for word in words.split(' ').filter(|w| !w.is_empty()) {
+        let word = fold_word(word);
+        if word == "the" {
+            continue;
+        }
+        if !key.is_empty() && !pending_prefix {
+            key.push(' ');
+        }
+        key.push_str(word);
+        pending_prefix = JOINED_PREFIXES.contains(&word);
     }
-    words.join(" ")
+    key
+}
+
+/// Lowercases and splits into words separated by single spaces. Apostrophes vanish
+/// ("Children’s" = "Childrens"), "&" becomes "and", and the dots of a spelled-out acronym join its
+/// letters ("U.N." = "UN").
+fn split_words(chars: impl Iterator<Item = char>) -> String {
+    let chars: Vec<char> = chars.collect();
+    let mut out = String::with_capacity(chars.len() + 4);
+    // Letters in the current word, and whether it is a dotted acronym so far ("u.n").
+    let mut word_len = 0usize;
+    let mut dotted = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+            word_len += 1;
+            continue;
+        }
+        match c {
+            '\'' | '’' | '‘' | 'ʼ' | '`' | '´' => continue,
+            '.' if (word_len == 1 || dotted)
+                && chars.get(i + 1).is_some_and(|n| n.is_alphabetic())
+                && !chars.get(i + 2).is_some_and(|n| n.is_alphanumeric()) =>
+            {
+                dotted = true;
+                continue;
+            }
+            '&' => out.push_str(" and "),
+            _ => out.push(' '),
+        }
+        word_len = 0;
+        dotted = false;
+    }
+    out
+}
+
+/// British and short spellings of words common in institution names, folded to one form.
+fn fold_word(word: &str) -> &str {
+    match word {
+        "un" => "united nations",
+        "organisation" => "organization",
+        "organisations" => "organizations",
+        "programme" => "program",
+        "programmes" => "programs",
+        "centre" => "center",
+        "centres" => "centers",
+        "defence" => "defense",
+        "labour" => "labor",
+        _ => word,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_key;
+
+    #[test]
+    fn spellings_of_one_name_share_a_key() {
+        let same: &[(&str, &str)] = &[
+            ("United Nations Security Council", "UN Security Council"),
+            ("United Nations Security Council", "U.N. Security Council"),
+            ("the Council of Europe", "Council  of\u{a0}Europe"),
+            ("THE COUNCIL OF EUROPE", "council of europe"),
+            (
+                "Office of the High Commissioner",
+                "Office of High Commissioner",
+            ),
+            (
+                "Organisation of Islamic Cooperation",
+                "Organization of Islamic Cooperation",
+            ),
+            (
+                "Organization for Security and Co-operation in Europe",
+                "Organization for Security and Cooperation in Europe",
+            ),
+            (
+                "Organization for Security and Co-operation in Europe",
+                "Organization for Security & Co‐operation in Europe",
+            ),
+            (
+                "United Nations Children’s Fund",
+                "United Nations Children's Fund",
+            ),
+            ("Inter-American Commission", "Interamerican Commission"),
+            ("Secretary-General", "Secretary General"),
+            ("ＵＮＥＳＣＯ", "UNESCO"),
+            (
+                "European Network of Ombudspersons for Children (ENOC)",
+                "European Network of Ombudspersons for Children ENOC",
+            ),
+            (
+                "United Nations Development Programme",
+                "United Nations Development Program",
+            ),
+        ];
+        for (a, b) in same {
+            assert_eq!(name_key(a), name_key(b), "`{a}` vs `{b}`");
+        }
+    }
+
+    #[test]
+    fn different_names_keep_different_keys() {
+        let different: &[(&str, &str)] = &[
+            ("Council of Europe", "European Council"),
+            (
+                "OSCE",
+                "Organization for Security and Co-operation in Europe",
+            ),
+            ("UN Human Rights Council", "UN Security Council"),
+            (
+                "Organization of Islamic Cooperation",
+                "Organization of Islamic Cooperation and the Ombudsman Association",
+            ),
+            ("UNICEF", "UN"),
+        ];
+        for (a, b) in different {
+            assert_ne!(name_key(a), name_key(b), "`{a}` vs `{b}`");
+        }
+    }
+
+    #[test]
+    fn keys_are_lowercase_words_separated_by_single_spaces() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "  The  UN Secretary-General. ",
+                "united nations secretary general",
+            ),
+            ("Children’s Fund", "childrens fund"),
+            ("Smith & Sons", "smith and sons"),
+            ("the", ""),
+            ("", ""),
+            ("Co-operation", "cooperation"),
+            ("co", "co"),
+            ("Université de Genève", "université de genève"),
+        ];
+        for (input, key) in cases {
+            assert_eq!(name_key(input), *key, "`{input}`");
+        }
+    }
 }
