@@ -24,9 +24,7 @@ impl OrgId {
     pub fn new(id: &str) -> Option<OrgId> {
         let ok = !id.is_empty()
             && id.len() <= 128
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !id.starts_with('-')
             && !id.ends_with('-');
         ok.then(|| OrgId(id.to_string()))
@@ -116,10 +114,7 @@ impl Directory {
     ///
     /// A name claimed by two different entries is a clash: both are reported and the first keeps
     /// the name. An entry repeating its own name as an alias is not a clash.
-    pub fn new(
-        organizations: Vec<Organization>,
-        groups: Vec<Group>,
-    ) -> (Directory, Vec<NameClash>) {
+    pub fn new(organizations: Vec<Organization>, groups: Vec<Group>) -> (Directory, Vec<NameClash>) {
         let mut names: HashMap<String, Entry> = HashMap::new();
         let mut clashes = Vec::new();
         let entries = organizations
