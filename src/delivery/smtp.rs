@@ -176,9 +176,14 @@ impl SmtpTransport {
             };
         // Without it every message stalls on Nagle + delayed ACK; failing to set it costs only speed.
         let _ = tcp.set_nodelay(true);
-        let peer = tcp.peer_addr().map_err(|e| Outcome::NotHandedOver {
-            reason: format!("connecting to {target}: {e}"),
-        })?;
+        let (peer, local) = match (tcp.peer_addr(), tcp.local_addr()) {
+            (Ok(peer), Ok(local)) => (peer, local),
+            (Err(e), _) | (_, Err(e)) => {
+                return Err(Outcome::NotHandedOver {
+                    reason: format!("connecting to {target}: {e}"),
+                })
+            }
+        };
         let probe = Arc::new(Probe::default());
         let stream: Box<dyn AsyncTokioStream> = match &self.implicit_tls {
             Some(connector) => {
@@ -241,7 +246,7 @@ impl SmtpTransport {
             .await
             .map_err(|f| f.before_data("AUTH", Vec::new()))?;
         }
-        Ok(SmtpSession { conn, probe })
+        Ok(SmtpSession { conn, probe, local })
     }
 }
 
@@ -270,9 +275,15 @@ fn tls_failure(target: &str, e: io::Error) -> Outcome {
 pub struct SmtpSession {
     conn: AsyncSmtpConnection,
     probe: Arc<Probe>,
+    local: SocketAddr,
 }
 
 impl SmtpSession {
+    /// This end of the connection: tells one connection from another.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
     /// Says goodbye politely; errors do not matter any more.
     pub async fn quit(mut self, limit: Duration) {
         let _ = tokio::time::timeout(limit, self.conn.quit()).await;
@@ -550,5 +561,247 @@ where
 {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         Ok(self.peer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::{Child, Command, Stdio};
+
+    use lettre::message::{header::ContentType, Message};
+
+    use super::*;
+
+    /// Postfix's `smtp-sink` on a free loopback port, killed when dropped.
+    struct Sink {
+        child: Child,
+        port: u16,
+    }
+
+    impl Drop for Sink {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
+
+    async fn sink(extra: &[&str]) -> Option<Sink> {
+        if !Path::new(SMTP_SINK).exists() {
+            eprintln!("skipping: {SMTP_SINK} is not installed (Debian package `postfix`)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut command = Command::new(SMTP_SINK);
+        // As root smtp-sink insists on dropping privileges.
+        command
+            .args(["-u", "nobody"])
+            .args(extra)
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("16");
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("smtp-sink starts");
+        let sink = Sink { child, port };
+        // Ready once it accepts a connection.
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Some(sink);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("smtp-sink did not start on port {port}");
+    }
+
+    fn transport(port: u16) -> SmtpTransport {
+        SmtpTransport::new(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::None,
+            username: None,
+            password_env: "HERALD_TEST_UNUSED_PASSWORD".into(),
+            timeout: Duration::from_secs(5),
+            hello_name: Some("herald.test".into()),
+        })
+        .expect("transport")
+    }
+
+    fn message(to: &[&str], body: &str) -> (Envelope, Vec<u8>) {
+        let mut builder = Message::builder()
+            .from("Office <statements@office.example>".parse().expect("from"))
+            .subject("Statement");
+        for address in to {
+            builder = builder.to(address.parse().expect("to"));
+        }
+        let message = builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .expect("message");
+        (message.envelope().clone(), message.formatted())
+    }
+
+    use std::path::Path;
+
+    #[tokio::test]
+    async fn several_messages_over_one_reused_connection_are_accepted_with_the_full_reply() {
+        let Some(sink) = sink(&[]).await else { return };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let mut connections = Vec::new();
+        for (i, body) in [
+            "First letter.\n",
+            "Deuxième lettre, non ASCII.\n",
+            ".\n..leading dots\n",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (envelope, bytes) = message(&["sg@un.example", "office@un.example"], body);
+            let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+            let Outcome::Accepted { reply, recipients } = outcome else {
+                panic!("message {i}: {outcome:?}");
+            };
+            assert_eq!(reply.code, 250, "{reply:?}");
+            assert!(
+                reply.text.starts_with("250 ") && reply.text.len() > 4,
+                "{reply:?}"
+            );
+            assert_eq!(recipients.len(), 2);
+            assert!(
+                recipients
+                    .iter()
+                    .all(|r| r.accepted && r.code == Some(250) && r.reply.starts_with("250 ")),
+                "{recipients:?}"
+            );
+            connections.push(session.as_ref().expect("kept open").local_addr());
+        }
+        assert!(
+            connections.windows(2).all(|w| w[0] == w[1]),
+            "{connections:?}"
+        );
+        if let Some(s) = session {
+            s.quit(Duration::from_secs(1)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_soft_refusal_at_rcpt_defers_and_drops_the_connection() {
+        let Some(sink) = sink(&["-r", "RCPT"]).await else {
+            return;
+        };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let (envelope, bytes) = message(&["sg@un.example"], "x\n");
+        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        let Outcome::Refused { reply, recipients } = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert!((400..500).contains(&reply.code), "{reply:?}");
+        assert!(reply.text.starts_with(&reply.code.to_string()), "{reply:?}");
+        assert_eq!(recipients.len(), 1);
+        assert!(!recipients[0].accepted);
+        assert!(session.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_hard_refusal_at_end_of_data_is_a_refusal_with_its_code() {
+        let Some(sink) = sink(&["-f", "."]).await else {
+            return;
+        };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let (envelope, bytes) = message(&["sg@un.example"], "x\n");
+        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        assert!(
+            matches!(&outcome, Outcome::Refused { reply, .. } if (500..600).contains(&reply.code)),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_after_end_of_data_is_no_reply() {
+        let Some(sink) = sink(&["-q", "."]).await else {
+            return;
+        };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let (envelope, bytes) = message(&["sg@un.example"], "x\n");
+        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        assert!(matches!(outcome, Outcome::NoReply { .. }), "{outcome:?}");
+        assert!(session.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_at_data_is_not_handed_over() {
+        let Some(sink) = sink(&["-q", "DATA"]).await else {
+            return;
+        };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let (envelope, bytes) = message(&["sg@un.example"], "x\n");
+        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        assert!(
+            matches!(outcome, Outcome::NotHandedOver { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_not_handed_over() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let outcome = transport(port)
+            .deliver(&mut None, &message(&["a@b.example"], "x").0, b"x")
+            .await;
+        assert!(
+            matches!(outcome, Outcome::NotHandedOver { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_without_starttls_is_refused_when_starttls_is_required() {
+        let Some(sink) = sink(&[]).await else { return };
+        let mut settings = transport(sink.port).settings().clone();
+        settings.security = Security::StartTls;
+        let transport = SmtpTransport::new(settings).expect("transport");
+        let outcome = transport
+            .deliver(&mut None, &message(&["a@b.example"], "x").0, b"x")
+            .await;
+        assert!(
+            matches!(&outcome, Outcome::Unsendable { reason } if reason.contains("STARTTLS")),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_password_is_a_configuration_error_and_never_printed() {
+        let settings = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: 25,
+            security: Security::None,
+            username: Some("statements".into()),
+            password_env: "HERALD_TEST_SURELY_UNSET_PASSWORD".into(),
+            timeout: Duration::from_secs(5),
+            hello_name: None,
+        };
+        let err = SmtpTransport::new(settings).expect_err("refused");
+        assert!(
+            matches!(
+                err,
+                crate::error::Error::Config(ConfigError::MissingPassword(_))
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), 2);
+        assert_eq!(format!("{:?}", Secret("hunter2".into())), "<redacted>");
     }
 }
