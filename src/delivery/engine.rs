@@ -369,3 +369,181 @@ impl Ledger for SharedJournal {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::delivery::file::FileTransport;
+    use crate::statement::StatementId;
+
+    /// The journal's claim rule on a map, counting claims.
+    struct FakeLedger {
+        states: Mutex<HashMap<String, (State, u32)>>,
+    }
+
+    impl Ledger for FakeLedger {
+        async fn claim(
+            &self,
+            key: LetterKey,
+            _: ClaimPolicy,
+        ) -> Result<Option<Claim>, JournalError> {
+            let mut states = lock(&self.states);
+            let entry = states
+                .entry(key.organization.as_str().to_string())
+                .or_insert((State::Pending, 0));
+            if matches!(entry.0, State::Sent | State::Uncertain | State::Sending) {
+                return Ok(None);
+            }
+            entry.0 = State::Sending;
+            entry.1 += 1;
+            Ok(Some(Claim {
+                attempt: entry.1,
+                consecutive: entry.1,
+            }))
+        }
+
+        async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
+            let mut states = lock(&self.states);
+            if let Some(entry) = states.get_mut(key.organization.as_str()) {
+                entry.0 = result.state;
+            }
+            Ok(())
+        }
+    }
+
+    struct FakeComposer;
+
+    impl Composer for FakeComposer {
+        fn compose(&self, key: &LetterKey) -> Result<Composed, String> {
+            if key.organization.as_str() == "broken" {
+                return Err("template `letter.txt.hbs` failed".into());
+            }
+            let address: lettre::Address = format!("{}@x.example", key.organization.as_str())
+                .parse()
+                .map_err(|e| format!("{e}"))?;
+            Ok(Composed {
+                message_id: format!("<{}@x.example>", key.organization.as_str()),
+                envelope: lettre::address::Envelope::new(None, vec![address])
+                    .map_err(|e| e.to_string())?,
+                bytes: format!("To: {}\r\n\r\nletter\r\n", key.organization.as_str()).into_bytes(),
+            })
+        }
+    }
+
+    struct Quiet;
+
+    impl Progress for Quiet {
+        fn attempted(&self, _: &LetterKey, _: &AttemptResult, _: bool) {}
+        fn skipped(&self, _: &LetterKey) {}
+    }
+
+    fn key(org: &str) -> LetterKey {
+        LetterKey {
+            statement: StatementId::parse("2021-05-27-1a2b3c4d").expect("id"),
+            organization: OrgId::new(org).expect("org"),
+        }
+    }
+
+    fn options() -> DispatchOptions {
+        DispatchOptions {
+            concurrency: 3,
+            rate_per_minute: 0,
+            retry: RetryPolicy {
+                max_attempts: 3,
+                backoff_base: Duration::from_secs(1),
+                backoff_cap: Duration::from_secs(10),
+            },
+            claim: ClaimPolicy::default(),
+            retry_within: Duration::from_secs(60),
+        }
+    }
+
+    #[tokio::test]
+    async fn sends_each_claimable_letter_once_and_counts_the_rest() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let ledger = Arc::new(FakeLedger {
+            states: Mutex::new(HashMap::from([("done".to_string(), (State::Sent, 1))])),
+        });
+        let orgs = ["a", "b", "done", "broken", "c", "d", "e"];
+        let (_stop, shutdown) = watch::channel(false);
+        let summary = dispatch(
+            orgs.iter().map(|o| key(o)).collect(),
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(Quiet),
+            options(),
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        assert_eq!(
+            (summary.sent, summary.skipped, summary.failed),
+            (5, 1, 1),
+            "{summary:?}"
+        );
+        assert_eq!(summary.undelivered.len(), 1);
+        assert_eq!(summary.undelivered[0].organization.as_str(), "broken");
+        for org in ["a", "b", "c", "d", "e"] {
+            let file = data
+                .path()
+                .join(format!("outbox/2021-05-27-1a2b3c4d/{org}.eml"));
+            assert!(file.exists(), "{}", file.display());
+            assert_eq!(lock(&ledger.states)[org], (State::Sent, 1), "{org}");
+        }
+        assert!(!data
+            .path()
+            .join("outbox/2021-05-27-1a2b3c4d/done.eml")
+            .exists());
+    }
+
+    #[tokio::test]
+    async fn after_shutdown_no_letter_is_started() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let ledger = Arc::new(FakeLedger {
+            states: Mutex::new(HashMap::new()),
+        });
+        let (stop, shutdown) = watch::channel(false);
+        stop.send(true).expect("receiver alive");
+        let summary = dispatch(
+            vec![key("a"), key("b")],
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(Quiet),
+            options(),
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        assert_eq!(summary.not_attempted, 2, "{summary:?}");
+        assert!(!summary.all_sent());
+        assert!(lock(&ledger.states).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deferred_letter_is_retried_in_the_run_until_it_fails_at_max_attempts() {
+        // The outbox path is a file, so every write is refused: transient each time.
+        let data = tempfile::tempdir().expect("tempdir");
+        std::fs::write(data.path().join("outbox"), b"").expect("file");
+        let ledger = Arc::new(FakeLedger {
+            states: Mutex::new(HashMap::new()),
+        });
+        let (_stop, shutdown) = watch::channel(false);
+        let summary = dispatch(
+            vec![key("a")],
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(Quiet),
+            options(),
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        assert_eq!(summary.failed, 1, "{summary:?}");
+        assert_eq!(lock(&ledger.states)["a"], (State::Failed, 3));
+    }
+}
