@@ -221,10 +221,13 @@ mod tests {
         }
     }
 
+    /// (outcome, consecutive failures including this one, state, code, seconds until retry)
+    type Row = (Outcome, u32, State, Option<u16>, Option<i64>);
+
     #[test]
     fn classification_table() {
         // (outcome, consecutive failures including this one, state, code, seconds until retry)
-        let rows: Vec<(Outcome, u32, State, Option<u16>, Option<i64>)> = vec![
+        let rows: Vec<Row> = vec![
             (
                 Outcome::Accepted {
                     reply: reply(250, "250 2.0.0 Ok: queued as 4F2K9"),
