@@ -1,12 +1,299 @@
-//! `herald dispatch`.
+//! `herald dispatch`: resolve a statement, then either preview every letter (`--dry-run`) or send
+//! every letter not yet `sent` through the configured transport, recording each attempt.
+//!
+//! Everything that can be refused is refused before the first letter leaves (exit 2): the
+//! statement, unresolved addressees, the transport's setup (a missing password), and a run without
+//! `--yes` where nobody can be asked.
 
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::DispatchArgs;
-use crate::error::Result;
+use crate::delivery::{DeliveryError, Progress};
+use crate::directory;
+use crate::dispatch::{Letters, Sender};
+use crate::error::{Error, Result};
+use crate::journal::{AttemptResult, ClaimPolicy, LetterKey, State};
+use crate::letters::Templates;
+use crate::plan;
+
+/// How long the command waits, within the run, for a deferred letter's next attempt; longer
+/// waits are left to the next dispatch or the daemon.
+const RETRY_WITHIN: Duration = Duration::from_secs(60);
 
 pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
-    let _config = super::load_config(config_path)?;
-    let _ = args;
-    unimplemented!("herald dispatch")
+    let config = super::load_config(config_path)?;
+    let directory = Arc::new(directory::load(&config.recipients_dir)?);
+    let templates = Arc::new(Templates::load(&config.templates_dir)?);
+    let plan = plan::plan(&directory, &args.statement)?;
+    let letters = Letters::new(plan, directory, templates, &config);
+
+    if args.dry_run {
+        let statement = &letters.plan.statement;
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("previews").join(statement.id.as_str()));
+        let (n, index) = letters.preview(&out)?;
+        println!(
+            "{n} letters for {} rendered to {} (nothing sent, nothing recorded)\nopen {}",
+            statement.id,
+            out.display(),
+            index.display()
+        );
+        return Ok(());
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Delivery(DeliveryError::Setup(format!("starting the runtime: {e}"))))?;
+    runtime.block_on(send(&config, letters, &args))
+}
+
+async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchArgs) -> Result<()> {
+    let sender = Sender::open(config, RETRY_WITHIN)?;
+    let source = args.statement.display().to_string();
+    let statement_id = letters.plan.statement.id.clone();
+    sender
+        .journal
+        .register(letters.statement_info(&source, false), letters.planned())
+        .await?;
+    let states: HashMap<String, State> = sender
+        .reader
+        .letters_of(&statement_id)?
+        .into_iter()
+        .map(|row| (row.organization, row.status))
+        .collect();
+    let policy = ClaimPolicy {
+        include_failed: true,
+        include_uncertain: args.resend_uncertain,
+        respect_schedule: false,
+    };
+    let all = letters.keys();
+    let total = all.len();
+    let (to_send, held): (Vec<LetterKey>, Vec<LetterKey>) = all.into_iter().partition(|key| {
+        let state = states
+            .get(key.organization.as_str())
+            .copied()
+            .unwrap_or(State::Pending);
+        will_send(state, policy)
+    });
+    // Letters not sent and not to be sent now: they keep the exit status at 1.
+    let left_undelivered: Vec<(String, State)> = held
+        .iter()
+        .map(|key| key.organization.as_str().to_string())
+        .filter_map(|id| states.get(&id).map(|s| (id, *s)))
+        .filter(|(_, s)| *s != State::Sent)
+        .collect();
+
+    if to_send.is_empty() {
+        let delivered = held.len() - left_undelivered.len();
+        println!("{delivered} of {total} already delivered; nothing to send");
+        return report_left(&left_undelivered);
+    }
+    let n = to_send.len();
+    if !args.yes {
+        confirm(&format!(
+            "send {n} letters to {n} organisations via {}? [y/N] ",
+            sender.transport.describe()
+        ))?;
+    }
+
+    let progress = Arc::new(Reporter::new(n, total - n));
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("interrupted: finishing the letters in flight, starting no new one");
+            let _ = stop.send(true);
+        }
+    });
+    let summary = sender
+        .send(
+            Arc::new(letters),
+            to_send,
+            policy,
+            Arc::clone(&progress),
+            shutdown,
+        )
+        .await;
+    progress.finish();
+    let mut summary = summary?;
+    summary.skipped += total - n;
+    println!("{summary}");
+    for letter in &summary.undelivered {
+        let code = letter
+            .smtp_code
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
+        println!(
+            "  {} {}{code}: {}",
+            letter.state,
+            letter.organization.as_str(),
+            letter.reply
+        );
+    }
+    if !summary.all_sent() {
+        return Err(Error::Undelivered(format!("{summary}")));
+    }
+    report_left(&left_undelivered)
+}
+
+/// Would a claim under `policy` take a letter in `state`? (Mirrors the journal's claim rule, to
+/// count and confirm before anything is claimed.)
+fn will_send(state: State, policy: ClaimPolicy) -> bool {
+    match state {
+        State::Pending | State::Deferred => true,
+        State::Failed => policy.include_failed,
+        State::Uncertain => policy.include_uncertain,
+        State::Sending | State::Sent | State::Partial => false,
+    }
+}
+
+fn report_left(left: &[(String, State)]) -> Result<()> {
+    if left.is_empty() {
+        return Ok(());
+    }
+    for (organization, state) in left {
+        let hint = if *state == State::Uncertain {
+            " (may have arrived; `--resend-uncertain` sends it again)"
+        } else {
+            ""
+        };
+        println!("  {state} {organization}{hint}");
+    }
+    Err(Error::Undelivered(format!(
+        "{} letter(s) not delivered",
+        left.len()
+    )))
+}
+
+fn confirm(question: &str) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(Error::Usage(
+            "not on a terminal, so nobody can confirm; nothing was sent (pass --yes to send)"
+                .into(),
+        ));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{question}");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("<stdin>", e))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::Usage("not confirmed; nothing was sent".into()))
+    }
+}
+
+/// A progress bar on a terminal, one log line per letter otherwise.
+struct Reporter {
+    bar: Option<ProgressBar>,
+}
+
+impl Reporter {
+    fn new(total: usize, skipped: usize) -> Reporter {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} letters  {per_sec}  {msg}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        if skipped > 0 {
+            tracing::info!("{skipped} letter(s) already delivered or held; skipping them");
+        }
+        Reporter { bar }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Reporter {
+    fn attempted(&self, key: &LetterKey, result: &AttemptResult, retrying: bool) {
+        let org = key.organization.as_str();
+        let code = result.smtp_code.map(|c| c.to_string()).unwrap_or_default();
+        match &self.bar {
+            Some(bar) => {
+                if !retrying {
+                    bar.inc(1);
+                }
+                if result.state != State::Sent {
+                    bar.println(format!("{} {org} {code} {}", result.state, result.reply));
+                }
+            }
+            None if result.state == State::Sent => {
+                tracing::info!(organization = org, code = code, reply = %result.reply, "sent");
+            }
+            None => tracing::warn!(
+                organization = org,
+                state = %result.state,
+                code = code,
+                reply = %result.reply,
+                retrying,
+                "not sent"
+            ),
+        }
+    }
+
+    fn skipped(&self, key: &LetterKey) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+        tracing::debug!(
+            organization = key.organization.as_str(),
+            "skipped: taken or already delivered"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_states_are_sent_again() {
+        let manual = ClaimPolicy {
+            include_failed: true,
+            include_uncertain: false,
+            respect_schedule: false,
+        };
+        let resend = ClaimPolicy {
+            include_uncertain: true,
+            ..manual
+        };
+        let rows = [
+            (State::Pending, true, true),
+            (State::Deferred, true, true),
+            (State::Failed, true, true),
+            (State::Uncertain, false, true),
+            (State::Sent, false, false),
+            (State::Partial, false, false),
+            (State::Sending, false, false),
+        ];
+        for (state, plain, with_resend) in rows {
+            assert_eq!(will_send(state, manual), plain, "{state}");
+            assert_eq!(
+                will_send(state, resend),
+                with_resend,
+                "{state} with --resend-uncertain"
+            );
+        }
+    }
 }

@@ -1,12 +1,52 @@
 //! Delivery: the transports (file, SMTP), the worker pool, the shared rate limit and the
 //! classification of every outcome into the states of DESIGN.md.
+//!
+//! - [`classify`]: what happened on the wire → `sent` / `partial` / `deferred` / `failed` /
+//!   `uncertain` (pure, table-tested).
+//! - [`rate`]: one smooth rate limit shared by all workers.
+//! - [`smtp`] and [`file`]: the transports; [`Transport`] chooses between them.
+//! - [`engine`]: the worker pool that claims, composes, sends and records each letter.
+
+pub mod classify;
+pub mod engine;
+pub mod file;
+pub mod rate;
+pub mod smtp;
 
 use std::fmt;
+
+pub use classify::{Outcome, Reply, RetryPolicy};
+pub use engine::{
+    dispatch, Composer, DispatchOptions, Ledger, Progress, SharedJournal, Undelivered,
+};
+
+use crate::journal::JournalError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("{0}")]
     Setup(String),
+    /// The journal refused a claim or a record: the run stops, since nothing may be sent unrecorded.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// The configured transport.
+#[derive(Debug)]
+pub enum Transport {
+    File(file::FileTransport),
+    Smtp(smtp::SmtpTransport),
+}
+
+impl Transport {
+    /// Where letters go, for the confirmation question: `smtp.example:587` or
+    /// `the outbox folder <path>`.
+    pub fn describe(&self) -> String {
+        match self {
+            Transport::File(f) => format!("the outbox folder {}", f.outbox().display()),
+            Transport::Smtp(s) => format!("{}:{}", s.settings().host, s.settings().port),
+        }
+    }
 }
 
 /// What a dispatch run did, for the summary and the exit status.
@@ -19,6 +59,17 @@ pub struct Summary {
     pub uncertain: usize,
     /// Letters not attempted because they were already sent (or uncertain without `--resend-uncertain`).
     pub skipped: usize,
+    /// Letters left untouched because the run was asked to stop first.
+    pub not_attempted: usize,
+    /// Every letter that ended in a state other than `sent`, with the reply that put it there.
+    pub undelivered: Vec<Undelivered>,
+}
+
+impl Summary {
+    /// True when every attempted letter was sent.
+    pub fn all_sent(&self) -> bool {
+        self.partial + self.failed + self.deferred + self.uncertain + self.not_attempted == 0
+    }
 }
 
 impl fmt::Display for Summary {
@@ -27,6 +78,10 @@ impl fmt::Display for Summary {
             f,
             "{} sent, {} partial, {} failed, {} deferred, {} uncertain, {} skipped",
             self.sent, self.partial, self.failed, self.deferred, self.uncertain, self.skipped
-        )
+        )?;
+        if self.not_attempted > 0 {
+            write!(f, ", {} not attempted (stopped)", self.not_attempted)?;
+        }
+        Ok(())
     }
 }

@@ -235,6 +235,9 @@ pub struct Overview {
 pub struct Journal {
     path: PathBuf,
     conn: rusqlite::Connection,
+    /// The running process's token (see `crate::lock`), written into every claim so that a
+    /// later process can tell a letter being sent by a live process from one left behind.
+    owner: Option<String>,
 }
 
 impl Journal {
@@ -244,6 +247,7 @@ impl Journal {
         Ok(Journal {
             path: path.to_path_buf(),
             conn,
+            owner: None,
         })
     }
 
@@ -275,7 +279,11 @@ impl Journal {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sql)?;
-        let value = op(&ops::Ops { conn: &tx, path })?;
+        let value = op(&ops::Ops {
+            conn: &tx,
+            path,
+            owner: self.owner.as_deref(),
+        })?;
         tx.commit().map_err(sql)?;
         Ok(value)
     }
@@ -320,11 +328,21 @@ impl Journal {
     }
 
     /// Letters left `sending` by a process that died become `uncertain`; returns them.
+    ///
+    /// `alive` answers whether the process that claimed a letter (its owner token) still runs: a
+    /// letter another live process is sending right now is left alone. Letters claimed without
+    /// an owner are taken as left behind.
     pub fn recover_interrupted(
         &mut self,
         now: DateTime<Utc>,
+        alive: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<LetterKey>, JournalError> {
-        self.write(|ops| ops.recover_interrupted(now))
+        self.write(|ops| ops.recover_interrupted(now, alive))
+    }
+
+    /// Marks every later claim through this handle as made by `owner`.
+    pub fn set_owner(&mut self, owner: &str) {
+        self.owner = Some(owner.to_string());
     }
 
     /// Holds or releases a statement; `false` if the statement is unknown.
@@ -658,7 +676,7 @@ mod tests {
         drive_to(&mut j, "un", State::Sending);
         drive_to(&mut j, "osce", State::Sent);
         drive_to(&mut j, "coe", State::Sending);
-        let recovered = j.recover_interrupted(t(9)).unwrap();
+        let recovered = j.recover_interrupted(t(9), &|_| false).unwrap();
         assert_eq!(recovered, vec![key("coe"), key("un")]);
         assert_eq!(state_of(&j, "un"), State::Uncertain);
         assert_eq!(state_of(&j, "osce"), State::Sent);
@@ -676,7 +694,24 @@ mod tests {
             j.claim(&key("un"), ClaimPolicy::default(), t(10)).unwrap(),
             None
         );
-        assert!(j.recover_interrupted(t(11)).unwrap().is_empty());
+        assert!(j.recover_interrupted(t(11), &|_| false).unwrap().is_empty());
+    }
+
+    #[test]
+    fn recovery_leaves_alone_what_a_live_process_is_sending() {
+        let (_dir, mut j) = journal();
+        j.register(&statement(), &[planned("un"), planned("osce")], t(0))
+            .unwrap();
+        j.set_owner("live-process");
+        drive_to(&mut j, "un", State::Sending);
+        j.set_owner("dead-process");
+        drive_to(&mut j, "osce", State::Sending);
+        let recovered = j
+            .recover_interrupted(t(9), &|owner| owner == "live-process")
+            .unwrap();
+        assert_eq!(recovered, vec![key("osce")]);
+        assert_eq!(state_of(&j, "un"), State::Sending);
+        assert_eq!(state_of(&j, "osce"), State::Uncertain);
     }
 
     #[test]

@@ -62,6 +62,8 @@ struct Current {
 pub(crate) struct Ops<'a> {
     pub(crate) conn: &'a Connection,
     pub(crate) path: &'a Path,
+    /// Written into `claimed_by` on every claim.
+    pub(crate) owner: Option<&'a str>,
 }
 
 impl Ops<'_> {
@@ -305,13 +307,14 @@ impl Ops<'_> {
             .execute(
                 "UPDATE letters SET state = 'sending', attempts = ?3, consecutive_failures = ?4, \
                  smtp_code = NULL, smtp_reply = NULL, recipients = '[]', next_attempt_at = NULL, \
-                 updated_at = ?5 WHERE statement_id = ?1 AND organization = ?2",
+                 updated_at = ?5, claimed_by = ?6 WHERE statement_id = ?1 AND organization = ?2",
                 params![
                     key.statement.as_str(),
                     key.organization.as_str(),
                     attempt,
                     previous,
-                    at
+                    at,
+                    self.owner
                 ],
             )
             .map_err(|e| self.sql(e))?;
@@ -404,22 +407,26 @@ impl Ops<'_> {
     pub(crate) fn recover_interrupted(
         &self,
         now: DateTime<Utc>,
+        alive: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<LetterKey>, JournalError> {
-        let stuck: Vec<(String, String)> = {
+        let stuck: Vec<(String, String, Option<String>)> = {
             let mut stmt = self
                 .conn
                 .prepare(
-                    "SELECT statement_id, organization FROM letters WHERE state = 'sending' \
-                     ORDER BY statement_id, organization",
+                    "SELECT statement_id, organization, claimed_by FROM letters \
+                     WHERE state = 'sending' ORDER BY statement_id, organization",
                 )
                 .map_err(|e| self.sql(e))?;
             let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .map_err(|e| self.sql(e))?;
             rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
         };
         let mut keys = Vec::with_capacity(stuck.len());
-        for (statement, organization) in stuck {
+        for (statement, organization, owner) in stuck {
+            if owner.as_deref().is_some_and(alive) {
+                continue;
+            }
             let key = super::letter_key(self.path, &statement, &organization)?;
             self.record(
                 &key,

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS letters (
     smtp_reply           TEXT,
     recipients           TEXT NOT NULL DEFAULT '[]',
     next_attempt_at      TEXT,
+    claimed_by           TEXT,
     created_at           TEXT NOT NULL,
     updated_at           TEXT NOT NULL,
     PRIMARY KEY (statement_id, organization)

@@ -174,6 +174,7 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
         let ops = Ops {
             conn: &savepoint,
             path: &path,
+            owner: journal.owner.as_deref(),
         };
         let outcome = match request {
             Request::Claim(key, policy, reply) => {

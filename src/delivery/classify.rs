@@ -1,0 +1,465 @@
+//! What happened on the wire → the delivery state that the journal records (DESIGN.md).
+//!
+//! Pure: the clock and the jitter factor are arguments, so every rule of the classification is a
+//! row in the table at the bottom. The transports only report [`Outcome`]s; deciding between
+//! `deferred`, `failed` and `uncertain` happens here and nowhere else.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::journal::{AttemptResult, Claim, RecipientOutcome, State};
+
+/// A server reply: its code and its full text as the server sent it
+/// (`250 2.0.0 Ok: queued as 4F2K9`; continuation lines joined with `\n`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub code: u16,
+    pub text: String,
+}
+
+/// What one attempt to hand a message over produced, before any retry decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server accepted the end of data (2xx). Some recipients may have been refused at RCPT.
+    Accepted {
+        reply: Reply,
+        recipients: Vec<RecipientOutcome>,
+    },
+    /// The file transport wrote the message where the user reads it.
+    Written { path: String },
+    /// A negative reply (4xx/5xx) before the message was accepted: at the greeting, EHLO, AUTH,
+    /// MAIL, for every RCPT, at DATA or at the end of data.
+    Refused {
+        reply: Reply,
+        recipients: Vec<RecipientOutcome>,
+    },
+    /// No connection, or the connection broke or stalled before the end of data was fully sent:
+    /// the server cannot have accepted the message, so trying again is safe.
+    NotHandedOver { reason: String },
+    /// The end of data was sent and no reply came (EOF, reset, timeout): the server may or may
+    /// not have queued the message.
+    NoReply { reason: String },
+    /// A problem that retrying cannot fix (no STARTTLS offered, certificate refused, AUTH not
+    /// allowed over plain text, a letter that cannot be composed).
+    Unsendable { reason: String },
+}
+
+/// The retry settings of `[delivery]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+/// A uniformly drawn jitter factor in [0.8, 1.2] (±20 %).
+pub fn random_jitter() -> f64 {
+    0.8 + 0.4 * fastrand::f64()
+}
+
+/// Decides the state of the letter after `outcome`.
+///
+/// `claim.consecutive` counts this attempt among the consecutive transient failures, so once it
+/// reaches `max_attempts` a transient outcome is final. `jitter` multiplies the computed backoff.
+pub fn classify(
+    outcome: Outcome,
+    claim: Claim,
+    policy: &RetryPolicy,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> AttemptResult {
+    let transient = |code: Option<u16>, reply: String, recipients: Vec<RecipientOutcome>| {
+        if claim.consecutive >= policy.max_attempts {
+            return AttemptResult {
+                state: State::Failed,
+                smtp_code: code,
+                reply: format!("{reply} (gave up after {} attempts)", claim.consecutive),
+                recipients,
+                next_attempt_at: None,
+            };
+        }
+        let delay = stated_wait(&reply)
+            .map(|wait| wait.min(policy.backoff_cap))
+            .unwrap_or_else(|| backoff(claim.consecutive, policy, jitter));
+        let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+        AttemptResult {
+            state: State::Deferred,
+            smtp_code: code,
+            reply,
+            recipients,
+            next_attempt_at: now.checked_add_signed(delay),
+        }
+    };
+    let final_state = |state: State, code: Option<u16>, reply: String, recipients| AttemptResult {
+        state,
+        smtp_code: code,
+        reply,
+        recipients,
+        next_attempt_at: None,
+    };
+    match outcome {
+        Outcome::Accepted { reply, recipients } => {
+            let state = if recipients.iter().any(|r| !r.accepted) {
+                State::Partial
+            } else {
+                State::Sent
+            };
+            final_state(state, Some(reply.code), reply.text, recipients)
+        }
+        Outcome::Written { path } => {
+            final_state(State::Sent, None, format!("written to {path}"), Vec::new())
+        }
+        Outcome::Refused { reply, recipients } if (500..600).contains(&reply.code) => {
+            final_state(State::Failed, Some(reply.code), reply.text, recipients)
+        }
+        // 4xx, and anything else a server should not have said here, may pass.
+        Outcome::Refused { reply, recipients } => {
+            transient(Some(reply.code), reply.text, recipients)
+        }
+        Outcome::NotHandedOver { reason } => transient(None, reason, Vec::new()),
+        Outcome::NoReply { reason } => final_state(State::Uncertain, None, reason, Vec::new()),
+        Outcome::Unsendable { reason } => final_state(State::Failed, None, reason, Vec::new()),
+    }
+}
+
+/// Exponential backoff: `base × 2^(consecutive − 1)`, times `jitter`, never above the cap.
+pub fn backoff(consecutive: u32, policy: &RetryPolicy, jitter: f64) -> Duration {
+    let exponent = consecutive.saturating_sub(1).min(62) as i32;
+    let secs = policy.backoff_base.as_secs_f64() * 2f64.powi(exponent) * jitter;
+    let cap = policy.backoff_cap.as_secs_f64();
+    Duration::from_secs_f64(if secs.is_finite() {
+        secs.clamp(0.0, cap)
+    } else {
+        cap
+    })
+}
+
+/// A wait the server asks for in its reply: "try again in 60 seconds", "retry in 5 minutes",
+/// "please wait 30s", "try again later (after 2 min)".
+pub fn stated_wait(reply: &str) -> Option<Duration> {
+    let lower = reply.to_ascii_lowercase();
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let is_trigger = |i: usize| {
+        matches!(tokens[i], "retry" | "wait")
+            || (tokens[i] == "try"
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|t| matches!(*t, "again" | "later")))
+    };
+    for start in (0..tokens.len()).filter(|&i| is_trigger(i)) {
+        // The number comes within a few words of the trigger ("try again later, in 60 seconds").
+        for i in start + 1..tokens.len().min(start + 7) {
+            let token = tokens[i];
+            let digits_end = token
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(token.len());
+            if digits_end == 0 {
+                continue;
+            }
+            let Ok(n) = token[..digits_end].parse::<u64>() else {
+                continue;
+            };
+            let unit = if digits_end < token.len() {
+                &token[digits_end..]
+            } else {
+                tokens.get(i + 1).copied().unwrap_or("")
+            };
+            let secs = match unit {
+                "s" | "sec" | "secs" | "second" | "seconds" => n,
+                "m" | "min" | "mins" | "minute" | "minutes" => n.saturating_mul(60),
+                "h" | "hr" | "hrs" | "hour" | "hours" => n.saturating_mul(3600),
+                _ => continue,
+            };
+            return Some(Duration::from_secs(secs));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            backoff_base: Duration::from_secs(30),
+            backoff_cap: Duration::from_secs(600),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2021-05-27T10:00:00Z")
+            .expect("valid date")
+            .with_timezone(&Utc)
+    }
+
+    fn reply(code: u16, text: &str) -> Reply {
+        Reply {
+            code,
+            text: text.to_string(),
+        }
+    }
+
+    fn rcpt(address: &str, accepted: bool, code: u16) -> RecipientOutcome {
+        RecipientOutcome {
+            address: address.to_string(),
+            accepted,
+            code: Some(code),
+            reply: format!("{code} reply for {address}"),
+        }
+    }
+
+    fn claim(consecutive: u32) -> Claim {
+        Claim {
+            attempt: consecutive,
+            consecutive,
+        }
+    }
+
+    /// (outcome, consecutive failures including this one, state, code, seconds until retry)
+    type Row = (Outcome, u32, State, Option<u16>, Option<i64>);
+
+    #[test]
+    fn classification_table() {
+        // (outcome, consecutive failures including this one, state, code, seconds until retry)
+        let rows: Vec<Row> = vec![
+            (
+                Outcome::Accepted {
+                    reply: reply(250, "250 2.0.0 Ok: queued as 4F2K9"),
+                    recipients: vec![rcpt("a@x.example", true, 250)],
+                },
+                1,
+                State::Sent,
+                Some(250),
+                None,
+            ),
+            (
+                Outcome::Accepted {
+                    reply: reply(250, "250 ok"),
+                    recipients: vec![
+                        rcpt("a@x.example", true, 250),
+                        rcpt("b@x.example", false, 550),
+                    ],
+                },
+                1,
+                State::Partial,
+                Some(250),
+                None,
+            ),
+            (
+                Outcome::Written {
+                    path: "/o/x.eml".into(),
+                },
+                1,
+                State::Sent,
+                None,
+                None,
+            ),
+            (
+                Outcome::Refused {
+                    reply: reply(450, "450 mailbox busy"),
+                    recipients: vec![],
+                },
+                1,
+                State::Deferred,
+                Some(450),
+                Some(30),
+            ),
+            (
+                Outcome::Refused {
+                    reply: reply(421, "421 closing"),
+                    recipients: vec![],
+                },
+                2,
+                State::Deferred,
+                Some(421),
+                Some(60),
+            ),
+            // The last allowed attempt: a transient reply becomes final.
+            (
+                Outcome::Refused {
+                    reply: reply(451, "451 local error"),
+                    recipients: vec![],
+                },
+                3,
+                State::Failed,
+                Some(451),
+                None,
+            ),
+            (
+                Outcome::Refused {
+                    reply: reply(550, "550 no such user"),
+                    recipients: vec![],
+                },
+                1,
+                State::Failed,
+                Some(550),
+                None,
+            ),
+            (
+                Outcome::Refused {
+                    reply: reply(554, "554 rejected"),
+                    recipients: vec![],
+                },
+                1,
+                State::Failed,
+                Some(554),
+                None,
+            ),
+            // The server's stated wait wins over the backoff.
+            (
+                Outcome::Refused {
+                    reply: reply(452, "452 4.3.1 try again in 120 seconds"),
+                    recipients: vec![],
+                },
+                1,
+                State::Deferred,
+                Some(452),
+                Some(120),
+            ),
+            // … but never beyond the cap.
+            (
+                Outcome::Refused {
+                    reply: reply(421, "421 retry in 2 hours"),
+                    recipients: vec![],
+                },
+                1,
+                State::Deferred,
+                Some(421),
+                Some(600),
+            ),
+            (
+                Outcome::NotHandedOver {
+                    reason: "connection refused".into(),
+                },
+                1,
+                State::Deferred,
+                None,
+                Some(30),
+            ),
+            (
+                Outcome::NotHandedOver {
+                    reason: "connection reset during data".into(),
+                },
+                3,
+                State::Failed,
+                None,
+                None,
+            ),
+            (
+                Outcome::NoReply {
+                    reason: "no reply after end of data".into(),
+                },
+                1,
+                State::Uncertain,
+                None,
+                None,
+            ),
+            (
+                Outcome::NoReply {
+                    reason: "timeout after end of data".into(),
+                },
+                3,
+                State::Uncertain,
+                None,
+                None,
+            ),
+            (
+                Outcome::Unsendable {
+                    reason: "no STARTTLS".into(),
+                },
+                1,
+                State::Failed,
+                None,
+                None,
+            ),
+        ];
+        for (outcome, consecutive, state, code, retry) in rows {
+            let label = format!("{outcome:?} at {consecutive}");
+            let result = classify(outcome, claim(consecutive), &policy(), now(), 1.0);
+            assert_eq!(result.state, state, "{label}");
+            assert_eq!(result.smtp_code, code, "{label}");
+            assert_eq!(
+                result.next_attempt_at.map(|t| (t - now()).num_seconds()),
+                retry,
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_full_reply_and_recipients_are_kept() {
+        let recipients = vec![
+            rcpt("a@x.example", true, 250),
+            rcpt("b@x.example", false, 550),
+        ];
+        let result = classify(
+            Outcome::Accepted {
+                reply: reply(250, "250-first line\n250 2.0.0 Ok: queued as 4F2K9"),
+                recipients: recipients.clone(),
+            },
+            claim(1),
+            &policy(),
+            now(),
+            1.0,
+        );
+        assert_eq!(
+            result.reply,
+            "250-first line\n250 2.0.0 Ok: queued as 4F2K9"
+        );
+        assert_eq!(result.recipients, recipients);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_stops_at_the_cap() {
+        let p = policy();
+        let rows = [
+            (1, 1.0, 30.0),
+            (2, 1.0, 60.0),
+            (3, 1.0, 120.0),
+            (1, 0.8, 24.0),
+            (1, 1.2, 36.0),
+            (5, 1.0, 480.0),
+            (6, 1.0, 600.0),
+            (6, 1.2, 600.0),
+            (200, 1.0, 600.0),
+        ];
+        for (consecutive, jitter, secs) in rows {
+            let got = backoff(consecutive, &p, jitter).as_secs_f64();
+            assert!((got - secs).abs() < 1e-6, "{consecutive} × {jitter}: {got}");
+        }
+    }
+
+    #[test]
+    fn random_jitter_stays_within_twenty_percent() {
+        for _ in 0..1000 {
+            let j = random_jitter();
+            assert!((0.8..=1.2).contains(&j), "{j}");
+        }
+    }
+
+    #[test]
+    fn stated_waits() {
+        let rows: [(&str, Option<u64>); 10] = [
+            ("450 4.2.0 try again in 60 seconds", Some(60)),
+            ("421 4.7.0 Please retry in 5 minutes", Some(300)),
+            ("451 Temporary failure, please wait 30s", Some(30)),
+            ("452 Try again later (in 2 min)", Some(120)),
+            ("421 too many connections, retry after 1 hour", Some(3600)),
+            ("450 greylisted, try again in 300 secs", Some(300)),
+            ("451 4.3.0 Temporary lookup failure", None),
+            ("450 mailbox 12 busy", None),
+            // A number that is not a duration is not a wait.
+            ("421 try again, error 42", None),
+            ("", None),
+        ];
+        for (text, secs) in rows {
+            assert_eq!(stated_wait(text), secs.map(Duration::from_secs), "{text}");
+        }
+    }
+}

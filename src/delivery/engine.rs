@@ -1,0 +1,549 @@
+//! The dispatch engine: `concurrency` workers take letters in order from one queue, and for each
+//! one claim it in the journal (durably `sending`), render and compose it, wait for the shared
+//! rate limit, hand it to the transport, classify the outcome and record it.
+//!
+//! Letters are composed by the worker that sends them, one at a time, so memory does not grow with
+//! the number of letters. A deferred letter is tried again within the same run when its next
+//! attempt is due within [`DispatchOptions::retry_within`]; a longer wait is left to the next
+//! dispatch or to the daemon, and the letter is reported `deferred`. After `shutdown` turns true no
+//! new letter is started; transactions in flight finish and are recorded.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{watch, Notify};
+use tokio::time::Instant;
+
+use super::classify::{classify, random_jitter, Outcome, RetryPolicy};
+use super::rate::RateLimiter;
+use super::{DeliveryError, Summary, Transport};
+use crate::directory::OrgId;
+use crate::journal::{AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, State};
+use crate::letters::compose::Composed;
+
+/// Where the engine claims letters and records attempts: the journal (through its group-commit
+/// writer, or [`SharedJournal`]), or a fake in tests.
+pub trait Ledger: Send + Sync + 'static {
+    /// Moves the letter to `sending` if the policy allows; `None` when it is not to be sent.
+    fn claim(
+        &self,
+        key: LetterKey,
+        policy: ClaimPolicy,
+    ) -> impl Future<Output = Result<Option<Claim>, JournalError>> + Send;
+    /// Records the outcome of the attempt started by the last claim.
+    fn record(
+        &self,
+        key: LetterKey,
+        result: AttemptResult,
+    ) -> impl Future<Output = Result<(), JournalError>> + Send;
+}
+
+/// Renders and composes one letter when its turn comes.
+pub trait Composer: Send + Sync + 'static {
+    /// An error (a template that fails for this organisation) becomes the letter's `failed` reply.
+    fn compose(&self, key: &LetterKey) -> Result<Composed, String>;
+}
+
+/// Hears about every letter as it finishes, for a progress bar or log lines.
+pub trait Progress: Send + Sync + 'static {
+    /// An attempt was recorded; `retrying` when the letter will be tried again in this run.
+    fn attempted(&self, key: &LetterKey, result: &AttemptResult, retrying: bool);
+    /// The journal declined the claim: already sent, uncertain, or taken by another process.
+    fn skipped(&self, key: &LetterKey);
+}
+
+/// How a dispatch runs.
+#[derive(Debug, Clone)]
+pub struct DispatchOptions {
+    /// Worker tasks, each with its own connection: SMTP transactions in flight.
+    pub concurrency: usize,
+    /// One limit shared by every worker; 0 = none.
+    pub rate_per_minute: u32,
+    pub retry: RetryPolicy,
+    pub claim: ClaimPolicy,
+    /// A deferred letter whose next attempt is due within this is retried in the same run.
+    pub retry_within: Duration,
+}
+
+/// A letter that did not end `sent`, with the reply that decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undelivered {
+    pub organization: OrgId,
+    pub state: State,
+    pub smtp_code: Option<u16>,
+    pub reply: String,
+}
+
+struct Queue {
+    fresh: VecDeque<LetterKey>,
+    /// Deferred letters due again soon, with their last result (reported if the run stops first).
+    retries: Vec<(Instant, LetterKey, AttemptResult)>,
+    in_flight: usize,
+    summary: Summary,
+    error: Option<DeliveryError>,
+}
+
+struct Shared<L, C, P> {
+    queue: Mutex<Queue>,
+    changed: Notify,
+    transport: Arc<Transport>,
+    ledger: Arc<L>,
+    composer: Arc<C>,
+    progress: Arc<P>,
+    limiter: RateLimiter,
+    options: DispatchOptions,
+}
+
+enum Next {
+    Take(LetterKey),
+    Wait(Option<Instant>),
+    Done,
+}
+
+/// Sends `letters` in order through `transport`, recording each attempt in `ledger`.
+///
+/// Returns the summary of the run; `Err` only when the journal fails (nothing is sent unrecorded)
+/// or a worker dies.
+pub async fn dispatch<L: Ledger, C: Composer, P: Progress>(
+    letters: Vec<LetterKey>,
+    transport: Arc<Transport>,
+    ledger: Arc<L>,
+    composer: Arc<C>,
+    progress: Arc<P>,
+    options: DispatchOptions,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Summary, DeliveryError> {
+    let workers = options.concurrency.max(1).min(letters.len().max(1));
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(Queue {
+            fresh: letters.into(),
+            retries: Vec::new(),
+            in_flight: 0,
+            summary: Summary::default(),
+            error: None,
+        }),
+        changed: Notify::new(),
+        transport,
+        ledger,
+        composer,
+        progress,
+        limiter: RateLimiter::new(options.rate_per_minute),
+        options,
+    });
+    let mut tasks = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        tasks.push(tokio::spawn(worker(Arc::clone(&shared), shutdown.clone())));
+    }
+    let mut died = None;
+    for task in tasks {
+        if let Err(e) = task.await {
+            died.get_or_insert_with(|| {
+                DeliveryError::Setup(format!("a delivery worker stopped: {e}"))
+            });
+        }
+    }
+    let mut queue = lock(&shared.queue);
+    if let Some(e) = queue.error.take().or(died) {
+        return Err(e);
+    }
+    let Queue {
+        fresh,
+        retries,
+        mut summary,
+        ..
+    } = std::mem::replace(
+        &mut *queue,
+        Queue {
+            fresh: VecDeque::new(),
+            retries: Vec::new(),
+            in_flight: 0,
+            summary: Summary::default(),
+            error: None,
+        },
+    );
+    summary.not_attempted += fresh.len();
+    for (_, key, result) in retries {
+        count(&mut summary, &key, &result);
+    }
+    Ok(summary)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The queue is only ever changed by whole statements under the lock; a panicking worker cannot
+    // leave it half-updated, so its poison carries no meaning here.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn count(summary: &mut Summary, key: &LetterKey, result: &AttemptResult) {
+    match result.state {
+        State::Sent => {
+            summary.sent += 1;
+            return;
+        }
+        State::Partial => summary.partial += 1,
+        State::Deferred => summary.deferred += 1,
+        State::Uncertain => summary.uncertain += 1,
+        State::Failed | State::Pending | State::Sending => summary.failed += 1,
+    }
+    summary.undelivered.push(Undelivered {
+        organization: key.organization.clone(),
+        state: result.state,
+        smtp_code: result.smtp_code,
+        reply: result.reply.clone(),
+    });
+}
+
+async fn worker<L: Ledger, C: Composer, P: Progress>(
+    shared: Arc<Shared<L, C, P>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut session = None;
+    loop {
+        let (next, notified) = {
+            let mut q = lock(&shared.queue);
+            let notified = shared.changed.notified();
+            let now = Instant::now();
+            let next = if q.error.is_some() || *shutdown.borrow() {
+                Next::Done
+            } else if let Some(i) = q.retries.iter().position(|(at, _, _)| *at <= now) {
+                Next::Take(q.retries.swap_remove(i).1)
+            } else if let Some(key) = q.fresh.pop_front() {
+                Next::Take(key)
+            } else if let Some(at) = q.retries.iter().map(|(at, _, _)| *at).min() {
+                Next::Wait(Some(at))
+            } else if q.in_flight > 0 {
+                // Another worker may yet put a letter back for a retry.
+                Next::Wait(None)
+            } else {
+                Next::Done
+            };
+            if let Next::Take(_) = next {
+                q.in_flight += 1;
+            }
+            (next, notified)
+        };
+        match next {
+            Next::Done => break,
+            Next::Wait(at) => {
+                let until = async {
+                    match at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = notified => {}
+                    _ = until => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Next::Take(key) => {
+                let step = attempt(&shared, &key, &mut session).await;
+                let mut q = lock(&shared.queue);
+                q.in_flight -= 1;
+                match step {
+                    Err(e) => {
+                        q.error.get_or_insert(e);
+                    }
+                    Ok(None) => q.summary.skipped += 1,
+                    Ok(Some(result)) => {
+                        let retry_at = retry_instant(&result, &shared.options);
+                        let stopping = *shutdown.borrow();
+                        match retry_at {
+                            Some(at) if !stopping => {
+                                shared.progress.attempted(&key, &result, true);
+                                q.retries.push((at, key, result));
+                            }
+                            _ => {
+                                shared.progress.attempted(&key, &result, false);
+                                count(&mut q.summary, &key, &result);
+                            }
+                        }
+                    }
+                }
+                drop(q);
+                shared.changed.notify_waiters();
+            }
+        }
+    }
+    if let Some(session) = session {
+        if let Transport::Smtp(smtp) = &*shared.transport {
+            session.quit(smtp.settings().timeout).await;
+        }
+    }
+    // Wake the others: the queue may have drained or an error may have been set.
+    shared.changed.notify_waiters();
+}
+
+/// When a deferred letter should be tried again in this run, if at all.
+fn retry_instant(result: &AttemptResult, options: &DispatchOptions) -> Option<Instant> {
+    if result.state != State::Deferred {
+        return None;
+    }
+    let at = result.next_attempt_at?;
+    let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    (wait <= options.retry_within).then(|| Instant::now() + wait)
+}
+
+/// One attempt at one letter: `Ok(None)` when the claim was declined.
+async fn attempt<L: Ledger, C: Composer, P: Progress>(
+    shared: &Shared<L, C, P>,
+    key: &LetterKey,
+    session: &mut Option<super::smtp::SmtpSession>,
+) -> Result<Option<AttemptResult>, DeliveryError> {
+    let Some(claim) = shared
+        .ledger
+        .claim(key.clone(), shared.options.claim)
+        .await?
+    else {
+        shared.progress.skipped(key);
+        return Ok(None);
+    };
+    let outcome = match shared.composer.compose(key) {
+        Err(reason) => Outcome::Unsendable { reason },
+        Ok(composed) => {
+            shared.limiter.acquire().await;
+            match &*shared.transport {
+                Transport::File(file) => file.deliver(key, composed.bytes).await,
+                Transport::Smtp(smtp) => {
+                    smtp.deliver(session, &composed.envelope, &composed.bytes)
+                        .await
+                }
+            }
+        }
+    };
+    let result = classify(
+        outcome,
+        claim,
+        &shared.options.retry,
+        Utc::now(),
+        random_jitter(),
+    );
+    shared.ledger.record(key.clone(), result.clone()).await?;
+    Ok(Some(result))
+}
+
+/// The synchronous [`Journal`] behind a lock, each call on the blocking pool: a [`Ledger`] that
+/// commits every claim and record on its own.
+pub struct SharedJournal {
+    journal: Arc<Mutex<Journal>>,
+}
+
+impl SharedJournal {
+    pub fn new(journal: Journal) -> SharedJournal {
+        SharedJournal {
+            journal: Arc::new(Mutex::new(journal)),
+        }
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Journal) -> Result<T, JournalError> + Send + 'static,
+    ) -> Result<T, JournalError> {
+        let journal = Arc::clone(&self.journal);
+        let ran = tokio::task::spawn_blocking(move || f(&mut lock(&journal))).await;
+        ran.map_err(|e| {
+            let path = lock(&self.journal).path().to_path_buf();
+            JournalError::Other {
+                path,
+                message: format!("journal task stopped: {e}"),
+            }
+        })?
+    }
+}
+
+impl Ledger for SharedJournal {
+    async fn claim(
+        &self,
+        key: LetterKey,
+        policy: ClaimPolicy,
+    ) -> Result<Option<Claim>, JournalError> {
+        self.with(move |j| j.claim(&key, policy, Utc::now())).await
+    }
+
+    async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
+        self.with(move |j| j.record(&key, &result, Utc::now()))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::delivery::file::FileTransport;
+    use crate::statement::StatementId;
+
+    /// The journal's claim rule on a map, counting claims.
+    struct FakeLedger {
+        states: Mutex<HashMap<String, (State, u32)>>,
+    }
+
+    impl Ledger for FakeLedger {
+        async fn claim(
+            &self,
+            key: LetterKey,
+            _: ClaimPolicy,
+        ) -> Result<Option<Claim>, JournalError> {
+            let mut states = lock(&self.states);
+            let entry = states
+                .entry(key.organization.as_str().to_string())
+                .or_insert((State::Pending, 0));
+            if matches!(entry.0, State::Sent | State::Uncertain | State::Sending) {
+                return Ok(None);
+            }
+            entry.0 = State::Sending;
+            entry.1 += 1;
+            Ok(Some(Claim {
+                attempt: entry.1,
+                consecutive: entry.1,
+            }))
+        }
+
+        async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
+            let mut states = lock(&self.states);
+            if let Some(entry) = states.get_mut(key.organization.as_str()) {
+                entry.0 = result.state;
+            }
+            Ok(())
+        }
+    }
+
+    struct FakeComposer;
+
+    impl Composer for FakeComposer {
+        fn compose(&self, key: &LetterKey) -> Result<Composed, String> {
+            if key.organization.as_str() == "broken" {
+                return Err("template `letter.txt.hbs` failed".into());
+            }
+            let address: lettre::Address = format!("{}@x.example", key.organization.as_str())
+                .parse()
+                .map_err(|e| format!("{e}"))?;
+            Ok(Composed {
+                message_id: format!("<{}@x.example>", key.organization.as_str()),
+                envelope: lettre::address::Envelope::new(None, vec![address])
+                    .map_err(|e| e.to_string())?,
+                bytes: format!("To: {}\r\n\r\nletter\r\n", key.organization.as_str()).into_bytes(),
+            })
+        }
+    }
+
+    struct Quiet;
+
+    impl Progress for Quiet {
+        fn attempted(&self, _: &LetterKey, _: &AttemptResult, _: bool) {}
+        fn skipped(&self, _: &LetterKey) {}
+    }
+
+    fn key(org: &str) -> LetterKey {
+        LetterKey {
+            statement: StatementId::parse("2021-05-27-1a2b3c4d").expect("id"),
+            organization: OrgId::new(org).expect("org"),
+        }
+    }
+
+    fn options() -> DispatchOptions {
+        DispatchOptions {
+            concurrency: 3,
+            rate_per_minute: 0,
+            retry: RetryPolicy {
+                max_attempts: 3,
+                backoff_base: Duration::from_secs(1),
+                backoff_cap: Duration::from_secs(10),
+            },
+            claim: ClaimPolicy::default(),
+            retry_within: Duration::from_secs(60),
+        }
+    }
+
+    #[tokio::test]
+    async fn sends_each_claimable_letter_once_and_counts_the_rest() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let ledger = Arc::new(FakeLedger {
+            states: Mutex::new(HashMap::from([("done".to_string(), (State::Sent, 1))])),
+        });
+        let orgs = ["a", "b", "done", "broken", "c", "d", "e"];
+        let (_stop, shutdown) = watch::channel(false);
+        let summary = dispatch(
+            orgs.iter().map(|o| key(o)).collect(),
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(Quiet),
+            options(),
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        assert_eq!(
+            (summary.sent, summary.skipped, summary.failed),
+            (5, 1, 1),
+            "{summary:?}"
+        );
+        assert_eq!(summary.undelivered.len(), 1);
+        assert_eq!(summary.undelivered[0].organization.as_str(), "broken");
+        for org in ["a", "b", "c", "d", "e"] {
+            let file = data
+                .path()
+                .join(format!("outbox/2021-05-27-1a2b3c4d/{org}.eml"));
+            assert!(file.exists(), "{}", file.display());
+            assert_eq!(lock(&ledger.states)[org], (State::Sent, 1), "{org}");
+        }
+        assert!(!data
+            .path()
+            .join("outbox/2021-05-27-1a2b3c4d/done.eml")
+            .exists());
+    }
+
+    #[tokio::test]
+    async fn after_shutdown_no_letter_is_started() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let ledger = Arc::new(FakeLedger {
+            states: Mutex::new(HashMap::new()),
+        });
+        let (stop, shutdown) = watch::channel(false);
+        stop.send(true).expect("receiver alive");
+        let summary = dispatch(
+            vec![key("a"), key("b")],
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(Quiet),
+            options(),
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        assert_eq!(summary.not_attempted, 2, "{summary:?}");
+        assert!(!summary.all_sent());
+        assert!(lock(&ledger.states).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deferred_letter_is_retried_in_the_run_until_it_fails_at_max_attempts() {
+        // The outbox path is a file, so every write is refused: transient each time.
+        let data = tempfile::tempdir().expect("tempdir");
+        std::fs::write(data.path().join("outbox"), b"").expect("file");
+        let ledger = Arc::new(FakeLedger {
+            states: Mutex::new(HashMap::new()),
+        });
+        let (_stop, shutdown) = watch::channel(false);
+        let summary = dispatch(
+            vec![key("a")],
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(Quiet),
+            options(),
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        assert_eq!(summary.failed, 1, "{summary:?}");
+        assert_eq!(lock(&ledger.states)["a"], (State::Failed, 3));
+    }
+}

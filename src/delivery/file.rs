@@ -1,0 +1,123 @@
+//! The file transport (the default): each message becomes
+//! `<data>/outbox/<statement-id>/<org-id>.eml`, written whole or not at all (temporary name,
+//! fsync, rename, fsync of the folder), so a crash never leaves half a letter that looks sent.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::classify::Outcome;
+use crate::journal::LetterKey;
+
+#[derive(Debug, Clone)]
+pub struct FileTransport {
+    outbox: PathBuf,
+}
+
+impl FileTransport {
+    /// Writes under `<data_dir>/outbox/`.
+    pub fn new(data_dir: &Path) -> FileTransport {
+        FileTransport {
+            outbox: data_dir.join("outbox"),
+        }
+    }
+
+    pub fn outbox(&self) -> &Path {
+        &self.outbox
+    }
+
+    /// Where the letter `key` is written.
+    pub fn path_of(&self, key: &LetterKey) -> PathBuf {
+        self.outbox
+            .join(key.statement.as_str())
+            .join(format!("{}.eml", key.organization.as_str()))
+    }
+
+    pub async fn deliver(&self, key: &LetterKey, bytes: Vec<u8>) -> Outcome {
+        let path = self.path_of(key);
+        let written = path.clone();
+        match tokio::task::spawn_blocking(move || write_atomically(&written, &bytes)).await {
+            Ok(Ok(())) => Outcome::Written {
+                path: path.display().to_string(),
+            },
+            Ok(Err(e)) => Outcome::NotHandedOver {
+                reason: format!("writing {}: {e}", path.display()),
+            },
+            Err(e) => Outcome::NotHandedOver {
+                reason: format!("writing {}: {e}", path.display()),
+            },
+        }
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let temporary = dir.join(format!(".{name}.tmp"));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, path)?;
+    // The rename is durable only once the folder itself is synced.
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::OrgId;
+    use crate::statement::StatementId;
+
+    #[tokio::test]
+    async fn writes_the_message_under_the_statement_and_reports_where() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let transport = FileTransport::new(data.path());
+        let key = LetterKey {
+            statement: StatementId::parse("2021-05-27-1a2b3c4d").expect("id"),
+            organization: OrgId::new("un-secretary-general").expect("org id"),
+        };
+        let outcome = transport
+            .deliver(&key, b"Subject: x\r\n\r\nbody\r\n".to_vec())
+            .await;
+        let expected = data
+            .path()
+            .join("outbox/2021-05-27-1a2b3c4d/un-secretary-general.eml");
+        assert_eq!(
+            outcome,
+            Outcome::Written {
+                path: expected.display().to_string()
+            }
+        );
+        assert_eq!(
+            std::fs::read(&expected).expect("written"),
+            b"Subject: x\r\n\r\nbody\r\n"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(expected.parent().expect("dir"))
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unwritable_outbox_defers() {
+        let data = tempfile::tempdir().expect("tempdir");
+        // A file where the outbox folder should be.
+        std::fs::write(data.path().join("outbox"), b"").expect("file");
+        let transport = FileTransport::new(data.path());
+        let key = LetterKey {
+            statement: StatementId::parse("2021-05-27-1a2b3c4d").expect("id"),
+            organization: OrgId::new("un").expect("org id"),
+        };
+        let outcome = transport.deliver(&key, b"x".to_vec()).await;
+        assert!(
+            matches!(outcome, Outcome::NotHandedOver { .. }),
+            "{outcome:?}"
+        );
+    }
+}

@@ -1,0 +1,807 @@
+//! The SMTP transport: one connection per worker, reused from message to message, driven one
+//! command at a time with lettre's low-level [`AsyncSmtpConnection`].
+//!
+//! Why not lettre's `AsyncSmtpTransport`: its `send` stops at the first refused RCPT (so a partial
+//! rejection cannot be recorded per address), its timeout covers only connecting (a stalled server
+//! hangs it forever), its pool can hand back a connection whose send was cancelled (the next
+//! message is then "delivered" with code 354 when it was not), and it never sets TCP_NODELAY (so
+//! Nagle and delayed ACKs stall every message about 40 ms). Here we open the socket ourselves with
+//! TCP_NODELAY, bound every command and the whole transaction with a timeout, drop the connection
+//! after anything but a clean success, and wrap the socket in a [`Tracked`] stream that tells
+//! "lost before the end of data" (safe to retry) from "lost waiting for the reply" (uncertain).
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls;
+
+use super::classify::{Outcome, Reply};
+use crate::config::{ConfigError, Security, SmtpSettings};
+use crate::journal::RecipientOutcome;
+
+/// The whole transaction (MAIL … end of data) may take this many times the per-command timeout.
+const TRANSACTION_TIMEOUTS: u32 = 4;
+
+/// The SMTP password: never printed, not even by `Debug`.
+struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Connects to the configured server; each worker asks it for its own [`SmtpSession`].
+pub struct SmtpTransport {
+    settings: SmtpSettings,
+    hello: ClientId,
+    password: Option<Secret>,
+    starttls: Option<TlsParameters>,
+    implicit_tls: Option<tokio_rustls::TlsConnector>,
+}
+
+impl SmtpTransport {
+    /// Prepares the transport; reads the password from the environment variable named in the
+    /// configuration when a username is set, so a missing password stops the run before anything
+    /// is sent.
+    pub fn new(settings: SmtpSettings) -> Result<SmtpTransport, crate::error::Error> {
+        let password = match &settings.username {
+            Some(_) => Some(Secret(std::env::var(&settings.password_env).map_err(
+                |_| ConfigError::MissingPassword(settings.password_env.clone()),
+            )?)),
+            None => None,
+        };
+        let hello = settings
+            .hello_name
+            .clone()
+            .map(ClientId::Domain)
+            .unwrap_or_default();
+        let setup = |e: &dyn fmt::Display| {
+            super::DeliveryError::Setup(format!("TLS setup for `{}`: {e}", settings.host))
+        };
+        let starttls = match settings.security {
+            Security::StartTls => {
+                Some(TlsParameters::new(settings.host.clone()).map_err(|e| setup(&e))?)
+            }
+            _ => None,
+        };
+        let implicit_tls = match settings.security {
+            Security::Tls => {
+                let roots = rustls::RootCertStore::from_iter(
+                    webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
+                );
+                let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| setup(&e))?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+                Some(tokio_rustls::TlsConnector::from(Arc::new(config)))
+            }
+            _ => None,
+        };
+        Ok(SmtpTransport {
+            settings,
+            hello,
+            password,
+            starttls,
+            implicit_tls,
+        })
+    }
+
+    pub fn settings(&self) -> &SmtpSettings {
+        &self.settings
+    }
+
+    /// Sends one message over `session`, connecting first when there is none. After anything but
+    /// an accepted message the connection is dropped, never reused: its state is unknown.
+    pub async fn deliver(
+        &self,
+        session: &mut Option<SmtpSession>,
+        envelope: &Envelope,
+        bytes: &[u8],
+    ) -> Outcome {
+        if session.is_none() {
+            match self.connect().await {
+                Ok(s) => *session = Some(s),
+                Err(outcome) => return outcome,
+            }
+        }
+        let Some(s) = session.as_mut() else {
+            return Outcome::NotHandedOver {
+                reason: "no connection".into(),
+            };
+        };
+        let limit = self.settings.timeout * TRANSACTION_TIMEOUTS;
+        let outcome = match tokio::time::timeout(
+            limit,
+            s.transaction(envelope, bytes, self.settings.timeout),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) if s.probe.data_ended() => Outcome::NoReply {
+                reason: format!(
+                    "no reply to the end of data within the transaction limit of {}s",
+                    limit.as_secs()
+                ),
+            },
+            Err(_) => Outcome::NotHandedOver {
+                reason: format!("the transaction did not finish within {}s", limit.as_secs()),
+            },
+        };
+        if !matches!(outcome, Outcome::Accepted { .. }) {
+            *session = None;
+        }
+        outcome
+    }
+
+    /// Opens a connection: TCP (with TCP_NODELAY), TLS as configured, EHLO, AUTH.
+    pub async fn connect(&self) -> Result<SmtpSession, Outcome> {
+        let s = &self.settings;
+        let per = s.timeout;
+        let target = format!("{}:{}", s.host, s.port);
+        let tcp =
+            match tokio::time::timeout(per, TcpStream::connect((s.host.as_str(), s.port))).await {
+                Ok(Ok(tcp)) => tcp,
+                Ok(Err(e)) => {
+                    return Err(Outcome::NotHandedOver {
+                        reason: format!("connecting to {target}: {e}"),
+                    })
+                }
+                Err(_) => {
+                    return Err(Outcome::NotHandedOver {
+                        reason: format!(
+                            "connecting to {target}: no connection within {}s",
+                            per.as_secs()
+                        ),
+                    })
+                }
+            };
+        // Without it every message stalls on Nagle + delayed ACK; failing to set it costs only speed.
+        let _ = tcp.set_nodelay(true);
+        let (peer, local) = match (tcp.peer_addr(), tcp.local_addr()) {
+            (Ok(peer), Ok(local)) => (peer, local),
+            (Err(e), _) | (_, Err(e)) => {
+                return Err(Outcome::NotHandedOver {
+                    reason: format!("connecting to {target}: {e}"),
+                })
+            }
+        };
+        let probe = Arc::new(Probe::default());
+        let stream: Box<dyn AsyncTokioStream> = match &self.implicit_tls {
+            Some(connector) => {
+                let name =
+                    rustls::pki_types::ServerName::try_from(s.host.clone()).map_err(|e| {
+                        Outcome::Unsendable {
+                            reason: format!("`{}` is not a valid TLS server name: {e}", s.host),
+                        }
+                    })?;
+                let tls = match tokio::time::timeout(per, connector.connect(name, tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => return Err(tls_failure(&target, e)),
+                    Err(_) => {
+                        return Err(Outcome::NotHandedOver {
+                            reason: format!(
+                                "TLS handshake with {target}: no reply within {}s",
+                                per.as_secs()
+                            ),
+                        })
+                    }
+                };
+                Box::new(Tracked::new(tls, peer, Arc::clone(&probe)))
+            }
+            None => Box::new(Tracked::new(tcp, peer, Arc::clone(&probe))),
+        };
+        let mut conn = bounded(
+            per,
+            AsyncSmtpConnection::connect_with_transport(stream, &self.hello),
+        )
+        .await
+        .map_err(|f| f.before_data("greeting and EHLO", Vec::new()))?;
+        let mut encrypted = self.implicit_tls.is_some();
+        if let Some(params) = &self.starttls {
+            if !conn.server_info().supports_feature(Extension::StartTls) {
+                return Err(Outcome::Unsendable {
+                    reason: format!(
+                        "{target} does not offer STARTTLS; refusing to send in plain text \
+                         (use `security = \"tls\"`, or `none` for a loopback server)"
+                    ),
+                });
+            }
+            bounded(per, conn.starttls(params.clone(), &self.hello))
+                .await
+                .map_err(|f| f.before_data("STARTTLS", Vec::new()))?;
+            encrypted = true;
+        }
+        if let (Some(user), Some(password)) = (&s.username, &self.password) {
+            if !encrypted && !s.is_loopback() {
+                return Err(Outcome::Unsendable {
+                    reason: format!(
+                        "refusing to send the password to {target} over an unencrypted connection"
+                    ),
+                });
+            }
+            let credentials = Credentials::new(user.clone(), password.0.clone());
+            bounded(
+                per,
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
+            )
+            .await
+            .map_err(|f| f.before_data("AUTH", Vec::new()))?;
+        }
+        Ok(SmtpSession { conn, probe, local })
+    }
+}
+
+impl fmt::Debug for SmtpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpTransport")
+            .field("settings", &self.settings)
+            .field("password", &self.password)
+            .finish_non_exhaustive()
+    }
+}
+
+fn tls_failure(target: &str, e: io::Error) -> Outcome {
+    let reason = format!("TLS handshake with {target}: {e}");
+    // A certificate or protocol refusal will not heal by retrying; a dropped connection may.
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(_) => Outcome::Unsendable { reason },
+        None => Outcome::NotHandedOver { reason },
+    }
+}
+
+/// One open connection, owned by one worker.
+pub struct SmtpSession {
+    conn: AsyncSmtpConnection,
+    probe: Arc<Probe>,
+    local: SocketAddr,
+}
+
+impl SmtpSession {
+    /// This end of the connection: tells one connection from another.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Says goodbye politely; errors do not matter any more.
+    pub async fn quit(mut self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, self.conn.quit()).await;
+    }
+
+    async fn transaction(&mut self, envelope: &Envelope, bytes: &[u8], per: Duration) -> Outcome {
+        self.probe.reset();
+        let info = self.conn.server_info();
+        let mut parameters = Vec::new();
+        let non_ascii_address = envelope
+            .to()
+            .iter()
+            .chain(envelope.from())
+            .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+        if non_ascii_address {
+            if !info.supports_feature(Extension::SmtpUtfEight) {
+                return Outcome::Unsendable {
+                    reason: "an address is not ASCII and the server does not offer SMTPUTF8".into(),
+                };
+            }
+            parameters.push(MailParameter::SmtpUtfEight);
+        }
+        if !bytes.is_ascii() {
+            if !info.supports_feature(Extension::EightBitMime) {
+                return Outcome::Unsendable {
+                    reason: "the message is not ASCII and the server does not offer 8BITMIME"
+                        .into(),
+                };
+            }
+            parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        if let Err(f) = bounded(
+            per,
+            self.conn
+                .command(Mail::new(envelope.from().cloned(), parameters)),
+        )
+        .await
+        {
+            return f.before_data("MAIL FROM", Vec::new());
+        }
+
+        let mut recipients = Vec::with_capacity(envelope.to().len());
+        for address in envelope.to() {
+            match bounded(
+                per,
+                self.conn.command(Rcpt::new(address.clone(), Vec::new())),
+            )
+            .await
+            {
+                Ok(response) => {
+                    let reply = reply_of(&response);
+                    recipients.push(RecipientOutcome {
+                        address: address.to_string(),
+                        accepted: true,
+                        code: Some(reply.code),
+                        reply: reply.text,
+                    });
+                }
+                Err(Failure::Smtp(e)) if e.status().is_some() => {
+                    let reply = reply_of_error(&e);
+                    recipients.push(RecipientOutcome {
+                        address: address.to_string(),
+                        accepted: false,
+                        code: Some(reply.code),
+                        reply: reply.text,
+                    });
+                }
+                Err(f) => return f.before_data("RCPT TO", recipients),
+            }
+        }
+        if !recipients.iter().any(|r| r.accepted) {
+            // Retry if any address may still take it later; fail only when every refusal is final.
+            let chosen = recipients
+                .iter()
+                .find(|r| r.code.is_some_and(|c| (400..500).contains(&c)))
+                .or_else(|| recipients.first());
+            let reply = match chosen {
+                Some(r) => Reply {
+                    code: r.code.unwrap_or(554),
+                    text: r.reply.clone(),
+                },
+                None => {
+                    return Outcome::Unsendable {
+                        reason: "the letter has no recipient".into(),
+                    }
+                }
+            };
+            return Outcome::Refused { reply, recipients };
+        }
+
+        if let Err(f) = bounded(per, self.conn.command(Data)).await {
+            return f.before_data("DATA", recipients);
+        }
+        self.probe.arm();
+        match bounded(per, self.conn.message(bytes)).await {
+            Ok(response) => Outcome::Accepted {
+                reply: reply_of(&response),
+                recipients,
+            },
+            Err(Failure::Smtp(e)) if e.status().is_some() => Outcome::Refused {
+                reply: reply_of_error(&e),
+                recipients,
+            },
+            Err(f) if self.probe.data_ended() => Outcome::NoReply {
+                reason: format!("no reply after the end of data: {f}"),
+            },
+            Err(f) => Outcome::NotHandedOver {
+                reason: format!("connection lost while sending the message data: {f}"),
+            },
+        }
+    }
+}
+
+/// Why a step did not get a positive reply.
+enum Failure {
+    Smtp(lettre::transport::smtp::Error),
+    TimedOut(Duration),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Smtp(e) => write!(f, "{e}"),
+            Failure::TimedOut(limit) => write!(f, "no reply within {}s", limit.as_secs()),
+        }
+    }
+}
+
+impl Failure {
+    /// The outcome of a failure at `step`, before any message data was sent.
+    fn before_data(self, step: &str, recipients: Vec<RecipientOutcome>) -> Outcome {
+        match self {
+            Failure::Smtp(e) if e.status().is_some() => Outcome::Refused {
+                reply: reply_of_error(&e),
+                recipients,
+            },
+            // lettre's client errors (no common AUTH mechanism …) and TLS refusals are not
+            // going to change on the next attempt.
+            Failure::Smtp(e) if e.is_client() || e.is_tls() => Outcome::Unsendable {
+                reason: format!("{step}: {e}"),
+            },
+            other => Outcome::NotHandedOver {
+                reason: format!("{step}: {other}"),
+            },
+        }
+    }
+}
+
+async fn bounded<T>(
+    limit: Duration,
+    step: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(limit, step).await {
+        Ok(result) => result.map_err(Failure::Smtp),
+        Err(_) => Err(Failure::TimedOut(limit)),
+    }
+}
+
+/// The reply as the server sent it: `250 2.0.0 Ok: queued as 4F2K9`, continuation lines as
+/// `250-…` joined by `\n`.
+fn reply_of(response: &Response) -> Reply {
+    let code = u16::from(response.code());
+    let lines: Vec<&str> = response.message().collect();
+    let text = if lines.is_empty() {
+        code.to_string()
+    } else {
+        let last = lines.len() - 1;
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| format!("{code}{}{line}", if i == last { ' ' } else { '-' }))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Reply { code, text }
+}
+
+/// A negative reply, which lettre hands back as an error holding the code and the joined lines.
+fn reply_of_error(e: &lettre::transport::smtp::Error) -> Reply {
+    let code = e.status().map_or(0, u16::from);
+    let message = std::error::Error::source(e)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    Reply {
+        code,
+        text: format!("{code} {message}").trim_end().to_string(),
+    }
+}
+
+/// What the [`Tracked`] stream saw since the current message's data began.
+#[derive(Debug, Default)]
+struct Probe {
+    armed: AtomicBool,
+    read_after_arm: AtomicBool,
+}
+
+impl Probe {
+    fn reset(&self) {
+        self.armed.store(false, Ordering::SeqCst);
+        self.read_after_arm.store(false, Ordering::SeqCst);
+    }
+
+    fn arm(&self) {
+        self.read_after_arm.store(false, Ordering::SeqCst);
+        self.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// lettre reads the reply only after it has written and flushed the whole body and the final
+    /// `\r\n.\r\n`; so a read after arming proves the end of data left this process.
+    fn data_ended(&self) -> bool {
+        self.read_after_arm.load(Ordering::SeqCst)
+    }
+}
+
+/// The socket handed to lettre, noting when lettre starts waiting for a reply.
+#[derive(Debug)]
+struct Tracked<S> {
+    inner: S,
+    peer: SocketAddr,
+    probe: Arc<Probe>,
+}
+
+impl<S> Tracked<S> {
+    fn new(inner: S, peer: SocketAddr, probe: Arc<Probe>) -> Self {
+        Tracked { inner, peer, probe }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.probe.armed.load(Ordering::SeqCst) {
+            self.probe.read_after_arm.store(true, Ordering::SeqCst);
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+impl<S> AsyncTokioStream for Tracked<S>
+where
+    S: AsyncRead + AsyncWrite + Send + Sync + Unpin + fmt::Debug,
+{
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.peer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::{Child, Command, Stdio};
+
+    use lettre::message::{header::ContentType, Message};
+
+    use super::*;
+
+    /// Postfix's `smtp-sink` on a free loopback port, killed when dropped.
+    struct Sink {
+        child: Child,
+        port: u16,
+    }
+
+    impl Drop for Sink {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
+
+    async fn sink(extra: &[&str]) -> Option<Sink> {
+        if !Path::new(SMTP_SINK).exists() {
+            eprintln!("skipping: {SMTP_SINK} is not installed (Debian package `postfix`)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut command = Command::new(SMTP_SINK);
+        // As root smtp-sink insists on dropping privileges.
+        command
+            .args(["-u", "nobody"])
+            .args(extra)
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("16");
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("smtp-sink starts");
+        let sink = Sink { child, port };
+        // Ready once it accepts a connection.
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Some(sink);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("smtp-sink did not start on port {port}");
+    }
+
+    fn transport(port: u16) -> SmtpTransport {
+        SmtpTransport::new(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::None,
+            username: None,
+            password_env: "HERALD_TEST_UNUSED_PASSWORD".into(),
+            timeout: Duration::from_secs(5),
+            hello_name: Some("herald.test".into()),
+        })
+        .expect("transport")
+    }
+
+    fn message(to: &[&str], body: &str) -> (Envelope, Vec<u8>) {
+        let mut builder = Message::builder()
+            .from("Office <statements@office.example>".parse().expect("from"))
+            .subject("Statement");
+        for address in to {
+            builder = builder.to(address.parse().expect("to"));
+        }
+        let message = builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .expect("message");
+        (message.envelope().clone(), message.formatted())
+    }
+
+    use std::path::Path;
+
+    #[tokio::test]
+    async fn several_messages_over_one_reused_connection_are_accepted_with_the_full_reply() {
+        let Some(sink) = sink(&[]).await else { return };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let mut connections = Vec::new();
+        for (i, body) in [
+            "First letter.\n",
+            "Deuxième lettre, non ASCII.\n",
+            ".\n..leading dots\n",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (envelope, bytes) = message(&["sg@un.example", "office@un.example"], body);
+            let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+            let Outcome::Accepted { reply, recipients } = outcome else {
+                panic!("message {i}: {outcome:?}");
+            };
+            assert_eq!(reply.code, 250, "{reply:?}");
+            assert!(
+                reply.text.starts_with("250 ") && reply.text.len() > 4,
+                "{reply:?}"
+            );
+            assert_eq!(recipients.len(), 2);
+            assert!(
+                recipients
+                    .iter()
+                    .all(|r| r.accepted && r.code == Some(250) && r.reply.starts_with("250 ")),
+                "{recipients:?}"
+            );
+            connections.push(session.as_ref().expect("kept open").local_addr());
+        }
+        assert!(
+            connections.windows(2).all(|w| w[0] == w[1]),
+            "{connections:?}"
+        );
+        if let Some(s) = session {
+            s.quit(Duration::from_secs(1)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_soft_refusal_at_rcpt_defers_and_drops_the_connection() {
+        let Some(sink) = sink(&["-r", "RCPT"]).await else {
+            return;
+        };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let (envelope, bytes) = message(&["sg@un.example"], "x\n");
+        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        let Outcome::Refused { reply, recipients } = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert!((400..500).contains(&reply.code), "{reply:?}");
+        assert!(reply.text.starts_with(&reply.code.to_string()), "{reply:?}");
+        assert_eq!(recipients.len(), 1);
+        assert!(!recipients[0].accepted);
+        assert!(session.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_hard_refusal_at_end_of_data_is_a_refusal_with_its_code() {
+        let Some(sink) = sink(&["-f", "."]).await else {
+            return;
+        };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let (envelope, bytes) = message(&["sg@un.example"], "x\n");
+        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        assert!(
+            matches!(&outcome, Outcome::Refused { reply, .. } if (500..600).contains(&reply.code)),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_after_end_of_data_is_no_reply() {
+        let Some(sink) = sink(&["-q", "."]).await else {
+            return;
+        };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let (envelope, bytes) = message(&["sg@un.example"], "x\n");
+        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        assert!(matches!(outcome, Outcome::NoReply { .. }), "{outcome:?}");
+        assert!(session.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_at_data_is_not_handed_over() {
+        let Some(sink) = sink(&["-q", "DATA"]).await else {
+            return;
+        };
+        let transport = transport(sink.port);
+        let mut session = None;
+        let (envelope, bytes) = message(&["sg@un.example"], "x\n");
+        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        assert!(
+            matches!(outcome, Outcome::NotHandedOver { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_not_handed_over() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let outcome = transport(port)
+            .deliver(&mut None, &message(&["a@b.example"], "x").0, b"x")
+            .await;
+        assert!(
+            matches!(outcome, Outcome::NotHandedOver { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_without_starttls_is_refused_when_starttls_is_required() {
+        let Some(sink) = sink(&[]).await else { return };
+        let mut settings = transport(sink.port).settings().clone();
+        settings.security = Security::StartTls;
+        let transport = SmtpTransport::new(settings).expect("transport");
+        let outcome = transport
+            .deliver(&mut None, &message(&["a@b.example"], "x").0, b"x")
+            .await;
+        assert!(
+            matches!(&outcome, Outcome::Unsendable { reason } if reason.contains("STARTTLS")),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_password_is_a_configuration_error_and_never_printed() {
+        let settings = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: 25,
+            security: Security::None,
+            username: Some("statements".into()),
+            password_env: "HERALD_TEST_SURELY_UNSET_PASSWORD".into(),
+            timeout: Duration::from_secs(5),
+            hello_name: None,
+        };
+        let err = SmtpTransport::new(settings).expect_err("refused");
+        assert!(
+            matches!(
+                err,
+                crate::error::Error::Config(ConfigError::MissingPassword(_))
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), 2);
+        assert_eq!(format!("{:?}", Secret("hunter2".into())), "<redacted>");
+    }
+}

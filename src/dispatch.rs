@@ -1,0 +1,253 @@
+//! The send path shared by `herald dispatch` and the daemon: the letters of one statement,
+//! rendered and composed on demand, and a [`Sender`] that owns the transport, this process's
+//! lock and the journal writer.
+//!
+//! Opening a [`Sender`] is where a process joins the journal: it takes its own lock, turns the
+//! letters that a dead process left `sending` into `uncertain` (never those a live process is
+//! sending right now), and only then starts claiming.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+
+use crate::config::{Config, TransportKind};
+use crate::delivery::file::FileTransport;
+use crate::delivery::smtp::SmtpTransport;
+use crate::delivery::{self, Composer, DispatchOptions, Progress, RetryPolicy, Summary, Transport};
+use crate::directory::{Directory, Organization};
+use crate::error::{Error, Result};
+use crate::journal::{self, ClaimPolicy, Journal, LetterKey, PlannedLetter, StatementInfo};
+use crate::letters::compose::{self, Composed};
+use crate::letters::preview::PreviewWriter;
+use crate::letters::{self, Letter, Templates};
+use crate::lock::ProcessLock;
+use crate::plan::Plan;
+
+/// One statement's letters, rendered and composed when a worker needs them, so memory does not
+/// grow with the number of letters.
+pub struct Letters {
+    pub plan: Plan,
+    pub directory: Arc<Directory>,
+    templates: Arc<Templates>,
+    sender: crate::config::Sender,
+}
+
+impl Letters {
+    pub fn new(
+        plan: Plan,
+        directory: Arc<Directory>,
+        templates: Arc<Templates>,
+        config: &Config,
+    ) -> Letters {
+        Letters {
+            plan,
+            directory,
+            templates,
+            sender: config.sender.clone(),
+        }
+    }
+
+    /// The organisations to write to, in order of first mention.
+    pub fn organizations(&self) -> impl Iterator<Item = &Organization> {
+        self.plan
+            .resolution
+            .letters
+            .iter()
+            .map(|&i| &self.directory.organizations[i])
+    }
+
+    pub fn keys(&self) -> Vec<LetterKey> {
+        self.organizations()
+            .map(|o| LetterKey {
+                statement: self.plan.statement.id.clone(),
+                organization: o.id.clone(),
+            })
+            .collect()
+    }
+
+    /// The journal rows for these letters, before any attempt.
+    pub fn planned(&self) -> Vec<PlannedLetter> {
+        self.organizations()
+            .map(|org| PlannedLetter {
+                organization: org.id.clone(),
+                to: org.emails.iter().map(ToString::to_string).collect(),
+                cc: org.cc.iter().map(ToString::to_string).collect(),
+                message_id: compose::message_id(&self.plan.statement.id, &org.id, &self.sender),
+            })
+            .collect()
+    }
+
+    /// What the journal keeps about the statement.
+    pub fn statement_info(&self, source: &str, held: bool) -> StatementInfo {
+        let s = &self.plan.statement;
+        StatementInfo {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            source: source.to_string(),
+            held,
+            file_name: s.file_name.clone(),
+            text: s.original.clone(),
+        }
+    }
+
+    /// Renders and composes one organisation's letter.
+    pub fn letter(&self, org: &Organization) -> std::result::Result<(Letter, Composed), String> {
+        let statement = &self.plan.statement;
+        let context = letters::context(statement, org, &self.sender, &self.plan.addressees);
+        let letter = self.templates.render(&context).map_err(|e| e.to_string())?;
+        let composed = compose::compose(
+            &letter,
+            org,
+            statement,
+            &self.sender,
+            Utc::now().fixed_offset(),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((letter, composed))
+    }
+
+    /// Writes every letter to `out` as `.eml` and `.html` with an `index.html`; sends nothing.
+    pub fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
+        let mut writer = PreviewWriter::new(out).map_err(|e| Error::io(out, e))?;
+        let mut n = 0;
+        for org in self.organizations() {
+            let (letter, composed) = self.letter(org).map_err(|message| {
+                Error::Usage(format!("the letter to `{}`: {message}", org.id))
+            })?;
+            writer
+                .add(org, &letter, &composed)
+                .map_err(|e| Error::io(out, e))?;
+            n += 1;
+        }
+        let index = writer
+            .finish(&self.plan.statement)
+            .map_err(|e| Error::io(out, e))?;
+        Ok((n, index))
+    }
+}
+
+impl Composer for Letters {
+    fn compose(&self, key: &LetterKey) -> std::result::Result<Composed, String> {
+        let org = self
+            .directory
+            .organization(&key.organization)
+            .ok_or_else(|| {
+                format!(
+                    "`{}` is no longer in the recipients directory",
+                    key.organization
+                )
+            })?;
+        self.letter(org).map(|(_, composed)| composed)
+    }
+}
+
+impl delivery::Ledger for journal::Writer {
+    async fn claim(
+        &self,
+        key: LetterKey,
+        policy: ClaimPolicy,
+    ) -> std::result::Result<Option<journal::Claim>, journal::JournalError> {
+        journal::Writer::claim(self, key, policy).await
+    }
+
+    async fn record(
+        &self,
+        key: LetterKey,
+        result: journal::AttemptResult,
+    ) -> std::result::Result<(), journal::JournalError> {
+        journal::Writer::record(self, key, result).await
+    }
+}
+
+/// A process's means of sending: transport, lock and journal writer.
+pub struct Sender {
+    pub transport: Arc<Transport>,
+    pub journal: journal::Writer,
+    /// A second connection for reads (states, overview); writes go through `journal`.
+    pub reader: Journal,
+    pub options: DispatchOptions,
+    /// Letters a dead process had left `sending`, now `uncertain`.
+    pub interrupted: Vec<LetterKey>,
+    _lock: ProcessLock,
+}
+
+impl Sender {
+    /// Sets up the transport (a missing password stops here, before the journal moves), takes
+    /// this process's lock, recovers interrupted letters and starts the journal writer.
+    pub fn open(config: &Config, retry_within: Duration) -> Result<Sender> {
+        let transport = match &config.transport {
+            TransportKind::File => Transport::File(FileTransport::new(&config.data_dir)),
+            TransportKind::Smtp(settings) => Transport::Smtp(SmtpTransport::new(settings.clone())?),
+        };
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::io(&config.data_dir, e))?;
+        let lock = ProcessLock::acquire(&config.data_dir)
+            .map_err(|e| Error::io(config.data_dir.join("locks"), e))?;
+        let path = config.journal_path();
+        let mut journal = Journal::open(&path)?;
+        let data = config.data_dir.clone();
+        let interrupted = journal
+            .recover_interrupted(Utc::now(), &|owner| ProcessLock::is_alive(&data, owner))?;
+        for key in &interrupted {
+            tracing::warn!(
+                statement = %key.statement,
+                organization = %key.organization,
+                "this letter was being sent when an earlier run stopped: it is now `uncertain` (it may have arrived); \
+                 `herald dispatch --resend-uncertain` sends it again"
+            );
+        }
+        journal.set_owner(lock.token());
+        let writer = journal::Writer::start(journal)?;
+        let reader = Journal::open(&path)?;
+        let options = DispatchOptions {
+            concurrency: match config.transport {
+                TransportKind::File => 1,
+                TransportKind::Smtp(_) => config.delivery.concurrency,
+            },
+            rate_per_minute: config.delivery.rate_per_minute,
+            retry: RetryPolicy {
+                max_attempts: config.delivery.max_attempts,
+                backoff_base: config.delivery.backoff_base,
+                backoff_cap: config.delivery.backoff_cap,
+            },
+            claim: ClaimPolicy::default(),
+            retry_within: retry_within.min(config.delivery.backoff_cap),
+        };
+        Ok(Sender {
+            transport: Arc::new(transport),
+            journal: writer,
+            reader,
+            options,
+            interrupted,
+            _lock: lock,
+        })
+    }
+
+    /// Sends `keys` of `letters` under `policy`; returns the run's summary.
+    pub async fn send<P: Progress>(
+        &self,
+        letters: Arc<Letters>,
+        keys: Vec<LetterKey>,
+        policy: ClaimPolicy,
+        progress: Arc<P>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Summary> {
+        let options = DispatchOptions {
+            claim: policy,
+            ..self.options.clone()
+        };
+        let summary = delivery::dispatch(
+            keys,
+            Arc::clone(&self.transport),
+            Arc::new(self.journal.clone()),
+            letters,
+            progress,
+            options,
+            shutdown,
+        )
+        .await?;
+        Ok(summary)
+    }
+}
