@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "herald", version, propagate_version = true)]
 pub struct Cli {
     /// The configuration file.
-    #[arg(long, global = true, env = "HERALD_CONFIG", default_value = "config/herald.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "HERALD_CONFIG",
+        default_value = "config/herald.toml"
+    )]
     pub config: PathBuf,
 
     /// More detail in the log (-v: debug, -vv: trace).

@@ -242,12 +242,14 @@ impl Config {
 
     /// Checks configuration text; `path` names it in messages and anchors relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let invalid = |span: Option<std::ops::Range<usize>>, message: String| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: span.map_or(1, |s| line_of(text, s.start)),
-            message,
-        };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_string()))?;
+        let invalid =
+            |span: Option<std::ops::Range<usize>>, message: String| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: span.map_or(1, |s| line_of(text, s.start)),
+                message,
+            };
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_string()))?;
         let base = path
             .parent()
             .map(Path::to_path_buf)
@@ -270,7 +272,10 @@ impl Config {
             value.get_ref().trim().parse::<Address>().map_err(|_| {
                 invalid(
                     Some(value.span()),
-                    format!("[sender] {key} `{}` is not a valid email address", value.get_ref()),
+                    format!(
+                        "[sender] {key} `{}` is not a valid email address",
+                        value.get_ref()
+                    ),
                 )
             })
         };
@@ -284,30 +289,45 @@ impl Config {
                 .transpose()?,
         };
 
-        let kind = raw.transport.kind.as_ref().map(|k| (k.get_ref().as_str(), k.span()));
+        let kind = raw
+            .transport
+            .kind
+            .as_ref()
+            .map(|k| (k.get_ref().as_str(), k.span()));
         let transport = match kind {
             None | Some(("file", _)) => TransportKind::File,
             Some(("smtp", span)) => {
                 let Some(smtp) = raw.smtp else {
-                    return Err(invalid(Some(span), "transport `smtp` needs an [smtp] section".into()));
+                    return Err(invalid(
+                        Some(span),
+                        "transport `smtp` needs an [smtp] section".into(),
+                    ));
                 };
                 let smtp_span = smtp.span();
                 let smtp = smtp.into_inner();
-                let security = match smtp.security.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
-                    None | Some(("starttls", _)) => Security::StartTls,
-                    Some(("tls", _)) => Security::Tls,
-                    Some(("none", _)) => Security::None,
-                    Some((other, span)) => {
-                        return Err(invalid(
+                let security =
+                    match smtp
+                        .security
+                        .as_ref()
+                        .map(|s| (s.get_ref().as_str(), s.span()))
+                    {
+                        None | Some(("starttls", _)) => Security::StartTls,
+                        Some(("tls", _)) => Security::Tls,
+                        Some(("none", _)) => Security::None,
+                        Some((other, span)) => return Err(invalid(
                             Some(span),
-                            format!("[smtp] security `{other}` is not one of `starttls`, `tls`, `none`"),
-                        ))
-                    }
-                };
+                            format!(
+                                "[smtp] security `{other}` is not one of `starttls`, `tls`, `none`"
+                            ),
+                        )),
+                    };
                 if smtp.host.trim().is_empty() {
                     return Err(invalid(Some(smtp_span), "[smtp] host is empty".into()));
                 }
-                if security == Security::None && !is_loopback_host(&smtp.host) && !smtp.allow_insecure {
+                if security == Security::None
+                    && !is_loopback_host(&smtp.host)
+                    && !smtp.allow_insecure
+                {
                     return Err(invalid(
                         Some(smtp_span),
                         format!(
@@ -319,7 +339,10 @@ impl Config {
                 }
                 let timeout_secs = smtp.timeout_secs.unwrap_or(30);
                 if timeout_secs == 0 {
-                    return Err(invalid(Some(smtp_span), "[smtp] timeout_secs must be at least 1".into()));
+                    return Err(invalid(
+                        Some(smtp_span),
+                        "[smtp] timeout_secs must be at least 1".into(),
+                    ));
                 }
                 TransportKind::Smtp(SmtpSettings {
                     host: smtp.host.trim().to_string(),
@@ -330,7 +353,9 @@ impl Config {
                     }),
                     security,
                     username: smtp.username,
-                    password_env: smtp.password_env.unwrap_or_else(|| "HERALD_SMTP_PASSWORD".into()),
+                    password_env: smtp
+                        .password_env
+                        .unwrap_or_else(|| "HERALD_SMTP_PASSWORD".into()),
                     timeout: Duration::from_secs(timeout_secs),
                     hello_name: smtp.hello_name,
                 })
@@ -347,11 +372,17 @@ impl Config {
         if d.concurrency == 0 || d.concurrency > 256 {
             return Err(invalid(
                 None,
-                format!("[delivery] concurrency `{}` must be between 1 and 256", d.concurrency),
+                format!(
+                    "[delivery] concurrency `{}` must be between 1 and 256",
+                    d.concurrency
+                ),
             ));
         }
         if d.max_attempts == 0 {
-            return Err(invalid(None, "[delivery] max_attempts must be at least 1".into()));
+            return Err(invalid(
+                None,
+                "[delivery] max_attempts must be at least 1".into(),
+            ));
         }
         if !(d.backoff_base_secs >= 0.0 && d.backoff_cap_secs >= d.backoff_base_secs) {
             return Err(invalid(
@@ -435,7 +466,10 @@ mod tests {
         let err = parse("[sender]\nname = \"Office\"\nemail = \"statements@\"\n")
             .expect_err("refused")
             .to_string();
-        assert!(err.contains(":3:") && err.contains("`statements@`"), "{err}");
+        assert!(
+            err.contains(":3:") && err.contains("`statements@`"),
+            "{err}"
+        );
     }
 
     #[test]

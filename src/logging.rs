@@ -13,7 +13,8 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
         (false, _) => "trace",
     };
     // Only herald's own events by default: dependencies log at debug what we already report.
-    let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new(format!("herald={level}")));
+    let filter = EnvFilter::try_from_env("HERALD_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("herald={level}")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -23,8 +23,12 @@ impl StatementId {
     /// Accepts an id as a user types it (e.g. `herald approve 2021-05-27-1a2b3c4d`).
     pub fn parse(s: &str) -> Option<StatementId> {
         let (prefix, hash) = s.rsplit_once('-')?;
-        let hash_ok = hash.len() == 8 && hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-        let prefix_ok = prefix == "undated" || NaiveDate::parse_from_str(prefix, "%Y-%m-%d").is_ok();
+        let hash_ok = hash.len() == 8
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        let prefix_ok =
+            prefix == "undated" || NaiveDate::parse_from_str(prefix, "%Y-%m-%d").is_ok();
         (hash_ok && prefix_ok).then(|| StatementId(s.to_string()))
     }
 

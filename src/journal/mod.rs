@@ -188,9 +188,14 @@ pub struct HistoryFilter {
 /// The result of recomputing the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyReport {
-    Intact { events: u64 },
+    Intact {
+        events: u64,
+    },
     /// The first event whose stored hash or content does not match, and why.
-    Broken { event_id: i64, reason: String },
+    Broken {
+        event_id: i64,
+        reason: String,
+    },
 }
 
 /// A synchronous journal handle (one SQLite connection).
@@ -245,7 +250,10 @@ impl Journal {
     }
 
     /// Letters left `sending` by a process that died become `uncertain`; returns them.
-    pub fn recover_interrupted(&mut self, now: DateTime<Utc>) -> Result<Vec<LetterKey>, JournalError> {
+    pub fn recover_interrupted(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LetterKey>, JournalError> {
         let _ = now;
         unimplemented!("journal")
     }

@@ -8,9 +8,9 @@ use chrono::{DateTime, FixedOffset};
 
 use super::Letter;
 use crate::config::Sender;
+use crate::directory::OrgId;
 use crate::directory::Organization;
 use crate::statement::{Statement, StatementId};
-use crate::directory::OrgId;
 
 /// A composed message ready for a transport.
 #[derive(Debug, Clone)]

@@ -85,7 +85,8 @@ pub struct SenderContext<'a> {
 
 impl<'a> StatementContext<'a> {
     pub fn new(statement: &'a Statement) -> Self {
-        let fmt = |d: Option<NaiveDate>, f: &str| d.map(|d| d.format(f).to_string()).unwrap_or_default();
+        let fmt =
+            |d: Option<NaiveDate>, f: &str| d.map(|d| d.format(f).to_string()).unwrap_or_default();
         StatementContext {
             id: statement.id.as_str(),
             title: &statement.title,
