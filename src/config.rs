@@ -305,22 +305,23 @@ impl Config {
                 };
                 let smtp_span = smtp.span();
                 let smtp = smtp.into_inner();
-                let security =
-                    match smtp
-                        .security
-                        .as_ref()
-                        .map(|s| (s.get_ref().as_str(), s.span()))
-                    {
-                        None | Some(("starttls", _)) => Security::StartTls,
-                        Some(("tls", _)) => Security::Tls,
-                        Some(("none", _)) => Security::None,
-                        Some((other, span)) => return Err(invalid(
+                let security = match smtp
+                    .security
+                    .as_ref()
+                    .map(|s| (s.get_ref().as_str(), s.span()))
+                {
+                    None | Some(("starttls", _)) => Security::StartTls,
+                    Some(("tls", _)) => Security::Tls,
+                    Some(("none", _)) => Security::None,
+                    Some((other, span)) => {
+                        return Err(invalid(
                             Some(span),
                             format!(
                                 "[smtp] security `{other}` is not one of `starttls`, `tls`, `none`"
                             ),
-                        )),
-                    };
+                        ))
+                    }
+                };
                 if smtp.host.trim().is_empty() {
                     return Err(invalid(Some(smtp_span), "[smtp] host is empty".into()));
                 }

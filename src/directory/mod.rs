@@ -813,3 +813,256 @@ impl Validator {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid organisation in `groups`, for cases that need a member.
+    const MEMBER: &str = r#"
+[[organization]]
+id = "member"
+name = "Member Organisation"
+emails = ["member@org.example"]
+groups = ["g"]
+"#;
+
+    fn sources(files: &[(&str, &str)]) -> Vec<(PathBuf, String)> {
+        files
+            .iter()
+            .map(|(name, text)| {
+                (
+                    PathBuf::from(format!("recipients/{name}")),
+                    text.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn errors(files: &[(&str, &str)]) -> Vec<String> {
+        match from_sources(&sources(files)) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn each_problem_is_reported_with_file_line_and_value() {
+        // (file text, expected "file:line: message fragment" for each error, in order)
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"\n",
+                &["recipients/a.toml:4: not valid TOML"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemail = [\"sg@un.example\"]\nphone = \"1\"\n",
+                &[
+                    "recipients/a.toml:1: organization is missing the required key `emails`",
+                    "recipients/a.toml:4: unknown key `email` in organization",
+                    "recipients/a.toml:5: unknown key `phone` in organization",
+                ],
+            ),
+            (
+                "[[organisation]]\nid = \"x\"\n",
+                &["recipients/a.toml:1: unknown key `organisation` (expected `[[organization]]` or `[[group]]`)"],
+            ),
+            (
+                "[[organization]]\nid = \"UN_SG\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\n",
+                &["recipients/a.toml:2: `UN_SG` is not a valid id"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = []\n",
+                &["recipients/a.toml:1: organization `un` has no email address"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\n  \"ok@un.example\",\n  \"sg.un.example\",\n]\ncc = [\"a@@b\"]\n",
+                &[
+                    "recipients/a.toml:6: `sg.un.example` is not a valid email address",
+                    "recipients/a.toml:8: `a@@b` is not a valid email address",
+                ],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\", \"SG@un.example\"]\ncc = [\"sg@un.example\"]\n",
+                &[
+                    "recipients/a.toml:4: `SG@un.example` is listed twice for organization `un`",
+                    "recipients/a.toml:5: `sg@un.example` is listed twice for organization `un`",
+                ],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\ngroups = [\n\"nowhere\"]\n",
+                &["recipients/a.toml:6: `nowhere` is not the id of any group"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\n\n[[group]]\nid = \"lonely\"\nname = \"Lonely\"\n",
+                &["recipients/a.toml:6: group `lonely` has no members"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\nlanguage = \"eng\"\n",
+                &["recipients/a.toml:5: `eng` is not an ISO 639-1 language code"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"  \"\naliases = [\"\"]\nemails = [\"sg@un.example\"]\n",
+                &[
+                    "recipients/a.toml:3: organization `un` has an empty name",
+                    "recipients/a.toml:4: organization `un` has an empty alias",
+                ],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = 3\nemails = [\"sg@un.example\"]\n",
+                &["recipients/a.toml:3: invalid type"],
+            ),
+            (
+                "organization = \"un\"\n",
+                &["recipients/a.toml:1: `organization` must be an array of tables"],
+            ),
+        ];
+        for (text, expected) in cases {
+            let got = errors(&[("a.toml", text)]);
+            assert_eq!(got.len(), expected.len(), "{text}\n{got:#?}");
+            for (g, e) in got.iter().zip(expected.iter()) {
+                assert!(g.starts_with(e), "{text}\nexpected {e:?}\n     got {g:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn problems_across_files_name_both_places() {
+        let a = "[[organization]]\nid = \"un\"\nname = \"United Nations\"\naliases = [\"UN\"]\nemails = [\"sg@un.example\"]\n";
+        let b = "\n[[organization]]\nid = \"un\"\nname = \"Other\"\nemails = [\"x@o.example\"]\n\n[[group]]\nid = \"g\"\nname = \"UN\"\n";
+        let got = errors(&[("a.toml", a), ("b.toml", &format!("{b}{MEMBER}"))]);
+        assert_eq!(
+            got,
+            [
+                "recipients/b.toml:2: duplicate id `un`, already defined at recipients/a.toml:1",
+                "recipients/b.toml:7: the name `UN` is already claimed by the entry at recipients/a.toml:1",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_together_in_file_and_line_order() {
+        let a = "[[organization]]\nid = \"Bad\"\nname = \"A\"\nemails = [\"nope\"]\nlanguage = \"xx\"\n";
+        let b = "[[organization]]\nid = \"b\"\nname = \"B\"\nemails = [\"b@b.example\"]\ngroups = [\"none\"]\n";
+        let c = "[[organization]]\nid = \"c\"\nname = \"C\"\nemails = [\"c@c.example\"\n";
+        let got = errors(&[("a.toml", a), ("b.toml", b), ("c.toml", c)]);
+        let places: Vec<&str> = got
+            .iter()
+            .map(|e| e.split(": ").next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                "recipients/a.toml:2",
+                "recipients/a.toml:4",
+                "recipients/a.toml:5",
+                "recipients/b.toml:5",
+                "recipients/c.toml:4",
+            ],
+            "{got:#?}"
+        );
+    }
+
+    #[test]
+    fn a_valid_directory_spans_files_and_indexes_members_in_order() {
+        let a = r#"
+[[organization]]
+id = "ioi"
+name = "International Ombudsman Institute"
+aliases = ["IOI"]
+emails = ["ioi@ioi.example"]
+language = "en"
+salutation = "Dear Sir or Madam"
+groups = ["ombudsmen", "networks"]
+
+[[group]]
+id = "ombudsmen"
+name = "Ombudsman institutions"
+aliases = ["different ombudsmen"]
+"#;
+        let b = r#"
+[[organization]]
+id = "defenseur"
+name = "Défenseur des droits"
+emails = ["contact@defenseur.example"]
+cc = ["copie@defenseur.example"]
+language = "fr"
+groups = ["ombudsmen"]
+
+[[group]]
+id = "networks"
+name = "Ombudsman networks"
+"#;
+        let d = match from_sources(&sources(&[("a.toml", a), ("b.toml", b)])) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(d.len(), 2);
+        let ioi = &d.organizations[0];
+        assert_eq!(ioi.origin.to_string(), "recipients/a.toml:2");
+        assert_eq!(ioi.emails[0].to_string(), "ioi@ioi.example");
+        assert_eq!(d.organizations[1].language, "fr");
+        assert_eq!(d.organizations[1].cc.len(), 1);
+        assert_eq!(d.groups[0].members, [0, 1]);
+        assert_eq!(d.groups[1].members, [0]);
+        assert_eq!(d.lookup("different ombudsmen"), Some(Entry::Group(0)));
+        assert_eq!(d.lookup("ioi"), Some(Entry::Organization(0)));
+        let id = OrgId::new("defenseur").map(|id| d.organization(&id).map(|o| o.name.clone()));
+        assert_eq!(id, Some(Some("Défenseur des droits".to_string())));
+    }
+
+    #[test]
+    fn an_empty_directory_is_an_error() {
+        assert_eq!(
+            errors(&[("a.toml", "# nothing yet\n")]),
+            ["recipients: the recipients directory defines no organization"]
+        );
+        let missing = load(Path::new("/nonexistent/herald/recipients"));
+        assert!(
+            matches!(&missing, Err(e) if e.0[0].message.starts_with("cannot read the recipients folder"))
+        );
+        let empty = tempfile::tempdir().unwrap();
+        std::fs::write(empty.path().join("README.md"), "not data").unwrap();
+        std::fs::write(empty.path().join(".hidden.toml"), "not = [valid").unwrap();
+        let got = load(empty.path());
+        assert!(
+            matches!(&got, Err(e) if e.0[0].message == "the recipients folder holds no `*.toml` file")
+        );
+    }
+
+    #[test]
+    fn load_reads_toml_files_in_name_order_and_skips_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let org = |id: &str| {
+            format!(
+                "[[organization]]\nid = \"{id}\"\nname = \"{id}\"\nemails = [\"{id}@x.example\"]\n"
+            )
+        };
+        std::fs::write(dir.path().join("b.toml"), org("second")).unwrap();
+        std::fs::write(dir.path().join("a.toml"), org("first")).unwrap();
+        std::fs::write(dir.path().join("c.toml.bak"), "broken [").unwrap();
+        std::fs::write(dir.path().join(".d.toml"), "broken [").unwrap();
+        let d = load(dir.path()).unwrap();
+        let ids: Vec<&str> = d.organizations.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["first", "second"]);
+    }
+
+    #[test]
+    fn language_codes_are_sorted_for_binary_search() {
+        assert!(ISO_639_1.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn the_shipped_recipients_load_and_use_only_example_domains() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipients");
+        let d = match load(&dir) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(d.len() >= 20);
+        for o in &d.organizations {
+            for a in o.emails.iter().chain(&o.cc) {
+                assert!(a.domain().ends_with(".example"), "{}: {a}", o.origin);
+            }
+        }
+    }
+}
