@@ -1064,5 +1064,59 @@ name = "Ombudsman networks"
                 assert!(a.domain().ends_with(".example"), "{}: {a}", o.origin);
             }
         }
+        // Every addressee phrase of the seed statement, and the entry it must name.
+        let seed_phrases = [
+            ("UN Secretary-General", "un-secretary-general"),
+            ("UN Security Council", "un-security-council"),
+            ("UN Office of High Commissioner for Human Rights", "ohchr"),
+            ("UN Office of High Commissioner for Refugees", "unhcr"),
+            ("UN Human Rights Council", "un-human-rights-council"),
+            ("United Nations Children’s Fund", "unicef"),
+            ("United Nations Educational, Scientific and Cultural Organization", "unesco"),
+            ("European Union", "european-union"),
+            ("Council of Europe", "council-of-europe"),
+            ("Organization for Security and Co-operation in Europe", "osce"),
+            ("International and European Ombudsman Institutions", "international-european-ombudsman-institutions"),
+            ("Asian Ombudsman Association", "asian-ombudsman-association"),
+            ("Organization of Islamic Cooperation", "oic"),
+            ("Ombudsman Association of its member states", "oic-ombudsman-association"),
+            ("Independent Permanent Human Rights Commission of the Organization of Islamic Cooperation", "oic-iphrc"),
+            ("European Network of Ombudspersons for Children", "enoc"),
+            ("International Peace Bureau", "international-peace-bureau"),
+            ("different ombudsmen", "ombudsman-institutions"),
+            ("national human rights institutions", "national-human-rights-institutions"),
+            ("embassies of the Republic of Azerbaijan in foreign countries", "azerbaijan-embassies-abroad"),
+            ("foreign embassies in Azerbaijan", "foreign-embassies-in-azerbaijan"),
+            ("Azerbaijani Diasporas", "azerbaijani-diaspora"),
+        ];
+        for (phrase, id) in seed_phrases {
+            let found = match d.lookup(phrase) {
+                Some(Entry::Organization(i)) => Some(d.organizations[i].id.as_str()),
+                Some(Entry::Group(i)) => Some(d.groups[i].id.as_str()),
+                None => None,
+            };
+            assert_eq!(found, Some(id), "{phrase}");
+        }
+        for g in &d.groups {
+            // The seed's collective addressees come with at least three sample members each.
+            let collective = [
+                "ombudsman-institutions",
+                "national-human-rights-institutions",
+                "azerbaijan-embassies-abroad",
+                "foreign-embassies-in-azerbaijan",
+                "azerbaijani-diaspora",
+            ];
+            let needed = if collective.contains(&g.id.as_str()) {
+                3
+            } else {
+                2
+            };
+            assert!(
+                g.members.len() >= needed,
+                "group `{}`: {:?}",
+                g.id,
+                g.members
+            );
+        }
     }
 }
