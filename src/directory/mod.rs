@@ -815,6 +815,8 @@ impl Validator {
 }
 
 #[cfg(test)]
+// A failed setup step should fail the test on the spot.
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
