@@ -455,10 +455,13 @@ impl Validator {
                 }
             };
             let is_org = key.get_ref().as_ref() == "organization";
-            for entry in entries.iter() {
+            let mut entries = entries;
+            for entry in entries.iter_mut() {
+                // Taken, not cloned: each table is deserialised once, straight from the parse.
+                let entry = std::mem::replace(entry, Spanned::new(0..0, DeValue::Boolean(false)));
                 let span = entry.span();
                 let line = lines.line(span.start);
-                let DeValue::Table(table) = entry.get_ref() else {
+                let DeValue::Table(table) = entry.into_inner() else {
                     self.error(
                         source,
                         Some(line),
@@ -472,7 +475,7 @@ impl Validator {
                     (GROUP_KEYS, GROUP_REQUIRED, "group")
                 };
                 let mut complete = true;
-                for (k, _) in table {
+                for (k, _) in &table {
                     let k_str: &str = k.get_ref().as_ref();
                     if !known.contains(&k_str) {
                         let expected: Vec<String> =
@@ -497,7 +500,7 @@ impl Validator {
                         );
                     }
                 }
-                let de = toml::de::Deserializer::from(Spanned::new(span.clone(), table.clone()));
+                let de = toml::de::Deserializer::from(Spanned::new(span, table));
                 let type_error = |e: toml::de::Error| {
                     let at = e.span().map_or(line, |s| lines.line(s.start));
                     (at, e.message().trim().replace('\n', "; "))
