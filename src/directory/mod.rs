@@ -12,7 +12,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use lettre::Address;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
 
 /// An organisation id: unique in the whole directory, `a-z`, `0-9` and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -230,13 +232,896 @@ impl fmt::Display for DirectoryErrors {
 impl std::error::Error for DirectoryErrors {}
 
 /// Loads every `*.toml` file of `dir` (sorted by name) into a directory.
+///
+/// Hidden files and files with other extensions are ignored, so an editor's backup or a README
+/// can sit next to the data. A missing folder, or one without any `*.toml` file, is an error:
+/// a directory that knows nobody would make every statement unresolvable.
 pub fn load(dir: &Path) -> Result<Directory, DirectoryErrors> {
-    let _ = dir;
-    unimplemented!("directory loading")
+    let folder_error = |message: String| {
+        DirectoryErrors(vec![DirectoryError {
+            file: dir.to_path_buf(),
+            line: None,
+            message,
+        }])
+    };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| folder_error(format!("cannot read the recipients folder: {e}")))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| folder_error(format!("cannot read the recipients folder: {e}")))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') || !name.ends_with(".toml") {
+            continue;
+        }
+        // Follows symlinks, so a linked data file counts; a folder named `x.toml` does not.
+        if std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
+            names.push(name.to_string());
+        }
+    }
+    if names.is_empty() {
+        return Err(folder_error(
+            "the recipients folder holds no `*.toml` file".to_string(),
+        ));
+    }
+    names.sort();
+
+    let mut errors = Vec::new();
+    let mut sources = Vec::with_capacity(names.len());
+    for name in names {
+        let path = dir.join(&name);
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => sources.push((path, text)),
+                Err(e) => errors.push(DirectoryError {
+                    file: path,
+                    line: None,
+                    message: format!(
+                        "not valid UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                }),
+            },
+            Err(e) => errors.push(DirectoryError {
+                file: path,
+                line: None,
+                message: format!("cannot read the file: {e}"),
+            }),
+        }
+    }
+    match from_sources(&sources) {
+        Ok(directory) if errors.is_empty() => Ok(directory),
+        Ok(_) => Err(DirectoryErrors(errors)),
+        Err(DirectoryErrors(more)) => {
+            errors.extend(more);
+            // Every path is `dir/<name>`, so path order is the sorted file order.
+            errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            Err(DirectoryErrors(errors))
+        }
+    }
 }
 
 /// Builds a directory from `(file name, text)` pairs, as if read from disk; pure.
+///
+/// Every problem of every file is collected before giving up, so one run of `herald check`
+/// shows the whole list to fix. Errors come in source order, then line order.
 pub fn from_sources(sources: &[(PathBuf, String)]) -> Result<Directory, DirectoryErrors> {
-    let _ = sources;
-    unimplemented!("directory validation")
+    let mut v = Validator::default();
+    for (index, (file, text)) in sources.iter().enumerate() {
+        v.read_file(index, file, text);
+    }
+    v.finish(sources)
+}
+
+const ORG_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "aliases",
+    "emails",
+    "cc",
+    "language",
+    "salutation",
+    "contact",
+    "groups",
+];
+const ORG_REQUIRED: &[&str] = &["id", "name", "emails"];
+const GROUP_KEYS: &[&str] = &["id", "name", "aliases"];
+const GROUP_REQUIRED: &[&str] = &["id", "name"];
+
+/// The language of an organisation that names none: the templates' fallback.
+const DEFAULT_LANGUAGE: &str = "en";
+
+/// ISO 639-1 two-letter codes, sorted for binary search.
+const ISO_639_1: &[&str] = &[
+    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bi",
+    "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da", "de",
+    "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy",
+    "ga", "gd", "gl", "gn", "gu", "gv", "ha", "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia",
+    "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja", "jv", "ka", "kg", "ki", "kj", "kk",
+    "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln", "lo",
+    "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb", "nd",
+    "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os", "pa", "pi", "pl",
+    "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk", "sl",
+    "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti", "tk",
+    "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi", "vo", "wa",
+    "wo", "xh", "yi", "yo", "za", "zh", "zu",
+];
+
+/// An `[[organization]]` table as written; presence of required keys is checked by hand so that
+/// every missing or unknown key is reported, not only serde's first.
+#[derive(Debug, Default, Deserialize)]
+struct RawOrganization {
+    id: Option<Spanned<String>>,
+    name: Option<Spanned<String>>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    emails: Vec<Spanned<String>>,
+    #[serde(default)]
+    cc: Vec<Spanned<String>>,
+    language: Option<Spanned<String>>,
+    salutation: Option<Spanned<String>>,
+    contact: Option<Spanned<String>>,
+    #[serde(default)]
+    groups: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawGroup {
+    id: Option<Spanned<String>>,
+    name: Option<Spanned<String>>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+}
+
+/// Byte offset → 1-based line, by binary search over line starts, so that finding the line of
+/// each of thousands of entries in a large file stays linear overall.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines(starts)
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset).max(1)
+    }
+}
+
+/// A group id named in an organisation's `groups`, resolved once every file is read.
+struct PendingGroupRef {
+    id: String,
+    source: usize,
+    line: usize,
+}
+
+#[derive(Default)]
+struct Validator {
+    /// (source index, line, message).
+    errors: Vec<(usize, Option<usize>, String)>,
+    /// Every entry read, kept even when some of its fields are invalid so that cross-entry checks
+    /// (duplicate ids, group membership, name clashes) still see it and report no follow-ups.
+    organizations: Vec<Organization>,
+    /// Group ids each organisation names, with where it names them.
+    memberships: Vec<Vec<PendingGroupRef>>,
+    groups: Vec<Group>,
+    /// Source index of each entry's file, for ordering messages.
+    org_sources: Vec<usize>,
+    group_sources: Vec<usize>,
+}
+
+impl Validator {
+    fn error(&mut self, source: usize, line: Option<usize>, message: String) {
+        self.errors.push((source, line, message));
+    }
+
+    fn read_file(&mut self, source: usize, file: &Path, text: &str) {
+        let lines = Lines::new(text);
+        let (root, parse_errors) = DeTable::parse_recoverable(text);
+        if !parse_errors.is_empty() {
+            // A partly parsed file would produce follow-up errors about what the parser skipped.
+            for e in parse_errors {
+                let line = e.span().map_or(1, |s| lines.line(s.start));
+                let message = e.message().trim().replace('\n', "; ");
+                self.error(source, Some(line), format!("not valid TOML: {message}"));
+            }
+            return;
+        }
+        for (key, value) in root.into_inner() {
+            let key_line = lines.line(key.span().start);
+            let entries = match (key.get_ref().as_ref(), value.into_inner()) {
+                ("organization" | "group", DeValue::Array(entries)) => entries,
+                (section @ ("organization" | "group"), _) => {
+                    self.error(
+                        source,
+                        Some(key_line),
+                        format!("`{section}` must be an array of tables (`[[{section}]]`)"),
+                    );
+                    continue;
+                }
+                (other, _) => {
+                    self.error(
+                        source,
+                        Some(key_line),
+                        format!(
+                            "unknown key `{other}` (expected `[[organization]]` or `[[group]]`)"
+                        ),
+                    );
+                    continue;
+                }
+            };
+            let is_org = key.get_ref().as_ref() == "organization";
+            let mut entries = entries;
+            for entry in entries.iter_mut() {
+                // Taken, not cloned: each table is deserialised once, straight from the parse.
+                let entry = std::mem::replace(entry, Spanned::new(0..0, DeValue::Boolean(false)));
+                let span = entry.span();
+                let line = lines.line(span.start);
+                let DeValue::Table(table) = entry.into_inner() else {
+                    self.error(
+                        source,
+                        Some(line),
+                        "expected a table of fields, found a plain value".to_string(),
+                    );
+                    continue;
+                };
+                let (known, required, kind) = if is_org {
+                    (ORG_KEYS, ORG_REQUIRED, "organization")
+                } else {
+                    (GROUP_KEYS, GROUP_REQUIRED, "group")
+                };
+                let mut complete = true;
+                for (k, _) in &table {
+                    let k_str: &str = k.get_ref().as_ref();
+                    if !known.contains(&k_str) {
+                        let expected: Vec<String> =
+                            known.iter().map(|k| format!("`{k}`")).collect();
+                        self.error(
+                            source,
+                            Some(lines.line(k.span().start)),
+                            format!(
+                                "unknown key `{k_str}` in {kind} (expected one of {})",
+                                expected.join(", ")
+                            ),
+                        );
+                    }
+                }
+                for r in required {
+                    if !table.iter().any(|(k, _)| k.get_ref().as_ref() == *r) {
+                        complete = false;
+                        self.error(
+                            source,
+                            Some(line),
+                            format!("{kind} is missing the required key `{r}`"),
+                        );
+                    }
+                }
+                let de = toml::de::Deserializer::from(Spanned::new(span, table));
+                let type_error = |e: toml::de::Error| {
+                    let at = e.span().map_or(line, |s| lines.line(s.start));
+                    (at, e.message().trim().replace('\n', "; "))
+                };
+                if is_org {
+                    match RawOrganization::deserialize(de) {
+                        Ok(raw) => self.organization(source, file, &lines, line, raw, complete),
+                        Err(e) => {
+                            let (at, message) = type_error(e);
+                            self.error(source, Some(at), message);
+                        }
+                    }
+                } else {
+                    match RawGroup::deserialize(de) {
+                        Ok(raw) => self.group(source, file, &lines, line, raw),
+                        Err(e) => {
+                            let (at, message) = type_error(e);
+                            self.error(source, Some(at), message);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn id(&mut self, source: usize, lines: &Lines, id: &Option<Spanned<String>>) -> String {
+        let Some(id) = id else {
+            return String::new();
+        };
+        if OrgId::new(id.get_ref()).is_none() {
+            self.error(
+                source,
+                Some(lines.line(id.span().start)),
+                format!(
+                    "`{}` is not a valid id (use a-z, 0-9 and `-`, not at either end)",
+                    id.get_ref()
+                ),
+            );
+        }
+        id.get_ref().clone()
+    }
+
+    fn names(
+        &mut self,
+        source: usize,
+        lines: &Lines,
+        kind: &str,
+        id: &str,
+        name: &Option<Spanned<String>>,
+        aliases: &[Spanned<String>],
+    ) -> (String, Vec<String>) {
+        let check = |v: &mut Validator, s: &Spanned<String>, what: &str| {
+            if s.get_ref().trim().is_empty() {
+                v.error(
+                    source,
+                    Some(lines.line(s.span().start)),
+                    format!("{kind} `{id}` has an empty {what}"),
+                );
+            }
+        };
+        if let Some(n) = name {
+            check(self, n, "name");
+        }
+        for a in aliases {
+            check(self, a, "alias");
+        }
+        (
+            name.as_ref()
+                .map(|n| n.get_ref().clone())
+                .unwrap_or_default(),
+            aliases.iter().map(|a| a.get_ref().clone()).collect(),
+        )
+    }
+
+    fn addresses(
+        &mut self,
+        source: usize,
+        lines: &Lines,
+        raw: &[Spanned<String>],
+        seen: &mut HashMap<String, usize>,
+        id: &str,
+    ) -> Vec<Address> {
+        let mut out = Vec::with_capacity(raw.len());
+        for e in raw {
+            let line = lines.line(e.span().start);
+            let text = e.get_ref();
+            match text.trim().parse::<Address>() {
+                Ok(address) => {
+                    let key = address.to_string().to_lowercase();
+                    if let Some(first) = seen.insert(key, line) {
+                        self.error(
+                            source,
+                            Some(line),
+                            format!(
+                                "`{text}` is listed twice for organization `{id}` (first on line {first})"
+                            ),
+                        );
+                    } else {
+                        out.push(address);
+                    }
+                }
+                Err(_) => self.error(
+                    source,
+                    Some(line),
+                    format!("`{text}` is not a valid email address"),
+                ),
+            }
+        }
+        out
+    }
+
+    fn organization(
+        &mut self,
+        source: usize,
+        file: &Path,
+        lines: &Lines,
+        line: usize,
+        raw: RawOrganization,
+        complete: bool,
+    ) {
+        let id = self.id(source, lines, &raw.id);
+        let (name, aliases) =
+            self.names(source, lines, "organization", &id, &raw.name, &raw.aliases);
+        let mut seen = HashMap::new();
+        let emails = self.addresses(source, lines, &raw.emails, &mut seen, &id);
+        let cc = self.addresses(source, lines, &raw.cc, &mut seen, &id);
+        // A missing `emails` key was already reported; an empty list is its own mistake.
+        if complete && raw.emails.is_empty() {
+            self.error(
+                source,
+                Some(line),
+                format!("organization `{id}` has no email address"),
+            );
+        }
+        let language = match &raw.language {
+            Some(l) => {
+                if ISO_639_1.binary_search(&l.get_ref().as_str()).is_err() {
+                    self.error(
+                        source,
+                        Some(lines.line(l.span().start)),
+                        format!(
+                            "`{}` is not an ISO 639-1 language code (such as `en` or `fr`)",
+                            l.get_ref()
+                        ),
+                    );
+                }
+                l.get_ref().clone()
+            }
+            None => DEFAULT_LANGUAGE.to_string(),
+        };
+        let memberships = raw
+            .groups
+            .iter()
+            .map(|g| PendingGroupRef {
+                id: g.get_ref().clone(),
+                source,
+                line: lines.line(g.span().start),
+            })
+            .collect();
+        self.organizations.push(Organization {
+            // An invalid id was reported above; the placeholder only lives until `finish` fails.
+            id: OrgId(id),
+            name,
+            aliases,
+            emails,
+            cc,
+            language,
+            salutation: raw.salutation.map(Spanned::into_inner),
+            contact: raw.contact.map(Spanned::into_inner),
+            groups: raw.groups.into_iter().map(Spanned::into_inner).collect(),
+            origin: Origin {
+                file: file.to_path_buf(),
+                line,
+            },
+        });
+        self.memberships.push(memberships);
+        self.org_sources.push(source);
+    }
+
+    fn group(&mut self, source: usize, file: &Path, lines: &Lines, line: usize, raw: RawGroup) {
+        let id = self.id(source, lines, &raw.id);
+        let (name, aliases) = self.names(source, lines, "group", &id, &raw.name, &raw.aliases);
+        self.groups.push(Group {
+            id,
+            name,
+            aliases,
+            members: Vec::new(),
+            origin: Origin {
+                file: file.to_path_buf(),
+                line,
+            },
+        });
+        self.group_sources.push(source);
+    }
+
+    fn finish(mut self, sources: &[(PathBuf, String)]) -> Result<Directory, DirectoryErrors> {
+        // Organisations and groups share one id space, so `groups = [...]` can never be ambiguous
+        // and a message naming an id names one entry.
+        let mut ids: HashMap<String, Origin> = HashMap::new();
+        let entries: Vec<(String, Origin, usize)> = self
+            .organizations
+            .iter()
+            .zip(&self.org_sources)
+            .map(|(o, &s)| (o.id.0.clone(), o.origin.clone(), s))
+            .chain(
+                self.groups
+                    .iter()
+                    .zip(&self.group_sources)
+                    .map(|(g, &s)| (g.id.clone(), g.origin.clone(), s)),
+            )
+            .collect();
+        for (id, origin, source) in entries {
+            if id.is_empty() {
+                continue;
+            }
+            if let Some(first) = ids.get(&id) {
+                let message = format!("duplicate id `{id}`, already defined at {first}");
+                self.error(source, Some(origin.line), message);
+            } else {
+                ids.insert(id, origin);
+            }
+        }
+
+        let mut group_index: HashMap<String, usize> = HashMap::new();
+        for (i, g) in self.groups.iter().enumerate() {
+            group_index.entry(g.id.clone()).or_insert(i);
+        }
+        let memberships = std::mem::take(&mut self.memberships);
+        for (org, refs) in memberships.into_iter().enumerate() {
+            for r in refs {
+                match group_index.get(&r.id) {
+                    Some(&g) => {
+                        let members = &mut self.groups[g].members;
+                        // Organisations come in order, so a repeated group id repeats `org` last.
+                        if members.last() != Some(&org) {
+                            members.push(org);
+                        }
+                    }
+                    None => self.error(
+                        r.source,
+                        Some(r.line),
+                        format!("`{}` is not the id of any group", r.id),
+                    ),
+                }
+            }
+        }
+        let empty: Vec<(usize, usize, String)> = self
+            .groups
+            .iter()
+            .zip(&self.group_sources)
+            .filter(|(g, _)| g.members.is_empty())
+            .map(|(g, &s)| {
+                (
+                    s,
+                    g.origin.line,
+                    format!(
+                        "group `{}` has no members: no organization lists it in its `groups`",
+                        g.id
+                    ),
+                )
+            })
+            .collect();
+        for (s, line, message) in empty {
+            self.error(s, Some(line), message);
+        }
+
+        let source_of: HashMap<&Path, usize> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| (p.as_path(), i))
+            .collect();
+        let no_organizations = self.organizations.is_empty();
+        let (directory, clashes) = Directory::new(self.organizations, self.groups);
+        for c in clashes {
+            let source = source_of.get(c.second.file.as_path()).copied().unwrap_or(0);
+            self.errors.push((
+                source,
+                Some(c.second.line),
+                format!(
+                    "the name `{}` is already claimed by the entry at {}",
+                    c.name, c.first
+                ),
+            ));
+        }
+        if no_organizations && self.errors.is_empty() {
+            let folder = sources
+                .first()
+                .and_then(|(p, _)| p.parent())
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            return Err(DirectoryErrors(vec![DirectoryError {
+                file: folder,
+                line: None,
+                message: "the recipients directory defines no organization".to_string(),
+            }]));
+        }
+        if self.errors.is_empty() {
+            return Ok(directory);
+        }
+        self.errors.sort_by_key(|&(source, line, _)| (source, line));
+        Err(DirectoryErrors(
+            self.errors
+                .into_iter()
+                .map(|(source, line, message)| DirectoryError {
+                    file: sources
+                        .get(source)
+                        .map(|(p, _)| p.clone())
+                        .unwrap_or_default(),
+                    line,
+                    message,
+                })
+                .collect(),
+        ))
+    }
+}
+
+#[cfg(test)]
+// A failed setup step should fail the test on the spot.
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A valid organisation in `groups`, for cases that need a member.
+    const MEMBER: &str = r#"
+[[organization]]
+id = "member"
+name = "Member Organisation"
+emails = ["member@org.example"]
+groups = ["g"]
+"#;
+
+    fn sources(files: &[(&str, &str)]) -> Vec<(PathBuf, String)> {
+        files
+            .iter()
+            .map(|(name, text)| {
+                (
+                    PathBuf::from(format!("recipients/{name}")),
+                    text.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn errors(files: &[(&str, &str)]) -> Vec<String> {
+        match from_sources(&sources(files)) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn each_problem_is_reported_with_file_line_and_value() {
+        // (file text, expected "file:line: message fragment" for each error, in order)
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"\n",
+                &["recipients/a.toml:4: not valid TOML"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemail = [\"sg@un.example\"]\nphone = \"1\"\n",
+                &[
+                    "recipients/a.toml:1: organization is missing the required key `emails`",
+                    "recipients/a.toml:4: unknown key `email` in organization",
+                    "recipients/a.toml:5: unknown key `phone` in organization",
+                ],
+            ),
+            (
+                "[[organisation]]\nid = \"x\"\n",
+                &["recipients/a.toml:1: unknown key `organisation` (expected `[[organization]]` or `[[group]]`)"],
+            ),
+            (
+                "[[organization]]\nid = \"UN_SG\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\n",
+                &["recipients/a.toml:2: `UN_SG` is not a valid id"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = []\n",
+                &["recipients/a.toml:1: organization `un` has no email address"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\n  \"ok@un.example\",\n  \"sg.un.example\",\n]\ncc = [\"a@@b\"]\n",
+                &[
+                    "recipients/a.toml:6: `sg.un.example` is not a valid email address",
+                    "recipients/a.toml:8: `a@@b` is not a valid email address",
+                ],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\", \"SG@un.example\"]\ncc = [\"sg@un.example\"]\n",
+                &[
+                    "recipients/a.toml:4: `SG@un.example` is listed twice for organization `un`",
+                    "recipients/a.toml:5: `sg@un.example` is listed twice for organization `un`",
+                ],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\ngroups = [\n\"nowhere\"]\n",
+                &["recipients/a.toml:6: `nowhere` is not the id of any group"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\n\n[[group]]\nid = \"lonely\"\nname = \"Lonely\"\n",
+                &["recipients/a.toml:6: group `lonely` has no members"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\nlanguage = \"eng\"\n",
+                &["recipients/a.toml:5: `eng` is not an ISO 639-1 language code"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"  \"\naliases = [\"\"]\nemails = [\"sg@un.example\"]\n",
+                &[
+                    "recipients/a.toml:3: organization `un` has an empty name",
+                    "recipients/a.toml:4: organization `un` has an empty alias",
+                ],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = 3\nemails = [\"sg@un.example\"]\n",
+                &["recipients/a.toml:3: invalid type"],
+            ),
+            (
+                "organization = \"un\"\n",
+                &["recipients/a.toml:1: `organization` must be an array of tables"],
+            ),
+        ];
+        for (text, expected) in cases {
+            let got = errors(&[("a.toml", text)]);
+            assert_eq!(got.len(), expected.len(), "{text}\n{got:#?}");
+            for (g, e) in got.iter().zip(expected.iter()) {
+                assert!(g.starts_with(e), "{text}\nexpected {e:?}\n     got {g:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn problems_across_files_name_both_places() {
+        let a = "[[organization]]\nid = \"un\"\nname = \"United Nations\"\naliases = [\"UN\"]\nemails = [\"sg@un.example\"]\n";
+        let b = "\n[[organization]]\nid = \"un\"\nname = \"Other\"\nemails = [\"x@o.example\"]\n\n[[group]]\nid = \"g\"\nname = \"UN\"\n";
+        let got = errors(&[("a.toml", a), ("b.toml", &format!("{b}{MEMBER}"))]);
+        assert_eq!(
+            got,
+            [
+                "recipients/b.toml:2: duplicate id `un`, already defined at recipients/a.toml:1",
+                "recipients/b.toml:7: the name `UN` is already claimed by the entry at recipients/a.toml:1",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_together_in_file_and_line_order() {
+        let a = "[[organization]]\nid = \"Bad\"\nname = \"A\"\nemails = [\"nope\"]\nlanguage = \"xx\"\n";
+        let b = "[[organization]]\nid = \"b\"\nname = \"B\"\nemails = [\"b@b.example\"]\ngroups = [\"none\"]\n";
+        let c = "[[organization]]\nid = \"c\"\nname = \"C\"\nemails = [\"c@c.example\"\n";
+        let got = errors(&[("a.toml", a), ("b.toml", b), ("c.toml", c)]);
+        let places: Vec<&str> = got
+            .iter()
+            .map(|e| e.split(": ").next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                "recipients/a.toml:2",
+                "recipients/a.toml:4",
+                "recipients/a.toml:5",
+                "recipients/b.toml:5",
+                "recipients/c.toml:4",
+            ],
+            "{got:#?}"
+        );
+    }
+
+    #[test]
+    fn a_valid_directory_spans_files_and_indexes_members_in_order() {
+        let a = r#"
+[[organization]]
+id = "ioi"
+name = "International Ombudsman Institute"
+aliases = ["IOI"]
+emails = ["ioi@ioi.example"]
+language = "en"
+salutation = "Dear Sir or Madam"
+groups = ["ombudsmen", "networks"]
+
+[[group]]
+id = "ombudsmen"
+name = "Ombudsman institutions"
+aliases = ["different ombudsmen"]
+"#;
+        let b = r#"
+[[organization]]
+id = "defenseur"
+name = "Défenseur des droits"
+emails = ["contact@defenseur.example"]
+cc = ["copie@defenseur.example"]
+language = "fr"
+groups = ["ombudsmen"]
+
+[[group]]
+id = "networks"
+name = "Ombudsman networks"
+"#;
+        let d = match from_sources(&sources(&[("a.toml", a), ("b.toml", b)])) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(d.len(), 2);
+        let ioi = &d.organizations[0];
+        assert_eq!(ioi.origin.to_string(), "recipients/a.toml:2");
+        assert_eq!(ioi.emails[0].to_string(), "ioi@ioi.example");
+        assert_eq!(d.organizations[1].language, "fr");
+        assert_eq!(d.organizations[1].cc.len(), 1);
+        assert_eq!(d.groups[0].members, [0, 1]);
+        assert_eq!(d.groups[1].members, [0]);
+        assert_eq!(d.lookup("different ombudsmen"), Some(Entry::Group(0)));
+        assert_eq!(d.lookup("ioi"), Some(Entry::Organization(0)));
+        let id = OrgId::new("defenseur").map(|id| d.organization(&id).map(|o| o.name.clone()));
+        assert_eq!(id, Some(Some("Défenseur des droits".to_string())));
+    }
+
+    #[test]
+    fn an_empty_directory_is_an_error() {
+        assert_eq!(
+            errors(&[("a.toml", "# nothing yet\n")]),
+            ["recipients: the recipients directory defines no organization"]
+        );
+        let missing = load(Path::new("/nonexistent/herald/recipients"));
+        assert!(
+            matches!(&missing, Err(e) if e.0[0].message.starts_with("cannot read the recipients folder"))
+        );
+        let empty = tempfile::tempdir().unwrap();
+        std::fs::write(empty.path().join("README.md"), "not data").unwrap();
+        std::fs::write(empty.path().join(".hidden.toml"), "not = [valid").unwrap();
+        let got = load(empty.path());
+        assert!(
+            matches!(&got, Err(e) if e.0[0].message == "the recipients folder holds no `*.toml` file")
+        );
+    }
+
+    #[test]
+    fn load_reads_toml_files_in_name_order_and_skips_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let org = |id: &str| {
+            format!(
+                "[[organization]]\nid = \"{id}\"\nname = \"{id}\"\nemails = [\"{id}@x.example\"]\n"
+            )
+        };
+        std::fs::write(dir.path().join("b.toml"), org("second")).unwrap();
+        std::fs::write(dir.path().join("a.toml"), org("first")).unwrap();
+        std::fs::write(dir.path().join("c.toml.bak"), "broken [").unwrap();
+        std::fs::write(dir.path().join(".d.toml"), "broken [").unwrap();
+        let d = load(dir.path()).unwrap();
+        let ids: Vec<&str> = d.organizations.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["first", "second"]);
+    }
+
+    #[test]
+    fn language_codes_are_sorted_for_binary_search() {
+        assert!(ISO_639_1.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn the_shipped_recipients_load_and_use_only_example_domains() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipients");
+        let d = match load(&dir) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(d.len() >= 20);
+        for o in &d.organizations {
+            for a in o.emails.iter().chain(&o.cc) {
+                assert!(a.domain().ends_with(".example"), "{}: {a}", o.origin);
+            }
+        }
+        // Every addressee phrase of the seed statement, and the entry it must name.
+        let seed_phrases = [
+            ("UN Secretary-General", "un-secretary-general"),
+            ("UN Security Council", "un-security-council"),
+            ("UN Office of High Commissioner for Human Rights", "ohchr"),
+            ("UN Office of High Commissioner for Refugees", "unhcr"),
+            ("UN Human Rights Council", "un-human-rights-council"),
+            ("United Nations Children’s Fund", "unicef"),
+            ("United Nations Educational, Scientific and Cultural Organization", "unesco"),
+            ("European Union", "european-union"),
+            ("Council of Europe", "council-of-europe"),
+            ("Organization for Security and Co-operation in Europe", "osce"),
+            ("International and European Ombudsman Institutions", "international-european-ombudsman-institutions"),
+            ("Asian Ombudsman Association", "asian-ombudsman-association"),
+            ("Organization of Islamic Cooperation", "oic"),
+            ("Ombudsman Association of its member states", "oic-ombudsman-association"),
+            ("Independent Permanent Human Rights Commission of the Organization of Islamic Cooperation", "oic-iphrc"),
+            ("European Network of Ombudspersons for Children", "enoc"),
+            ("International Peace Bureau", "international-peace-bureau"),
+            ("different ombudsmen", "ombudsman-institutions"),
+            ("national human rights institutions", "national-human-rights-institutions"),
+            ("embassies of the Republic of Azerbaijan in foreign countries", "azerbaijan-embassies-abroad"),
+            ("foreign embassies in Azerbaijan", "foreign-embassies-in-azerbaijan"),
+            ("Azerbaijani Diasporas", "azerbaijani-diaspora"),
+        ];
+        for (phrase, id) in seed_phrases {
+            let found = match d.lookup(phrase) {
+                Some(Entry::Organization(i)) => Some(d.organizations[i].id.as_str()),
+                Some(Entry::Group(i)) => Some(d.groups[i].id.as_str()),
+                None => None,
+            };
+            assert_eq!(found, Some(id), "{phrase}");
+        }
+        for g in &d.groups {
+            // The seed's collective addressees come with at least three sample members each.
+            let collective = [
+                "ombudsman-institutions",
+                "national-human-rights-institutions",
+                "azerbaijan-embassies-abroad",
+                "foreign-embassies-in-azerbaijan",
+                "azerbaijani-diaspora",
+            ];
+            let needed = if collective.contains(&g.id.as_str()) {
+                3
+            } else {
+                2
+            };
+            assert!(
+                g.members.len() >= needed,
+                "group `{}`: {:?}",
+                g.id,
+                g.members
+            );
+        }
+    }
 }
