@@ -257,9 +257,9 @@ impl Config {
         let resolve = |p: &str| {
             let p = Path::new(p);
             if p.is_absolute() {
-                p.to_path_buf()
+                clean(p)
             } else {
-                base.join(p)
+                clean(&base.join(p))
             }
         };
 
@@ -419,6 +419,31 @@ impl Config {
     }
 }
 
+/// `config/../var` → `var`: removes `.` and folds `..` into the component before it, without
+/// touching the file system (the folders may not exist yet), so messages show short paths.
+fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 /// 1-based line number of byte `offset` in `text`.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -442,8 +467,22 @@ mod tests {
     fn defaults_are_the_file_transport_and_paths_beside_the_config() {
         let config = parse(SENDER).expect("valid");
         assert!(matches!(config.transport, TransportKind::File));
-        assert_eq!(config.data_dir, Path::new("/etc/herald/../var"));
+        assert_eq!(config.data_dir, Path::new("/etc/var"));
         assert_eq!(config.delivery.concurrency, 4);
+    }
+
+    #[test]
+    fn paths_are_shown_without_dot_segments() {
+        let cases = [
+            ("config/../var", "var"),
+            ("./config/../../var", "../var"),
+            ("/etc/herald/./../var", "/etc/var"),
+            ("/../var", "/var"),
+            ("config/..", "."),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(clean(Path::new(given)), Path::new(expected), "{given}");
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Log output through tracing: human text on stderr by default, JSON lines with `--log-format json`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
@@ -18,6 +20,7 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let result = match format {
         LogFormat::Text => builder.without_time().try_init(),
