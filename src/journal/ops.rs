@@ -27,7 +27,7 @@ pub(crate) fn claimable(
 ) -> bool {
     match state {
         State::Pending => true,
-        State::Deferred => !policy.respect_schedule || next_attempt_at.map_or(true, |t| t <= now),
+        State::Deferred => !policy.respect_schedule || next_attempt_at.is_none_or(|t| t <= now),
         State::Failed => policy.include_failed,
         State::Uncertain => policy.include_uncertain,
         State::Sending | State::Sent | State::Partial => false,
