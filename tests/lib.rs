@@ -5,5 +5,8 @@
 #[allow(dead_code)]
 mod support;
 
+mod common;
+
+mod resolve;
 mod smtp_server_selftest;
 mod support_selftest;
