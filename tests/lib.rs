@@ -7,6 +7,7 @@ mod support;
 
 mod common;
 
+mod bad_input;
 mod resolve;
 mod smtp_server_selftest;
 mod support_selftest;
