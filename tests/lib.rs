@@ -8,6 +8,7 @@ mod support;
 mod common;
 
 mod bad_input;
+mod check;
 mod resolve;
 mod smtp_server_selftest;
 mod support_selftest;
