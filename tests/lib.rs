@@ -9,6 +9,7 @@ mod common;
 
 mod bad_input;
 mod check;
+mod dispatch;
 mod resolve;
 mod smtp_server_selftest;
 mod support_selftest;
