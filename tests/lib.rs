@@ -10,6 +10,7 @@ mod common;
 mod bad_input;
 mod check;
 mod dispatch;
+mod history_verify;
 mod resolve;
 mod smtp_server_selftest;
 mod support_selftest;
