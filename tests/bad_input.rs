@@ -189,16 +189,15 @@ fn an_invalid_address_is_refused() {
     ws.recipients(
         "extra.toml",
         "[[organization]]\nid = \"peace-bureau-2\"\nname = \"Second Peace Bureau\"\n\
-         emails = [\"office.peace.example\"]\n",
+         emails = [\"office.peace.example\"]\ncc = [\"sg@un\"]\n",
     );
     refused_everywhere(
         &ws,
         &server,
         SEED,
         &[
-            "recipients/extra.toml:4",
-            "`office.peace.example`",
-            "not a valid email address",
+            "recipients/extra.toml:4: `office.peace.example` is not a valid email address",
+            "recipients/extra.toml:5: `sg@un` is not a valid email address",
         ],
     );
 }
