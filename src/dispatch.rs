@@ -109,6 +109,25 @@ impl Letters {
         Ok((letter, composed))
     }
 
+    /// Renders and composes every letter once and lists every failure, so that a template that
+    /// fails for some organisations stops the dispatch before the first letter leaves, instead
+    /// of sending the others and recording those as failed.
+    pub fn render_all(&self) -> Result<()> {
+        let total = self.plan.resolution.letters.len();
+        let problems: Vec<String> = self
+            .organizations()
+            .filter_map(|org| self.letter(org).err())
+            .collect();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "{} of {total} letters cannot be rendered, so none was sent:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        )))
+    }
+
     /// Writes every letter to `out` as `.eml` and `.html` with an `index.html`; sends nothing.
     pub fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
         let mut writer = PreviewWriter::new(out).map_err(|e| Error::io(out, e))?;

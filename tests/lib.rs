@@ -5,5 +5,12 @@
 #[allow(dead_code)]
 mod support;
 
+mod common;
+
+mod bad_input;
+mod check;
+mod dispatch;
+mod history_verify;
+mod resolve;
 mod smtp_server_selftest;
 mod support_selftest;

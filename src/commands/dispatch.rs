@@ -2,8 +2,8 @@
 //! every letter not yet `sent` through the configured transport, recording each attempt.
 //!
 //! Everything that can be refused is refused before the first letter leaves (exit 2): the
-//! statement, unresolved addressees, the transport's setup (a missing password), and a run without
-//! `--yes` where nobody can be asked.
+//! statement, unresolved addressees, a letter that does not render, the transport's setup (a
+//! missing password), and a run without `--yes` where nobody can be asked.
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -32,6 +32,7 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
     let templates = Arc::new(Templates::load(&config.templates_dir)?);
     let plan = plan::plan(&directory, &args.statement)?;
     let letters = Letters::new(plan, directory, templates, &config);
+    letters.render_all()?;
 
     if args.dry_run {
         let statement = &letters.plan.statement;

@@ -588,6 +588,11 @@ impl Validator {
             let line = lines.line(e.span().start);
             let text = e.get_ref();
             match text.trim().parse::<Address>() {
+                Ok(address) if !reachable_domain(address.domain()) => self.error(
+                    source,
+                    Some(line),
+                    format!("`{text}` is not a valid email address"),
+                ),
                 Ok(address) => {
                     let key = address.to_string().to_lowercase();
                     if let Some(first) = seen.insert(key, line) {
@@ -817,6 +822,17 @@ impl Validator {
     }
 }
 
+/// Whether a recipient's domain can be reached across the Internet: a name with a dot (`un.example`)
+/// or an address literal (`[192.0.2.1]`). The address grammar allows a bare `un`, but in a
+/// directory of institutions that is a typo, and the letter would go nowhere.
+fn reachable_domain(domain: &str) -> bool {
+    if domain.starts_with('[') {
+        return true;
+    }
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    domain.contains('.') && !domain.starts_with('.') && !domain.contains("..")
+}
+
 #[cfg(test)]
 // A failed setup step should fail the test on the spot.
 #[allow(clippy::unwrap_used)]
@@ -885,6 +901,10 @@ groups = ["g"]
                     "recipients/a.toml:6: `sg.un.example` is not a valid email address",
                     "recipients/a.toml:8: `a@@b` is not a valid email address",
                 ],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un\", \"ok@[192.0.2.1]\"]\n",
+                &["recipients/a.toml:4: `sg@un` is not a valid email address"],
             ),
             (
                 "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\", \"SG@un.example\"]\ncc = [\"sg@un.example\"]\n",

@@ -54,7 +54,7 @@ pub enum LetterError {
         organization: String,
         message: String,
     },
-    #[error("{} problem(s) in the templates:\n  {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
+    #[error("{} problem{} in the templates:\n  {}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
     Many(Vec<LetterError>),
 }
 
@@ -505,7 +505,13 @@ impl Language {
             .or_else(|| files.get(template))
             .cloned()
             .unwrap_or_else(|| self.dir.join(template));
-        let reason = e.reason().to_string();
+        // Handlebars words this one with `Some("…")` around the name; say it plainly.
+        let reason = match e.reason() {
+            RenderErrorReason::MissingVariable(Some(name)) => {
+                format!("`{name}` has no value (templates run in strict mode)")
+            }
+            reason => reason.to_string(),
+        };
         LetterError::Render {
             path,
             organization: ctx.organization.id.to_string(),

@@ -1,0 +1,99 @@
+//! `herald check`: the shipped configuration, directory and templates pass with the seed; a
+//! broken directory, a template using a variable nobody provides, and an unresolved statement
+//! are each reported with where the problem is, and exit 2.
+
+use crate::common::{assert_no_panic, assert_refused, SEED};
+use crate::support::smtp::{Script, SmtpServer};
+use crate::support::workspace::Workspace;
+
+#[test]
+fn the_shipped_setup_passes_with_and_without_the_seed() {
+    let ws = Workspace::new();
+    for args in [vec!["check"], vec!["check", SEED]] {
+        let output = ws.run(args.clone());
+        assert_no_panic(&output);
+        output.assert_success();
+        assert!(
+            !output.stderr.contains("problem"),
+            "{args:?}: {}",
+            output.stderr
+        );
+    }
+    // Checking writes no journal.
+    assert!(!ws.data_dir().join("herald.db").exists());
+}
+
+#[test]
+fn a_statement_that_does_not_resolve_fails_the_check() {
+    let ws = Workspace::new();
+    let path = ws.statement(
+        "unknown.txt",
+        "Statement\n\nText.\n\nThis Statement is addressed to the Northern Federation of Peace \
+         Councils.\n\nSabina Aliyeva\n\n27 May 2021\n",
+    );
+    let output = ws.run(["check", SEED, path.to_str().expect("utf-8 path")]);
+    assert_refused(
+        &output,
+        &["unknown.txt", "Northern Federation of Peace Councils"],
+    );
+}
+
+#[test]
+fn a_broken_config_is_reported_with_its_file() {
+    let ws = Workspace::new();
+    ws.set("sender", "email", "statements.ombudsman.example");
+    let output = ws.run(["check"]);
+    assert_refused(
+        &output,
+        &["config/herald.toml", "`statements.ombudsman.example`"],
+    );
+}
+
+/// Appends `line` to a shipped English template.
+fn break_template(ws: &Workspace, file: &str, line: &str) {
+    let relative = format!("templates/en/{file}");
+    let text = ws.read(&relative);
+    ws.write(&relative, format!("{text}\n{line}\n"));
+}
+
+#[test]
+fn a_template_variable_nobody_provides_is_named_with_template_and_organisation() {
+    for file in ["letter.txt.hbs", "letter.html.hbs", "subject.hbs"] {
+        let ws = Workspace::new();
+        break_template(&ws, file, "{{organization.nonexistent}}");
+        let output = ws.run(["check"]);
+        // Every English letter fails; UNESCO writes in English.
+        assert_refused(
+            &output,
+            &[
+                &format!("templates/en/{file}"),
+                "`unesco`",
+                "organization.nonexistent",
+            ],
+        );
+        assert!(
+            !output.stderr.contains("Some("),
+            "a debug representation leaked into the message:\n{}",
+            output.stderr
+        );
+    }
+}
+
+#[test]
+fn dispatch_refuses_a_template_that_check_rejects_and_sends_nothing() {
+    let server = SmtpServer::start(Script::new());
+    let ws = Workspace::new();
+    ws.smtp(server.port());
+    break_template(&ws, "letter.txt.hbs", "{{statement.nonexistent}}");
+    let output = ws.run(["dispatch", SEED, "--yes"]);
+    assert_refused(&output, &["letter.txt.hbs", "statement.nonexistent"]);
+    assert_eq!(server.messages().len(), 0);
+    assert!(
+        !ws.data_dir().join("herald.db").exists()
+            || crate::common::letter_states(&ws)
+                .iter()
+                .all(|(_, _, state)| state == "pending"),
+        "{:?}",
+        crate::common::letter_states(&ws)
+    );
+}
