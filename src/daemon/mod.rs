@@ -466,8 +466,8 @@ impl Daemon {
         let shown = format!("{} (kept in the journal)", info.file_name);
         let statement =
             statement::parse(&shown, &info.file_name, &info.text).map_err(|e| e.to_string())?;
-        let plan = plan::resolve(&self.catalog.directory, statement, &shown)
-            .map_err(|e| e.to_string())?;
+        let plan =
+            plan::resolve(&self.catalog.directory, statement, &shown).map_err(|e| e.to_string())?;
         Ok(Letters::new(
             plan,
             Arc::clone(&self.catalog.directory),
