@@ -6,7 +6,7 @@
 //! is released at once, so a status never stands in the way of a daemon.
 
 use std::collections::BTreeMap;
-use std::fs::{File, TryLockError};
+use std::fs::File;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -109,10 +109,10 @@ fn probe_daemon(data: &Path) -> Result<DaemonStatus> {
         }
         Err(e) => return Err(Error::io(&path, e)),
     };
-    let running = match file.try_lock_shared() {
-        Ok(()) => false,
-        Err(TryLockError::WouldBlock) => true,
-        Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    // fs4's, not std's: the crate's minimum Rust version predates `File::try_lock_shared`.
+    let running = match fs4::fs_std::FileExt::try_lock_shared(&file) {
+        Ok(locked) => !locked,
+        Err(e) => return Err(Error::io(&path, e)),
     };
     drop(file);
     let pid = running

@@ -433,7 +433,7 @@ impl Daemon {
             });
             tracing::info!(statement = %id, "approved: sending");
             let keys = self.journal_keys(&id)?;
-            match self.from_journal(&info) {
+            match self.rebuild(&info) {
                 Ok(letters) => self.dispatch(letters, keys, file.as_deref()).await?,
                 Err(e) => {
                     tracing::error!(statement = %id, error = %e, "cannot rebuild the approved statement");
@@ -461,7 +461,7 @@ impl Daemon {
 
     /// The letters of a statement rebuilt from the text the journal keeps, against the current
     /// directory and templates.
-    fn from_journal(&mut self, info: &StatementInfo) -> std::result::Result<Letters, String> {
+    fn rebuild(&mut self, info: &StatementInfo) -> std::result::Result<Letters, String> {
         self.catalog.refresh(&self.config);
         let shown = format!("{} (kept in the journal)", info.file_name);
         let statement =
@@ -562,7 +562,7 @@ impl Daemon {
                 self.stuck.insert(id, now + STUCK_PAUSE);
                 continue;
             };
-            let letters = match self.from_journal(&info) {
+            let letters = match self.rebuild(&info) {
                 Ok(letters) => letters,
                 Err(e) => {
                     tracing::error!(
