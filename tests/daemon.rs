@@ -416,3 +416,51 @@ fn status_without_a_journal_says_so() {
         "status creates no journal"
     );
 }
+
+#[test]
+fn after_a_crash_the_restarted_daemon_reports_uncertain_letters_and_sends_the_rest_once() {
+    let server = SmtpServer::start(Script::new().delay(Duration::from_millis(60)));
+    let ws = workspace(&server);
+    ws.set("delivery", "concurrency", 2);
+    let mut daemon = start(&ws);
+    drop_in(&ws, "kalbajar.txt", &ws.read(SEED));
+    server.wait_for(4, DEADLINE);
+    daemon.kill();
+    drop(daemon.wait());
+
+    let daemon = start(&ws);
+    let processed = ws.data_dir().join("processed");
+    wait_until("the statement in processed/", || {
+        processed.join("kalbajar.txt").is_file()
+    });
+    let log = stop(daemon, Duration::from_secs(15));
+    let states = journal_states(&ws);
+    let uncertain: Vec<&String> = states
+        .iter()
+        .filter(|(_, (s, _))| s == "uncertain")
+        .map(|(org, _)| org)
+        .collect();
+    assert!(
+        states
+            .values()
+            .all(|(s, _)| s == "sent" || s == "uncertain"),
+        "{states:?}"
+    );
+    for org in &uncertain {
+        assert!(log.contains(org.as_str()), "{org} is reported\n{log}");
+    }
+    let mut per_letter: HashMap<String, usize> = HashMap::new();
+    for message in server.messages() {
+        *per_letter.entry(message_id(&message)).or_default() += 1;
+    }
+    assert!(
+        per_letter.values().all(|&n| n == 1),
+        "no letter twice: {per_letter:?}"
+    );
+    for (org, (state, _)) in &states {
+        let arrived = per_letter.keys().any(|id| id.contains(&format!(".{org}@")));
+        if state == "sent" {
+            assert!(arrived, "{org} is sent and arrived");
+        }
+    }
+}
