@@ -9,6 +9,7 @@ mod common;
 
 mod bad_input;
 mod check;
+mod daemon;
 mod dispatch;
 mod history_verify;
 mod resolve;

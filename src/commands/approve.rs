@@ -1,12 +1,44 @@
-//! `herald approve`.
+//! `herald approve STATEMENT-ID`: releases a statement the daemon holds for approval; the daemon
+//! sends its letters at its next look at the journal.
 
 use std::path::Path;
 
 use crate::cli::ApproveArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::journal::Journal;
+use crate::statement::StatementId;
 
 pub(crate) fn run(config_path: &Path, args: ApproveArgs) -> Result<()> {
-    let _config = super::load_config(config_path)?;
-    let _ = args;
-    unimplemented!("herald approve")
+    let config = super::load_config(config_path)?;
+    let given = args.statement_id.trim();
+    let id = StatementId::parse(given).ok_or_else(|| {
+        Error::Usage(format!(
+            "`{given}` is not a statement id (expected `YYYY-MM-DD-xxxxxxxx` or \
+             `undated-xxxxxxxx`, as `herald status` shows)"
+        ))
+    })?;
+    let path = config.journal_path();
+    let Some(mut journal) = Journal::open_existing(&path)? else {
+        return Err(Error::Usage(format!(
+            "no statement `{id}`: there is no journal yet at {}",
+            path.display()
+        )));
+    };
+    let Some(info) = journal.statement(&id)? else {
+        return Err(Error::Usage(format!(
+            "no statement `{id}` in the journal {} (`herald status` lists the statements)",
+            path.display()
+        )));
+    };
+    if !info.held {
+        println!("{id} is not held: it was already approved, or never needed approval");
+        return Ok(());
+    }
+    journal.set_held(&id, false)?;
+    println!(
+        "{id} approved ({}); the daemon sends its letters within {} s",
+        info.title,
+        config.daemon.poll.as_secs()
+    );
+    Ok(())
 }

@@ -1,12 +1,219 @@
-//! `herald status`.
+//! `herald status`: what the daemon sees — whether it runs, files waiting in the inbox,
+//! statements in progress (held, pending, being sent or deferred) with their letters per state,
+//! letters by state overall, and the next retry. Text and JSON come from the same [`Status`].
+//!
+//! It only reads: no journal is created, and the daemon lock is probed with a shared lock that
+//! is released at once, so a status never stands in the way of a daemon.
 
+use std::collections::BTreeMap;
+use std::fs::File;
 use std::path::Path;
 
-use crate::cli::StatusArgs;
-use crate::error::Result;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::cli::{OutputFormat, StatusArgs};
+use crate::daemon::inbox::is_statement_name;
+use crate::error::{Error, Result};
+use crate::journal::{Journal, State, StatementOverview};
+
+#[derive(Debug, Serialize)]
+struct Status {
+    /// The journal file, or `null` when there is none yet.
+    journal: Option<String>,
+    daemon: DaemonStatus,
+    inbox: InboxStatus,
+    /// Statements held for approval or with letters pending, being sent or deferred.
+    in_progress: Vec<StatementOverview>,
+    /// Statements done with, but with letters failed, partial or uncertain.
+    needs_attention: Vec<StatementOverview>,
+    /// Statements whose every letter was sent.
+    completed: usize,
+    letters: BTreeMap<State, u32>,
+    next_retry: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+struct DaemonStatus {
+    running: bool,
+    /// The running daemon's process id, as its lock file says.
+    pid: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct InboxStatus {
+    path: String,
+    /// Statement files waiting to be taken (or held for approval).
+    waiting: Vec<String>,
+}
 
 pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
-    let _config = super::load_config(config_path)?;
-    let _ = args;
-    unimplemented!("herald status")
+    let config = super::load_config(config_path)?;
+    let daemon = probe_daemon(&config.data_dir)?;
+    let inbox_dir = config.data_dir.join("inbox");
+    let inbox = InboxStatus {
+        path: inbox_dir.display().to_string(),
+        waiting: waiting(&inbox_dir)?,
+    };
+    let journal_path = config.journal_path();
+    let mut status = Status {
+        journal: None,
+        daemon,
+        inbox,
+        in_progress: Vec::new(),
+        needs_attention: Vec::new(),
+        completed: 0,
+        letters: BTreeMap::new(),
+        next_retry: None,
+    };
+    if let Some(journal) = Journal::open_existing(&journal_path)? {
+        status.journal = Some(journal_path.display().to_string());
+        let overview = journal.overview()?;
+        status.next_retry = overview.next_retry;
+        for s in overview.statements {
+            for (state, n) in &s.counts {
+                *status.letters.entry(*state).or_insert(0) += n;
+            }
+            let has = |states: &[State]| states.iter().any(|st| s.counts.contains_key(st));
+            if s.held || has(&[State::Pending, State::Sending, State::Deferred]) {
+                status.in_progress.push(s);
+            } else if has(&[State::Failed, State::Partial, State::Uncertain]) {
+                status.needs_attention.push(s);
+            } else {
+                status.completed += 1;
+            }
+        }
+    }
+    match args.format {
+        OutputFormat::Json => {
+            let text = serde_json::to_string_pretty(&status)
+                .map_err(|e| Error::Usage(format!("cannot write the status as JSON: {e}")))?;
+            println!("{text}");
+        }
+        OutputFormat::Text => print!("{}", text(&status, &journal_path)),
+    }
+    Ok(())
+}
+
+/// Is a daemon holding `<data>/daemon.lock`? A shared lock cannot be had while it holds its
+/// exclusive one; when it can, it is dropped at once.
+fn probe_daemon(data: &Path) -> Result<DaemonStatus> {
+    let path = data.join("daemon.lock");
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(DaemonStatus {
+                running: false,
+                pid: None,
+            })
+        }
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let running = match file.try_lock_shared() {
+        Ok(()) => false,
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    };
+    drop(file);
+    let pid = running
+        .then(|| std::fs::read_to_string(&path).ok())
+        .flatten()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    Ok(DaemonStatus { running, pid })
+}
+
+fn waiting(inbox: &Path) -> Result<Vec<String>> {
+    let entries = match std::fs::read_dir(inbox) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(inbox, e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|name| is_statement_name(name))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn counts(counts: &BTreeMap<State, u32>) -> String {
+    if counts.is_empty() {
+        return "no letters".into();
+    }
+    counts
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn text(status: &Status, journal_path: &Path) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = match (&status.daemon.running, &status.daemon.pid) {
+        (true, Some(pid)) => writeln!(out, "daemon: running (process {pid})"),
+        (true, None) => writeln!(out, "daemon: running"),
+        (false, _) => writeln!(out, "daemon: not running"),
+    };
+    let _ = if status.inbox.waiting.is_empty() {
+        writeln!(out, "inbox: empty ({})", status.inbox.path)
+    } else {
+        writeln!(
+            out,
+            "inbox: {} file(s) waiting in {}: {}",
+            status.inbox.waiting.len(),
+            status.inbox.path,
+            status.inbox.waiting.join(", ")
+        )
+    };
+    if status.journal.is_none() {
+        let _ = writeln!(
+            out,
+            "no journal yet at {}: nothing has been dispatched",
+            journal_path.display()
+        );
+        return out;
+    }
+    let _ = writeln!(out, "letters: {}", counts(&status.letters));
+    let _ = match status.next_retry {
+        Some(t) => writeln!(out, "next retry: {}", time(t)),
+        None => writeln!(out, "next retry: none"),
+    };
+    let _ = writeln!(
+        out,
+        "statements: {} in progress, {} need attention, {} completed",
+        status.in_progress.len(),
+        status.needs_attention.len(),
+        status.completed
+    );
+    for (heading, list) in [
+        ("in progress", &status.in_progress),
+        ("needs attention", &status.needs_attention),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{heading}:");
+        for s in list {
+            let held = if s.held {
+                format!(" — held: `herald approve {}`", s.id)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  {}  {}{held}", s.id, s.title);
+            let _ = write!(out, "    {}", counts(&s.counts));
+            if let Some(t) = s.next_retry {
+                let _ = write!(out, "; next retry {}", time(t));
+            }
+            let _ = writeln!(out);
+        }
+    }
+    out
 }
