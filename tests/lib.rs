@@ -5,5 +5,6 @@
 #[allow(dead_code)]
 mod support;
 
+mod faults;
 mod smtp_server_selftest;
 mod support_selftest;
