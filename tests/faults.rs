@@ -314,7 +314,10 @@ fn a_servers_stated_wait_is_honoured() {
     let events = fx.outcomes("org-01");
     assert_eq!(events[0].state, "deferred");
     assert_eq!(events[0].code, Some(450));
-    assert!(events[0].reply.contains("Try again in 2 seconds"), "{events:?}");
+    assert!(
+        events[0].reply.contains("Try again in 2 seconds"),
+        "{events:?}"
+    );
     assert_eq!(events[1].state, "sent");
 }
 
@@ -386,7 +389,11 @@ fn a_550_at_rcpt_fails_at_once() {
 
 #[test]
 fn a_552_at_end_of_data_fails_at_once() {
-    permanent(Stage::DataEnd, 552, "5.3.4 Message size exceeds fixed limit");
+    permanent(
+        Stage::DataEnd,
+        552,
+        "5.3.4 Message size exceeds fixed limit",
+    );
 }
 
 #[test]
@@ -435,11 +442,11 @@ fn large_body(megabytes: usize) -> String {
 fn a_connection_lost_in_the_middle_of_the_data_is_deferred_and_sent_once() {
     // The server reads 64 KiB of the first message and resets the connection: herald is still
     // writing the rest of its 12 MB, so the write fails before the end of data left it.
-    let server = SmtpServer::start(
-        Script::new()
-            .max_size(64 * 1024 * 1024)
-            .on_first(Stage::Data, 1, Fault::DropAfterDataBytes(64 * 1024)),
-    );
+    let server = SmtpServer::start(Script::new().max_size(64 * 1024 * 1024).on_first(
+        Stage::Data,
+        1,
+        Fault::DropAfterDataBytes(64 * 1024),
+    ));
     let fx = Fixture::with_body(vec![Org::numbered(1)], &large_body(12));
     fx.smtp(server.port(), 5, 0.05, 0.2);
     fx.dispatch(&[]).assert_success();
@@ -448,9 +455,15 @@ fn a_connection_lost_in_the_middle_of_the_data_is_deferred_and_sent_once() {
     assert!(server.dropped_after_data().is_empty());
     let events = fx.outcomes("org-01");
     assert_eq!(events.len(), 2, "{events:?}");
-    assert_eq!((events[0].state.as_str(), events[0].code), ("deferred", None));
+    assert_eq!(
+        (events[0].state.as_str(), events[0].code),
+        ("deferred", None)
+    );
     assert!(events[0].reply.contains("message data"), "{events:?}");
-    assert_eq!((events[1].state.as_str(), events[1].code), ("sent", Some(250)));
+    assert_eq!(
+        (events[1].state.as_str(), events[1].code),
+        ("sent", Some(250))
+    );
     assert_eq!(messages[0].connection, 2);
 }
 
@@ -462,7 +475,11 @@ fn a_drop_after_the_end_of_data_is_uncertain_and_resent_only_on_request() {
     let out = fx.dispatch(&[]);
     out.assert_code(1);
     assert!(out.stdout.contains("uncertain org-01"), "{}", out.stdout);
-    assert_eq!(server.dropped_after_data().len(), 1, "the server read it all");
+    assert_eq!(
+        server.dropped_after_data().len(),
+        1,
+        "the server read it all"
+    );
     assert!(server.messages().is_empty());
     assert_eq!(fx.state("org-01"), "uncertain");
     let events = fx.outcomes("org-01");
@@ -477,7 +494,11 @@ fn a_drop_after_the_end_of_data_is_uncertain_and_resent_only_on_request() {
     let connections = server.connections();
     let again = fx.dispatch(&[]);
     again.assert_code(1);
-    assert!(again.stdout.contains("uncertain org-01"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("uncertain org-01"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(server.connections(), connections, "nothing was sent");
     assert_eq!(fx.state("org-01"), "uncertain");
 
@@ -498,11 +519,7 @@ fn stalled(stage: Stage) -> (SmtpServer, Fixture, Output, Duration) {
     let started = Instant::now();
     let out = fx
         .ws
-        .herald([
-            "dispatch",
-            &fx.statement.display().to_string(),
-            "--yes",
-        ])
+        .herald(["dispatch", &fx.statement.display().to_string(), "--yes"])
         .timeout(Duration::from_secs(30))
         .run();
     (server, fx, out, started.elapsed())
@@ -608,9 +625,19 @@ fn a_refused_address_next_to_an_accepted_one_is_partial_and_not_resent() {
 fn a_run_with_undelivered_letters_exits_1_and_names_each_with_its_reply() {
     let server = SmtpServer::start(
         Script::new()
-            .on_rcpt("office@org-02.example", Reply::new(550, "5.1.1 Mailbox unavailable"))
-            .on_rcpt("office@org-03.example", Reply::new(450, "4.2.0 Mailbox busy"))
-            .on_data_end_for("office@org-04.example", Times::Always, Fault::DropWithoutReply),
+            .on_rcpt(
+                "office@org-02.example",
+                Reply::new(550, "5.1.1 Mailbox unavailable"),
+            )
+            .on_rcpt(
+                "office@org-03.example",
+                Reply::new(450, "4.2.0 Mailbox busy"),
+            )
+            .on_data_end_for(
+                "office@org-04.example",
+                Times::Always,
+                Fault::DropWithoutReply,
+            ),
     );
     let fx = Fixture::new((1..=4).map(Org::numbered).collect());
     // Retries of the deferred letter are due beyond what the run waits for.
@@ -618,7 +645,8 @@ fn a_run_with_undelivered_letters_exits_1_and_names_each_with_its_reply() {
     let out = fx.dispatch(&[]);
     out.assert_code(1);
     assert!(
-        out.stdout.contains("1 sent, 0 partial, 1 failed, 1 deferred, 1 uncertain"),
+        out.stdout
+            .contains("1 sent, 0 partial, 1 failed, 1 deferred, 1 uncertain"),
         "{}",
         out.stdout
     );
