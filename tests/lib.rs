@@ -5,6 +5,8 @@
 #[allow(dead_code)]
 mod support;
 
+mod crash;
 mod faults;
+mod rate;
 mod smtp_server_selftest;
 mod support_selftest;
