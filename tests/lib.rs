@@ -10,3 +10,4 @@ mod faults;
 mod rate;
 mod smtp_server_selftest;
 mod support_selftest;
+mod tls;
