@@ -670,3 +670,52 @@ fn a_run_with_undelivered_letters_exits_1_and_names_each_with_its_reply() {
     assert!(!out.stdout.contains("org-01"), "{}", out.stdout);
     assert_eq!(fx.state("org-01"), "sent");
 }
+
+// ---------------------------------------------------------------------------------------------
+// A third-party server, so that our client and our test server cannot share a protocol mistake.
+
+#[test]
+fn the_seed_statement_goes_through_postfix_smtp_sink_once_per_letter() {
+    let sink = crate::support::sink::Sink::start();
+    let ws = Workspace::new();
+    ws.smtp(sink.port()).set("delivery", "concurrency", 4);
+    let seed = "seeds/2021-05-27-kalbajar-statement.txt";
+    let plan = ws.run(["resolve", seed, "--format", "json"]);
+    plan.assert_success();
+    let letters = plan.json()["letters"]
+        .as_array()
+        .expect("letters")
+        .iter()
+        .map(|l| l["organization"].as_str().expect("id").to_owned())
+        .collect::<Vec<_>>();
+    assert!(letters.len() >= 40, "the seed names many organisations");
+
+    ws.run(["dispatch", seed, "--yes"]).assert_success();
+    let messages = sink.wait_for(letters.len(), WAIT);
+    assert_eq!(messages.len(), letters.len(), "one message per letter");
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    for message in &messages {
+        let id = message
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Message-ID: ")
+                    .or_else(|| l.strip_prefix("Message-Id: "))
+            })
+            .unwrap_or_else(|| panic!("no Message-ID in\n{message}"));
+        *ids.entry(id.trim().to_owned()).or_insert(0) += 1;
+    }
+    for org in &letters {
+        let found: Vec<(&String, &usize)> = ids
+            .iter()
+            .filter(|(id, _)| id.contains(&format!(".{org}@")))
+            .collect();
+        assert_eq!(found.len(), 1, "{org}: {found:?}");
+        assert_eq!(*found[0].1, 1, "{org} arrived once");
+    }
+    let states = ws.run(["history", "--status", "sent", "--format", "json"]);
+    assert_eq!(
+        states.json().as_array().map(Vec::len),
+        Some(letters.len()),
+        "every letter recorded sent"
+    );
+}
