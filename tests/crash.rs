@@ -79,3 +79,49 @@ fn a_dispatch_killed_mid_run_and_run_again_delivers_each_letter_once_or_reports_
         assert!(last.reply.contains("herald stopped"), "{org}: {events:?}");
     }
 }
+
+#[test]
+fn a_letter_waiting_for_the_rate_limit_is_not_claimed_so_a_kill_leaves_it_pending() {
+    // One message a second, four workers: at any moment three of them wait for a slot. Killed
+    // then, only a letter whose transaction had begun may be reported uncertain; the others were
+    // never offered to the server and must simply be sent by the next run.
+    let server = SmtpServer::start(Script::new());
+    let fx = Fixture::new((1..=8).map(Org::numbered).collect());
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("delivery", "concurrency", CONCURRENCY as i64)
+        .set("delivery", "rate_per_minute", 60);
+    let mut first = fx
+        .ws
+        .herald(["dispatch", &fx.statement.display().to_string(), "--yes"])
+        .spawn();
+    server.wait_for(2, WAIT);
+    first.kill();
+    first.wait();
+
+    let offered: Vec<String> = server
+        .commands()
+        .iter()
+        .filter_map(|(_, c)| c.strip_prefix("RCPT TO:<"))
+        .map(|a| a.trim_end_matches('>').to_owned())
+        .collect();
+    let states = fx.states();
+    for (org, state) in &states {
+        if state == "uncertain" || state == "sending" {
+            assert!(
+                offered.contains(&format!("office@{org}.example")),
+                "{org} is `{state}` but the server never saw it: {states:?}"
+            );
+        }
+    }
+
+    fx.dispatch(&[]);
+    let counts = per_address(&server);
+    for (org, state) in fx.states() {
+        let received = counts.get(&format!("office@{org}.example")).copied();
+        match state.as_str() {
+            "sent" => assert_eq!(received, Some(1), "{org}"),
+            "uncertain" => assert!(received <= Some(1), "{org}"),
+            other => panic!("{org} ended `{other}`"),
+        }
+    }
+}
