@@ -338,6 +338,21 @@ impl Config {
                         ),
                     ));
                 }
+                // `allow_insecure` may expose letters, never the password: AUTH in plain text
+                // is refused off loopback whatever the setting.
+                if security == Security::None
+                    && !is_loopback_host(&smtp.host)
+                    && smtp.username.is_some()
+                {
+                    return Err(invalid(
+                        Some(smtp_span),
+                        format!(
+                            "[smtp] username with security `none` to `{}` would send the password in plain text; \
+                             use `starttls` or `tls`",
+                            smtp.host
+                        ),
+                    ));
+                }
                 let timeout_secs = smtp.timeout_secs.unwrap_or(30);
                 if timeout_secs == 0 {
                     return Err(invalid(
@@ -491,6 +506,38 @@ mod tests {
         let err = parse(&text).expect_err("refused").to_string();
         assert!(err.contains("/etc/herald/herald.toml:6:"), "{err}");
         assert!(err.contains("plain text"), "{err}");
+    }
+
+    #[test]
+    fn credentials_in_plain_text_are_refused_off_loopback_and_allowed_on_it() {
+        // (host, allow_insecure, username, accepted)
+        let rows = [
+            ("mail.office.example", true, false, true),
+            ("mail.office.example", true, true, false),
+            ("mail.office.example", false, true, false),
+            ("127.0.0.1", false, true, true),
+            ("localhost", false, true, true),
+        ];
+        for (host, insecure, username, accepted) in rows {
+            let user = if username {
+                "username = \"statements\"\n"
+            } else {
+                ""
+            };
+            let text = format!(
+                "{SENDER}[transport]\nkind = \"smtp\"\n[smtp]\nhost = \"{host}\"\nsecurity = \"none\"\n\
+                 allow_insecure = {insecure}\n{user}"
+            );
+            let result = parse(&text);
+            assert_eq!(
+                result.is_ok(),
+                accepted,
+                "{host} {insecure} {username}: {result:?}"
+            );
+            if let Err(e) = result {
+                assert!(e.to_string().contains("plain text"), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -9,9 +9,13 @@ mod common;
 
 mod bad_input;
 mod check;
+mod crash;
 mod daemon;
 mod dispatch;
+mod faults;
 mod history_verify;
+mod rate;
 mod resolve;
 mod smtp_server_selftest;
 mod support_selftest;
+mod tls;

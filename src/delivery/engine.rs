@@ -1,6 +1,6 @@
 //! The dispatch engine: `concurrency` workers take letters in order from one queue, and for each
-//! one claim it in the journal (durably `sending`), render and compose it, wait for the shared
-//! rate limit, hand it to the transport, classify the outcome and record it.
+//! one wait for the shared rate limit, claim it in the journal (durably `sending`), render and
+//! compose it, hand it to the transport, classify the outcome and record it.
 //!
 //! Letters are composed by the worker that sends them, one at a time, so memory does not grow with
 //! the number of letters. A deferred letter is tried again within the same run when its next
@@ -294,6 +294,10 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
     key: &LetterKey,
     session: &mut Option<super::smtp::SmtpSession>,
 ) -> Result<Option<AttemptResult>, DeliveryError> {
+    // The slot comes before the claim: a letter is `sending` only while it is really being
+    // handed over, so a crash while workers wait for the limit leaves their letters pending
+    // instead of `uncertain`. A declined claim wastes its slot, which only slows the run.
+    shared.limiter.acquire().await;
     let Some(claim) = shared
         .ledger
         .claim(key.clone(), shared.options.claim)
@@ -304,16 +308,13 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
     };
     let outcome = match shared.composer.compose(key) {
         Err(reason) => Outcome::Unsendable { reason },
-        Ok(composed) => {
-            shared.limiter.acquire().await;
-            match &*shared.transport {
-                Transport::File(file) => file.deliver(key, composed.bytes).await,
-                Transport::Smtp(smtp) => {
-                    smtp.deliver(session, &composed.envelope, &composed.bytes)
-                        .await
-                }
+        Ok(composed) => match &*shared.transport {
+            Transport::File(file) => file.deliver(key, composed.bytes).await,
+            Transport::Smtp(smtp) => {
+                smtp.deliver(session, &composed.envelope, &composed.bytes)
+                    .await
             }
-        }
+        },
     };
     let result = classify(
         outcome,

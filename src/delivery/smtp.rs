@@ -34,8 +34,11 @@ use super::classify::{Outcome, Reply};
 use crate::config::{ConfigError, Security, SmtpSettings};
 use crate::journal::RecipientOutcome;
 
-/// The whole transaction (MAIL … end of data) may take this many times the per-command timeout.
-const TRANSACTION_TIMEOUTS: u32 = 4;
+/// The whole transaction (MAIL, every RCPT, DATA, the data and its answer) may take one
+/// per-command timeout per command plus this many more: every step is bounded on its own, and
+/// this outer bound only backs them up, so it must never cut off a slow server that answers each
+/// command in time (a letter to many addresses takes many RCPTs).
+const TRANSACTION_SPARE_TIMEOUTS: u32 = 1;
 
 /// The SMTP password: never printed, not even by `Debug`.
 struct Secret(String);
@@ -128,7 +131,10 @@ impl SmtpTransport {
                 reason: "no connection".into(),
             };
         };
-        let limit = self.settings.timeout * TRANSACTION_TIMEOUTS;
+        let commands = u32::try_from(envelope.to().len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(3 + TRANSACTION_SPARE_TIMEOUTS);
+        let limit = self.settings.timeout.saturating_mul(commands);
         let outcome = match tokio::time::timeout(
             limit,
             s.transaction(envelope, bytes, self.settings.timeout),

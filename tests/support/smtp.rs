@@ -245,6 +245,15 @@ impl Received {
     }
 }
 
+/// A reply the server wrote, for timing assertions (how long after a refusal the retry came).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SentReply {
+    pub(crate) connection: usize,
+    pub(crate) code: u16,
+    pub(crate) text: String,
+    pub(crate) at: Instant,
+}
+
 /// Credentials a client gave in AUTH, whether or not they were accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Credentials {
@@ -263,7 +272,16 @@ struct State {
     dropped: Vec<Received>,
     credentials: Vec<Credentials>,
     commands: Vec<(usize, String)>,
+    /// Every reply written: connection, code, when it went out.
+    replies: Vec<SentReply>,
     connections: usize,
+    /// Connections open right now, and the most ever open at once.
+    open_now: usize,
+    max_open: usize,
+    /// Transactions (MAIL accepted … end of data answered, reset or connection gone) in progress
+    /// right now, and the most ever in progress at once.
+    in_transaction: usize,
+    max_in_transaction: usize,
     /// A clone of every open connection, so that shutting down can unblock their threads.
     open: HashMap<usize, TcpStream>,
     shutting_down: bool,
@@ -382,6 +400,22 @@ impl SmtpServer {
         self.shared.lock().connections
     }
 
+    /// Every reply written so far, in order.
+    pub(crate) fn replies(&self) -> Vec<SentReply> {
+        self.shared.lock().replies.clone()
+    }
+
+    /// The most connections that were ever open at the same time.
+    pub(crate) fn max_open_connections(&self) -> usize {
+        self.shared.lock().max_open
+    }
+
+    /// The most transactions (from an accepted MAIL to the answer after the data, a reset or the
+    /// connection's end) that were ever in progress at the same time.
+    pub(crate) fn max_simultaneous_transactions(&self) -> usize {
+        self.shared.lock().max_in_transaction
+    }
+
     /// Blocks until at least `n` messages were taken; panics (showing what arrived) on timeout.
     pub(crate) fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
         self.wait_until(timeout, &format!("{n} messages"), |s| s.received.len() >= n);
@@ -449,6 +483,8 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             }
             state.connections += 1;
             id = state.connections;
+            state.open_now += 1;
+            state.max_open = state.max_open.max(state.open_now);
             if let Ok(clone) = stream.try_clone() {
                 state.open.insert(id, clone);
             }
@@ -458,9 +494,17 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         }
         let shared = Arc::clone(shared);
         workers.push(thread::spawn(move || {
-            let _ = Connection::new(Arc::clone(&shared), id, stream).and_then(|mut c| c.serve());
+            let mut in_transaction = false;
+            if let Ok(mut c) = Connection::new(Arc::clone(&shared), id, stream) {
+                let _ = c.serve();
+                in_transaction = c.mail_from.is_some();
+            }
             shared.update(|state| {
                 state.open.remove(&id);
+                state.open_now -= 1;
+                if in_transaction {
+                    state.in_transaction -= 1;
+                }
             });
         }));
     }
@@ -529,6 +573,13 @@ impl Connection {
                 }
                 self.writer.write_all(reply.wire().as_bytes())?;
                 self.writer.flush()?;
+                let sent = SentReply {
+                    connection: self.id,
+                    code: reply.code,
+                    text: reply.lines.join("\n"),
+                    at: Instant::now(),
+                };
+                self.shared.update(|state| state.replies.push(sent));
                 // 421 means the server closes the channel; do it, as real servers do.
                 if reply.code == 421 {
                     return Ok(Flow::Closed);
@@ -622,7 +673,9 @@ impl Connection {
     }
 
     fn reset_transaction(&mut self) {
-        self.mail_from = None;
+        if self.mail_from.take().is_some() {
+            self.shared.update(|state| state.in_transaction -= 1);
+        }
         self.rcpt_to.clear();
     }
 
@@ -764,6 +817,10 @@ impl Connection {
         let flow = self.answer(Stage::Mail, &[], normal)?;
         if let Flow::Continue(250) = flow {
             self.mail_from = Some(address);
+            self.shared.update(|state| {
+                state.in_transaction += 1;
+                state.max_in_transaction = state.max_in_transaction.max(state.in_transaction);
+            });
         }
         Ok(flow)
     }
@@ -852,7 +909,6 @@ impl Connection {
             arrived_at: Instant::now(),
             connection: self.id,
         };
-        self.reset_transaction();
         let normal = if message.data.len() > self.shared.max_size {
             Reply::new(552, "5.3.4 Message size exceeds fixed limit")
         } else {
@@ -873,7 +929,13 @@ impl Connection {
                 self.shared.update(|state| state.dropped.push(message));
             }
         }
-        self.act(action)
+        // The transaction ends with its answer, so it counts as in progress until then (a drop or
+        // stall ends it when the connection goes).
+        let flow = self.act(action)?;
+        if let Flow::Continue(_) = flow {
+            self.reset_transaction();
+        }
+        Ok(flow)
     }
 }
 

@@ -1,0 +1,127 @@
+//! Crash safety: herald killed with SIGKILL in the middle of a dispatch, then run again. Every
+//! organisation ends with exactly one message, except the letters in flight at the kill, which are
+//! reported `uncertain` (at most `concurrency` of them) and received at most one; none twice,
+//! none silently missing.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::faults::{per_address, Fixture, Org, WAIT};
+use crate::support::smtp::{Script, SmtpServer};
+
+const ORGANIZATIONS: usize = 60;
+const CONCURRENCY: usize = 4;
+
+#[test]
+fn a_dispatch_killed_mid_run_and_run_again_delivers_each_letter_once_or_reports_it_uncertain() {
+    // 40 ms per reply: each letter takes a quarter of a second, the whole run several seconds.
+    let server = SmtpServer::start(Script::new().delay(Duration::from_millis(40)));
+    let fx = Fixture::new((1..=ORGANIZATIONS).map(Org::numbered).collect());
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("delivery", "concurrency", CONCURRENCY as i64);
+
+    let mut first = fx
+        .ws
+        .herald(["dispatch", &fx.statement.display().to_string(), "--yes"])
+        .spawn();
+    server.wait_for(10, WAIT);
+    first.kill();
+    let killed = first.wait();
+    assert_eq!(killed.status, 128 + 9, "killed, not finished: {killed:?}");
+    let before = server.messages().len();
+    assert!(
+        before < ORGANIZATIONS,
+        "the kill came mid-run ({before} delivered)"
+    );
+
+    let second = fx.dispatch(&[]);
+    // Exit 1 if a letter was left uncertain, 0 if the kill caught none in flight.
+    let states = fx.states();
+    let uncertain: Vec<&String> = states
+        .iter()
+        .filter(|(_, s)| *s == "uncertain")
+        .map(|(org, _)| org)
+        .collect();
+    eprintln!("uncertain after the kill: {uncertain:?}, {before} before");
+    let expected_status = if uncertain.is_empty() { 0 } else { 1 };
+    second.assert_code(expected_status);
+    assert!(
+        uncertain.len() <= CONCURRENCY,
+        "at most one uncertain letter per worker: {uncertain:?}"
+    );
+    for org in &uncertain {
+        assert!(
+            second.stdout.contains(&format!("uncertain {org}")),
+            "{org} is reported:\n{}",
+            second.stdout
+        );
+    }
+
+    let counts: HashMap<String, usize> = per_address(&server);
+    for org in &fx.orgs {
+        let address = &org.emails[0];
+        let received = counts.get(address).copied().unwrap_or(0);
+        let state = &states[&org.id];
+        match state.as_str() {
+            "sent" => assert_eq!(received, 1, "{}: sent exactly once", org.id),
+            "uncertain" => assert!(received <= 1, "{}: uncertain, got {received}", org.id),
+            other => panic!("{} ended `{other}` with {received} messages", org.id),
+        }
+    }
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "nobody received a letter twice: {counts:?}"
+    );
+    // The letters interrupted at the kill carry their reason in the journal.
+    for org in &uncertain {
+        let events = fx.outcomes(org);
+        let last = events.last().expect("an event");
+        assert!(last.reply.contains("herald stopped"), "{org}: {events:?}");
+    }
+}
+
+#[test]
+fn a_letter_waiting_for_the_rate_limit_is_not_claimed_so_a_kill_leaves_it_pending() {
+    // One message a second, four workers: at any moment three of them wait for a slot. Killed
+    // then, only a letter whose transaction had begun may be reported uncertain; the others were
+    // never offered to the server and must simply be sent by the next run.
+    let server = SmtpServer::start(Script::new());
+    let fx = Fixture::new((1..=8).map(Org::numbered).collect());
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("delivery", "concurrency", CONCURRENCY as i64)
+        .set("delivery", "rate_per_minute", 60);
+    let mut first = fx
+        .ws
+        .herald(["dispatch", &fx.statement.display().to_string(), "--yes"])
+        .spawn();
+    server.wait_for(2, WAIT);
+    first.kill();
+    first.wait();
+
+    let offered: Vec<String> = server
+        .commands()
+        .iter()
+        .filter_map(|(_, c)| c.strip_prefix("RCPT TO:<"))
+        .map(|a| a.trim_end_matches('>').to_owned())
+        .collect();
+    let states = fx.states();
+    for (org, state) in &states {
+        if state == "uncertain" || state == "sending" {
+            assert!(
+                offered.contains(&format!("office@{org}.example")),
+                "{org} is `{state}` but the server never saw it: {states:?}"
+            );
+        }
+    }
+
+    fx.dispatch(&[]);
+    let counts = per_address(&server);
+    for (org, state) in fx.states() {
+        let received = counts.get(&format!("office@{org}.example")).copied();
+        match state.as_str() {
+            "sent" => assert_eq!(received, Some(1), "{org}"),
+            "uncertain" => assert!(received <= Some(1), "{org}"),
+            other => panic!("{org} ended `{other}`"),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! TLS and secrets: no silent fallback from STARTTLS to plain text, certificates verified, AUTH
+//! in plain text refused off loopback, and the password taken from the environment only and never
+//! printed, not even at `-vv`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+
+use tokio_rustls::rustls;
+
+use crate::faults::{Fixture, Org, WAIT};
+use crate::support::smtp::{Script, SmtpServer};
+
+#[test]
+fn starttls_required_but_not_offered_sends_nothing_in_plain_text() {
+    // The test server offers no STARTTLS.
+    let server = SmtpServer::start(Script::new());
+    let fx = Fixture::new(vec![Org::numbered(1)]);
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("smtp", "security", "starttls");
+    let out = fx.dispatch(&[]);
+    out.assert_code(1);
+    assert_eq!(fx.state("org-01"), "failed");
+    let events = fx.outcomes("org-01");
+    assert_eq!(events.len(), 1, "not retried: {events:?}");
+    assert!(
+        events[0].reply.contains("does not offer STARTTLS"),
+        "{events:?}"
+    );
+    let commands = server.commands();
+    assert!(
+        commands
+            .iter()
+            .all(|(_, c)| c.starts_with("EHLO") || c.starts_with("QUIT")),
+        "nothing but EHLO went out in plain text: {commands:?}"
+    );
+    assert!(server.messages().is_empty());
+}
+
+/// A TLS listener with a self-signed certificate for 127.0.0.1 and localhost, counting the
+/// handshakes that completed and the lines that came through afterwards.
+struct SelfSignedTls {
+    addr: SocketAddr,
+    seen: Arc<(Mutex<TlsSeen>, Condvar)>,
+    _acceptor: JoinHandle<()>,
+}
+
+#[derive(Default, Debug)]
+struct TlsSeen {
+    connections: usize,
+    handshakes: usize,
+    failures: Vec<String>,
+    lines: Vec<String>,
+}
+
+impl SelfSignedTls {
+    fn start() -> SelfSignedTls {
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .expect("a self-signed certificate");
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .expect("server config");
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let seen = Arc::new((Mutex::new(TlsSeen::default()), Condvar::new()));
+        let acceptor = {
+            let seen = Arc::clone(&seen);
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(tcp) = stream else { continue };
+                    let update = |f: &dyn Fn(&mut TlsSeen)| {
+                        f(&mut seen.0.lock().expect("lock"));
+                        seen.1.notify_all();
+                    };
+                    update(&|s| s.connections += 1);
+                    let _ = tcp.set_read_timeout(Some(WAIT));
+                    let conn = rustls::ServerConnection::new(Arc::clone(&config)).expect("tls");
+                    let mut tls = rustls::StreamOwned::new(conn, tcp);
+                    // Writing the greeting drives the handshake first.
+                    match tls
+                        .write_all(b"220 herald-tls-test ESMTP\r\n")
+                        .and_then(|()| tls.flush())
+                    {
+                        Err(e) => {
+                            let message = e.to_string();
+                            update(&|s| s.failures.push(message.clone()));
+                            continue;
+                        }
+                        Ok(()) if tls.conn.is_handshaking() => {
+                            update(&|s| s.failures.push("handshake unfinished".into()));
+                            continue;
+                        }
+                        Ok(()) => update(&|s| s.handshakes += 1),
+                    }
+                    let mut reader = BufReader::new(tls);
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                        let taken = std::mem::take(&mut line);
+                        update(&|s| s.lines.push(taken.trim_end().to_owned()));
+                    }
+                }
+            })
+        };
+        SelfSignedTls {
+            addr,
+            seen,
+            _acceptor: acceptor,
+        }
+    }
+
+    /// Waits until `n` connections ended their handshake one way or the other.
+    fn wait_for_handshakes(&self, n: usize) -> std::sync::MutexGuard<'_, TlsSeen> {
+        let (lock, changed) = &*self.seen;
+        let (seen, timeout) = changed
+            .wait_timeout_while(lock.lock().expect("lock"), WAIT, |s| {
+                s.handshakes + s.failures.len() < n
+            })
+            .expect("lock");
+        assert!(!timeout.timed_out(), "{seen:?}");
+        seen
+    }
+}
+
+#[test]
+fn a_self_signed_certificate_is_refused_and_nothing_is_sent() {
+    let tls = SelfSignedTls::start();
+    let fx = Fixture::new(vec![Org::numbered(1)]);
+    fx.smtp(tls.addr.port(), 5, 0.05, 0.2)
+        .set("smtp", "security", "tls");
+    let out = fx.dispatch(&[]);
+    out.assert_code(1);
+    assert_eq!(fx.state("org-01"), "failed");
+    let events = fx.outcomes("org-01");
+    assert_eq!(
+        events.len(),
+        1,
+        "a refused certificate is final: {events:?}"
+    );
+    assert!(
+        events[0].reply.contains("certificate"),
+        "the reason is recorded: {events:?}"
+    );
+    let seen = tls.wait_for_handshakes(1);
+    assert_eq!(seen.handshakes, 0, "{seen:?}");
+    assert!(seen.lines.is_empty(), "{seen:?}");
+}
+
+#[test]
+fn plain_text_credentials_to_a_remote_server_are_refused_before_anything_is_sent() {
+    let fx = Fixture::new(vec![Org::numbered(1)]);
+    fx.smtp(2525, 5, 0.05, 0.2)
+        .set("smtp", "host", "mail.office.example")
+        .set("smtp", "allow_insecure", true)
+        .set("smtp", "username", "statements");
+    let out = fx
+        .ws
+        .herald(["dispatch", &fx.statement.display().to_string(), "--yes"])
+        .env("HERALD_SMTP_PASSWORD", "not-sent")
+        .run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("plain text"), "{}", out.stderr);
+    assert!(
+        !fx.ws.data_dir().join("herald.db").exists(),
+        "nothing recorded"
+    );
+}
+
+const PASSWORD: &str = "Zq7-distinctive-Secret-4471";
+
+#[test]
+fn the_password_comes_from_the_environment_and_is_never_printed() {
+    let server = SmtpServer::start(Script::new().auth("statements", PASSWORD));
+    let fx = Fixture::new(vec![Org::numbered(1), Org::numbered(2)]);
+    // Plain text to loopback with a username is allowed.
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("smtp", "username", "statements")
+        .set("smtp", "password_env", "HERALD_TEST_PASSWORD");
+    let out = fx
+        .ws
+        .herald([
+            "-vv",
+            "dispatch",
+            &fx.statement.display().to_string(),
+            "--yes",
+        ])
+        .env("HERALD_TEST_PASSWORD", PASSWORD)
+        .run();
+    out.assert_success();
+    assert_eq!(server.wait_for(2, WAIT).len(), 2);
+    let credentials = server.credentials();
+    assert!(
+        credentials
+            .iter()
+            .all(|c| c.accepted && c.username == "statements" && c.password == PASSWORD),
+        "{credentials:?}"
+    );
+    assert!(!credentials.is_empty());
+    // Verbose output is long enough to have said something about the connection.
+    assert!(!out.stderr.is_empty());
+    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        assert!(!text.contains(PASSWORD), "{name} shows the password");
+        // Nor its AUTH PLAIN or LOGIN encodings.
+        for encoded in server
+            .commands()
+            .iter()
+            .filter(|(_, c)| !c.contains(' ') || c.starts_with("AUTH"))
+            .filter_map(|(_, c)| c.split_whitespace().last())
+            .filter(|c| c.len() >= 12)
+        {
+            assert!(!text.contains(encoded), "{name} shows `{encoded}`");
+        }
+    }
+}
+
+#[test]
+fn a_missing_password_stops_the_run_with_status_2_before_anything_is_sent() {
+    let server = SmtpServer::start(Script::new().auth("statements", PASSWORD));
+    let fx = Fixture::new(vec![Org::numbered(1)]);
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("smtp", "username", "statements")
+        .set("smtp", "password_env", "HERALD_TEST_PASSWORD_UNSET");
+    let out = fx.dispatch(&[]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("HERALD_TEST_PASSWORD_UNSET"),
+        "names the variable: {}",
+        out.stderr
+    );
+    assert_eq!(server.connections(), 0);
+    assert!(
+        !fx.ws.data_dir().join("herald.db").exists(),
+        "nothing recorded"
+    );
+}
