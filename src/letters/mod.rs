@@ -121,8 +121,12 @@ pub struct OrganizationContext<'a> {
     pub name: &'a str,
     /// The organisation's own salutation, or the language's default ("Dear Sir or Madam").
     pub salutation: Option<&'a str>,
+    /// The person or office addressed; absent when it would only repeat the name.
     pub contact: Option<&'a str>,
     pub language: &'a str,
+    /// The name as it reads inside an English sentence: "the Council of Europe", and "the
+    /// European Azerbaijan Society" for "The European Azerbaijan Society" (never "the The").
+    pub the_name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -696,8 +700,12 @@ pub fn context<'a>(
             id: organization.id.as_str(),
             name: &organization.name,
             salutation: organization.salutation.as_deref(),
-            contact: organization.contact.as_deref(),
+            contact: organization
+                .contact
+                .as_deref()
+                .filter(|c| !c.trim().eq_ignore_ascii_case(organization.name.trim())),
             language: &organization.language,
+            the_name: with_article(&organization.name),
         },
         sender: SenderContext {
             name: &sender.name,
@@ -709,6 +717,15 @@ pub fn context<'a>(
 
 /// Values shared by the letters tests: the seed statement built by hand (statement parsing is
 /// another module's job), organisations and a sender.
+/// "Council of Europe" → "the Council of Europe"; a name that already opens with "The" keeps
+/// its own article, lower-cased for the middle of a sentence.
+fn with_article(name: &str) -> String {
+    match name.split_once(' ') {
+        Some((first, rest)) if first.eq_ignore_ascii_case("the") => format!("the {rest}"),
+        _ => format!("the {name}"),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     use std::path::{Path, PathBuf};
@@ -812,6 +829,37 @@ mod tests {
             Ok(letter) => letter,
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn names_read_well_inside_a_sentence() {
+        let cases = [
+            ("Council of Europe", "the Council of Europe"),
+            (
+                "The European Azerbaijan Society",
+                "the European Azerbaijan Society",
+            ),
+            ("the Office", "the Office"),
+            ("Theatre Union", "the Theatre Union"),
+            ("UNESCO", "the UNESCO"),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(with_article(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_contact_that_repeats_the_name_is_not_printed_twice() {
+        let templates = shipped_templates();
+        let mut org = organization("council-of-europe", "Council of Europe", "en", None);
+        org.contact = Some(org.name.to_uppercase());
+        let letter = render(&templates, &org, &seed_statement());
+        assert_eq!(
+            letter.text.matches(org.name.as_str()).count(),
+            2,
+            "header and transmittal only:\n{}",
+            letter.text
+        );
     }
 
     /// A minimal templates folder with the given files (path relative to the folder, content).
