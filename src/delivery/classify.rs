@@ -2,13 +2,20 @@
 //!
 //! Pure: the clock and the jitter factor are arguments, so every rule of the classification is a
 //! row in the table at the bottom. The transports only report [`Outcome`]s; deciding between
-//! `deferred`, `failed` and `uncertain` happens here and nowhere else.
+//! `sent`, `partial`, `deferred`, `failed` and `uncertain` happens here and nowhere else.
+//!
+//! A letter goes To all of an organisation's addresses, and the server answers each at RCPT. The
+//! per-address outcomes of this attempt are merged into those of the earlier attempts (carried by
+//! the [`Claim`]), and the letter's state follows from the merged list: an address refused only for
+//! now (4xx) keeps the letter `deferred` — the retry goes to that address alone — while an address
+//! refused for good (5xx) next to accepted ones makes it `partial`. `partial` is final: re-sending
+//! it would give the letter a second time to every address that accepted it.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::journal::{AttemptResult, Claim, RecipientOutcome, State};
+use crate::journal::{merge_recipients, AttemptResult, Claim, RecipientOutcome, State};
 
 /// A server reply: its code and its full text as the server sent it
 /// (`250 2.0.0 Ok: queued as 4F2K9`; continuation lines joined with `\n`).
@@ -43,6 +50,9 @@ pub enum Outcome {
     /// A problem that retrying cannot fix (no STARTTLS offered, certificate refused, AUTH not
     /// allowed over plain text, a letter that cannot be composed).
     Unsendable { reason: String },
+    /// Every current address of the letter accepted it or refused it for good in an earlier
+    /// attempt (the others were removed from the directory since): nothing was sent.
+    NoAddressLeft,
 }
 
 /// The retry settings of `[delivery]`.
@@ -62,6 +72,8 @@ pub fn random_jitter() -> f64 {
 ///
 /// `claim.consecutive` counts this attempt among the consecutive transient failures, so once it
 /// reaches `max_attempts` a transient outcome is final. `jitter` multiplies the computed backoff.
+/// `claim.earlier` holds what each address answered before; the result's `recipients` is that list
+/// updated with this attempt's answers.
 pub fn classify(
     outcome: Outcome,
     claim: Claim,
@@ -72,7 +84,7 @@ pub fn classify(
     let transient = |code: Option<u16>, reply: String, recipients: Vec<RecipientOutcome>| {
         if claim.consecutive >= policy.max_attempts {
             return AttemptResult {
-                state: State::Failed,
+                state: given_up_state(&recipients),
                 smtp_code: code,
                 reply: format!("{reply} (gave up after {} attempts)", claim.consecutive),
                 recipients,
@@ -98,28 +110,100 @@ pub fn classify(
         recipients,
         next_attempt_at: None,
     };
+    let earlier = claim.earlier.clone();
     match outcome {
         Outcome::Accepted { reply, recipients } => {
-            let state = if recipients.iter().any(|r| !r.accepted) {
-                State::Partial
-            } else {
+            let merged = merge_recipients(&earlier, &recipients);
+            if let Some(waiting) = merged
+                .iter()
+                .find(|r| !r.accepted && !r.is_permanent_refusal())
+            {
+                let accepted = merged.iter().filter(|r| r.accepted).count();
+                let text = format!(
+                    "{} (from `{}`; {accepted} of {} addresses have accepted the letter)",
+                    waiting.reply,
+                    waiting.address,
+                    merged.len()
+                );
+                let code = waiting.code;
+                return transient(code, text, merged);
+            }
+            // The server took the message: with no per-address answers, it took it for all.
+            let state = if merged.is_empty() {
                 State::Sent
+            } else {
+                settled_state(&merged)
             };
-            final_state(state, Some(reply.code), reply.text, recipients)
+            final_state(state, Some(reply.code), reply.text, merged)
         }
         Outcome::Written { path } => {
-            final_state(State::Sent, None, format!("written to {path}"), Vec::new())
+            final_state(State::Sent, None, format!("written to {path}"), earlier)
         }
-        Outcome::Refused { reply, recipients } if (500..600).contains(&reply.code) => {
-            final_state(State::Failed, Some(reply.code), reply.text, recipients)
-        }
-        // 4xx, and anything else a server should not have said here, may pass.
         Outcome::Refused { reply, recipients } => {
-            transient(Some(reply.code), reply.text, recipients)
+            // An address accepted at RCPT did not get a message refused after it (at DATA or at
+            // the end of data): the refusal is its outcome.
+            let latest: Vec<RecipientOutcome> = recipients
+                .into_iter()
+                .map(|r| {
+                    if r.accepted {
+                        RecipientOutcome {
+                            accepted: false,
+                            code: Some(reply.code),
+                            reply: reply.text.clone(),
+                            ..r
+                        }
+                    } else {
+                        r
+                    }
+                })
+                .collect();
+            let merged = merge_recipients(&earlier, &latest);
+            if (500..600).contains(&reply.code) {
+                final_state(
+                    given_up_state(&merged),
+                    Some(reply.code),
+                    reply.text,
+                    merged,
+                )
+            } else {
+                // 4xx, and anything else a server should not have said here, may pass.
+                transient(Some(reply.code), reply.text, merged)
+            }
         }
-        Outcome::NotHandedOver { reason } => transient(None, reason, Vec::new()),
-        Outcome::NoReply { reason } => final_state(State::Uncertain, None, reason, Vec::new()),
-        Outcome::Unsendable { reason } => final_state(State::Failed, None, reason, Vec::new()),
+        Outcome::NotHandedOver { reason } => transient(None, reason, earlier),
+        Outcome::NoReply { reason } => final_state(State::Uncertain, None, reason, earlier),
+        Outcome::Unsendable { reason } => {
+            final_state(given_up_state(&earlier), None, reason, earlier)
+        }
+        Outcome::NoAddressLeft => final_state(
+            settled_state(&earlier),
+            None,
+            "every address had already accepted the letter or refused it for good".to_string(),
+            earlier,
+        ),
+    }
+}
+
+/// The state of a letter that is not delivered (refused for good, or given up): `partial` when
+/// some address accepted it in an earlier attempt, `failed` when none did.
+fn given_up_state(recipients: &[RecipientOutcome]) -> State {
+    if recipients.iter().any(|r| r.accepted) {
+        State::Partial
+    } else {
+        State::Failed
+    }
+}
+
+/// The final state of a letter no address still waits for: `sent` when every one accepted it,
+/// `partial` when some did, `failed` when none did.
+fn settled_state(recipients: &[RecipientOutcome]) -> State {
+    let accepted = recipients.iter().filter(|r| r.accepted).count();
+    if accepted == 0 {
+        State::Failed
+    } else if accepted == recipients.len() {
+        State::Sent
+    } else {
+        State::Partial
     }
 }
 
@@ -218,6 +302,7 @@ mod tests {
         Claim {
             attempt: consecutive,
             consecutive,
+            earlier: Vec::new(),
         }
     }
 

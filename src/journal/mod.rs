@@ -140,12 +140,46 @@ pub struct ClaimPolicy {
 }
 
 /// A successful claim: the letter is now `sending`, durably.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     /// Total attempts including this one.
     pub attempt: u32,
     /// Consecutive transient failures before this attempt, plus one.
     pub consecutive: u32,
+    /// What each address answered in the earlier attempts of this delivery, read from the letter's
+    /// `recipients` inside the claim's transaction: a deferred (or uncertain) letter keeps it, so
+    /// a retry goes only to the addresses that still need the letter; a letter claimed from
+    /// `pending` or `failed` starts afresh with none.
+    pub earlier: Vec<RecipientOutcome>,
+}
+
+impl Claim {
+    /// Addresses that accepted the letter in an earlier attempt: they must not get it again.
+    pub fn already_accepted(&self) -> Vec<&str> {
+        self.earlier
+            .iter()
+            .filter(|r| r.accepted)
+            .map(|r| r.address.as_str())
+            .collect()
+    }
+
+    /// Addresses that refused the letter for good (5xx) in an earlier attempt.
+    pub fn permanently_refused(&self) -> Vec<&str> {
+        self.earlier
+            .iter()
+            .filter(|r| r.is_permanent_refusal())
+            .map(|r| r.address.as_str())
+            .collect()
+    }
+
+    /// Whether this attempt still sends to `address`: not if it accepted the letter already or
+    /// refused it for good.
+    pub fn still_owed(&self, address: &str) -> bool {
+        !self
+            .earlier
+            .iter()
+            .any(|r| r.address == address && (r.accepted || r.is_permanent_refusal()))
+    }
 }
 
 /// Per-address outcome at RCPT (or at the end of data).
@@ -155,6 +189,38 @@ pub struct RecipientOutcome {
     pub accepted: bool,
     pub code: Option<u16>,
     pub reply: String,
+}
+
+impl RecipientOutcome {
+    /// Refused with a 5xx reply: retrying cannot change the answer.
+    pub fn is_permanent_refusal(&self) -> bool {
+        !self.accepted && self.code.is_some_and(|c| (500..600).contains(&c))
+    }
+}
+
+/// Each address's latest outcome: `earlier` in its order with the entries `latest` replaces, then
+/// the addresses only `latest` names. A letter's `recipients` list is built this way across its
+/// attempts, so it shows every address's final outcome (with the reply that decided it).
+pub fn merge_recipients(
+    earlier: &[RecipientOutcome],
+    latest: &[RecipientOutcome],
+) -> Vec<RecipientOutcome> {
+    let mut merged: Vec<RecipientOutcome> = earlier
+        .iter()
+        .map(|old| {
+            latest
+                .iter()
+                .find(|new| new.address == old.address)
+                .unwrap_or(old)
+                .clone()
+        })
+        .collect();
+    for new in latest {
+        if !merged.iter().any(|r| r.address == new.address) {
+            merged.push(new.clone());
+        }
+    }
+    merged
 }
 
 /// The recorded outcome of one attempt.
@@ -537,7 +603,8 @@ mod tests {
             claim(&mut j),
             Claim {
                 attempt: 1,
-                consecutive: 1
+                consecutive: 1,
+                earlier: Vec::new(),
             }
         );
         j.record(
@@ -550,7 +617,8 @@ mod tests {
             claim(&mut j),
             Claim {
                 attempt: 2,
-                consecutive: 2
+                consecutive: 2,
+                earlier: Vec::new(),
             }
         );
         j.record(
@@ -563,7 +631,8 @@ mod tests {
             claim(&mut j),
             Claim {
                 attempt: 3,
-                consecutive: 3
+                consecutive: 3,
+                earlier: Vec::new(),
             }
         );
         j.record(
@@ -576,7 +645,8 @@ mod tests {
             claim(&mut j),
             Claim {
                 attempt: 4,
-                consecutive: 1
+                consecutive: 1,
+                earlier: Vec::new(),
             }
         );
         j.record(&key("un"), &outcome(State::Sent, Some(250), "250 ok"), t(5))
