@@ -477,6 +477,284 @@ mod tests {
         }
     }
 
+    fn refused(address: &str, code: u16, text: &str) -> RecipientOutcome {
+        RecipientOutcome {
+            address: address.to_string(),
+            accepted: false,
+            code: Some(code),
+            reply: text.to_string(),
+        }
+    }
+
+    /// (address, accepted, code) of each merged outcome, in order.
+    type Merged = Vec<(&'static str, bool, u16)>;
+
+    /// (earlier outcomes, this attempt's outcome, consecutive failures including this one,
+    /// state, code, seconds until retry, merged outcomes)
+    type PerAddressRow = (
+        Vec<RecipientOutcome>,
+        Outcome,
+        u32,
+        State,
+        Option<u16>,
+        Option<i64>,
+        Merged,
+    );
+
+    #[test]
+    fn per_address_outcomes_across_attempts() {
+        let ok = |a: &str| rcpt(a, true, 250);
+        let busy = |a: &str| refused(a, 450, "450 4.2.1 Mailbox busy");
+        let unknown = |a: &str| refused(a, 550, "550 5.1.1 User unknown");
+        let accepted = |recipients: Vec<RecipientOutcome>| Outcome::Accepted {
+            reply: reply(250, "250 2.0.0 Ok: queued as 4F2K9"),
+            recipients,
+        };
+        let rows: Vec<PerAddressRow> = vec![
+            // One address refused for now: the letter waits for it.
+            (
+                vec![],
+                accepted(vec![ok("a"), busy("b")]),
+                1,
+                State::Deferred,
+                Some(450),
+                Some(30),
+                vec![("a", true, 250), ("b", false, 450)],
+            ),
+            // … even when another refused it for good.
+            (
+                vec![],
+                accepted(vec![ok("a"), busy("b"), unknown("c")]),
+                1,
+                State::Deferred,
+                Some(450),
+                Some(30),
+                vec![("a", true, 250), ("b", false, 450), ("c", false, 550)],
+            ),
+            // The refused address's stated wait decides the retry.
+            (
+                vec![],
+                accepted(vec![
+                    ok("a"),
+                    refused("b", 451, "451 4.7.1 Try again in 120 seconds"),
+                ]),
+                1,
+                State::Deferred,
+                Some(451),
+                Some(120),
+                vec![("a", true, 250), ("b", false, 451)],
+            ),
+            // At the last attempt, what was accepted makes it partial.
+            (
+                vec![],
+                accepted(vec![ok("a"), busy("b")]),
+                3,
+                State::Partial,
+                Some(450),
+                None,
+                vec![("a", true, 250), ("b", false, 450)],
+            ),
+            // The retry went to `b` alone and it accepted: every address has the letter.
+            (
+                vec![ok("a"), busy("b")],
+                accepted(vec![ok("b")]),
+                2,
+                State::Sent,
+                Some(250),
+                None,
+                vec![("a", true, 250), ("b", true, 250)],
+            ),
+            // The retry's address now refuses for good.
+            (
+                vec![ok("a"), busy("b")],
+                Outcome::Refused {
+                    reply: reply(550, "550 5.1.1 User unknown"),
+                    recipients: vec![unknown("b")],
+                },
+                2,
+                State::Partial,
+                Some(550),
+                None,
+                vec![("a", true, 250), ("b", false, 550)],
+            ),
+            // … or still refuses for now, at the last attempt.
+            (
+                vec![ok("a"), busy("b")],
+                Outcome::Refused {
+                    reply: reply(450, "450 4.2.1 Mailbox busy"),
+                    recipients: vec![busy("b")],
+                },
+                3,
+                State::Partial,
+                Some(450),
+                None,
+                vec![("a", true, 250), ("b", false, 450)],
+            ),
+            // Every address refused, one only for now: deferred, the 5xx one settled.
+            (
+                vec![],
+                Outcome::Refused {
+                    reply: reply(450, "450 4.2.1 Mailbox busy"),
+                    recipients: vec![unknown("a"), busy("b")],
+                },
+                1,
+                State::Deferred,
+                Some(450),
+                Some(30),
+                vec![("a", false, 550), ("b", false, 450)],
+            ),
+            (
+                vec![unknown("a"), busy("b")],
+                accepted(vec![ok("b")]),
+                2,
+                State::Partial,
+                Some(250),
+                None,
+                vec![("a", false, 550), ("b", true, 250)],
+            ),
+            // Nothing was ever accepted: failed, not partial.
+            (
+                vec![unknown("a"), busy("b")],
+                Outcome::Refused {
+                    reply: reply(450, "450 4.2.1 Mailbox busy"),
+                    recipients: vec![busy("b")],
+                },
+                3,
+                State::Failed,
+                Some(450),
+                None,
+                vec![("a", false, 550), ("b", false, 450)],
+            ),
+            // Accepted at RCPT but refused at DATA: that address does not have the letter.
+            (
+                vec![ok("a"), busy("b")],
+                Outcome::Refused {
+                    reply: reply(451, "451 4.3.0 Local error"),
+                    recipients: vec![ok("b")],
+                },
+                2,
+                State::Deferred,
+                Some(451),
+                Some(60),
+                vec![("a", true, 250), ("b", false, 451)],
+            ),
+            // No new answer: the earlier ones stay.
+            (
+                vec![ok("a"), busy("b")],
+                Outcome::NotHandedOver {
+                    reason: "connection refused".into(),
+                },
+                2,
+                State::Deferred,
+                None,
+                Some(60),
+                vec![("a", true, 250), ("b", false, 450)],
+            ),
+            (
+                vec![ok("a"), busy("b")],
+                Outcome::NotHandedOver {
+                    reason: "connection refused".into(),
+                },
+                3,
+                State::Partial,
+                None,
+                None,
+                vec![("a", true, 250), ("b", false, 450)],
+            ),
+            (
+                vec![ok("a"), busy("b")],
+                Outcome::NoReply {
+                    reason: "no reply after end of data".into(),
+                },
+                2,
+                State::Uncertain,
+                None,
+                None,
+                vec![("a", true, 250), ("b", false, 450)],
+            ),
+            (
+                vec![ok("a"), busy("b")],
+                Outcome::Unsendable {
+                    reason: "no STARTTLS".into(),
+                },
+                2,
+                State::Partial,
+                None,
+                None,
+                vec![("a", true, 250), ("b", false, 450)],
+            ),
+            (
+                vec![ok("a"), unknown("c")],
+                Outcome::NoAddressLeft,
+                2,
+                State::Partial,
+                None,
+                None,
+                vec![("a", true, 250), ("c", false, 550)],
+            ),
+            (
+                vec![ok("a")],
+                Outcome::NoAddressLeft,
+                2,
+                State::Sent,
+                None,
+                None,
+                vec![("a", true, 250)],
+            ),
+        ];
+        for (i, (earlier, outcome, consecutive, state, code, retry, merged)) in
+            rows.into_iter().enumerate()
+        {
+            let label = format!("row {i}: {outcome:?} after {earlier:?}");
+            let claim = Claim {
+                attempt: consecutive,
+                consecutive,
+                earlier,
+            };
+            let result = classify(outcome, claim, &policy(), now(), 1.0);
+            assert_eq!(result.state, state, "{label}");
+            assert_eq!(result.smtp_code, code, "{label}");
+            assert_eq!(
+                result.next_attempt_at.map(|t| (t - now()).num_seconds()),
+                retry,
+                "{label}"
+            );
+            let got: Vec<(&str, bool, u16)> = result
+                .recipients
+                .iter()
+                .map(|r| (r.address.as_str(), r.accepted, r.code.unwrap_or(0)))
+                .collect();
+            assert_eq!(got, merged, "{label}");
+        }
+    }
+
+    #[test]
+    fn a_deferral_for_one_address_names_it_and_keeps_the_accepted_reply() {
+        let result = classify(
+            Outcome::Accepted {
+                reply: reply(250, "250 2.0.0 Ok: queued as 77AB1"),
+                recipients: vec![
+                    RecipientOutcome {
+                        address: "a@x.example".into(),
+                        accepted: true,
+                        code: Some(250),
+                        reply: "250 2.1.5 Ok".into(),
+                    },
+                    refused("b@x.example", 450, "450 4.2.1 Mailbox busy"),
+                ],
+            },
+            claim(1),
+            &policy(),
+            now(),
+            1.0,
+        );
+        assert_eq!(
+            result.reply,
+            "450 4.2.1 Mailbox busy (from `b@x.example`; 1 of 2 addresses have accepted the letter)"
+        );
+        assert_eq!(result.recipients[0].reply, "250 2.1.5 Ok");
+    }
+
     #[test]
     fn the_full_reply_and_recipients_are_kept() {
         let recipients = vec![

@@ -659,6 +659,102 @@ mod tests {
         );
     }
 
+    fn rcpt(address: &str, accepted: bool, code: u16) -> RecipientOutcome {
+        RecipientOutcome {
+            address: address.into(),
+            accepted,
+            code: Some(code),
+            reply: format!("{code} for {address}"),
+        }
+    }
+
+    #[test]
+    fn merged_recipients_keep_each_addresss_latest_outcome() {
+        let a_ok = rcpt("a", true, 250);
+        let b_busy = rcpt("b", false, 450);
+        let b_ok = rcpt("b", true, 250);
+        let c_gone = rcpt("c", false, 550);
+        // (earlier, latest, merged)
+        let rows: Vec<(
+            Vec<&RecipientOutcome>,
+            Vec<&RecipientOutcome>,
+            Vec<&RecipientOutcome>,
+        )> = vec![
+            (vec![], vec![&a_ok, &b_busy], vec![&a_ok, &b_busy]),
+            (vec![&a_ok, &b_busy], vec![], vec![&a_ok, &b_busy]),
+            (vec![&a_ok, &b_busy], vec![&b_ok], vec![&a_ok, &b_ok]),
+            (
+                vec![&b_busy, &a_ok],
+                vec![&b_ok, &c_gone],
+                vec![&b_ok, &a_ok, &c_gone],
+            ),
+        ];
+        for (earlier, latest, merged) in rows {
+            let earlier: Vec<RecipientOutcome> = earlier.into_iter().cloned().collect();
+            let latest: Vec<RecipientOutcome> = latest.into_iter().cloned().collect();
+            let merged: Vec<RecipientOutcome> = merged.into_iter().cloned().collect();
+            assert_eq!(
+                merge_recipients(&earlier, &latest),
+                merged,
+                "{earlier:?} + {latest:?}"
+            );
+        }
+        let claim = Claim {
+            attempt: 2,
+            consecutive: 2,
+            earlier: vec![a_ok.clone(), b_busy.clone(), c_gone.clone()],
+        };
+        assert_eq!(claim.already_accepted(), ["a"]);
+        assert_eq!(claim.permanently_refused(), ["c"]);
+        let owed: Vec<&str> = ["a", "b", "c", "d"]
+            .into_iter()
+            .filter(|a| claim.still_owed(a))
+            .collect();
+        assert_eq!(owed, ["b", "d"]);
+    }
+
+    #[test]
+    fn a_deferred_letter_keeps_its_per_address_history_and_a_failed_one_starts_afresh() {
+        let (_dir, mut j) = journal();
+        j.register(&statement(), &[planned("un")], t(0)).unwrap();
+        let any = ClaimPolicy {
+            include_failed: true,
+            include_uncertain: true,
+            respect_schedule: false,
+        };
+        let first = j.claim(&key("un"), any, t(1)).unwrap().unwrap();
+        assert!(first.earlier.is_empty());
+        let history = vec![rcpt("a", true, 250), rcpt("b", false, 450)];
+        let mut deferred = outcome(State::Deferred, Some(450), "450 busy");
+        deferred.recipients = history.clone();
+        j.record(&key("un"), &deferred, t(2)).unwrap();
+
+        let second = j.claim(&key("un"), any, t(3)).unwrap().unwrap();
+        assert_eq!(second.earlier, history, "read back inside the claim");
+        let rows = j.letters_of(&statement().id).unwrap();
+        assert_eq!(rows[0].recipients, history, "kept while sending");
+
+        // The process dies while sending: recovery keeps what earlier attempts settled.
+        j.recover_interrupted(t(4), &|_| false).unwrap();
+        assert_eq!(state_of(&j, "un"), State::Uncertain);
+        assert_eq!(
+            j.letters_of(&statement().id).unwrap()[0].recipients,
+            history
+        );
+        let third = j.claim(&key("un"), any, t(5)).unwrap().unwrap();
+        assert_eq!(third.earlier, history, "an uncertain letter goes on too");
+
+        let mut failed = outcome(State::Failed, Some(550), "550 gone");
+        failed.recipients = vec![rcpt("a", true, 250), rcpt("b", false, 550)];
+        j.record(&key("un"), &failed, t(6)).unwrap();
+        let fresh = j.claim(&key("un"), any, t(7)).unwrap().unwrap();
+        assert!(fresh.earlier.is_empty(), "{fresh:?}");
+        assert!(j.letters_of(&statement().id).unwrap()[0]
+            .recipients
+            .is_empty());
+        assert!(matches!(j.verify().unwrap(), VerifyReport::Intact { .. }));
+    }
+
     #[test]
     fn record_requires_sending() {
         let (_dir, mut j) = journal();
