@@ -45,7 +45,8 @@ pub enum State {
     Pending,
     Sending,
     Sent,
-    /// Accepted for some of the organisation's addresses and refused for others.
+    /// Accepted for some of the organisation's addresses and refused by the others: for good, or
+    /// for now until `max_attempts`. Final: a re-send would reach the accepting addresses twice.
     Partial,
     Deferred,
     Failed,
