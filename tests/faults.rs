@@ -627,7 +627,7 @@ fn rcpt_commands(server: &SmtpServer, address: &str) -> usize {
     server
         .commands()
         .iter()
-        .filter(|(_, c)| c.to_ascii_uppercase() == wanted.to_ascii_uppercase())
+        .filter(|(_, c)| c.eq_ignore_ascii_case(&wanted))
         .count()
 }
 
