@@ -621,6 +621,200 @@ fn a_refused_address_next_to_an_accepted_one_is_partial_and_not_resent() {
     assert_eq!(fx.state("org-01"), "partial");
 }
 
+/// RCPT commands the server received for `address`: one per attempt that asked for it.
+fn rcpt_commands(server: &SmtpServer, address: &str) -> usize {
+    let wanted = format!("RCPT TO:<{address}>");
+    server
+        .commands()
+        .iter()
+        .filter(|(_, c)| c.eq_ignore_ascii_case(&wanted))
+        .count()
+}
+
+/// Each address's `(accepted, code)` in a history row's `recipients`.
+fn recipient_outcomes(row: &serde_json::Value) -> HashMap<String, (bool, u64)> {
+    row["recipients"]
+        .as_array()
+        .unwrap_or_else(|| panic!("recipients in {row}"))
+        .iter()
+        .map(|r| {
+            (
+                r["address"].as_str().unwrap_or_default().to_owned(),
+                (
+                    r["accepted"].as_bool().unwrap_or_default(),
+                    r["code"].as_u64().unwrap_or_default(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A received message's Message-ID and its To addresses, as its headers give them.
+fn identity(message: &crate::support::smtp::Received) -> (String, Vec<String>) {
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&message.data)
+        .expect("a parsable message");
+    let to = parsed
+        .to()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.address())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    (parsed.message_id().unwrap_or_default().to_owned(), to)
+}
+
+/// An organisation with two addresses, one refused with 450 at the first attempt: the first
+/// attempt delivers to the other, the retry only to the refused one, and the journal ends `sent`.
+/// `base` is the backoff: short enough for the run's own retry, or too long, left to a later
+/// dispatch.
+fn one_address_refused_for_now(base: f64) {
+    let server = SmtpServer::start(Script::new().on_rcpt_first(
+        "busy@org-01.example",
+        1,
+        Reply::new(450, "4.2.1 Mailbox busy"),
+    ));
+    let fx = Fixture::new(vec![Org::with_emails(
+        "org-01",
+        &["office@org-01.example", "busy@org-01.example"],
+    )]);
+    fx.smtp(server.port(), 5, base, base.max(0.2));
+    let first = fx.dispatch(&[]);
+    if base > 60.0 {
+        first.assert_code(1);
+        assert_eq!(fx.state("org-01"), "deferred");
+        let deferred = fx.history("deferred");
+        assert_eq!(deferred.len(), 1, "{deferred:?}");
+        let outcomes = recipient_outcomes(&deferred[0]);
+        assert_eq!(outcomes["office@org-01.example"], (true, 250));
+        assert_eq!(outcomes["busy@org-01.example"], (false, 450));
+        let reply = deferred[0]["smtp_reply"].as_str().unwrap_or_default();
+        assert!(
+            reply.contains("Mailbox busy") && reply.contains("busy@org-01.example"),
+            "{reply}"
+        );
+        fx.dispatch(&[]).assert_success();
+    } else {
+        first.assert_success();
+    }
+
+    let messages = server.wait_for(2, WAIT);
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0].rcpt_to, ["office@org-01.example"]);
+    assert_eq!(messages[1].rcpt_to, ["busy@org-01.example"]);
+    let counts = per_address(&server);
+    assert_eq!(counts.get("office@org-01.example"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("busy@org-01.example"), Some(&1), "{counts:?}");
+    assert_eq!(rcpt_commands(&server, "office@org-01.example"), 1);
+    assert_eq!(rcpt_commands(&server, "busy@org-01.example"), 2);
+    // One coherent letter: the same message, naming both addresses, reached each.
+    let (id, to) = identity(&messages[1]);
+    assert_eq!(identity(&messages[0]), (id.clone(), to.clone()));
+    assert!(
+        id.starts_with("2021-05-27-") && id.ends_with(".org-01@ombudsman.example"),
+        "{id}"
+    );
+    assert_eq!(to, ["office@org-01.example", "busy@org-01.example"]);
+
+    assert_eq!(fx.state("org-01"), "sent");
+    let events = fx.outcomes("org-01");
+    let summary: Vec<(&str, u32, Option<u16>)> = events
+        .iter()
+        .map(|e| (e.state.as_str(), e.attempt, e.code))
+        .collect();
+    assert_eq!(
+        summary,
+        [("deferred", 1, Some(450)), ("sent", 2, Some(250))],
+        "{events:#?}"
+    );
+    let sent = fx.history("sent");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let outcomes = recipient_outcomes(&sent[0]);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes["office@org-01.example"], (true, 250));
+    assert_eq!(outcomes["busy@org-01.example"], (true, 250));
+
+    fx.ws.run(["verify"]).assert_success();
+    fx.dispatch(&[]).assert_success();
+    assert_eq!(server.messages().len(), 2, "nothing is sent again");
+}
+
+#[test]
+fn an_address_refused_for_now_is_retried_alone_in_the_same_run() {
+    one_address_refused_for_now(0.05);
+}
+
+#[test]
+fn an_address_refused_for_now_is_retried_alone_by_a_later_dispatch() {
+    one_address_refused_for_now(120.0);
+}
+
+#[test]
+fn an_address_refused_for_good_is_not_retried_next_to_one_refused_for_now() {
+    let server = SmtpServer::start(
+        Script::new()
+            .on_rcpt("gone@org-01.example", Reply::new(550, "5.1.1 User unknown"))
+            .on_rcpt_first(
+                "busy@org-01.example",
+                1,
+                Reply::new(450, "4.2.1 Mailbox busy"),
+            ),
+    );
+    let fx = Fixture::new(vec![Org::with_emails(
+        "org-01",
+        &["gone@org-01.example", "busy@org-01.example"],
+    )]);
+    fx.smtp(server.port(), 5, 0.05, 0.2);
+    let out = fx.dispatch(&[]);
+    out.assert_code(1);
+    assert!(out.stdout.contains("partial org-01"), "{}", out.stdout);
+
+    let messages = server.wait_for(1, WAIT);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].rcpt_to, ["busy@org-01.example"]);
+    assert_eq!(
+        rcpt_commands(&server, "gone@org-01.example"),
+        1,
+        "not asked again"
+    );
+    assert_eq!(rcpt_commands(&server, "busy@org-01.example"), 2);
+
+    assert_eq!(fx.state("org-01"), "partial");
+    let events = fx.outcomes("org-01");
+    let summary: Vec<(&str, u32, Option<u16>)> = events
+        .iter()
+        .map(|e| (e.state.as_str(), e.attempt, e.code))
+        .collect();
+    assert_eq!(
+        summary,
+        [("deferred", 1, Some(450)), ("partial", 2, Some(250))],
+        "{events:#?}"
+    );
+    let partial = fx.history("partial");
+    assert_eq!(partial.len(), 1, "{partial:?}");
+    let outcomes = recipient_outcomes(&partial[0]);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes["gone@org-01.example"], (false, 550));
+    assert_eq!(outcomes["busy@org-01.example"], (true, 250));
+    let gone = partial[0]["recipients"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == "gone@org-01.example"))
+        .and_then(|r| r["reply"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(gone.contains("User unknown"), "{gone}");
+
+    fx.ws.run(["verify"]).assert_success();
+    fx.dispatch(&[]).assert_code(1);
+    assert_eq!(
+        server.messages().len(),
+        1,
+        "a partial letter is not re-sent"
+    );
+}
+
 #[test]
 fn a_run_with_undelivered_letters_exits_1_and_names_each_with_its_reply() {
     let server = SmtpServer::start(

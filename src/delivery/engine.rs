@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use lettre::address::Envelope;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
@@ -298,7 +299,7 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
     // handed over, so a crash while workers wait for the limit leaves their letters pending
     // instead of `uncertain`. A declined claim wastes its slot, which only slows the run.
     shared.limiter.acquire().await;
-    let Some(claim) = shared
+    let Some(mut claim) = shared
         .ledger
         .claim(key.clone(), shared.options.claim)
         .await?
@@ -308,13 +309,25 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
     };
     let outcome = match shared.composer.compose(key) {
         Err(reason) => Outcome::Unsendable { reason },
-        Ok(composed) => match &*shared.transport {
-            Transport::File(file) => file.deliver(key, composed.bytes).await,
-            Transport::Smtp(smtp) => {
-                smtp.deliver(session, &composed.envelope, &composed.bytes)
-                    .await
+        Ok(composed) => {
+            // An address removed from the directory since an earlier attempt no longer counts.
+            claim.earlier.retain(|r| {
+                composed
+                    .envelope
+                    .to()
+                    .iter()
+                    .any(|a| AsRef::<str>::as_ref(a) == r.address)
+            });
+            match &*shared.transport {
+                Transport::File(file) => file.deliver(key, composed.bytes).await,
+                // The same message (same Message-ID, every address in its headers), but only to
+                // the addresses that still need it: the others have it or refused it for good.
+                Transport::Smtp(smtp) => match remaining(&composed.envelope, &claim) {
+                    Some(envelope) => smtp.deliver(session, &envelope, &composed.bytes).await,
+                    None => Outcome::NoAddressLeft,
+                },
             }
-        },
+        }
     };
     let result = classify(
         outcome,
@@ -325,6 +338,19 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
     );
     shared.ledger.record(key.clone(), result.clone()).await?;
     Ok(Some(result))
+}
+
+/// The envelope of this attempt: the letter's, without the addresses `claim` says are settled;
+/// `None` when none is left.
+fn remaining(envelope: &Envelope, claim: &Claim) -> Option<Envelope> {
+    let to: Vec<lettre::Address> = envelope
+        .to()
+        .iter()
+        .filter(|a| claim.still_owed(a.as_ref()))
+        .cloned()
+        .collect();
+    // `Envelope::new` refuses only an empty recipient list.
+    Envelope::new(envelope.from().cloned(), to).ok()
 }
 
 /// The synchronous [`Journal`] behind a lock, each call on the blocking pool: a [`Ledger`] that
@@ -402,6 +428,7 @@ mod tests {
             Ok(Some(Claim {
                 attempt: entry.1,
                 consecutive: entry.1,
+                earlier: Vec::new(),
             }))
         }
 

@@ -45,7 +45,8 @@ pub enum State {
     Pending,
     Sending,
     Sent,
-    /// Accepted for some of the organisation's addresses and refused for others.
+    /// Accepted for some of the organisation's addresses and refused by the others: for good, or
+    /// for now until `max_attempts`. Final: a re-send would reach the accepting addresses twice.
     Partial,
     Deferred,
     Failed,
@@ -140,12 +141,46 @@ pub struct ClaimPolicy {
 }
 
 /// A successful claim: the letter is now `sending`, durably.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     /// Total attempts including this one.
     pub attempt: u32,
     /// Consecutive transient failures before this attempt, plus one.
     pub consecutive: u32,
+    /// What each address answered in the earlier attempts of this delivery, read from the letter's
+    /// `recipients` inside the claim's transaction: a deferred (or uncertain) letter keeps it, so
+    /// a retry goes only to the addresses that still need the letter; a letter claimed from
+    /// `pending` or `failed` starts afresh with none.
+    pub earlier: Vec<RecipientOutcome>,
+}
+
+impl Claim {
+    /// Addresses that accepted the letter in an earlier attempt: they must not get it again.
+    pub fn already_accepted(&self) -> Vec<&str> {
+        self.earlier
+            .iter()
+            .filter(|r| r.accepted)
+            .map(|r| r.address.as_str())
+            .collect()
+    }
+
+    /// Addresses that refused the letter for good (5xx) in an earlier attempt.
+    pub fn permanently_refused(&self) -> Vec<&str> {
+        self.earlier
+            .iter()
+            .filter(|r| r.is_permanent_refusal())
+            .map(|r| r.address.as_str())
+            .collect()
+    }
+
+    /// Whether this attempt still sends to `address`: not if it accepted the letter already or
+    /// refused it for good.
+    pub fn still_owed(&self, address: &str) -> bool {
+        !self
+            .earlier
+            .iter()
+            .any(|r| r.address == address && (r.accepted || r.is_permanent_refusal()))
+    }
 }
 
 /// Per-address outcome at RCPT (or at the end of data).
@@ -155,6 +190,38 @@ pub struct RecipientOutcome {
     pub accepted: bool,
     pub code: Option<u16>,
     pub reply: String,
+}
+
+impl RecipientOutcome {
+    /// Refused with a 5xx reply: retrying cannot change the answer.
+    pub fn is_permanent_refusal(&self) -> bool {
+        !self.accepted && self.code.is_some_and(|c| (500..600).contains(&c))
+    }
+}
+
+/// Each address's latest outcome: `earlier` in its order with the entries `latest` replaces, then
+/// the addresses only `latest` names. A letter's `recipients` list is built this way across its
+/// attempts, so it shows every address's final outcome (with the reply that decided it).
+pub fn merge_recipients(
+    earlier: &[RecipientOutcome],
+    latest: &[RecipientOutcome],
+) -> Vec<RecipientOutcome> {
+    let mut merged: Vec<RecipientOutcome> = earlier
+        .iter()
+        .map(|old| {
+            latest
+                .iter()
+                .find(|new| new.address == old.address)
+                .unwrap_or(old)
+                .clone()
+        })
+        .collect();
+    for new in latest {
+        if !merged.iter().any(|r| r.address == new.address) {
+            merged.push(new.clone());
+        }
+    }
+    merged
 }
 
 /// The recorded outcome of one attempt.
@@ -537,7 +604,8 @@ mod tests {
             claim(&mut j),
             Claim {
                 attempt: 1,
-                consecutive: 1
+                consecutive: 1,
+                earlier: Vec::new(),
             }
         );
         j.record(
@@ -550,7 +618,8 @@ mod tests {
             claim(&mut j),
             Claim {
                 attempt: 2,
-                consecutive: 2
+                consecutive: 2,
+                earlier: Vec::new(),
             }
         );
         j.record(
@@ -563,7 +632,8 @@ mod tests {
             claim(&mut j),
             Claim {
                 attempt: 3,
-                consecutive: 3
+                consecutive: 3,
+                earlier: Vec::new(),
             }
         );
         j.record(
@@ -576,7 +646,8 @@ mod tests {
             claim(&mut j),
             Claim {
                 attempt: 4,
-                consecutive: 1
+                consecutive: 1,
+                earlier: Vec::new(),
             }
         );
         j.record(&key("un"), &outcome(State::Sent, Some(250), "250 ok"), t(5))
@@ -587,6 +658,102 @@ mod tests {
             (row.attempts, row.smtp_code, row.smtp_reply.as_deref()),
             (4, Some(250), Some("250 ok"))
         );
+    }
+
+    fn rcpt(address: &str, accepted: bool, code: u16) -> RecipientOutcome {
+        RecipientOutcome {
+            address: address.into(),
+            accepted,
+            code: Some(code),
+            reply: format!("{code} for {address}"),
+        }
+    }
+
+    #[test]
+    fn merged_recipients_keep_each_addresss_latest_outcome() {
+        let a_ok = rcpt("a", true, 250);
+        let b_busy = rcpt("b", false, 450);
+        let b_ok = rcpt("b", true, 250);
+        let c_gone = rcpt("c", false, 550);
+        // (earlier, latest, merged)
+        let rows: Vec<(
+            Vec<&RecipientOutcome>,
+            Vec<&RecipientOutcome>,
+            Vec<&RecipientOutcome>,
+        )> = vec![
+            (vec![], vec![&a_ok, &b_busy], vec![&a_ok, &b_busy]),
+            (vec![&a_ok, &b_busy], vec![], vec![&a_ok, &b_busy]),
+            (vec![&a_ok, &b_busy], vec![&b_ok], vec![&a_ok, &b_ok]),
+            (
+                vec![&b_busy, &a_ok],
+                vec![&b_ok, &c_gone],
+                vec![&b_ok, &a_ok, &c_gone],
+            ),
+        ];
+        for (earlier, latest, merged) in rows {
+            let earlier: Vec<RecipientOutcome> = earlier.into_iter().cloned().collect();
+            let latest: Vec<RecipientOutcome> = latest.into_iter().cloned().collect();
+            let merged: Vec<RecipientOutcome> = merged.into_iter().cloned().collect();
+            assert_eq!(
+                merge_recipients(&earlier, &latest),
+                merged,
+                "{earlier:?} + {latest:?}"
+            );
+        }
+        let claim = Claim {
+            attempt: 2,
+            consecutive: 2,
+            earlier: vec![a_ok.clone(), b_busy.clone(), c_gone.clone()],
+        };
+        assert_eq!(claim.already_accepted(), ["a"]);
+        assert_eq!(claim.permanently_refused(), ["c"]);
+        let owed: Vec<&str> = ["a", "b", "c", "d"]
+            .into_iter()
+            .filter(|a| claim.still_owed(a))
+            .collect();
+        assert_eq!(owed, ["b", "d"]);
+    }
+
+    #[test]
+    fn a_deferred_letter_keeps_its_per_address_history_and_a_failed_one_starts_afresh() {
+        let (_dir, mut j) = journal();
+        j.register(&statement(), &[planned("un")], t(0)).unwrap();
+        let any = ClaimPolicy {
+            include_failed: true,
+            include_uncertain: true,
+            respect_schedule: false,
+        };
+        let first = j.claim(&key("un"), any, t(1)).unwrap().unwrap();
+        assert!(first.earlier.is_empty());
+        let history = vec![rcpt("a", true, 250), rcpt("b", false, 450)];
+        let mut deferred = outcome(State::Deferred, Some(450), "450 busy");
+        deferred.recipients = history.clone();
+        j.record(&key("un"), &deferred, t(2)).unwrap();
+
+        let second = j.claim(&key("un"), any, t(3)).unwrap().unwrap();
+        assert_eq!(second.earlier, history, "read back inside the claim");
+        let rows = j.letters_of(&statement().id).unwrap();
+        assert_eq!(rows[0].recipients, history, "kept while sending");
+
+        // The process dies while sending: recovery keeps what earlier attempts settled.
+        j.recover_interrupted(t(4), &|_| false).unwrap();
+        assert_eq!(state_of(&j, "un"), State::Uncertain);
+        assert_eq!(
+            j.letters_of(&statement().id).unwrap()[0].recipients,
+            history
+        );
+        let third = j.claim(&key("un"), any, t(5)).unwrap().unwrap();
+        assert_eq!(third.earlier, history, "an uncertain letter goes on too");
+
+        let mut failed = outcome(State::Failed, Some(550), "550 gone");
+        failed.recipients = vec![rcpt("a", true, 250), rcpt("b", false, 550)];
+        j.record(&key("un"), &failed, t(6)).unwrap();
+        let fresh = j.claim(&key("un"), any, t(7)).unwrap().unwrap();
+        assert!(fresh.earlier.is_empty(), "{fresh:?}");
+        assert!(j.letters_of(&statement().id).unwrap()[0]
+            .recipients
+            .is_empty());
+        assert!(matches!(j.verify().unwrap(), VerifyReport::Intact { .. }));
     }
 
     #[test]

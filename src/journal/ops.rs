@@ -12,7 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::chain::{EventFields, GENESIS};
 use super::schema::timestamp;
 use super::{
-    AttemptResult, Claim, ClaimPolicy, JournalError, LetterKey, PlannedLetter, State, StatementInfo,
+    AttemptResult, Claim, ClaimPolicy, JournalError, LetterKey, PlannedLetter, RecipientOutcome,
+    State, StatementInfo,
 };
 
 /// The reply recorded when a process stopped while a letter was `sending`.
@@ -57,6 +58,8 @@ struct Current {
     to: String,
     cc: String,
     message_id: String,
+    /// Each address's outcome so far (the `recipients` JSON).
+    recipients: Vec<RecipientOutcome>,
 }
 
 pub(crate) struct Ops<'a> {
@@ -138,7 +141,7 @@ impl Ops<'_> {
             .conn
             .query_row(
                 "SELECT state, attempts, consecutive_failures, smtp_code, smtp_reply, \
-                 next_attempt_at, to_addresses, cc_addresses, message_id \
+                 next_attempt_at, to_addresses, cc_addresses, message_id, recipients \
                  FROM letters WHERE statement_id = ?1 AND organization = ?2",
                 params![key.statement.as_str(), key.organization.as_str()],
                 |r| {
@@ -152,17 +155,25 @@ impl Ops<'_> {
                         r.get::<_, String>(6)?,
                         r.get::<_, String>(7)?,
                         r.get::<_, String>(8)?,
+                        r.get::<_, String>(9)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.sql(e))?;
-        let Some((state, attempts, cf, code, reply, next, to, cc, message_id)) = row else {
+        let Some((state, attempts, cf, code, reply, next, to, cc, message_id, recipients)) = row
+        else {
             return Ok(None);
         };
         let state = state.parse::<State>().map_err(|m| {
             self.other(format!(
                 "letter `{}` / `{}`: {m}",
+                key.statement, key.organization
+            ))
+        })?;
+        let recipients = serde_json::from_str(&recipients).map_err(|e| {
+            self.other(format!(
+                "letter `{}` / `{}`: its recipients `{recipients}` are not valid: {e}",
                 key.statement, key.organization
             ))
         })?;
@@ -176,6 +187,7 @@ impl Ops<'_> {
             to,
             cc,
             message_id,
+            recipients,
         }))
     }
 
@@ -302,11 +314,20 @@ impl Ops<'_> {
         } else {
             0
         };
+        // A deferred letter goes on where it stopped: the addresses that accepted it (or refused
+        // it for good) are kept, so the retry skips them. An uncertain one too: the addresses that
+        // accepted it in an earlier attempt certainly have it. A failed letter re-sent by hand
+        // starts afresh, to every address (one may have been corrected since).
+        let earlier = if matches!(cur.state, State::Deferred | State::Uncertain) {
+            cur.recipients
+        } else {
+            Vec::new()
+        };
         let attempt = cur.attempts + 1;
         self.conn
             .execute(
                 "UPDATE letters SET state = 'sending', attempts = ?3, consecutive_failures = ?4, \
-                 smtp_code = NULL, smtp_reply = NULL, recipients = '[]', next_attempt_at = NULL, \
+                 smtp_code = NULL, smtp_reply = NULL, recipients = ?7, next_attempt_at = NULL, \
                  updated_at = ?5, claimed_by = ?6 WHERE statement_id = ?1 AND organization = ?2",
                 params![
                     key.statement.as_str(),
@@ -314,10 +335,23 @@ impl Ops<'_> {
                     attempt,
                     previous,
                     at,
-                    self.owner
+                    self.owner,
+                    json(&earlier)
                 ],
             )
             .map_err(|e| self.sql(e))?;
+        let claim = Claim {
+            attempt,
+            consecutive: previous + 1,
+            earlier,
+        };
+        let (accepted, refused) = (claim.already_accepted(), claim.permanently_refused());
+        let detail = if accepted.is_empty() && refused.is_empty() {
+            "{}".to_string()
+        } else {
+            serde_json::json!({"already_accepted": accepted, "permanently_refused": refused})
+                .to_string()
+        };
         self.append_event(&NewEvent {
             at: &at,
             key,
@@ -326,12 +360,9 @@ impl Ops<'_> {
             attempt,
             smtp_code: None,
             smtp_reply: None,
-            detail: "{}".to_string(),
+            detail,
         })?;
-        Ok(Some(Claim {
-            attempt,
-            consecutive: previous + 1,
-        }))
+        Ok(Some(claim))
     }
 
     pub(crate) fn record(
@@ -428,13 +459,18 @@ impl Ops<'_> {
                 continue;
             }
             let key = super::letter_key(self.path, &statement, &organization)?;
+            // What earlier attempts settled stays known; only this attempt's outcome is lost.
+            let recipients = self
+                .current(&key)?
+                .map(|cur| cur.recipients)
+                .unwrap_or_default();
             self.record(
                 &key,
                 &AttemptResult {
                     state: State::Uncertain,
                     smtp_code: None,
                     reply: INTERRUPTED_REPLY.to_string(),
-                    recipients: Vec::new(),
+                    recipients,
                     next_attempt_at: None,
                 },
                 now,

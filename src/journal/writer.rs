@@ -280,7 +280,8 @@ mod tests {
                 claim,
                 Some(Claim {
                     attempt: 1,
-                    consecutive: 1
+                    consecutive: 1,
+                    earlier: Vec::new(),
                 })
             );
             assert_eq!(again, None);
@@ -334,7 +335,8 @@ mod tests {
             ra.await.unwrap().unwrap(),
             Some(Claim {
                 attempt: 1,
-                consecutive: 1
+                consecutive: 1,
+                earlier: Vec::new(),
             })
         );
         let err = rb.await.unwrap().unwrap_err();
