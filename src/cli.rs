@@ -141,6 +141,16 @@ pub struct HistoryArgs {
     pub format: HistoryFormat,
 }
 
-/// Check the journal's integrity (hash chain); exit 0 only if intact.
+/// Check the journal's integrity; exit 0 only if intact.
+///
+/// Recomputes the hash chain of events, checks every letter (state, reply, addresses, Message-ID,
+/// per-address outcomes, times) and every statement (title, source, text) against it, and prints
+/// the chain's head: the last event's id and hash. Note the head (or mail it to yourself) after a
+/// dispatch; `--expect-head` later proves that nothing up to it was removed or rewritten.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {}
+pub struct VerifyArgs {
+    /// Also fail unless the chain still holds this head, as printed by an earlier `dispatch` or
+    /// `verify`: `#ID:HASH` (the hash must be event ID's) or just `HASH`.
+    #[arg(long, value_name = "#ID:HASH")]
+    pub expect_head: Option<crate::journal::ExpectedHead>,
+}

@@ -139,6 +139,15 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
             letter.reply
         );
     }
+    // The chain cannot prove on its own that nothing was cut off its end: this line, noted down
+    // (or mailed away), lets `herald verify --expect-head` prove it later.
+    if let Some(head) = sender.reader.head()? {
+        println!(
+            "journal head {head} — note it to prove later that nothing was removed \
+             (herald verify --expect-head '#{}:{}')",
+            head.id, head.hash
+        );
+    }
     if !summary.all_sent() {
         return Err(Error::Undelivered(format!("{summary}")));
     }

@@ -8,20 +8,37 @@ use crate::error::{Error, Result};
 use crate::journal::{Journal, VerifyReport};
 
 pub(crate) fn run(config_path: &Path, args: VerifyArgs) -> Result<()> {
-    let VerifyArgs {} = args;
+    let VerifyArgs { expect_head } = args;
     let config = super::load_config(config_path)?;
     let path = config.journal_path();
     // Not creating a journal here: an empty new file would look like a verified history.
     let Some(journal) = Journal::open_existing(&path)? else {
+        if let Some(head) = expect_head {
+            println!(
+                "journal altered: no journal at {}, but head `{}` was expected",
+                path.display(),
+                head.hash
+            );
+            return Err(Error::Integrity(format!(
+                "the journal at {} has been removed",
+                path.display()
+            )));
+        }
         println!(
             "no journal at {} yet: nothing has been dispatched",
             path.display()
         );
         return Ok(());
     };
-    match journal.verify()? {
-        VerifyReport::Intact { events } => {
-            println!("journal intact: {events} events");
+    match journal.verify_expecting(expect_head.as_ref())? {
+        VerifyReport::Intact { events, head } => {
+            match head {
+                Some(head) => println!("journal intact: {events} events; head {head}"),
+                None => println!("journal intact: {events} events"),
+            }
+            if expect_head.is_some() {
+                println!("the expected head is in the chain: nothing before it was altered");
+            }
             Ok(())
         }
         VerifyReport::Broken { event_id, reason } => {
@@ -59,7 +76,7 @@ mod tests {
         .unwrap();
         let db = dir.path().join("var/herald.db");
 
-        assert!(run(&config, VerifyArgs {}).is_ok());
+        assert!(run(&config, VerifyArgs { expect_head: None }).is_ok());
         assert!(!db.exists(), "verify must not create a journal");
 
         let mut journal = Journal::open(&db).unwrap();
@@ -80,14 +97,14 @@ mod tests {
         journal
             .register(&statement, &[letter], chrono::Utc::now())
             .unwrap();
-        assert!(run(&config, VerifyArgs {}).is_ok());
+        assert!(run(&config, VerifyArgs { expect_head: None }).is_ok());
 
         let raw = rusqlite::Connection::open(&db).unwrap();
         raw.execute_batch(
             "DROP TRIGGER events_no_update; UPDATE events SET detail = '{}' WHERE id = 1;",
         )
         .unwrap();
-        let err = run(&config, VerifyArgs {}).unwrap_err();
+        let err = run(&config, VerifyArgs { expect_head: None }).unwrap_err();
         assert!(matches!(err, Error::Integrity(_)), "{err:?}");
         assert_eq!(err.code(), 1);
     }

@@ -536,8 +536,12 @@ impl Daemon {
             return Ok(target);
         };
         let rows = self.sender.reader.letters_of(id)?;
-        report::write(&target, &report::Report::new(&info, &rows, Utc::now()))
-            .map_err(|e| Error::io(&target, e))?;
+        let head = self.sender.reader.head()?;
+        report::write(
+            &target,
+            &report::Report::new(&info, &rows, head.as_ref(), Utc::now()),
+        )
+        .map_err(|e| Error::io(&target, e))?;
         Ok(target)
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::journal::{LetterRow, State, StatementInfo};
+use crate::journal::{Head, LetterRow, State, StatementInfo};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Report<'a> {
@@ -16,6 +16,9 @@ pub(crate) struct Report<'a> {
     letters: Vec<LetterPart<'a>>,
     /// Letters per state; states with no letter are absent.
     counts: BTreeMap<State, u32>,
+    /// The journal's last event when the report was written: kept with the report, it lets
+    /// `herald verify --expect-head` prove later that nothing up to it was removed.
+    journal_head: Option<&'a Head>,
     written_at: DateTime<Utc>,
 }
 
@@ -42,6 +45,7 @@ impl<'a> Report<'a> {
     pub(crate) fn new(
         statement: &'a StatementInfo,
         rows: &'a [LetterRow],
+        journal_head: Option<&'a Head>,
         now: DateTime<Utc>,
     ) -> Report<'a> {
         let mut counts = BTreeMap::new();
@@ -68,6 +72,7 @@ impl<'a> Report<'a> {
                 })
                 .collect(),
             counts,
+            journal_head,
             written_at: now,
         }
     }
@@ -135,7 +140,11 @@ mod tests {
         ];
         let dir = tempfile::tempdir().unwrap();
         let target = path(dir.path(), info.id.as_str());
-        write(&target, &Report::new(&info, &rows, Utc::now())).unwrap();
+        let head = Head {
+            id: 7,
+            hash: "ab".repeat(32),
+        };
+        write(&target, &Report::new(&info, &rows, Some(&head), Utc::now())).unwrap();
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
         assert_eq!(json["statement"]["id"], "2021-05-27-1a2b3c4d");
@@ -145,6 +154,8 @@ mod tests {
         assert_eq!(json["letters"][1]["organization"], "b");
         assert_eq!(json["letters"][1]["status"], "deferred");
         assert_eq!(json["letters"][1]["smtp_code"], 451);
+        assert_eq!(json["journal_head"]["id"], 7);
+        assert_eq!(json["journal_head"]["hash"], "ab".repeat(32));
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,

@@ -6,12 +6,13 @@
 //! chain from that event on. The `letters` table is a cache of each letter's last event; verify
 //! checks that too, so a reply edited in either table is found.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::VerifyReport;
+use super::{ExpectedHead, Head, RecipientOutcome, VerifyReport};
 
 /// `prev_hash` of the first event.
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -70,22 +71,145 @@ fn optional<T>(h: &mut Sha256, value: Option<T>, encode: impl FnOnce(&mut Sha256
     }
 }
 
-/// What the last event of a letter says, to compare with its `letters` row.
-struct LastEvent {
-    id: i64,
+/// What a letter's creation event records about its statement, read back from the stored
+/// `statements` row so that every creation event of one statement says the same. The text is
+/// covered by its SHA-256 (over its UTF-8 bytes, exactly as stored); `held` is not here, as
+/// `herald approve` changes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StatementDigest {
+    pub(crate) title: String,
+    pub(crate) source: String,
+    pub(crate) file_name: String,
+    pub(crate) registered_at: String,
+    pub(crate) text_sha256: String,
+}
+
+impl StatementDigest {
+    pub(crate) fn of(
+        title: &str,
+        source: &str,
+        file_name: &str,
+        registered_at: &str,
+        text: &str,
+    ) -> StatementDigest {
+        StatementDigest {
+            title: title.to_string(),
+            source: source.to_string(),
+            file_name: file_name.to_string(),
+            registered_at: registered_at.to_string(),
+            text_sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        }
+    }
+
+    /// The first field where `stored` (the row) differs from `self` (the chain).
+    fn difference(&self, stored: &StatementDigest) -> Option<String> {
+        let fields = [
+            ("title", &stored.title, &self.title),
+            ("source", &stored.source, &self.source),
+            ("file name", &stored.file_name, &self.file_name),
+            (
+                "registration time",
+                &stored.registered_at,
+                &self.registered_at,
+            ),
+        ];
+        for (name, row, chain) in fields {
+            if row != chain {
+                return Some(format!("{name} `{row}` but the event says `{chain}`"));
+            }
+        }
+        (stored.text_sha256 != self.text_sha256).then(|| {
+            format!(
+                "text whose SHA-256 is `{}` but the event says `{}`: the text was changed",
+                stored.text_sha256, self.text_sha256
+            )
+        })
+    }
+}
+
+/// Where a letter is sent, as its creation event and any later address change record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Addresses {
+    pub(crate) to: Vec<String>,
+    pub(crate) cc: Vec<String>,
+    pub(crate) message_id: String,
+}
+
+/// The detail of a letter's creation event.
+#[derive(Debug, Serialize)]
+pub(crate) struct CreationDetail<'a> {
+    #[serde(flatten)]
+    pub(crate) addresses: &'a Addresses,
+    pub(crate) statement: &'a StatementDigest,
+}
+
+/// The parts of an event's detail that say what the letter's row must hold.
+#[derive(Debug, Default, Deserialize)]
+struct Detail {
+    to: Option<Vec<String>>,
+    cc: Option<Vec<String>>,
+    message_id: Option<String>,
+    statement: Option<StatementDigest>,
+    addresses_changed: Option<Addresses>,
+    /// Each address's outcome so far: carried by every event that sets the row's `recipients`
+    /// (claims and outcomes); an event without it leaves them as they were.
+    recipients: Option<Vec<RecipientOutcome>>,
+}
+
+/// A letter as the chain says it must be: replayed from its events in order.
+struct LetterChain {
+    created: (i64, String),
+    last_id: i64,
+    last_at: String,
     to_state: String,
     attempt: i64,
     smtp_code: Option<i64>,
     smtp_reply: Option<String>,
+    /// The event that last set the addresses, and what it says.
+    addresses: (i64, Addresses),
+    /// The event that last set the per-address outcomes, and what it says.
+    recipients: (i64, Vec<RecipientOutcome>),
 }
 
-/// Recomputes the chain in id order, then checks every letter against its last event.
-/// Runs inside one read transaction so a concurrent writer cannot produce a false alarm.
-pub(super) fn verify(conn: &Connection) -> rusqlite::Result<VerifyReport> {
+/// A statement as its letters' creation events record it.
+struct StatementChain {
+    first_event: i64,
+    digest: StatementDigest,
+}
+
+fn broken(event_id: i64, reason: String) -> VerifyReport {
+    VerifyReport::Broken { event_id, reason }
+}
+
+/// The last event of the chain, unchecked.
+pub(super) fn head(conn: &Connection) -> rusqlite::Result<Option<Head>> {
+    conn.query_row(
+        "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
+        [],
+        |r| {
+            Ok(Head {
+                id: r.get(0)?,
+                hash: r.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Recomputes the chain in id order, replaying what each event says about its letter and
+/// statement; then checks every `letters` and `statements` row against it, and that the chain
+/// still holds `expected`. Runs inside one read transaction so a concurrent writer cannot produce
+/// a false alarm. Stops at the first problem.
+pub(super) fn verify(
+    conn: &Connection,
+    expected: Option<&ExpectedHead>,
+) -> rusqlite::Result<VerifyReport> {
     let tx = conn.unchecked_transaction()?;
-    let mut last_of: HashMap<(String, String), LastEvent> = HashMap::new();
+    let mut letters: HashMap<(String, String), LetterChain> = HashMap::new();
+    let mut statements: BTreeMap<String, StatementChain> = BTreeMap::new();
     let mut expected_prev = GENESIS.to_string();
     let mut previous_id: Option<i64> = None;
+    let mut found_expected = false;
     let mut count: u64 = 0;
     {
         let mut stmt = tx.prepare(
@@ -115,19 +239,16 @@ pub(super) fn verify(conn: &Connection) -> rusqlite::Result<VerifyReport> {
                         format!("event #{id} follows event #{p}: events in between were removed")
                     }
                 };
-                return Ok(VerifyReport::Broken {
-                    event_id: id,
-                    reason,
-                });
+                return Ok(broken(id, reason));
             }
             if prev_hash != expected_prev {
-                return Ok(VerifyReport::Broken {
-                    event_id: id,
-                    reason: format!(
+                return Ok(broken(
+                    id,
+                    format!(
                         "its previous hash `{prev_hash}` is not the hash of the event before it \
                          (`{expected_prev}`)"
                     ),
-                });
+                ));
             }
             let fields = EventFields {
                 prev_hash: &prev_hash,
@@ -142,35 +263,175 @@ pub(super) fn verify(conn: &Connection) -> rusqlite::Result<VerifyReport> {
                 smtp_reply: smtp_reply.as_deref(),
                 detail: &detail,
             };
-            let computed = fields.hash();
-            if computed != hash {
-                return Ok(VerifyReport::Broken {
-                    event_id: id,
-                    reason: format!(
+            if fields.hash() != hash {
+                return Ok(broken(
+                    id,
+                    format!(
                         "its content does not match its hash `{hash}`: it was changed after it \
                          was written"
                     ),
-                });
+                ));
             }
-            last_of.insert(
-                (statement_id, organization),
-                LastEvent {
+            if let Some(want) = expected {
+                if want.id.is_none_or(|w| w == id) && want.hash == hash {
+                    found_expected = true;
+                } else if want.id == Some(id) {
+                    return Ok(broken(
+                        id,
+                        format!(
+                            "its hash is `{hash}`, not the expected head `{}`: the journal was \
+                             rewritten up to that event",
+                            want.hash
+                        ),
+                    ));
+                }
+            }
+            // The hash vouches for the detail: herald wrote it, so it must be what herald writes.
+            let Ok(said) = serde_json::from_str::<Detail>(&detail) else {
+                return Ok(broken(
                     id,
-                    to_state,
-                    attempt,
-                    smtp_code,
-                    smtp_reply,
-                },
-            );
+                    format!("its detail `{detail}` is not what herald writes"),
+                ));
+            };
+            let letter = format!("`{statement_id}` / `{organization}`");
+            let key = (statement_id, organization);
+            if from_state.is_none() {
+                let (Some(to), Some(cc), Some(message_id), Some(digest)) =
+                    (said.to, said.cc, said.message_id, said.statement)
+                else {
+                    return Ok(broken(
+                        id,
+                        format!(
+                            "it creates letter {letter} but does not record its addresses and \
+                             statement"
+                        ),
+                    ));
+                };
+                if letters.contains_key(&key) {
+                    return Ok(broken(
+                        id,
+                        format!("it creates letter {letter} a second time"),
+                    ));
+                }
+                match statements.get(&key.0) {
+                    Some(known) if known.digest != digest => {
+                        return Ok(broken(
+                            id,
+                            format!(
+                                "it records statement `{}` unlike event #{} does",
+                                key.0, known.first_event
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        statements.insert(
+                            key.0.clone(),
+                            StatementChain {
+                                first_event: id,
+                                digest,
+                            },
+                        );
+                    }
+                }
+                letters.insert(
+                    key,
+                    LetterChain {
+                        created: (id, at.clone()),
+                        last_id: id,
+                        last_at: at,
+                        to_state,
+                        attempt,
+                        smtp_code,
+                        smtp_reply,
+                        addresses: (id, Addresses { to, cc, message_id }),
+                        recipients: (id, Vec::new()),
+                    },
+                );
+            } else {
+                let Some(chain) = letters.get_mut(&key) else {
+                    return Ok(broken(
+                        id,
+                        format!("it moves letter {letter}, which no earlier event creates"),
+                    ));
+                };
+                chain.last_id = id;
+                chain.last_at = at;
+                chain.to_state = to_state;
+                chain.attempt = attempt;
+                chain.smtp_code = smtp_code;
+                chain.smtp_reply = smtp_reply;
+                if let Some(addresses) = said.addresses_changed {
+                    chain.addresses = (id, addresses);
+                }
+                if let Some(recipients) = said.recipients {
+                    chain.recipients = (id, recipients);
+                }
+            }
             expected_prev = hash;
             previous_id = Some(id);
             count += 1;
         }
     }
+    if let Some(want) = expected.filter(|_| !found_expected) {
+        let end = previous_id.map_or_else(
+            || "the journal has no event".to_string(),
+            |p| format!("the chain ends at event #{p}"),
+        );
+        let (event_id, place) = match want.id {
+            Some(w) => (w, format!("event #{w}")),
+            None => (0, "any event".to_string()),
+        };
+        return Ok(broken(
+            event_id,
+            format!(
+                "the expected head `{}` is not the hash of {place} ({end}): events written before \
+                 that head was noted were removed or rewritten",
+                want.hash
+            ),
+        ));
+    }
 
+    if let Some(problem) = check_letters(&tx, &mut letters)? {
+        return Ok(problem);
+    }
+    if let Some(problem) = check_statements(&tx, &mut statements)? {
+        return Ok(problem);
+    }
+    // Events of a letter whose row was deleted (possible only with foreign keys off).
+    if let Some(((statement_id, organization), chain)) =
+        letters.into_iter().min_by_key(|(_, c)| c.created.0)
+    {
+        return Ok(broken(
+            chain.last_id,
+            format!("letter `{statement_id}` / `{organization}` was removed"),
+        ));
+    }
+    if let Some((id, chain)) = statements.into_iter().min_by_key(|(_, c)| c.first_event) {
+        return Ok(broken(
+            chain.first_event,
+            format!("statement `{id}` was removed"),
+        ));
+    }
+    let head = previous_id.map(|id| Head {
+        id,
+        hash: expected_prev,
+    });
+    Ok(VerifyReport::Intact {
+        events: count,
+        head,
+    })
+}
+
+/// Compares each `letters` row with what its events say, removing the letters seen from `chain`.
+fn check_letters(
+    tx: &Connection,
+    chain: &mut HashMap<(String, String), LetterChain>,
+) -> rusqlite::Result<Option<VerifyReport>> {
     let mut stmt = tx.prepare(
-        "SELECT statement_id, organization, state, attempts, smtp_code, smtp_reply FROM letters \
-         ORDER BY statement_id, organization",
+        "SELECT statement_id, organization, state, attempts, smtp_code, smtp_reply, \
+         to_addresses, cc_addresses, message_id, recipients, created_at, updated_at \
+         FROM letters ORDER BY statement_id, organization",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -180,55 +441,126 @@ pub(super) fn verify(conn: &Connection) -> rusqlite::Result<VerifyReport> {
         let attempts: i64 = row.get(3)?;
         let smtp_code: Option<i64> = row.get(4)?;
         let smtp_reply: Option<String> = row.get(5)?;
+        let to: String = row.get(6)?;
+        let cc: String = row.get(7)?;
+        let message_id: String = row.get(8)?;
+        let recipients: String = row.get(9)?;
+        let created_at: String = row.get(10)?;
+        let updated_at: String = row.get(11)?;
         let letter = format!("`{statement_id}` / `{organization}`");
-        let Some(last) = last_of.remove(&(statement_id, organization)) else {
-            return Ok(VerifyReport::Broken {
-                event_id: 0,
-                reason: format!("letter {letter} has no event: its history was removed"),
-            });
+        let Some(last) = chain.remove(&(statement_id, organization)) else {
+            return Ok(Some(broken(
+                0,
+                format!("letter {letter} has no event: its history was removed"),
+            )));
         };
-        let mismatch = if state != last.to_state {
-            Some(format!(
-                "state `{state}` but the event says `{}`",
-                last.to_state
-            ))
-        } else if attempts != last.attempt {
-            Some(format!(
-                "{attempts} attempts but the event says {}",
-                last.attempt
-            ))
-        } else if smtp_code != last.smtp_code {
-            Some(format!(
-                "SMTP code `{}` but the event says `{}`",
+        let (addressed, said) = &last.addresses;
+        let (outcomes, outcomes_said) = &last.recipients;
+        // (the event that says it, what the row has, what the event says), in the words of the
+        // report; rows hold JSON exactly as herald serialises it, so text is compared as text.
+        let checks: [(i64, &str, String, String); 10] = [
+            (last.last_id, "state", state, last.to_state.clone()),
+            (
+                last.last_id,
+                "attempts",
+                attempts.to_string(),
+                last.attempt.to_string(),
+            ),
+            (
+                last.last_id,
+                "SMTP code",
                 show(smtp_code),
-                show(last.smtp_code)
-            ))
-        } else if smtp_reply != last.smtp_reply {
-            Some(format!(
-                "SMTP reply `{}` but the event says `{}`",
+                show(last.smtp_code),
+            ),
+            (
+                last.last_id,
+                "SMTP reply",
                 show(smtp_reply.as_deref()),
-                show(last.smtp_reply.as_deref())
-            ))
-        } else {
-            None
-        };
-        if let Some(what) = mismatch {
-            return Ok(VerifyReport::Broken {
-                event_id: last.id,
-                reason: format!("letter {letter} does not match its last event: it has {what}"),
-            });
+                show(last.smtp_reply.as_deref()),
+            ),
+            (*addressed, "to", to, json(&said.to)),
+            (*addressed, "cc", cc, json(&said.cc)),
+            (
+                *addressed,
+                "Message-ID",
+                message_id,
+                said.message_id.clone(),
+            ),
+            (
+                *outcomes,
+                "per-address outcomes",
+                recipients,
+                json(outcomes_said),
+            ),
+            (
+                last.created.0,
+                "creation time",
+                created_at,
+                last.created.1.clone(),
+            ),
+            (
+                last.last_id,
+                "update time",
+                updated_at,
+                last.last_at.clone(),
+            ),
+        ];
+        for (event_id, what, row_has, event_says) in checks {
+            if row_has != event_says {
+                return Ok(Some(broken(
+                    event_id,
+                    format!(
+                        "letter {letter} does not match this event: it has {what} `{row_has}` \
+                         but the event says `{event_says}`"
+                    ),
+                )));
+            }
         }
     }
-    // Events of a letter whose row was deleted (possible only with foreign keys off).
-    if let Some(((statement_id, organization), last)) =
-        last_of.into_iter().min_by_key(|(_, l)| l.id)
-    {
-        return Ok(VerifyReport::Broken {
-            event_id: last.id,
-            reason: format!("letter `{statement_id}` / `{organization}` was removed"),
-        });
+    Ok(None)
+}
+
+/// Compares each `statements` row with what its letters' creation events say, removing the
+/// statements seen from `chain`.
+fn check_statements(
+    tx: &Connection,
+    chain: &mut BTreeMap<String, StatementChain>,
+) -> rusqlite::Result<Option<VerifyReport>> {
+    let mut stmt = tx.prepare(
+        "SELECT id, title, source, file_name, registered_at, text FROM statements ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        let stored = StatementDigest::of(
+            &row.get::<_, String>(1)?,
+            &row.get::<_, String>(2)?,
+            &row.get::<_, String>(3)?,
+            &row.get::<_, String>(4)?,
+            &row.get::<_, String>(5)?,
+        );
+        let Some(said) = chain.remove(&id) else {
+            return Ok(Some(broken(
+                0,
+                format!(
+                    "statement `{id}` has no event: herald did not record it, or its letters' \
+                     history was removed"
+                ),
+            )));
+        };
+        if let Some(what) = said.digest.difference(&stored) {
+            return Ok(Some(broken(
+                said.first_event,
+                format!("statement `{id}` does not match this event: it has {what}"),
+            )));
+        }
     }
-    Ok(VerifyReport::Intact { events: count })
+    Ok(None)
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    // Serialising strings and derived structs into a String cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 fn show<T: ToString>(value: Option<T>) -> String {

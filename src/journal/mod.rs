@@ -270,12 +270,65 @@ pub struct HistoryFilter {
 pub enum VerifyReport {
     Intact {
         events: u64,
+        /// The last event; `None` for a journal without events.
+        head: Option<Head>,
     },
     /// The first event whose stored hash or content does not match, and why.
-    Broken {
-        event_id: i64,
-        reason: String,
-    },
+    Broken { event_id: i64, reason: String },
+}
+
+/// An event's place in the chain and its hash. The hash of the last event (the head) covers, through
+/// the chain, every event before it: written down after a dispatch (or mailed away), it lets
+/// `herald verify --expect-head` prove later that nothing up to it was removed or rewritten, which
+/// the chain alone cannot prove about its own end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Head {
+    pub id: i64,
+    pub hash: String,
+}
+
+impl fmt::Display for Head {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{} {}", self.id, self.hash)
+    }
+}
+
+/// A head written down earlier, as `--expect-head` takes it: `HASH`, or `#ID:HASH` to also say
+/// where it must be (`#ID HASH`, as herald prints it, is taken too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedHead {
+    pub id: Option<i64>,
+    /// 64 lowercase hex digits.
+    pub hash: String,
+}
+
+impl FromStr for ExpectedHead {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ExpectedHead, String> {
+        let bad = |why: &str| {
+            format!("`{s}` is not a journal head ({why}): expected HASH or #ID:HASH, as `herald verify` prints it")
+        };
+        let trimmed = s.trim();
+        let (id, hash) = match trimmed.split_once(|c: char| c == ':' || c.is_whitespace()) {
+            Some((id, hash)) => {
+                let digits = id.strip_prefix('#').unwrap_or(id);
+                let id = digits
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| bad("the event id is not a positive number"))?;
+                (Some(id), hash.trim())
+            }
+            None => (None, trimmed),
+        };
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad("the hash is not 64 hex digits"));
+        }
+        Ok(ExpectedHead {
+            id,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
 }
 
 /// One statement as `herald status` shows it.
@@ -443,8 +496,26 @@ impl Journal {
         self.read().history(filter)
     }
 
+    /// Recomputes the chain and checks every letter and statement against it.
     pub fn verify(&self) -> Result<VerifyReport, JournalError> {
-        chain::verify(&self.conn).map_err(|source| JournalError::Sqlite {
+        self.verify_expecting(None)
+    }
+
+    /// [`Journal::verify`], and also fails unless the chain holds `expected` (a head written down
+    /// earlier): proves that nothing up to it was cut off or rewritten.
+    pub fn verify_expecting(
+        &self,
+        expected: Option<&ExpectedHead>,
+    ) -> Result<VerifyReport, JournalError> {
+        chain::verify(&self.conn, expected).map_err(|source| JournalError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// The last event, to be written down after a dispatch; `None` before the first one.
+    pub fn head(&self) -> Result<Option<Head>, JournalError> {
+        chain::head(&self.conn).map_err(|source| JournalError::Sqlite {
             path: self.path.clone(),
             source,
         })
@@ -507,6 +578,18 @@ mod tests {
             reply: reply.into(),
             recipients: vec![],
             next_attempt_at: None,
+        }
+    }
+
+    /// The number of events of a journal that must verify intact, its head being its last event.
+    pub(super) fn intact_events(j: &Journal) -> u64 {
+        match j.verify().unwrap() {
+            VerifyReport::Intact { events, head } => {
+                assert_eq!(head, j.head().unwrap(), "the head is the last event");
+                assert_eq!(head.map_or(0, |h| h.id), events as i64);
+                events
+            }
+            broken => panic!("not intact: {broken:?}"),
         }
     }
 
@@ -798,7 +881,7 @@ mod tests {
             (statement().file_name.as_str(), statement().text.as_str()),
             "the statement's text is kept for retries and audit"
         );
-        assert_eq!(j.verify().unwrap(), VerifyReport::Intact { events: 2 });
+        assert_eq!(intact_events(&j), 2);
 
         drive_to(&mut j, "osce", State::Sent);
         let mut moved = planned("un");
@@ -822,7 +905,7 @@ mod tests {
             "a sent letter keeps its addresses"
         );
         // creation ×2, claim, record, address change
-        assert_eq!(j.verify().unwrap(), VerifyReport::Intact { events: 5 });
+        assert_eq!(intact_events(&j), 5);
 
         assert!(j.set_held(&statement().id, false).unwrap());
         assert!(!j.statement(&statement().id).unwrap().unwrap().held);
@@ -983,7 +1066,7 @@ mod tests {
     fn chain_is_intact_after_many_operations() {
         let (_dir, mut j) = journal();
         let events = busy_journal(&mut j);
-        assert_eq!(j.verify().unwrap(), VerifyReport::Intact { events });
+        assert_eq!(intact_events(&j), events);
     }
 
     #[test]
@@ -1071,6 +1154,6 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         assert_eq!(claims.iter().sum::<usize>(), orgs.len(), "{claims:?}");
-        assert_eq!(j.verify().unwrap(), VerifyReport::Intact { events: 80 });
+        assert_eq!(intact_events(&j), 80);
     }
 }

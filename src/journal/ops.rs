@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::chain::{EventFields, GENESIS};
+use super::chain::{Addresses, CreationDetail, EventFields, StatementDigest, GENESIS};
 use super::schema::timestamp;
 use super::{
     AttemptResult, Claim, ClaimPolicy, JournalError, LetterKey, PlannedLetter, RecipientOutcome,
@@ -197,6 +197,11 @@ impl Ops<'_> {
         letters: &[PlannedLetter],
         now: DateTime<Utc>,
     ) -> Result<(), JournalError> {
+        // Every statement row must be vouched for by a letter's creation event; one without
+        // letters would have none (planning refuses such a statement before this).
+        if letters.is_empty() {
+            return Ok(());
+        }
         let at = timestamp(now);
         self.conn
             .execute(
@@ -213,6 +218,25 @@ impl Ops<'_> {
                 ],
             )
             .map_err(|e| self.sql(e))?;
+        // What the row holds, which is what an earlier registration wrote if there was one: every
+        // creation event of the statement records the same, and verify compares the row with it.
+        let digest = self
+            .conn
+            .query_row(
+                "SELECT title, source, file_name, registered_at, text FROM statements \
+                 WHERE id = ?1",
+                params![statement.id.as_str()],
+                |r| {
+                    Ok(StatementDigest::of(
+                        &r.get::<_, String>(0)?,
+                        &r.get::<_, String>(1)?,
+                        &r.get::<_, String>(2)?,
+                        &r.get::<_, String>(3)?,
+                        &r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.sql(e))?;
         for letter in letters {
             let key = LetterKey {
                 statement: statement.id.clone(),
@@ -220,9 +244,11 @@ impl Ops<'_> {
             };
             let to = json(&letter.to);
             let cc = json(&letter.cc);
-            let addresses = serde_json::json!({
-                "to": letter.to, "cc": letter.cc, "message_id": letter.message_id,
-            });
+            let addresses = Addresses {
+                to: letter.to.clone(),
+                cc: letter.cc.clone(),
+                message_id: letter.message_id.clone(),
+            };
             match self.current(&key)? {
                 None => {
                     self.conn
@@ -248,7 +274,10 @@ impl Ops<'_> {
                         attempt: 0,
                         smtp_code: None,
                         smtp_reply: None,
-                        detail: addresses.to_string(),
+                        detail: json(&CreationDetail {
+                            addresses: &addresses,
+                            statement: &digest,
+                        }),
                     })?;
                 }
                 Some(cur)
@@ -282,7 +311,7 @@ impl Ops<'_> {
                         attempt: cur.attempts,
                         smtp_code: cur.smtp_code,
                         smtp_reply: cur.smtp_reply.as_deref(),
-                        detail: serde_json::json!({"addresses_changed": addresses}).to_string(),
+                        detail: serde_json::json!({ "addresses_changed": addresses }).to_string(),
                     })?;
                 }
                 Some(_) => {}
@@ -346,12 +375,17 @@ impl Ops<'_> {
             earlier,
         };
         let (accepted, refused) = (claim.already_accepted(), claim.permanently_refused());
+        // `recipients` is what the row now holds, so verify can compare them.
         let detail = if accepted.is_empty() && refused.is_empty() {
-            "{}".to_string()
+            serde_json::json!({ "recipients": claim.earlier })
         } else {
-            serde_json::json!({"already_accepted": accepted, "permanently_refused": refused})
-                .to_string()
-        };
+            serde_json::json!({
+                "already_accepted": accepted,
+                "permanently_refused": refused,
+                "recipients": claim.earlier,
+            })
+        }
+        .to_string();
         self.append_event(&NewEvent {
             at: &at,
             key,
