@@ -1126,6 +1126,363 @@ mod tests {
         }
     }
 
+    fn second_statement() -> StatementInfo {
+        StatementInfo {
+            id: StatementId::parse("2021-06-03-0a0b0c0d").unwrap(),
+            title: "On cultural heritage in Kalbajar".into(),
+            source: "inbox/heritage.txt".into(),
+            held: false,
+            file_name: "heritage.txt".into(),
+            text: "On cultural heritage\n\nThis Statement is addressed to UNESCO.".into(),
+        }
+    }
+
+    fn key_of(statement: &StatementInfo, org: &str) -> LetterKey {
+        LetterKey {
+            statement: statement.id.clone(),
+            organization: OrgId::new(org).unwrap(),
+        }
+    }
+
+    /// Two statements whose letters go through what real dispatches do: an address change on a
+    /// letter deferred with some addresses accepted, a partial delivery across attempts, a failed
+    /// letter re-sent by hand, a crash while sending, a later registration from another path
+    /// that adds a letter.
+    fn eventful_journal(j: &mut Journal) {
+        let any = ClaimPolicy {
+            include_failed: true,
+            include_uncertain: true,
+            respect_schedule: false,
+        };
+        let mut un = planned("un");
+        un.to = vec!["a@un.example".into(), "b@un.example".into()];
+        un.cc = vec!["cc@un.example".into()];
+        j.register(
+            &statement(),
+            &[un.clone(), planned("osce"), planned("coe")],
+            t(0),
+        )
+        .unwrap();
+
+        j.claim(&key("un"), any, t(1)).unwrap().unwrap();
+        let mut deferred = outcome(State::Deferred, Some(450), "450 busy");
+        deferred.recipients = vec![
+            rcpt("a@un.example", true, 250),
+            rcpt("b@un.example", false, 450),
+        ];
+        deferred.next_attempt_at = Some(t(30));
+        j.record(&key("un"), &deferred, t(2)).unwrap();
+        // b@ is corrected to c@ in the directory; a@ keeps what it accepted.
+        un.to = vec!["a@un.example".into(), "c@un.example".into()];
+        j.register(&statement(), &[un, planned("osce"), planned("coe")], t(3))
+            .unwrap();
+        let claim = j.claim(&key("un"), any, t(31)).unwrap().unwrap();
+        assert_eq!(claim.already_accepted(), ["a@un.example"]);
+        let mut partial = outcome(State::Partial, Some(550), "550 no such user");
+        partial.recipients = merge_recipients(&claim.earlier, &[rcpt("c@un.example", false, 550)]);
+        j.record(&key("un"), &partial, t(32)).unwrap();
+
+        j.claim(&key("osce"), any, t(1)).unwrap().unwrap();
+        j.record(
+            &key("osce"),
+            &outcome(State::Failed, Some(550), "550 gone"),
+            t(2),
+        )
+        .unwrap();
+        j.claim(&key("osce"), any, t(4)).unwrap().unwrap();
+        let mut sent = outcome(State::Sent, Some(250), "250 2.0.0 Ok: queued as 4F2K9");
+        sent.recipients = vec![rcpt("office@osce.example", true, 250)];
+        j.record(&key("osce"), &sent, t(5)).unwrap();
+
+        j.claim(&key("coe"), any, t(1)).unwrap().unwrap();
+        j.recover_interrupted(t(6), &|_| false).unwrap();
+        j.claim(&key("coe"), any, t(7)).unwrap().unwrap();
+        j.record(
+            &key("coe"),
+            &outcome(State::Sent, Some(250), "250 ok"),
+            t(8),
+        )
+        .unwrap();
+
+        let elsewhere = StatementInfo {
+            source: "elsewhere/kalbajar.txt".into(),
+            ..statement()
+        };
+        j.register(&elsewhere, &[planned("icrc")], t(9)).unwrap();
+
+        let second = second_statement();
+        j.register(&second, &[planned("unesco"), planned("un")], t(10))
+            .unwrap();
+        j.claim(&key_of(&second, "unesco"), any, t(11))
+            .unwrap()
+            .unwrap();
+        j.record(
+            &key_of(&second, "unesco"),
+            &outcome(State::Sent, Some(250), "250 ok"),
+            t(12),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_eventful_journal_is_intact() {
+        let (_dir, mut j) = journal();
+        eventful_journal(&mut j);
+        let events: u64 = j
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(intact_events(&j), events);
+        let stored = j.statement(&statement().id).unwrap().unwrap();
+        assert_eq!(
+            stored.source,
+            statement().source,
+            "the first registration's source is kept"
+        );
+    }
+
+    /// The event a forgery must be reported at, found by what it is rather than by number.
+    fn event_where(j: &Journal, condition: &str) -> i64 {
+        j.conn
+            .query_row(
+                &format!("SELECT max(id) FROM events WHERE {condition}"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn verify_finds_forged_letters_and_statements() {
+        let first = statement().id;
+        let second = second_statement().id;
+        let created = |org: &str| format!("organization = '{org}' AND from_state IS NULL");
+        // (what the forger does, the event verify must name (0: none), words of the reason)
+        let cases: Vec<(String, String, Vec<String>)> = vec![
+            (
+                "UPDATE letters SET to_addresses = '[\"someone-else@evil.example\"]' \
+                 WHERE organization = 'osce'"
+                    .into(),
+                created("osce"),
+                vec!["`osce`".into(), "to `[\"someone-else@evil.example\"]`".into()],
+            ),
+            (
+                // The address change event, not the creation, says where un's letter went.
+                format!(
+                    "UPDATE letters SET to_addresses = '[\"a@un.example\",\"b@un.example\"]' \
+                     WHERE organization = 'un' AND statement_id = '{first}'"
+                ),
+                "organization = 'un' AND detail LIKE '%addresses_changed%'".into(),
+                vec!["`un`".into(), "c@un.example".into()],
+            ),
+            (
+                "UPDATE letters SET cc_addresses = '[]' WHERE organization = 'un' \
+                 AND statement_id = '"
+                    .to_string()
+                    + first.as_str()
+                    + "'",
+                "organization = 'un' AND detail LIKE '%addresses_changed%'".into(),
+                vec!["cc `[]`".into()],
+            ),
+            (
+                "UPDATE letters SET message_id = '<x@y>' WHERE organization = 'coe'".into(),
+                created("coe"),
+                vec!["`coe`".into(), "Message-ID `<x@y>`".into()],
+            ),
+            (
+                // The partial letter claims every address accepted it.
+                format!(
+                    "UPDATE letters SET recipients = replace(recipients, 'false', 'true') \
+                     WHERE organization = 'un' AND statement_id = '{first}'"
+                ),
+                format!("organization = 'un' AND statement_id = '{first}'"),
+                vec!["`un`".into(), "per-address outcomes".into()],
+            ),
+            (
+                "UPDATE letters SET updated_at = '2021-05-20T09:00:00.000000Z' \
+                 WHERE organization = 'osce'"
+                    .into(),
+                "organization = 'osce'".into(),
+                vec!["update time".into()],
+            ),
+            (
+                "UPDATE letters SET created_at = '2021-05-20T09:00:00.000000Z' \
+                 WHERE organization = 'icrc'"
+                    .into(),
+                created("icrc"),
+                vec!["creation time".into()],
+            ),
+            (
+                format!(
+                    "UPDATE statements SET text = replace(text, 'Kalbajar', 'Somewhere') \
+                     WHERE id = '{first}'"
+                ),
+                format!("statement_id = '{first}' AND from_state IS NULL AND id = (SELECT min(id) FROM events)"),
+                vec![format!("statement `{first}`"), "text was changed".into()],
+            ),
+            (
+                format!("UPDATE statements SET title = 'Someone' WHERE id = '{second}'"),
+                format!(
+                    "id = (SELECT min(id) FROM events WHERE statement_id = '{second}')"
+                ),
+                vec![format!("statement `{second}`"), "title `Someone`".into()],
+            ),
+            (
+                format!("UPDATE statements SET source = 'forged.txt' WHERE id = '{first}'"),
+                "id = 1".into(),
+                vec!["source `forged.txt`".into()],
+            ),
+            (
+                format!(
+                    "PRAGMA foreign_keys = OFF; DELETE FROM statements WHERE id = '{second}'"
+                ),
+                format!(
+                    "id = (SELECT min(id) FROM events WHERE statement_id = '{second}')"
+                ),
+                vec![format!("statement `{second}` was removed")],
+            ),
+            (
+                "INSERT INTO statements (id, title, source, registered_at) \
+                 VALUES ('2021-06-04-00000000', 'Never sent', 'x.txt', '2021-06-04T09:00:00.000000Z')"
+                    .into(),
+                "0".into(),
+                vec!["statement `2021-06-04-00000000` has no event".into()],
+            ),
+            (
+                format!(
+                    "PRAGMA foreign_keys = OFF; DELETE FROM letters WHERE statement_id = '{second}' \
+                     AND organization = 'un'"
+                ),
+                format!("statement_id = '{second}' AND organization = 'un'"),
+                vec![format!("letter `{second}` / `un` was removed")],
+            ),
+        ];
+        for (sql, event, words) in cases {
+            let (_dir, mut j) = journal();
+            eventful_journal(&mut j);
+            let event_id = if event == "0" {
+                0
+            } else {
+                event_where(&j, &event)
+            };
+            tamper(&j, &sql);
+            match j.verify().unwrap() {
+                VerifyReport::Broken {
+                    event_id: id,
+                    reason,
+                } => {
+                    assert_eq!(id, event_id, "{sql}: {reason}");
+                    for w in &words {
+                        assert!(reason.contains(w.as_str()), "{sql}: `{w}` not in: {reason}");
+                    }
+                }
+                intact => panic!("{sql}: not detected: {intact:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_expected_head_proves_nothing_was_cut_off_the_end() {
+        let (_dir, mut j) = journal();
+        eventful_journal(&mut j);
+        let after_first = {
+            let id = event_where(&j, &format!("statement_id = '{}'", statement().id));
+            let hash: String = j
+                .conn
+                .query_row("SELECT hash FROM events WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap();
+            Head { id, hash }
+        };
+        let head = j.head().unwrap().unwrap();
+        let expect = |h: &Head, with_id: bool| ExpectedHead {
+            id: with_id.then_some(h.id),
+            hash: h.hash.clone(),
+        };
+        for (h, with_id) in [(&head, true), (&head, false), (&after_first, true)] {
+            let report = j.verify_expecting(Some(&expect(h, with_id))).unwrap();
+            assert!(
+                matches!(report, VerifyReport::Intact { .. }),
+                "{h}: {report:?}"
+            );
+        }
+        // Right hash, wrong place: event ids are part of what the head proves.
+        let moved = ExpectedHead {
+            id: Some(head.id - 1),
+            hash: head.hash.clone(),
+        };
+        match j.verify_expecting(Some(&moved)).unwrap() {
+            VerifyReport::Broken { event_id, reason } => {
+                assert_eq!(event_id, head.id - 1);
+                assert!(reason.contains("not the expected head"), "{reason}");
+            }
+            intact => panic!("{intact:?}"),
+        }
+
+        // The second statement is removed whole: its events (the end of the chain), its letters
+        // and its row. The chain alone cannot tell.
+        let second = second_statement().id;
+        tamper(
+            &j,
+            &format!(
+                "DELETE FROM events WHERE statement_id = '{second}'; \
+                 DELETE FROM letters WHERE statement_id = '{second}'; \
+                 DELETE FROM statements WHERE id = '{second}';"
+            ),
+        );
+        assert!(matches!(j.verify().unwrap(), VerifyReport::Intact { .. }));
+        let report = j
+            .verify_expecting(Some(&expect(&after_first, true)))
+            .unwrap();
+        assert!(matches!(report, VerifyReport::Intact { .. }), "{report:?}");
+        for with_id in [true, false] {
+            match j.verify_expecting(Some(&expect(&head, with_id))).unwrap() {
+                VerifyReport::Broken { reason, .. } => {
+                    assert!(reason.contains(&head.hash), "{reason}");
+                    assert!(
+                        reason.contains(&format!("the chain ends at event #{}", after_first.id)),
+                        "{reason}"
+                    );
+                }
+                intact => panic!("truncation not detected: {intact:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn expected_heads_parse_as_printed() {
+        let hash = "3f9a".repeat(16);
+        let upper = hash.to_ascii_uppercase();
+        let cases: Vec<(String, Option<(Option<i64>, &str)>)> = vec![
+            (hash.clone(), Some((None, &hash))),
+            (format!("#264:{hash}"), Some((Some(264), &hash))),
+            (format!("264:{hash}"), Some((Some(264), &hash))),
+            (format!("#264 {hash}"), Some((Some(264), &hash))),
+            (format!(" #264:{upper} "), Some((Some(264), &hash))),
+            (format!("#0:{hash}"), None),
+            (format!("#x:{hash}"), None),
+            (format!("#264:{}", &hash[1..]), None),
+            (format!("#264:{}g", &hash[1..]), None),
+            (String::new(), None),
+        ];
+        for (text, expected) in cases {
+            let parsed = text.parse::<ExpectedHead>();
+            match expected {
+                Some((id, h)) => assert_eq!(
+                    parsed,
+                    Ok(ExpectedHead {
+                        id,
+                        hash: h.to_string()
+                    }),
+                    "{text}"
+                ),
+                None => {
+                    let err = parsed.unwrap_err();
+                    assert!(err.contains(&format!("`{text}`")), "{err}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn two_connections_claim_a_letter_once() {
         let dir = tempfile::tempdir().unwrap();
