@@ -1452,7 +1452,9 @@ mod tests {
     fn expected_heads_parse_as_printed() {
         let hash = "3f9a".repeat(16);
         let upper = hash.to_ascii_uppercase();
-        let cases: Vec<(String, Option<(Option<i64>, &str)>)> = vec![
+        // (text, the id and hash it names; `None`: refused)
+        type Case<'a> = (String, Option<(Option<i64>, &'a str)>);
+        let cases: Vec<Case> = vec![
             (hash.clone(), Some((None, &hash))),
             (format!("#264:{hash}"), Some((Some(264), &hash))),
             (format!("264:{hash}"), Some((Some(264), &hash))),
