@@ -127,6 +127,119 @@ fn verify_fails_when_an_event_was_deleted() {
     );
 }
 
+#[test]
+fn verify_names_a_letter_whose_addresses_were_forged() {
+    // Regression: verify compared a letter's state and reply with its events, not its addresses
+    // or Message-ID, so `history` showed a forged recipient as having received the letter.
+    let ws = dispatched_seed();
+    let db = writable_journal(&ws);
+    let changed = db
+        .execute(
+            "UPDATE letters SET to_addresses = '[\"someone-else@evil.example\"]', \
+             message_id = '<x@y>' WHERE organization = 'osce'",
+            [],
+        )
+        .expect("edit the letter");
+    assert_eq!(changed, 1);
+    drop(db);
+    let output = verify(&ws);
+    output.assert_code(1);
+    let text = said(&output);
+    assert!(text.contains("`osce`"), "{text}");
+    assert!(text.contains("someone-else@evil.example"), "{text}");
+}
+
+#[test]
+fn verify_names_a_statement_whose_text_was_forged() {
+    // Regression: the statements table was not covered by the chain at all.
+    let ws = dispatched_seed();
+    let (_, json) = resolve_json(&ws, SEED);
+    let id = json["statement"]["id"].as_str().expect("id").to_owned();
+    let db = writable_journal(&ws);
+    let changed = db
+        .execute(
+            "UPDATE statements SET text = replace(text, 'Armenia', 'Someone') WHERE id = ?1",
+            [&id],
+        )
+        .expect("edit the statement");
+    assert_eq!(changed, 1);
+    drop(db);
+    let output = verify(&ws);
+    output.assert_code(1);
+    let text = said(&output);
+    assert!(text.contains(&format!("statement `{id}`")), "{text}");
+    assert!(text.contains("text"), "{text}");
+}
+
+/// The `#ID:HASH` that `dispatch` printed as the journal's head.
+fn printed_head(output: &Output) -> String {
+    let line = output
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("journal head "))
+        .unwrap_or_else(|| panic!("dispatch printed no head:\n{}", output.stdout));
+    let mut words = line.split_whitespace();
+    let (id, hash) = (words.next().expect("an id"), words.next().expect("a hash"));
+    assert!(id.starts_with('#'), "{line}");
+    assert_eq!(hash.len(), 64, "{line}");
+    format!("{id}:{hash}")
+}
+
+#[test]
+fn an_expected_head_proves_that_the_last_statement_was_not_removed() {
+    let ws = Workspace::new();
+    let first = ws.run(["dispatch", SEED, "--yes"]);
+    first.assert_success();
+    let after_seed = printed_head(&first);
+    let small = ws.statement("heritage.txt", SMALL);
+    let small = small.to_str().expect("utf-8 path");
+    let (_, json) = resolve_json(&ws, small);
+    let small_id = json["statement"]["id"].as_str().expect("id").to_owned();
+    let second = ws.run(["dispatch", small, "--yes"]);
+    second.assert_success();
+    let last = printed_head(&second);
+    assert_ne!(after_seed, last);
+
+    // verify prints the same head dispatch did.
+    let output = verify(&ws);
+    output.assert_success();
+    let (id, hash) = last.split_once(':').expect("#ID:HASH");
+    assert!(
+        output.stdout.contains(&format!("head {id} {hash}")),
+        "{}",
+        output.stdout
+    );
+    for head in [&after_seed, &last] {
+        ws.run(["verify", "--expect-head", head]).assert_success();
+    }
+
+    // The last statement is removed whole: its events at the end of the chain, its letters, its
+    // row. The chain alone cannot tell; the head noted after its dispatch can.
+    let db = writable_journal(&ws);
+    db.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete")
+        .expect("drop the triggers");
+    for sql in [
+        "DELETE FROM events WHERE statement_id = ?1",
+        "DELETE FROM letters WHERE statement_id = ?1",
+        "DELETE FROM statements WHERE id = ?1",
+    ] {
+        let removed = db.execute(sql, [&small_id]).expect("remove the statement");
+        assert!(removed > 0, "{sql}");
+    }
+    drop(db);
+    verify(&ws).assert_success();
+    ws.run(["verify", "--expect-head", &after_seed])
+        .assert_success();
+    let output = ws.run(["verify", "--expect-head", &last]);
+    assert_no_panic(&output);
+    output.assert_code(1);
+    assert!(said(&output).contains(hash), "{}", said(&output));
+
+    // A head that is not one is bad input, not a failed verification.
+    let bad = ws.run(["verify", "--expect-head", "#3:not-a-hash"]);
+    crate::common::assert_refused(&bad, &["not-a-hash"]);
+}
+
 fn history(ws: &Workspace, args: &[&str]) -> Vec<Value> {
     let mut all = vec!["history", "--format", "json"];
     all.extend_from_slice(args);
