@@ -165,6 +165,11 @@ fn a_dropped_statement_reaches_every_addressee_and_is_filed_with_its_report() {
     assert!(names(&inbox(&ws)).is_empty());
     stop(daemon, Duration::from_secs(15));
     assert_eq!(server.messages().len(), SEED_LETTERS, "nothing more");
+    // The head kept in the report is one `verify --expect-head` finds in the chain.
+    let head = &report["journal_head"];
+    let expect = format!("#{}:{}", head["id"], head["hash"].as_str().expect("a head"));
+    ws.run(["verify", "--expect-head", &expect])
+        .assert_success();
 }
 
 #[test]
