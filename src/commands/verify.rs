@@ -1,5 +1,6 @@
-//! `herald verify`: recomputes the journal's hash chain and checks every letter against its last
-//! event; exit 0 only if nothing was altered.
+//! `herald verify`: recomputes the journal's hash chain, checks every letter and statement against
+//! its events, prints the head and, with `--expect-head`, checks that the chain still holds a head
+//! noted earlier; exit 0 only if nothing was altered.
 
 use std::path::Path;
 

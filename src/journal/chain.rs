@@ -3,8 +3,14 @@
 //! Each event's hash covers the previous event's hash and every field of the event, encoded so
 //! that no two different events share an encoding (every field is length-prefixed, absent values
 //! are distinct from empty ones). Changing, removing or reordering an event therefore breaks the
-//! chain from that event on. The `letters` table is a cache of each letter's last event; verify
-//! checks that too, so a reply edited in either table is found.
+//! chain from that event on.
+//!
+//! The `letters` and `statements` rows are what the events say, replayed: a letter's creation
+//! event records its addresses and its statement (with the SHA-256 of the statement's text), an
+//! address change and each claim and outcome record what they set. Verify replays the events and
+//! compares every row, so an address, reply or statement edited in any table is found. The one
+//! thing a chain cannot show by itself is that events were cut off its end: for that, the head
+//! (last event id and hash) is printed for the user to keep, and `ExpectedHead` checks it later.
 
 use std::collections::{BTreeMap, HashMap};
 

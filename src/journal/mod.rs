@@ -306,7 +306,7 @@ impl FromStr for ExpectedHead {
     type Err = String;
     fn from_str(s: &str) -> Result<ExpectedHead, String> {
         let bad = |why: &str| {
-            format!("`{s}` is not a journal head ({why}): expected HASH or #ID:HASH, as `herald verify` prints it")
+            format!("`{s}` is not a journal head ({why}): expected #ID:HASH or HASH, as herald prints the head")
         };
         let trimmed = s.trim();
         let (id, hash) = match trimmed.split_once(|c: char| c == ':' || c.is_whitespace()) {
