@@ -79,6 +79,13 @@ mod tests {
 
         assert!(run(&config, VerifyArgs { expect_head: None }).is_ok());
         assert!(!db.exists(), "verify must not create a journal");
+        // A head noted earlier proves a journal existed: its absence is an alteration.
+        let noted = VerifyArgs {
+            expect_head: Some(format!("#1:{}", "0f".repeat(32)).parse().unwrap()),
+        };
+        let err = run(&config, noted).unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "{err:?}");
+        assert!(!db.exists(), "verify must not create a journal");
 
         let mut journal = Journal::open(&db).unwrap();
         let statement = StatementInfo {
