@@ -15,6 +15,16 @@ use serde::Deserialize;
 /// A configuration problem, worded for the person who edits the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error(
+        "{}: no configuration file here ({source}); pass --config PATH or set HERALD_CONFIG \
+         (herald looks for `config/herald.toml` under the current folder by default)",
+        path.display()
+    )]
+    NotFound {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{}: cannot read the configuration: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -233,9 +243,20 @@ pub struct DaemonSettings {
 impl Config {
     /// Reads and checks the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            // Run from another folder, the default `config/herald.toml` is not there: say how to
+            // point herald at the right file instead of only "no such file".
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::NotFound {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            } else {
+                ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
         })?;
         Config::parse(path, &text)
     }
@@ -557,6 +578,22 @@ mod tests {
             err.contains(":3:") && err.contains("`statements@`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_missing_file_says_how_to_name_the_configuration() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("config/herald.toml");
+        let err = Config::load(&missing).expect_err("no file").to_string();
+        assert!(err.starts_with(&missing.display().to_string()), "{err}");
+        assert!(
+            err.contains("--config PATH") && err.contains("HERALD_CONFIG"),
+            "{err}"
+        );
+        // A file that exists but cannot be read is a different problem: no hint about the path.
+        let err = Config::load(dir.path()).expect_err("a folder").to_string();
+        assert!(err.contains("cannot read the configuration"), "{err}");
+        assert!(!err.contains("HERALD_CONFIG"), "{err}");
     }
 
     #[test]
