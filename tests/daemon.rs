@@ -192,7 +192,49 @@ fn a_statement_that_cannot_go_out_is_rejected_with_every_problem_named() {
         error.contains("`Counsil of Europe` (did you mean `Council of Europe`?)"),
         "{error}"
     );
+    // Regression: the error named `var/inbox/bad.txt`, where the file no longer is.
+    assert!(!error.contains("inbox/bad.txt"), "{error}");
+    assert!(
+        error.contains(&format!("now {}", rejected.join("bad.txt").display()))
+            && error.contains("move it back into"),
+        "{error}"
+    );
     assert!(names(&inbox(&ws)).is_empty());
+
+    // Regression: `herald status` said `0 need attention` and staff took it for sent.
+    let status = ws.run(["status", "--format", "json"]);
+    status.assert_success();
+    let status = status.json();
+    let attention = status["needs_attention"].as_array().expect("a list");
+    assert_eq!(attention.len(), 1, "{status:#}");
+    let entry = &attention[0];
+    assert_eq!(entry["kind"], "rejected", "{status:#}");
+    assert_eq!(entry["file"], "bad.txt");
+    assert_eq!(entry["problems"], 2, "{status:#}");
+    assert!(
+        entry["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("2 addressees were not found")),
+        "{status:#}"
+    );
+    assert_eq!(
+        entry["error_file"].as_str().map(PathBuf::from),
+        Some(error_file.clone())
+    );
+    assert!(entry["rejected_at"].is_string(), "{status:#}");
+    let text = ws.run(["status"]);
+    assert!(
+        text.stdout.contains("1 need attention")
+            && text.stdout.contains("REJECTED bad.txt")
+            && text.stdout.contains("bad.txt.error.txt"),
+        "{}",
+        text.stdout
+    );
+    // Once the office takes it out of rejected/, it no longer needs attention.
+    std::fs::remove_file(rejected.join("bad.txt")).expect("remove");
+    let status = ws.run(["status", "--format", "json"]).json();
+    assert_eq!(status["needs_attention"], serde_json::json!([]));
+
     stop(daemon, Duration::from_secs(15));
     assert!(server.messages().is_empty(), "nothing sent");
     assert!(journal_states(&ws).is_empty(), "nothing registered");

@@ -12,6 +12,7 @@
 //! retry time — whichever comes first.
 
 pub(crate) mod inbox;
+pub(crate) mod rejected;
 mod report;
 
 use std::collections::{BTreeMap, HashMap};
@@ -378,17 +379,25 @@ impl Daemon {
 
     fn reject(&mut self, path: &Path, error: &Error) -> Result<()> {
         let name = file_name(path);
-        tracing::warn!(file = %name, error = %error, "statement rejected: nothing was sent");
         let moved = inbox::move_into(path, &self.folders.rejected)
             .map_err(|e| Error::io(&self.folders.rejected, e))?;
         self.inbox.forget(path);
-        let error_file = moved.with_file_name(format!("{}.error.txt", file_name(&moved)));
-        let text = format!(
-            "{name} was rejected at {}: nothing was sent for it.\n\n{error}\n\n\
-             Correct the statement (or the recipients directory) and drop it into the inbox again.\n",
-            Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        let error_file = rejected::error_file_of(&moved);
+        let text = rejected::error_text(
+            path,
+            &moved,
+            &self.folders.inbox,
+            &error.to_string(),
+            Utc::now(),
         );
         std::fs::write(&error_file, text).map_err(|e| Error::io(&error_file, e))?;
+        tracing::warn!(
+            file = %name,
+            error = %error,
+            rejected = %moved.display(),
+            error_file = %error_file.display(),
+            "statement rejected: nothing was sent"
+        );
         Ok(())
     }
 
