@@ -135,6 +135,7 @@ impl Default for RawDelivery {
 #[serde(deny_unknown_fields, default)]
 struct RawDaemon {
     require_approval: bool,
+    hold_corrections: bool,
     settle_millis: u64,
     poll_secs: u64,
 }
@@ -143,6 +144,7 @@ impl Default for RawDaemon {
     fn default() -> Self {
         RawDaemon {
             require_approval: false,
+            hold_corrections: true,
             settle_millis: 1000,
             poll_secs: 2,
         }
@@ -236,6 +238,10 @@ pub struct DeliverySettings {
 #[derive(Debug, Clone)]
 pub struct DaemonSettings {
     pub require_approval: bool,
+    /// Hold for `herald approve`, even without `require_approval`, a statement whose earlier
+    /// version (same title, or same date and file name) some of its organisations already
+    /// received: unattended, a corrected text must not reach everyone again unnoticed.
+    pub hold_corrections: bool,
     pub settle: Duration,
     pub poll: Duration,
 }
@@ -444,6 +450,7 @@ impl Config {
             },
             daemon: DaemonSettings {
                 require_approval: raw.daemon.require_approval,
+                hold_corrections: raw.daemon.hold_corrections,
                 settle: Duration::from_millis(raw.daemon.settle_millis),
                 poll: Duration::from_secs(raw.daemon.poll_secs.max(1)),
             },

@@ -31,7 +31,9 @@ use crate::delivery::{Progress, Summary};
 use crate::directory::{self, Directory, OrgId};
 use crate::dispatch::{Letters, Sender};
 use crate::error::{Error, Result};
-use crate::journal::{AttemptResult, ClaimPolicy, LetterKey, State, StatementInfo};
+use crate::journal::{
+    AlreadyReceived, AttemptResult, ClaimPolicy, LetterKey, State, StatementInfo,
+};
 use crate::letters::Templates;
 use crate::lock::DaemonLock;
 use crate::plan;
@@ -357,12 +359,32 @@ impl Daemon {
             &self.config,
         );
         let id = letters.plan.statement.id.clone();
+        let earlier = self.already_received(&letters)?;
+        for e in &earlier {
+            tracing::warn!(
+                statement = %id,
+                file = %name,
+                earlier = %e.id,
+                organizations = e.organizations.len(),
+                "{}",
+                e.warning()
+            );
+        }
+        let hold_correction = self.config.daemon.hold_corrections && !earlier.is_empty();
+        if hold_correction && !self.config.daemon.require_approval {
+            tracing::warn!(
+                statement = %id,
+                "an earlier version went out already, so this one is held: `herald approve {id}` \
+                 sends it (set `[daemon] hold_corrections = false` to send such corrections \
+                 without approval)"
+            );
+        }
         self.sender
             .journal
             .register(
                 letters.statement_info(
                     &format!("inbox/{name}"),
-                    self.config.daemon.require_approval,
+                    self.config.daemon.require_approval || hold_correction,
                 ),
                 letters.planned(),
             )
@@ -539,14 +561,33 @@ impl Daemon {
         Ok(())
     }
 
+    /// Earlier versions of this statement that some of its organisations already received.
+    fn already_received(&self, letters: &Letters) -> Result<Vec<AlreadyReceived>> {
+        let s = &letters.plan.statement;
+        let keys = letters.keys();
+        let orgs: Vec<&str> = keys.iter().map(|k| k.organization.as_str()).collect();
+        Ok(self
+            .sender
+            .reader
+            .already_received(&s.id, &s.title, &s.file_name, &orgs)?)
+    }
+
     fn write_report(&self, id: &StatementId) -> Result<PathBuf> {
         let target = report::path(&self.folders.processed, id.as_str());
         let Some(info) = self.sender.reader.statement(id)? else {
             return Ok(target);
         };
         let rows = self.sender.reader.letters_of(id)?;
-        report::write(&target, &report::Report::new(&info, &rows, Utc::now()))
-            .map_err(|e| Error::io(&target, e))?;
+        let orgs: Vec<&str> = rows.iter().map(|r| r.organization.as_str()).collect();
+        let earlier =
+            self.sender
+                .reader
+                .already_received(id, &info.title, &info.file_name, &orgs)?;
+        report::write(
+            &target,
+            &report::Report::new(&info, &rows, &earlier, Utc::now()),
+        )
+        .map_err(|e| Error::io(&target, e))?;
         Ok(target)
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::journal::{LetterRow, State, StatementInfo};
+use crate::journal::{AlreadyReceived, LetterRow, State, StatementInfo};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Report<'a> {
@@ -16,6 +16,9 @@ pub(crate) struct Report<'a> {
     letters: Vec<LetterPart<'a>>,
     /// Letters per state; states with no letter are absent.
     counts: BTreeMap<State, u32>,
+    /// Earlier versions of the statement (same title, or same date and file name) that some of
+    /// its organisations had already received before this one went to them too.
+    already_received: &'a [AlreadyReceived],
     written_at: DateTime<Utc>,
 }
 
@@ -42,6 +45,7 @@ impl<'a> Report<'a> {
     pub(crate) fn new(
         statement: &'a StatementInfo,
         rows: &'a [LetterRow],
+        already_received: &'a [AlreadyReceived],
         now: DateTime<Utc>,
     ) -> Report<'a> {
         let mut counts = BTreeMap::new();
@@ -68,6 +72,7 @@ impl<'a> Report<'a> {
                 })
                 .collect(),
             counts,
+            already_received,
             written_at: now,
         }
     }
@@ -135,7 +140,14 @@ mod tests {
         ];
         let dir = tempfile::tempdir().unwrap();
         let target = path(dir.path(), info.id.as_str());
-        write(&target, &Report::new(&info, &rows, Utc::now())).unwrap();
+        let earlier = [AlreadyReceived {
+            id: "2021-05-27-00000000".into(),
+            title: "Statement".into(),
+            file_name: "s.txt".into(),
+            organizations: vec!["a".into()],
+            sent_at: Utc::now(),
+        }];
+        write(&target, &Report::new(&info, &rows, &earlier, Utc::now())).unwrap();
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
         assert_eq!(json["statement"]["id"], "2021-05-27-1a2b3c4d");
@@ -143,6 +155,8 @@ mod tests {
         assert_eq!(json["counts"]["sent"], 2);
         assert_eq!(json["counts"]["deferred"], 1);
         assert_eq!(json["letters"][1]["organization"], "b");
+        assert_eq!(json["already_received"][0]["id"], "2021-05-27-00000000");
+        assert_eq!(json["already_received"][0]["organizations"][0], "a");
         assert_eq!(json["letters"][1]["status"], "deferred");
         assert_eq!(json["letters"][1]["smtp_code"], 451);
         assert_eq!(
