@@ -358,7 +358,7 @@ fn a_corrected_statement_is_sent_again_but_never_without_a_warning() {
 
     // Before: the same statement again is no correction, so no note.
     let (_, same) = resolve_json(&ws, SEED);
-    assert_eq!(same["already_received"], serde_json::json!([]));
+    assert!(same.get("already_received").is_none(), "{same:#}");
 
     corrected_seed(&ws);
     let warning = format!(

@@ -20,7 +20,9 @@ struct Report<'a> {
     addressees: &'a [ResolvedPhrase],
     letters: Vec<LetterJson<'a>>,
     /// Earlier versions of this statement (same title, or same date and file name) that some of
-    /// these organisations already received: they would receive this one again.
+    /// these organisations already received: they would receive this one again. Absent when
+    /// there is none, so the usual output keeps the shape DESIGN.md gives.
+    #[serde(skip_serializing_if = "<[AlreadyReceived]>::is_empty")]
     already_received: &'a [AlreadyReceived],
 }
 
