@@ -15,6 +15,16 @@ use serde::Deserialize;
 /// A configuration problem, worded for the person who edits the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error(
+        "{}: no configuration file here ({source}); pass --config PATH or set HERALD_CONFIG \
+         (herald looks for `config/herald.toml` under the current folder by default)",
+        path.display()
+    )]
+    NotFound {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{}: cannot read the configuration: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -125,6 +135,7 @@ impl Default for RawDelivery {
 #[serde(deny_unknown_fields, default)]
 struct RawDaemon {
     require_approval: bool,
+    hold_corrections: bool,
     settle_millis: u64,
     poll_secs: u64,
 }
@@ -133,6 +144,7 @@ impl Default for RawDaemon {
     fn default() -> Self {
         RawDaemon {
             require_approval: false,
+            hold_corrections: true,
             settle_millis: 1000,
             poll_secs: 2,
         }
@@ -226,6 +238,10 @@ pub struct DeliverySettings {
 #[derive(Debug, Clone)]
 pub struct DaemonSettings {
     pub require_approval: bool,
+    /// Hold for `herald approve`, even without `require_approval`, a statement whose earlier
+    /// version (same title, or same date and file name) some of its organisations already
+    /// received: unattended, a corrected text must not reach everyone again unnoticed.
+    pub hold_corrections: bool,
     pub settle: Duration,
     pub poll: Duration,
 }
@@ -233,9 +249,20 @@ pub struct DaemonSettings {
 impl Config {
     /// Reads and checks the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            // Run from another folder, the default `config/herald.toml` is not there: say how to
+            // point herald at the right file instead of only "no such file".
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::NotFound {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            } else {
+                ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
         })?;
         Config::parse(path, &text)
     }
@@ -423,6 +450,7 @@ impl Config {
             },
             daemon: DaemonSettings {
                 require_approval: raw.daemon.require_approval,
+                hold_corrections: raw.daemon.hold_corrections,
                 settle: Duration::from_millis(raw.daemon.settle_millis),
                 poll: Duration::from_secs(raw.daemon.poll_secs.max(1)),
             },
@@ -557,6 +585,22 @@ mod tests {
             err.contains(":3:") && err.contains("`statements@`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_missing_file_says_how_to_name_the_configuration() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("config/herald.toml");
+        let err = Config::load(&missing).expect_err("no file").to_string();
+        assert!(err.starts_with(&missing.display().to_string()), "{err}");
+        assert!(
+            err.contains("--config PATH") && err.contains("HERALD_CONFIG"),
+            "{err}"
+        );
+        // A file that exists but cannot be read is a different problem: no hint about the path.
+        let err = Config::load(dir.path()).expect_err("a folder").to_string();
+        assert!(err.contains("cannot read the configuration"), "{err}");
+        assert!(!err.contains("HERALD_CONFIG"), "{err}");
     }
 
     #[test]

@@ -97,3 +97,16 @@ fn dispatch_refuses_a_template_that_check_rejects_and_sends_nothing() {
         crate::common::letter_states(&ws)
     );
 }
+
+#[test]
+fn run_where_there_is_no_configuration_herald_says_how_to_name_one() {
+    // Regression: run outside the repository, herald only said "No such file or directory".
+    let ws = Workspace::empty();
+    for command in ["check", "status", "history"] {
+        let output = ws.run([command]);
+        assert_refused(
+            &output,
+            &["config/herald.toml", "--config PATH", "HERALD_CONFIG"],
+        );
+    }
+}

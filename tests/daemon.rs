@@ -197,7 +197,49 @@ fn a_statement_that_cannot_go_out_is_rejected_with_every_problem_named() {
         error.contains("`Counsil of Europe` (did you mean `Council of Europe`?)"),
         "{error}"
     );
+    // Regression: the error named `var/inbox/bad.txt`, where the file no longer is.
+    assert!(!error.contains("inbox/bad.txt"), "{error}");
+    assert!(
+        error.contains(&format!("now {}", rejected.join("bad.txt").display()))
+            && error.contains("move it back into"),
+        "{error}"
+    );
     assert!(names(&inbox(&ws)).is_empty());
+
+    // Regression: `herald status` said `0 need attention` and staff took it for sent.
+    let status = ws.run(["status", "--format", "json"]);
+    status.assert_success();
+    let status = status.json();
+    let attention = status["needs_attention"].as_array().expect("a list");
+    assert_eq!(attention.len(), 1, "{status:#}");
+    let entry = &attention[0];
+    assert_eq!(entry["kind"], "rejected", "{status:#}");
+    assert_eq!(entry["file"], "bad.txt");
+    assert_eq!(entry["problems"], 2, "{status:#}");
+    assert!(
+        entry["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("2 addressees were not found")),
+        "{status:#}"
+    );
+    assert_eq!(
+        entry["error_file"].as_str().map(PathBuf::from),
+        Some(error_file.clone())
+    );
+    assert!(entry["rejected_at"].is_string(), "{status:#}");
+    let text = ws.run(["status"]);
+    assert!(
+        text.stdout.contains("1 need attention")
+            && text.stdout.contains("REJECTED bad.txt")
+            && text.stdout.contains("bad.txt.error.txt"),
+        "{}",
+        text.stdout
+    );
+    // Once the office takes it out of rejected/, it no longer needs attention.
+    std::fs::remove_file(rejected.join("bad.txt")).expect("remove");
+    let status = ws.run(["status", "--format", "json"]).json();
+    assert_eq!(status["needs_attention"], serde_json::json!([]));
+
     stop(daemon, Duration::from_secs(15));
     assert!(server.messages().is_empty(), "nothing sent");
     assert!(journal_states(&ws).is_empty(), "nothing registered");
@@ -468,4 +510,87 @@ fn after_a_crash_the_restarted_daemon_reports_uncertain_letters_and_sends_the_re
             assert!(arrived, "{org} is sent and arrived");
         }
     }
+}
+
+#[test]
+fn a_corrected_statement_is_held_for_approval_and_its_report_names_the_earlier_version() {
+    let server = SmtpServer::start(Script::new());
+    let ws = workspace(&server);
+    let daemon = start(&ws);
+    drop_in(&ws, "small.txt", SMALL);
+    server.wait_for(3, DEADLINE);
+    let processed = ws.data_dir().join("processed");
+    wait_until("the first version in processed/", || {
+        processed.join("small.txt").is_file()
+    });
+    let first = report_of(&ws).expect("report");
+    let first_id = first["statement"]["id"].as_str().expect("id").to_owned();
+
+    // One word changed: a new statement to the same three organisations.
+    drop_in(
+        &ws,
+        "small.txt",
+        &SMALL.replace("A paragraph", "One paragraph"),
+    );
+    let mut held = None;
+    wait_until("the correction to be held", || {
+        let status = ws.run(["status", "--format", "json"]).json();
+        held = status["in_progress"]
+            .as_array()
+            .and_then(|l| l.iter().find(|s| s["held"] == true).cloned());
+        held.is_some()
+    });
+    let second_id = held.expect("held")["id"].as_str().expect("id").to_owned();
+    assert_ne!(second_id, first_id);
+    assert_eq!(server.messages().len(), 3, "nothing sent before approval");
+
+    ws.run(["approve", &second_id]).assert_success();
+    server.wait_for(6, DEADLINE);
+    let report = processed.join(format!("{second_id}.report.json"));
+    wait_until("the correction's report", || report.is_file());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    assert_eq!(report["already_received"][0]["id"], first_id.as_str());
+    assert_eq!(
+        report["already_received"][0]["organizations"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+    let log = stop(daemon, Duration::from_secs(15));
+    assert!(
+        log.contains(&format!(
+            "3 of these organisations already received statement {first_id}"
+        )) && log.contains(&format!("herald approve {second_id}")),
+        "{log}"
+    );
+}
+
+#[test]
+fn with_hold_corrections_off_a_correction_goes_out_with_a_warning() {
+    let server = SmtpServer::start(Script::new());
+    let ws = workspace(&server);
+    ws.set("daemon", "hold_corrections", false);
+    let daemon = start(&ws);
+    drop_in(&ws, "small.txt", SMALL);
+    server.wait_for(3, DEADLINE);
+    let processed = ws.data_dir().join("processed");
+    wait_until("the first version in processed/", || {
+        processed.join("small.txt").is_file()
+    });
+    drop_in(
+        &ws,
+        "small.txt",
+        &SMALL.replace("A paragraph", "One paragraph"),
+    );
+    server.wait_for(6, DEADLINE);
+    wait_until("the correction in processed/", || {
+        processed.join("small.1.txt").is_file()
+    });
+    let log = stop(daemon, Duration::from_secs(15));
+    assert!(
+        log.contains("3 of these organisations already received statement")
+            && log.contains("they will receive it again"),
+        "{log}"
+    );
 }

@@ -337,3 +337,69 @@ fn the_readme_main_job_writes_one_eml_per_letter_to_the_outbox() {
         again.stdout
     );
 }
+
+/// The seed with one word changed: a new statement (new id), the same title and file name.
+fn corrected_seed(ws: &Workspace) -> std::path::PathBuf {
+    let seed = ws.read(SEED);
+    let corrected = seed.replacen("at around 03:00 a.m.", "at about 03:00 a.m.", 1);
+    assert_ne!(seed, corrected, "the seed changed shape");
+    ws.write(SEED, corrected);
+    ws.path().join(SEED)
+}
+
+#[test]
+fn a_corrected_statement_is_sent_again_but_never_without_a_warning() {
+    // Regression: one word changed, `dispatch --yes` sent all 42 letters again without a word.
+    let ws = Workspace::new();
+    let (_, first) = resolve_json(&ws, SEED);
+    let first_id = first["statement"]["id"].as_str().expect("id").to_owned();
+    let n = planned(&first).len();
+    ws.run(["dispatch", SEED, "--yes"]).assert_success();
+
+    // Before: the same statement again is no correction, so no note.
+    let (_, same) = resolve_json(&ws, SEED);
+    assert!(same.get("already_received").is_none(), "{same:#}");
+
+    corrected_seed(&ws);
+    let warning = format!(
+        "{n} of these organisations already received statement {first_id} «{}»",
+        first["statement"]["title"].as_str().expect("title")
+    );
+    let (_, json) = resolve_json(&ws, SEED);
+    let second_id = json["statement"]["id"].as_str().expect("id").to_owned();
+    assert_ne!(second_id, first_id);
+    let earlier = &json["already_received"][0];
+    assert_eq!(earlier["id"], first_id.as_str(), "{json:#}");
+    assert_eq!(earlier["organizations"].as_array().map(Vec::len), Some(n));
+    for command in [vec!["resolve", SEED], vec!["check", SEED]] {
+        let output = ws.run(command.clone());
+        output.assert_success();
+        assert!(
+            output.stdout.contains("note") && output.stdout.contains(&warning),
+            "{command:?}\n{}",
+            output.stdout
+        );
+    }
+    let dry = ws.run(["dispatch", SEED, "--dry-run"]);
+    dry.assert_success();
+    assert!(dry.stdout.contains(&warning), "{}", dry.stdout);
+
+    // Without a terminal nothing is sent; with --yes it goes out, warned about.
+    ws.run(["dispatch", SEED]).assert_code(2);
+    let output = ws.run(["dispatch", SEED, "--yes"]);
+    output.assert_success();
+    assert!(
+        output.stderr.contains(&format!("warning: {warning}"))
+            && output.stderr.contains("they will receive it again"),
+        "{}",
+        output.stderr
+    );
+    let states = letter_states(&ws);
+    let sent = |id: &str| {
+        states
+            .iter()
+            .filter(|(s, _, state)| s == id && state == "sent")
+            .count()
+    };
+    assert_eq!((sent(&first_id), sent(&second_id)), (n, n));
+}

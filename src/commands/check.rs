@@ -65,6 +65,16 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
                     plan.statement.id,
                     plan.resolution.phrases.len()
                 );
+                // Not a problem (a correction is legitimate), but nobody should be surprised.
+                let orgs: Vec<&str> = plan
+                    .resolution
+                    .letters
+                    .iter()
+                    .map(|&i| directory.organizations[i].id.as_str())
+                    .collect();
+                for earlier in super::already_received(&config, &plan.statement, &orgs)? {
+                    println!("note        {}", earlier.warning());
+                }
                 if let Some(templates) = &templates {
                     if let Err(e) =
                         templates.check(directory, &config.sender, Some(&plan.statement))

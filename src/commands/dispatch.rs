@@ -47,6 +47,11 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
             out.display(),
             index.display()
         );
+        let keys = letters.keys();
+        let orgs: Vec<&str> = keys.iter().map(|k| k.organization.as_str()).collect();
+        for earlier in super::already_received(&config, statement, &orgs)? {
+            println!("note: {}", earlier.warning());
+        }
         return Ok(());
     }
 
@@ -99,11 +104,31 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         return report_left(&left_undelivered);
     }
     let n = to_send.len();
-    if !args.yes {
-        confirm(&format!(
+    // A corrected statement has a new id and goes to everyone again: by design, but never
+    // without saying so.
+    let statement = &letters.plan.statement;
+    let orgs: Vec<&str> = to_send.iter().map(|k| k.organization.as_str()).collect();
+    let warnings: Vec<String> = sender
+        .reader
+        .already_received(&statement.id, &statement.title, &statement.file_name, &orgs)?
+        .iter()
+        .map(|earlier| format!("warning: {}", earlier.warning()))
+        .collect();
+    if args.yes {
+        for warning in &warnings {
+            eprintln!("herald: {warning}");
+        }
+    } else {
+        let mut question = String::new();
+        for warning in &warnings {
+            question.push_str(warning);
+            question.push('\n');
+        }
+        question.push_str(&format!(
             "send {n} letters to {n} organisations via {}? [y/N] ",
             sender.transport.describe()
-        ))?;
+        ));
+        confirm(&question)?;
     }
 
     let progress = Arc::new(Reporter::new(n, total - n));

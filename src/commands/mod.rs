@@ -14,6 +14,8 @@ use std::path::Path;
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::error::Result;
+use crate::journal::{AlreadyReceived, Journal};
+use crate::statement::Statement;
 
 pub(crate) fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -30,4 +32,22 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
 
 pub(crate) fn load_config(path: &Path) -> Result<Config> {
     Ok(Config::load(path)?)
+}
+
+/// Earlier versions of `statement` that some of `organizations` already received, read from the
+/// journal if there is one (a reader must not create it).
+pub(crate) fn already_received(
+    config: &Config,
+    statement: &Statement,
+    organizations: &[&str],
+) -> Result<Vec<AlreadyReceived>> {
+    let Some(journal) = Journal::open_existing(&config.journal_path())? else {
+        return Ok(Vec::new());
+    };
+    Ok(journal.already_received(
+        &statement.id,
+        &statement.title,
+        &statement.file_name,
+        organizations,
+    )?)
 }

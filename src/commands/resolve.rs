@@ -11,6 +11,7 @@ use crate::cli::{OutputFormat, ResolveArgs};
 use crate::directory::resolve::ResolvedPhrase;
 use crate::directory::{self, Directory};
 use crate::error::{Error, Result};
+use crate::journal::AlreadyReceived;
 use crate::plan::{self, Plan};
 
 #[derive(Serialize)]
@@ -18,6 +19,11 @@ struct Report<'a> {
     statement: StatementJson<'a>,
     addressees: &'a [ResolvedPhrase],
     letters: Vec<LetterJson<'a>>,
+    /// Earlier versions of this statement (same title, or same date and file name) that some of
+    /// these organisations already received: they would receive this one again. Absent when
+    /// there is none, so the usual output keeps the shape DESIGN.md gives.
+    #[serde(skip_serializing_if = "<[AlreadyReceived]>::is_empty")]
+    already_received: &'a [AlreadyReceived],
 }
 
 #[derive(Serialize)]
@@ -41,22 +47,37 @@ pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
     let shown = args.statement.display().to_string();
     let statement = plan::read_statement(&args.statement)?;
     let plan = plan::resolve(&directory, statement, &shown)?;
+    let orgs: Vec<&str> = plan
+        .resolution
+        .letters
+        .iter()
+        .map(|&i| directory.organizations[i].id.as_str())
+        .collect();
+    let earlier = super::already_received(&config, &plan.statement, &orgs)?;
 
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         OutputFormat::Json => {
-            let json = serde_json::to_string_pretty(&report(&plan, &directory))
+            let json = serde_json::to_string_pretty(&report(&plan, &directory, &earlier))
                 .map_err(|e| Error::Usage(format!("cannot encode the report: {e}")))?;
             writeln!(out, "{json}")
         }
-        OutputFormat::Text => write_text(&mut out, &plan, &directory),
+        OutputFormat::Text => write_text(&mut out, &plan, &directory).and_then(|()| {
+            earlier
+                .iter()
+                .try_for_each(|e| writeln!(out, "\nnote: {}", e.warning()))
+        }),
     };
     written.map_err(|e| Error::io("standard output", e))?;
     plan.resolution.require_complete(&shown)?;
     Ok(())
 }
 
-fn report<'a>(plan: &'a Plan, directory: &'a Directory) -> Report<'a> {
+fn report<'a>(
+    plan: &'a Plan,
+    directory: &'a Directory,
+    already_received: &'a [AlreadyReceived],
+) -> Report<'a> {
     let s = &plan.statement;
     Report {
         statement: StatementJson {
@@ -79,6 +100,7 @@ fn report<'a>(plan: &'a Plan, directory: &'a Directory) -> Report<'a> {
                 }
             })
             .collect(),
+        already_received,
     }
 }
 

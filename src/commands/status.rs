@@ -1,6 +1,8 @@
 //! `herald status`: what the daemon sees — whether it runs, files waiting in the inbox,
 //! statements in progress (held, pending, being sent or deferred) with their letters per state,
-//! letters by state overall, and the next retry. Text and JSON come from the same [`Status`].
+//! what needs attention (statements with letters failed, partial or uncertain, and statements the
+//! daemon rejected that still lie in `rejected/`), letters by state overall, and the next retry.
+//! Text and JSON come from the same [`Status`].
 //!
 //! It only reads: no journal is created, and the daemon lock is probed with a shared lock that
 //! is released at once, so a status never stands in the way of a daemon.
@@ -14,6 +16,7 @@ use serde::Serialize;
 
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::daemon::inbox::is_statement_name;
+use crate::daemon::rejected::{self, Rejected};
 use crate::error::{Error, Result};
 use crate::journal::{Journal, State, StatementOverview};
 
@@ -25,12 +28,23 @@ struct Status {
     inbox: InboxStatus,
     /// Statements held for approval or with letters pending, being sent or deferred.
     in_progress: Vec<StatementOverview>,
-    /// Statements done with, but with letters failed, partial or uncertain.
-    needs_attention: Vec<StatementOverview>,
+    /// Statements done with but with letters failed, partial or uncertain, and statements
+    /// rejected by the daemon (nothing sent) that still lie in `rejected/`.
+    needs_attention: Vec<Attention>,
     /// Statements whose every letter was sent.
     completed: usize,
     letters: BTreeMap<State, u32>,
     next_retry: Option<DateTime<Utc>>,
+}
+
+/// One entry of `needs_attention`; `kind` tells which.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Attention {
+    /// A statement with letters failed, partial or uncertain.
+    Letters(StatementOverview),
+    /// A statement the daemon refused: nothing was sent for it.
+    Rejected(Rejected),
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +80,10 @@ pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
         letters: BTreeMap::new(),
         next_retry: None,
     };
+    // Rejected statements are never in the journal (nothing was registered for them), so they
+    // are listed even when there is no journal yet.
+    let rejected_dir = config.data_dir.join("rejected");
+    let refused = rejected::list(&rejected_dir).map_err(|e| Error::io(&rejected_dir, e))?;
     if let Some(journal) = Journal::open_existing(&journal_path)? {
         status.journal = Some(journal_path.display().to_string());
         let overview = journal.overview()?;
@@ -78,12 +96,15 @@ pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
             if s.held || has(&[State::Pending, State::Sending, State::Deferred]) {
                 status.in_progress.push(s);
             } else if has(&[State::Failed, State::Partial, State::Uncertain]) {
-                status.needs_attention.push(s);
+                status.needs_attention.push(Attention::Letters(s));
             } else {
                 status.completed += 1;
             }
         }
     }
+    status
+        .needs_attention
+        .extend(refused.into_iter().map(Attention::Rejected));
     match args.format {
         OutputFormat::Json => {
             let text = serde_json::to_string_pretty(&status)
@@ -153,6 +174,48 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+fn statement(out: &mut String, s: &StatementOverview) {
+    use std::fmt::Write;
+    let held = if s.held {
+        format!(" — held: `herald approve {}`", s.id)
+    } else {
+        String::new()
+    };
+    // Writing into a String cannot fail.
+    let _ = writeln!(out, "  {}  {}{held}", s.id, s.title);
+    let _ = write!(out, "    {}", counts(&s.counts));
+    if let Some(t) = s.next_retry {
+        let _ = write!(out, "; next retry {}", time(t));
+    }
+    let _ = writeln!(out);
+}
+
+fn rejected_entry(out: &mut String, r: &Rejected) {
+    use std::fmt::Write;
+    let when = r
+        .rejected_at
+        .map(|t| format!(" at {}", time(t)))
+        .unwrap_or_default();
+    // Writing into a String cannot fail.
+    let _ = writeln!(out, "  REJECTED {}{when}: nothing was sent", r.file);
+    if let Some(error) = &r.error {
+        let more = if r.problems > 1 {
+            format!(" ({} problems)", r.problems)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "    {error}{more}");
+    }
+    let _ = match &r.error_file {
+        Some(f) => writeln!(out, "    see {f}; fix it, then move it back into the inbox"),
+        None => writeln!(
+            out,
+            "    at {}; fix it, then move it back into the inbox",
+            r.path
+        ),
+    };
+}
+
 fn text(status: &Status, journal_path: &Path) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -179,40 +242,33 @@ fn text(status: &Status, journal_path: &Path) -> String {
             "no journal yet at {}: nothing has been dispatched",
             journal_path.display()
         );
-        return out;
+    } else {
+        let _ = writeln!(out, "letters: {}", counts(&status.letters));
+        let _ = match status.next_retry {
+            Some(t) => writeln!(out, "next retry: {}", time(t)),
+            None => writeln!(out, "next retry: none"),
+        };
+        let _ = writeln!(
+            out,
+            "statements: {} in progress, {} need attention, {} completed",
+            status.in_progress.len(),
+            status.needs_attention.len(),
+            status.completed
+        );
     }
-    let _ = writeln!(out, "letters: {}", counts(&status.letters));
-    let _ = match status.next_retry {
-        Some(t) => writeln!(out, "next retry: {}", time(t)),
-        None => writeln!(out, "next retry: none"),
-    };
-    let _ = writeln!(
-        out,
-        "statements: {} in progress, {} need attention, {} completed",
-        status.in_progress.len(),
-        status.needs_attention.len(),
-        status.completed
-    );
-    for (heading, list) in [
-        ("in progress", &status.in_progress),
-        ("needs attention", &status.needs_attention),
-    ] {
-        if list.is_empty() {
-            continue;
+    if !status.in_progress.is_empty() {
+        let _ = writeln!(out, "\nin progress:");
+        for s in &status.in_progress {
+            statement(&mut out, s);
         }
-        let _ = writeln!(out, "\n{heading}:");
-        for s in list {
-            let held = if s.held {
-                format!(" — held: `herald approve {}`", s.id)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(out, "  {}  {}{held}", s.id, s.title);
-            let _ = write!(out, "    {}", counts(&s.counts));
-            if let Some(t) = s.next_retry {
-                let _ = write!(out, "; next retry {}", time(t));
+    }
+    if !status.needs_attention.is_empty() {
+        let _ = writeln!(out, "\nneeds attention:");
+        for entry in &status.needs_attention {
+            match entry {
+                Attention::Letters(s) => statement(&mut out, s),
+                Attention::Rejected(r) => rejected_entry(&mut out, r),
             }
-            let _ = writeln!(out);
         }
     }
     out

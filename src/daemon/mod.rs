@@ -12,6 +12,7 @@
 //! retry time — whichever comes first.
 
 pub(crate) mod inbox;
+pub(crate) mod rejected;
 mod report;
 
 use std::collections::{BTreeMap, HashMap};
@@ -30,7 +31,9 @@ use crate::delivery::{Progress, Summary};
 use crate::directory::{self, Directory, OrgId};
 use crate::dispatch::{Letters, Sender};
 use crate::error::{Error, Result};
-use crate::journal::{AttemptResult, ClaimPolicy, LetterKey, State, StatementInfo};
+use crate::journal::{
+    AlreadyReceived, AttemptResult, ClaimPolicy, LetterKey, State, StatementInfo,
+};
 use crate::letters::Templates;
 use crate::lock::DaemonLock;
 use crate::plan;
@@ -356,12 +359,32 @@ impl Daemon {
             &self.config,
         );
         let id = letters.plan.statement.id.clone();
+        let earlier = self.already_received(&letters)?;
+        for e in &earlier {
+            tracing::warn!(
+                statement = %id,
+                file = %name,
+                earlier = %e.id,
+                organizations = e.organizations.len(),
+                "{}",
+                e.warning()
+            );
+        }
+        let hold_correction = self.config.daemon.hold_corrections && !earlier.is_empty();
+        if hold_correction && !self.config.daemon.require_approval {
+            tracing::warn!(
+                statement = %id,
+                "an earlier version went out already, so this one is held: `herald approve {id}` \
+                 sends it (set `[daemon] hold_corrections = false` to send such corrections \
+                 without approval)"
+            );
+        }
         self.sender
             .journal
             .register(
                 letters.statement_info(
                     &format!("inbox/{name}"),
-                    self.config.daemon.require_approval,
+                    self.config.daemon.require_approval || hold_correction,
                 ),
                 letters.planned(),
             )
@@ -378,17 +401,25 @@ impl Daemon {
 
     fn reject(&mut self, path: &Path, error: &Error) -> Result<()> {
         let name = file_name(path);
-        tracing::warn!(file = %name, error = %error, "statement rejected: nothing was sent");
         let moved = inbox::move_into(path, &self.folders.rejected)
             .map_err(|e| Error::io(&self.folders.rejected, e))?;
         self.inbox.forget(path);
-        let error_file = moved.with_file_name(format!("{}.error.txt", file_name(&moved)));
-        let text = format!(
-            "{name} was rejected at {}: nothing was sent for it.\n\n{error}\n\n\
-             Correct the statement (or the recipients directory) and drop it into the inbox again.\n",
-            Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        let error_file = rejected::error_file_of(&moved);
+        let text = rejected::error_text(
+            path,
+            &moved,
+            &self.folders.inbox,
+            &error.to_string(),
+            Utc::now(),
         );
         std::fs::write(&error_file, text).map_err(|e| Error::io(&error_file, e))?;
+        tracing::warn!(
+            file = %name,
+            error = %error,
+            rejected = %moved.display(),
+            error_file = %error_file.display(),
+            "statement rejected: nothing was sent"
+        );
         Ok(())
     }
 
@@ -530,6 +561,17 @@ impl Daemon {
         Ok(())
     }
 
+    /// Earlier versions of this statement that some of its organisations already received.
+    fn already_received(&self, letters: &Letters) -> Result<Vec<AlreadyReceived>> {
+        let s = &letters.plan.statement;
+        let keys = letters.keys();
+        let orgs: Vec<&str> = keys.iter().map(|k| k.organization.as_str()).collect();
+        Ok(self
+            .sender
+            .reader
+            .already_received(&s.id, &s.title, &s.file_name, &orgs)?)
+    }
+
     fn write_report(&self, id: &StatementId) -> Result<PathBuf> {
         let target = report::path(&self.folders.processed, id.as_str());
         let Some(info) = self.sender.reader.statement(id)? else {
@@ -537,9 +579,14 @@ impl Daemon {
         };
         let rows = self.sender.reader.letters_of(id)?;
         let head = self.sender.reader.head()?;
+        let orgs: Vec<&str> = rows.iter().map(|r| r.organization.as_str()).collect();
+        let earlier =
+            self.sender
+                .reader
+                .already_received(id, &info.title, &info.file_name, &orgs)?;
         report::write(
             &target,
-            &report::Report::new(&info, &rows, head.as_ref(), Utc::now()),
+            &report::Report::new(&info, &rows, &earlier, head.as_ref(), Utc::now()),
         )
         .map_err(|e| Error::io(&target, e))?;
         Ok(target)

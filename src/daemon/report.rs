@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::journal::{Head, LetterRow, State, StatementInfo};
+use crate::journal::{AlreadyReceived, Head, LetterRow, State, StatementInfo};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Report<'a> {
@@ -16,6 +16,9 @@ pub(crate) struct Report<'a> {
     letters: Vec<LetterPart<'a>>,
     /// Letters per state; states with no letter are absent.
     counts: BTreeMap<State, u32>,
+    /// Earlier versions of the statement (same title, or same date and file name) that some of
+    /// its organisations had already received before this one went to them too.
+    already_received: &'a [AlreadyReceived],
     /// The journal's last event when the report was written: kept with the report, it lets
     /// `herald verify --expect-head` prove later that nothing up to it was removed.
     journal_head: Option<&'a Head>,
@@ -45,6 +48,7 @@ impl<'a> Report<'a> {
     pub(crate) fn new(
         statement: &'a StatementInfo,
         rows: &'a [LetterRow],
+        already_received: &'a [AlreadyReceived],
         journal_head: Option<&'a Head>,
         now: DateTime<Utc>,
     ) -> Report<'a> {
@@ -72,6 +76,7 @@ impl<'a> Report<'a> {
                 })
                 .collect(),
             counts,
+            already_received,
             journal_head,
             written_at: now,
         }
@@ -144,7 +149,18 @@ mod tests {
             id: 7,
             hash: "ab".repeat(32),
         };
-        write(&target, &Report::new(&info, &rows, Some(&head), Utc::now())).unwrap();
+        let earlier = [AlreadyReceived {
+            id: "2021-05-27-00000000".into(),
+            title: "Statement".into(),
+            file_name: "s.txt".into(),
+            organizations: vec!["a".into()],
+            sent_at: Utc::now(),
+        }];
+        write(
+            &target,
+            &Report::new(&info, &rows, &earlier, Some(&head), Utc::now()),
+        )
+        .unwrap();
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
         assert_eq!(json["statement"]["id"], "2021-05-27-1a2b3c4d");
@@ -152,6 +168,8 @@ mod tests {
         assert_eq!(json["counts"]["sent"], 2);
         assert_eq!(json["counts"]["deferred"], 1);
         assert_eq!(json["letters"][1]["organization"], "b");
+        assert_eq!(json["already_received"][0]["id"], "2021-05-27-00000000");
+        assert_eq!(json["already_received"][0]["organizations"][0], "a");
         assert_eq!(json["letters"][1]["status"], "deferred");
         assert_eq!(json["letters"][1]["smtp_code"], 451);
         assert_eq!(json["journal_head"]["id"], 7);

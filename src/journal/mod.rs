@@ -351,6 +351,34 @@ pub struct Overview {
     pub next_retry: Option<DateTime<Utc>>,
 }
 
+/// A different statement (an earlier version: same title, or same date and file name) whose
+/// letters some of the same organisations already received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlreadyReceived {
+    pub id: String,
+    pub title: String,
+    pub file_name: String,
+    /// Those of the organisations asked about that have its letter `sent` or `partial`.
+    pub organizations: Vec<String>,
+    /// When the first of those letters was recorded sent.
+    pub sent_at: DateTime<Utc>,
+}
+
+impl AlreadyReceived {
+    /// The warning shown before the new statement goes out, e.g. ``42 of these organisations
+    /// already received statement 2021-05-27-49d0abd7 «title» on 2026-11-27 10:02 UTC; …``.
+    pub fn warning(&self) -> String {
+        format!(
+            "{} of these organisations already received statement {} «{}» on {}; this text \
+             differs, so it is a new statement and they will receive it again",
+            self.organizations.len(),
+            self.id,
+            self.title,
+            self.sent_at.format("%Y-%m-%d %H:%M UTC"),
+        )
+    }
+}
+
 /// A synchronous journal handle (one SQLite connection).
 pub struct Journal {
     path: PathBuf,
@@ -485,6 +513,19 @@ impl Journal {
 
     pub fn overview(&self) -> Result<Overview, JournalError> {
         self.read().overview()
+    }
+
+    /// Other statements with the same title, or the same date and file name, already `sent`
+    /// (or `partial`) to any of `organizations`: earlier versions of a corrected statement.
+    pub fn already_received(
+        &self,
+        statement: &StatementId,
+        title: &str,
+        file_name: &str,
+        organizations: &[&str],
+    ) -> Result<Vec<AlreadyReceived>, JournalError> {
+        self.read()
+            .already_received(statement, title, file_name, organizations)
     }
 
     pub fn letters_of(&self, statement: &StatementId) -> Result<Vec<LetterRow>, JournalError> {
@@ -1514,5 +1555,89 @@ mod tests {
         });
         assert_eq!(claims.iter().sum::<usize>(), orgs.len(), "{claims:?}");
         assert_eq!(intact_events(&j), 80);
+    }
+
+    #[test]
+    fn earlier_versions_already_received_are_found_by_title_or_by_date_and_file_name() {
+        let (_dir, mut j) = journal();
+        j.register(
+            &statement(),
+            &[
+                planned("un"),
+                planned("coe"),
+                planned("ipb"),
+                planned("osce"),
+            ],
+            t(0),
+        )
+        .unwrap();
+        drive_to(&mut j, "un", State::Sent);
+        drive_to(&mut j, "coe", State::Partial);
+        drive_to(&mut j, "ipb", State::Failed);
+        let asked = ["un", "coe", "ipb", "osce", "unesco"];
+        // (id, title, file name, organisations expected to have it already)
+        let rows: [(&str, &str, &str, &[&str]); 6] = [
+            // A corrected text: new id, same title and file.
+            (
+                "2021-05-27-99999999",
+                "On the Kalbajar district",
+                "kalbajar.txt",
+                &["coe", "un"],
+            ),
+            // Title reworded, same date and file name.
+            (
+                "2021-05-27-99999999",
+                "On Kalbajar",
+                "kalbajar.txt",
+                &["coe", "un"],
+            ),
+            // Same title on another day and file.
+            (
+                "2021-06-01-99999999",
+                "On the Kalbajar district",
+                "other.txt",
+                &["coe", "un"],
+            ),
+            // Same file name on another day, other title: another statement.
+            ("2021-06-01-99999999", "On Lachin", "kalbajar.txt", &[]),
+            // Same date, other file and title.
+            ("2021-05-27-99999999", "On Lachin", "lachin.txt", &[]),
+            // The statement itself is never its own earlier version.
+            (
+                "2021-05-27-1a2b3c4d",
+                "On the Kalbajar district",
+                "kalbajar.txt",
+                &[],
+            ),
+        ];
+        for (id, title, file, expected) in rows {
+            let found = j
+                .already_received(&StatementId::parse(id).unwrap(), title, file, &asked)
+                .unwrap();
+            let orgs: Vec<&str> = found
+                .iter()
+                .flat_map(|e| e.organizations.iter().map(String::as_str))
+                .collect();
+            assert_eq!(orgs, expected, "{id} {title} {file}");
+            if let Some(earlier) = found.first() {
+                assert_eq!(found.len(), 1);
+                assert_eq!(earlier.id, "2021-05-27-1a2b3c4d");
+                assert_eq!(earlier.sent_at, t(2));
+                assert!(earlier.warning().starts_with(
+                    "2 of these organisations already received statement 2021-05-27-1a2b3c4d \
+                     «On the Kalbajar district» on 2021-05-27 09:02 UTC"
+                ));
+            }
+        }
+        // Only the organisations asked about count.
+        let found = j
+            .already_received(
+                &StatementId::parse("2021-05-27-99999999").unwrap(),
+                "On the Kalbajar district",
+                "kalbajar.txt",
+                &["coe", "unesco"],
+            )
+            .unwrap();
+        assert_eq!(found[0].organizations, ["coe"]);
     }
 }

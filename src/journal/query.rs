@@ -1,5 +1,6 @@
 //! Reading the journal: letters for `herald history`, statements and retries for the daemon,
-//! and the overview behind `herald status`. Nothing here writes.
+//! the overview behind `herald status`, and earlier versions of a statement that some of its
+//! organisations already received. Nothing here writes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,8 +11,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::schema::{parse_timestamp, timestamp};
 use super::{
-    HistoryFilter, JournalError, LetterKey, LetterRow, Overview, State, StatementInfo,
-    StatementOverview,
+    AlreadyReceived, HistoryFilter, JournalError, LetterKey, LetterRow, Overview, State,
+    StatementInfo, StatementOverview,
 };
 use crate::statement::StatementId;
 
@@ -187,6 +188,68 @@ impl Queries<'_> {
                 None => now,
             };
             out.push((key, when));
+        }
+        Ok(out)
+    }
+
+    /// Other statements with the same title, or the same date and file name, as `statement`,
+    /// whose letters were `sent` (or `partial`: some addresses have it) to any of `organizations`;
+    /// oldest first. A corrected statement has a new id, so without this its letters would go to
+    /// everyone again with nothing said.
+    pub(crate) fn already_received(
+        &self,
+        statement: &StatementId,
+        title: &str,
+        file_name: &str,
+        organizations: &[&str],
+    ) -> Result<Vec<AlreadyReceived>, JournalError> {
+        // `<date>-<hash>`: the date is what precedes the hash; an undated id has none to match.
+        let date = statement
+            .as_str()
+            .rsplit_once('-')
+            .map(|(date, _)| date)
+            .filter(|d| *d != "undated")
+            .unwrap_or("");
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.id, s.title, s.file_name, l.organization, l.updated_at \
+                 FROM statements s JOIN letters l ON l.statement_id = s.id \
+                 WHERE s.id <> ?1 AND l.state IN ('sent', 'partial') \
+                 AND (s.title = ?2 OR (?3 <> '' AND s.id LIKE ?3 || '-%' AND s.file_name = ?4)) \
+                 ORDER BY s.registered_at, s.id, l.organization",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![statement.as_str(), title, date, file_name], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    time_at(r, 4)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out: Vec<AlreadyReceived> = Vec::new();
+        for row in rows {
+            let (id, title, file_name, organization, at) = row.map_err(|e| self.sql(e))?;
+            if !organizations.contains(&organization.as_str()) {
+                continue;
+            }
+            match out.iter_mut().find(|e| e.id == id) {
+                Some(earlier) => {
+                    earlier.sent_at = earlier.sent_at.min(at);
+                    earlier.organizations.push(organization);
+                }
+                None => out.push(AlreadyReceived {
+                    id,
+                    title,
+                    file_name,
+                    organizations: vec![organization],
+                    sent_at: at,
+                }),
+            }
         }
         Ok(out)
     }
