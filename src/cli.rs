@@ -70,7 +70,9 @@ pub enum OutputFormat {
 /// that would go out. Exit 2 if any addressee is not found.
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
+    /// The statement file (plain text).
     pub statement: PathBuf,
+    /// `text` for people, `json` for scripts (one object: statement, addressees, letters).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }
@@ -79,6 +81,7 @@ pub struct ResolveArgs {
 /// the journal; or, with --dry-run, render them for review and send nothing.
 #[derive(Debug, Args)]
 pub struct DispatchArgs {
+    /// The statement file (plain text); dispatching it again sends only what is not yet sent.
     pub statement: PathBuf,
     /// Render every letter to --out as .eml plus a browsable index.html; send and record nothing.
     #[arg(long)]
@@ -102,6 +105,7 @@ pub struct DaemonArgs {}
 /// What the daemon sees: statements in progress, letters by state, the next retry.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// `text` for people, `json` for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }
@@ -109,6 +113,7 @@ pub struct StatusArgs {
 /// Release a statement the daemon holds for approval (`[daemon] require_approval = true`).
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
+    /// The statement's id, as `herald status` shows it (e.g. 2021-05-27-49d0abd7).
     pub statement_id: String,
 }
 
@@ -137,6 +142,7 @@ pub struct HistoryArgs {
     /// Only letters updated before this time (RFC 3339, or a date YYYY-MM-DD: before that day).
     #[arg(long)]
     pub until: Option<String>,
+    /// `table` for people, `json` or `csv` (times in UTC, written with `Z`) for scripts.
     #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
     pub format: HistoryFormat,
 }

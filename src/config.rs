@@ -124,8 +124,10 @@ impl Default for RawDelivery {
         RawDelivery {
             concurrency: 4,
             rate_per_minute: 0,
-            max_attempts: 5,
-            backoff_base_secs: 30.0,
+            // About two hours of retries (1, 2, 4 … 32 minutes, then the one-hour cap): a mail
+            // server restart or a short outage must not turn letters `failed`.
+            max_attempts: 8,
+            backoff_base_secs: 60.0,
             backoff_cap_secs: 3600.0,
         }
     }
@@ -609,5 +611,35 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(err.contains(":5:") && err.contains("concurency"), "{err}");
+    }
+
+    /// Regression: with 5 attempts 5 s apart, a two-minute mail server restart turned every
+    /// letter `failed`. The default and the shipped retries must outlast an hour's outage, and
+    /// the shipped file must say what the defaults say.
+    #[test]
+    fn the_retries_outlast_a_short_outage() {
+        let shipped = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/herald.toml"),
+        )
+        .expect("the shipped configuration");
+        let shipped = Config::parse(Path::new("config/herald.toml"), &shipped).expect("valid");
+        let default = parse(SENDER).expect("valid");
+        for delivery in [&shipped.delivery, &default.delivery] {
+            assert_eq!(delivery.max_attempts, default.delivery.max_attempts);
+            assert_eq!(delivery.backoff_base, default.delivery.backoff_base);
+            assert_eq!(delivery.backoff_cap, default.delivery.backoff_cap);
+            // The waits between attempts, with the shortest jitter.
+            let policy = crate::delivery::classify::RetryPolicy {
+                max_attempts: delivery.max_attempts,
+                backoff_base: delivery.backoff_base,
+                backoff_cap: delivery.backoff_cap,
+            };
+            let total: Duration = (1..delivery.max_attempts)
+                .map(|n| crate::delivery::classify::backoff(n, &policy, 0.8))
+                .sum();
+            assert!(total >= Duration::from_secs(3600), "{total:?}");
+            // The first retry is not crammed into the outage's first seconds.
+            assert!(delivery.backoff_base >= Duration::from_secs(60));
+        }
     }
 }

@@ -28,6 +28,7 @@ pub(crate) fn statement_id(date: &str, text: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) name: String,
+    pub(crate) aliases: Vec<String>,
     pub(crate) emails: Vec<String>,
     pub(crate) cc: Vec<String>,
 }
@@ -59,6 +60,7 @@ pub(crate) fn directory(ws: &Workspace) -> BTreeMap<String, Entry> {
             let id = org["id"].as_str().expect("id").to_owned();
             let entry = Entry {
                 name: org["name"].as_str().expect("name").to_owned(),
+                aliases: strings("aliases"),
                 emails: strings("emails"),
                 cc: strings("cc"),
             };

@@ -416,6 +416,19 @@ fn a_refused_connection_is_deferred_and_sent_by_a_later_dispatch() {
     let out = fx.dispatch(&[]);
     out.assert_code(1);
     assert!(out.stdout.contains("deferred org-01"), "{}", out.stdout);
+    // The summary says when the letter goes next and how to send it.
+    assert!(
+        out.stdout.contains("; next attempt at 20"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("1 letter(s) deferred and retried later (the first is due at ")
+            && out.stdout.contains(" again, or leave it to the daemon"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(fx.state("org-01"), "deferred");
     let events = fx.outcomes("org-01");
     assert_eq!(events.len(), 1, "{events:?}");

@@ -27,7 +27,10 @@ Sabina Aliyeva
 /// The seed dispatched through the default file transport.
 fn dispatched_seed() -> Workspace {
     let ws = Workspace::new();
-    ws.run(["dispatch", SEED, "--yes"]).assert_success();
+    let output = ws.run(["dispatch", SEED, "--yes"]);
+    output.assert_success();
+    // Regression: the file transport has no SMTP code, and its log lines said `code=""`.
+    assert!(!output.stderr.contains("code="), "{}", output.stderr);
     ws
 }
 
@@ -378,6 +381,21 @@ fn history_as_csv_has_a_header_and_one_row_per_letter() {
         rows.iter().all(|r| r.starts_with(&format!("{id},"))),
         "{rows:#?}"
     );
+    // Regression: CSV times ended in `+00:00` where JSON and the README use `Z`.
+    for row in &rows {
+        let updated_at = row.rsplit(',').next().expect("a last column");
+        assert!(updated_at.ends_with('Z'), "{row}");
+        assert!(!row.contains("+00:00"), "{row}");
+    }
+
+    // Regression: a filter that matched nothing printed nothing at all.
+    let none = ws.run(["history", "--status", "failed"]);
+    none.assert_success();
+    assert_eq!(none.stdout, "");
+    assert!(none.stderr.contains("no letters match"), "{}", none.stderr);
+    let none = ws.run(["history", "--status", "failed", "--format", "csv"]);
+    assert_eq!(none.stdout.lines().count(), 1, "{}", none.stdout);
+    assert!(!none.stderr.contains("no letters match"), "{}", none.stderr);
 
     // The table names each organisation too.
     let table = ws.run(["history", "--organization", "unesco"]);

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::DispatchArgs;
@@ -152,17 +153,37 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
     let mut summary = summary?;
     summary.skipped += total - n;
     println!("{summary}");
+    // The next attempt of each deferred letter, as the journal recorded it.
+    let next_attempts: HashMap<String, DateTime<Utc>> = if summary.deferred > 0 {
+        sender
+            .reader
+            .letters_of(&statement_id)?
+            .into_iter()
+            .filter(|row| row.status == State::Deferred)
+            .filter_map(|row| Some((row.organization, row.next_attempt_at?)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     for letter in &summary.undelivered {
         let code = letter
             .smtp_code
             .map(|c| format!(" ({c})"))
             .unwrap_or_default();
+        let next = next_attempts
+            .get(letter.organization.as_str())
+            .filter(|_| letter.state == State::Deferred)
+            .map(|at| format!("; next attempt at {}", utc(*at)))
+            .unwrap_or_default();
         println!(
-            "  {} {}{code}: {}",
+            "  {} {}{code}: {}{next}",
             letter.state,
             letter.organization.as_str(),
             letter.reply
         );
+    }
+    if let Some(hint) = deferred_hint(summary.deferred, next_attempts.values().min(), &source) {
+        println!("{hint}");
     }
     // The chain cannot prove on its own that nothing was cut off its end: this line, noted down
     // (or mailed away), lets `herald verify --expect-head` prove it later.
@@ -177,6 +198,29 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         return Err(Error::Undelivered(format!("{summary}")));
     }
     report_left(&left_undelivered)
+}
+
+/// A time as the journal, history and README show it: `2021-05-27T18:30:00Z`.
+fn utc(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// What to do about deferred letters: this command does not wait for retries due after
+/// [`RETRY_WITHIN`], so it says when the first one is due and how to send them.
+fn deferred_hint(
+    deferred: usize,
+    first: Option<&DateTime<Utc>>,
+    statement: &str,
+) -> Option<String> {
+    if deferred == 0 {
+        return None;
+    }
+    let when = first
+        .map(|at| format!(" (the first is due at {})", utc(*at)))
+        .unwrap_or_default();
+    Some(format!(
+        "{deferred} letter(s) deferred and retried later{when}: run `herald dispatch {statement}` again, or leave it to the daemon"
+    ))
 }
 
 /// Would a claim under `policy` take a letter in `state`? (Mirrors the journal's claim rule, to
@@ -224,10 +268,16 @@ fn confirm(question: &str) -> Result<()> {
         .lock()
         .read_line(&mut answer)
         .map_err(|e| Error::io("<stdin>", e))?;
+    confirmed(&answer)
+}
+
+/// `y` or `yes` goes ahead; any other answer declines, with exit status 1 rather than 2: the
+/// input was valid, the letters simply were not delivered.
+fn confirmed(answer: &str) -> Result<()> {
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
-        Err(Error::Usage("not confirmed; nothing was sent".into()))
+        Err(Error::Undelivered("not confirmed; nothing was sent".into()))
     }
 }
 
@@ -263,23 +313,25 @@ impl Reporter {
 impl Progress for Reporter {
     fn attempted(&self, key: &LetterKey, result: &AttemptResult, retrying: bool) {
         let org = key.organization.as_str();
-        let code = result.smtp_code.map(|c| c.to_string()).unwrap_or_default();
+        // No code (the file transport, a refused connection): no `code` field, not `code=""`.
+        let code = result.smtp_code;
         match &self.bar {
             Some(bar) => {
                 if !retrying {
                     bar.inc(1);
                 }
                 if result.state != State::Sent {
-                    bar.println(format!("{} {org} {code} {}", result.state, result.reply));
+                    let code = code.map(|c| format!(" {c}")).unwrap_or_default();
+                    bar.println(format!("{} {org}{code} {}", result.state, result.reply));
                 }
             }
             None if result.state == State::Sent => {
-                tracing::info!(organization = org, code = code, reply = %result.reply, "sent");
+                tracing::info!(organization = org, code, reply = %result.reply, "sent");
             }
             None => tracing::warn!(
                 organization = org,
                 state = %result.state,
-                code = code,
+                code,
                 reply = %result.reply,
                 retrying,
                 "not sent"
@@ -301,6 +353,34 @@ impl Progress for Reporter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: declining the prompt exited 2, the status of invalid input.
+    #[test]
+    fn declining_sends_nothing_and_exits_1() {
+        for answer in ["y\n", "YES\n", " yes "] {
+            assert!(confirmed(answer).is_ok(), "{answer:?}");
+        }
+        for answer in ["\n", "n\n", "no", "yes please", ""] {
+            match confirmed(answer) {
+                Err(e) => {
+                    assert_eq!(e.code(), 1, "{answer:?}");
+                    assert_eq!(e.to_string(), "not confirmed; nothing was sent");
+                }
+                Ok(()) => panic!("{answer:?} confirmed"),
+            }
+        }
+    }
+
+    #[test]
+    fn deferred_letters_say_when_and_how_they_will_go() {
+        use chrono::TimeZone;
+        let at = Utc.with_ymd_and_hms(2021, 5, 27, 9, 30, 0).unwrap();
+        assert_eq!(deferred_hint(0, None, "s.txt"), None);
+        assert_eq!(
+            deferred_hint(3, Some(&at), "statements/s.txt").as_deref(),
+            Some("3 letter(s) deferred and retried later (the first is due at 2021-05-27T09:30:00Z): run `herald dispatch statements/s.txt` again, or leave it to the daemon")
+        );
+    }
 
     #[test]
     fn which_states_are_sent_again() {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::error::{Error, Result};
@@ -17,7 +17,15 @@ pub(crate) fn run(config_path: &Path, args: HistoryArgs) -> Result<()> {
     let filter = filter(&args)?;
     let path = config.journal_path();
     let rows = match Journal::open_existing(&path)? {
-        Some(journal) => journal.history(&filter)?,
+        Some(journal) => {
+            let rows = journal.history(&filter)?;
+            // An empty table would print nothing at all; JSON (`[]`) and CSV (the header) say
+            // "none" by themselves.
+            if rows.is_empty() && args.format == HistoryFormat::Table {
+                eprintln!("no letters match");
+            }
+            rows
+        }
         None => {
             if args.format == HistoryFormat::Table {
                 eprintln!(
@@ -115,14 +123,17 @@ fn csv(rows: &[LetterRow]) -> String {
             r.smtp_reply.clone().unwrap_or_default(),
             r.message_id.clone(),
             serde_json::to_string(&r.recipients).unwrap_or_default(),
-            r.next_attempt_at
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_default(),
-            r.created_at.to_rfc3339(),
-            r.updated_at.to_rfc3339(),
+            r.next_attempt_at.map(csv_time).unwrap_or_default(),
+            csv_time(r.created_at),
+            csv_time(r.updated_at),
         ]));
     }
     out
+}
+
+/// The same form as the JSON output: RFC 3339 in UTC written with `Z`, not `+00:00`.
+fn csv_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
@@ -288,6 +299,25 @@ mod tests {
             "{}",
             lines[1]
         );
+    }
+
+    /// Regression: CSV wrote `+00:00` where JSON and the README write `Z`.
+    #[test]
+    fn csv_and_json_write_times_alike() {
+        let mut r = row("un", "250 ok");
+        r.updated_at = Utc.timestamp_micros(1_622_107_800_250_857).unwrap();
+        r.next_attempt_at = Some(r.created_at);
+        let text = csv(std::slice::from_ref(&r));
+        let line = text.split("\r\n").nth(1).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&json(&[r]).unwrap()).unwrap();
+        let fields: Vec<&str> = line.rsplitn(4, ',').collect();
+        for (field, name) in fields[..3]
+            .iter()
+            .zip(["updated_at", "created_at", "next_attempt_at"])
+        {
+            assert_eq!(Some(*field), json[0][name].as_str(), "{name}");
+            assert!(field.ends_with('Z'), "{name}: {field}");
+        }
     }
 
     #[test]

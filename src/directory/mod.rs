@@ -1144,4 +1144,62 @@ name = "Ombudsman networks"
             );
         }
     }
+
+    /// Regression: the OIC's Secretary General got "Dear Sir or Madam" while the UN's got
+    /// "Excellency", and French entries carried English names and salutations.
+    #[test]
+    fn the_shipped_salutations_fit_the_addressee_and_the_language() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipients");
+        let d = match load(&dir) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let english = ["Excellency", "Dear Sir or Madam"];
+        for o in &d.organizations {
+            let salutation = o.salutation.as_deref().unwrap_or_default();
+            if o.language == "fr" {
+                assert!(!english.contains(&salutation), "{}: {salutation}", o.id);
+            }
+            // Ambassadors and heads of intergovernmental organisations are Excellencies.
+            let contact = o.contact.as_deref().unwrap_or_default();
+            let excellency = contact.starts_with("Ambassad")
+                || contact.starts_with("His Majesty's Ambassador")
+                || o.groups.iter().any(|g| g.ends_with("embassies-abroad"));
+            if excellency {
+                let expected = if o.language == "fr" {
+                    "Excellence"
+                } else {
+                    "Excellency"
+                };
+                assert_eq!(salutation, expected, "{}", o.id);
+            }
+        }
+        let cases = [
+            ("oic", "Excellency"),
+            ("un-secretary-general", "Excellency"),
+            ("osce", "Excellency"),
+            ("oic-ombudsman-association", "Dear Sir or Madam"),
+            ("france-embassy-azerbaijan", "Excellence"),
+            ("council-of-europe", "Madame la Secrétaire Générale"),
+            ("france-cncdh", "Monsieur le Président"),
+        ];
+        for (id, expected) in cases {
+            let o = d.organizations.iter().find(|o| o.id.as_str() == id);
+            assert_eq!(
+                o.and_then(|o| o.salutation.as_deref()),
+                Some(expected),
+                "{id}"
+            );
+        }
+        for (id, name) in [
+            (
+                "france-embassy-azerbaijan",
+                "Ambassade de France en Azerbaïdjan",
+            ),
+            ("council-of-europe", "Conseil de l'Europe"),
+        ] {
+            let o = d.organizations.iter().find(|o| o.id.as_str() == id);
+            assert_eq!(o.map(|o| o.name.as_str()), Some(name), "{id}");
+        }
+    }
 }

@@ -186,8 +186,9 @@ fn suggestions(directory: &Directory, phrase: &str) -> Vec<String> {
     if words.is_empty() {
         return Vec::new();
     }
-    // Best score per entry, keyed by (is a group, index): `Entry` itself is not hashable.
-    let mut best: HashMap<(bool, usize), (f64, Entry)> = HashMap::new();
+    // Best score per entry, with the name that scored it, keyed by (is a group, index): `Entry`
+    // itself is not hashable.
+    let mut best: HashMap<(bool, usize), (f64, Entry, &String)> = HashMap::new();
     for (candidate, &entry) in &directory.names {
         let mut shared = 0usize;
         let mut total = words.len();
@@ -217,16 +218,32 @@ fn suggestions(directory: &Directory, phrase: &str) -> Vec<String> {
             Entry::Organization(i) => (false, i),
             Entry::Group(g) => (true, g),
         };
-        let kept = best.entry(slot).or_insert((score, entry));
-        kept.0 = kept.0.max(score);
+        let kept = best.entry(slot).or_insert((score, entry, candidate));
+        // Ties go to the first name in order, so the answer does not depend on the hash map's.
+        if score > kept.0 || (score == kept.0 && candidate < kept.2) {
+            *kept = (score, entry, candidate);
+        }
     }
-    let name = |entry: Entry| match entry {
-        Entry::Organization(i) => directory.organizations.get(i).map(|o| o.name.clone()),
-        Entry::Group(g) => directory.groups.get(g).map(|g| g.name.clone()),
+    // The name or alias that came closest, as written in the directory: "Counsil of Europe" is
+    // better answered with the alias "Council of Europe" than with the name "Conseil de
+    // l'Europe".
+    let name = |entry: Entry, candidate: &str| {
+        let (name, aliases) = match entry {
+            Entry::Organization(i) => directory
+                .organizations
+                .get(i)
+                .map(|o| (&o.name, &o.aliases))?,
+            Entry::Group(g) => directory.groups.get(g).map(|g| (&g.name, &g.aliases))?,
+        };
+        let written = std::iter::once(name)
+            .chain(aliases)
+            .find(|written| name_key(written) == candidate)
+            .unwrap_or(name);
+        Some(written.clone())
     };
     let mut named: Vec<(f64, String)> = best
         .into_values()
-        .filter_map(|(s, e)| Some((s, name(e)?)))
+        .filter_map(|(s, e, candidate)| Some((s, name(e, candidate)?)))
         .collect();
     // Names break ties so that the order does not depend on the hash map's.
     named.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -695,6 +712,30 @@ mod tests {
                 .contains("`Northern Federation of Peace Councils`"),
             "{err}"
         );
+    }
+
+    /// Regression: once the Council of Europe was named "Conseil de l'Europe" (its letters are
+    /// French), "Counsil of Europe" was answered with the French name instead of the English alias
+    /// it nearly matched.
+    #[test]
+    fn suggestions_show_the_name_or_alias_that_came_closest() {
+        let d = test_directory(
+            &[(
+                "council-of-europe",
+                "Conseil de l'Europe",
+                &["Council of Europe", "CoE"],
+                &[],
+            )],
+            &[],
+        );
+        let cases = [
+            ("Counsil of Europe", "Council of Europe"),
+            ("Conseil de l'Europa", "Conseil de l'Europe"),
+        ];
+        for (text, suggested) in cases {
+            let r = resolve(&d, &list(&[text]));
+            assert_eq!(r.phrases[0].suggestions, [suggested], "`{text}`");
+        }
     }
 
     #[test]

@@ -113,6 +113,12 @@ pub struct StatementContext<'a> {
     pub signatory: Option<&'a str>,
     pub signatory_title: Option<&'a str>,
     pub paragraphs: &'a [String],
+    /// The title already opens with the word "Statement" (or "Declaration", "Déclaration"), so a
+    /// subject can be the title itself instead of "Statement: Statement by…".
+    pub title_is_statement: bool,
+    /// The title already gives the statement's date (`27 May 2021`, `May 27, 2021`,
+    /// `2021-05-27`, `27.05.2021`, `27 mai 2021`…), so a subject need not repeat it.
+    pub title_has_date: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,8 +153,44 @@ impl<'a> StatementContext<'a> {
             signatory: statement.signatory.as_deref(),
             signatory_title: statement.signatory_title.as_deref(),
             paragraphs: &statement.paragraphs,
+            title_is_statement: opens_with_statement(&statement.title),
+            title_has_date: statement
+                .date
+                .is_some_and(|date| mentions_date(&statement.title, date)),
         }
     }
+}
+
+/// The words a title may open with that already say "this is a statement".
+const STATEMENT_WORDS: [&str; 3] = ["statement", "declaration", "déclaration"];
+
+fn opens_with_statement(title: &str) -> bool {
+    let first: String = title
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .collect();
+    STATEMENT_WORDS
+        .iter()
+        .any(|word| first.to_lowercase() == *word)
+}
+
+/// Whether `title` writes `date` in one of the usual English, French or numeric forms.
+fn mentions_date(title: &str, date: NaiveDate) -> bool {
+    let title = title.to_lowercase();
+    let forms = [
+        long_date(date, false),
+        long_date(date, true),
+        date.format("%B %-d, %Y").to_string(),
+        date.format("%B %-d %Y").to_string(),
+        date.format("%-d %B, %Y").to_string(),
+        date.format("%Y-%m-%d").to_string(),
+        date.format("%d.%m.%Y").to_string(),
+        date.format("%d/%m/%Y").to_string(),
+    ];
+    forms
+        .iter()
+        .any(|form| title.contains(&form.to_lowercase()))
 }
 
 impl Templates {
@@ -896,10 +938,7 @@ mod tests {
             Some("Excellency"),
         );
         let letter = render(&templates, &org, &statement);
-        assert_eq!(
-            letter.subject,
-            format!("Statement of 27 May 2021: {}", statement.title)
-        );
+        assert_eq!(letter.subject, format!("{} (27 May 2021)", statement.title));
         assert!(
             letter.text.contains("\n\nExcellency,\n\nI have the honour"),
             "{}",
@@ -923,6 +962,13 @@ mod tests {
             .contains("Please accept, Excellency, the assurances of my highest consideration."));
         assert!(letter.text.contains("Sabina Aliyeva\nThe Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan\n"));
         assert!(letter.text.contains("statements@ombudsman.example"));
+        // The standard signature separator, "-- " on its own line, lets mail readers fold the
+        // sender's block away.
+        assert!(
+            letter.text.contains(&format!("\n-- \n{}\n", sender().name)),
+            "{}",
+            letter.text
+        );
         assert!(
             !letter.text.contains("\n\n\n"),
             "stray blank lines:\n{}",
@@ -934,50 +980,20 @@ mod tests {
     fn salutations_and_languages() {
         let templates = shipped_templates();
         let statement = seed_statement();
-        // (language, salutation, expected line in the text, expected in the subject)
+        // (language, salutation, expected line in the text, what the subject adds to the title)
         let cases = [
-            (
-                "en",
-                None,
-                "Dear Sir or Madam,",
-                "Statement of 27 May 2021: ",
-            ),
-            (
-                "en",
-                Some("Excellency"),
-                "Excellency,",
-                "Statement of 27 May 2021: ",
-            ),
-            (
-                "fr",
-                Some("Excellency"),
-                "Excellence,",
-                "Déclaration du 27 mai 2021 : ",
-            ),
-            (
-                "fr",
-                None,
-                "Madame, Monsieur,",
-                "Déclaration du 27 mai 2021 : ",
-            ),
+            ("en", None, "Dear Sir or Madam,", " (27 May 2021)"),
+            ("en", Some("Excellency"), "Excellency,", " (27 May 2021)"),
+            ("fr", Some("Excellency"), "Excellence,", " (27 mai 2021)"),
+            ("fr", None, "Madame, Monsieur,", " (27 mai 2021)"),
             (
                 "fr",
                 Some("Monsieur le Directeur"),
                 "Monsieur le Directeur,",
-                "Déclaration du 27 mai 2021 : ",
+                " (27 mai 2021)",
             ),
-            (
-                "fr-CA",
-                None,
-                "Madame, Monsieur,",
-                "Déclaration du 27 mai 2021 : ",
-            ),
-            (
-                "de",
-                None,
-                "Dear Sir or Madam,",
-                "Statement of 27 May 2021: ",
-            ),
+            ("fr-CA", None, "Madame, Monsieur,", " (27 mai 2021)"),
+            ("de", None, "Dear Sir or Madam,", " (27 May 2021)"),
         ];
         for (language, salutation, line, subject) in cases {
             let org = organization(
@@ -992,10 +1008,10 @@ mod tests {
                 "{language} {salutation:?}: no line {line:?} in\n{}",
                 letter.text
             );
-            assert!(
-                letter.subject.starts_with(subject),
-                "{language}: {}",
-                letter.subject
+            assert_eq!(
+                letter.subject,
+                format!("{}{subject}", statement.title),
+                "{language}"
             );
         }
         let org = organization(
@@ -1008,7 +1024,28 @@ mod tests {
         assert!(letter.text.contains(
             "Je vous prie d’agréer, Monsieur le Directeur, l’expression de ma haute considération."
         ));
-        assert!(letter.text.contains("J’ai l’honneur de transmettre à votre institution, Bureau international de la paix, la déclaration du 27 mai 2021"));
+        // Regression: the French letter named the organisation in a clause ("à votre institution,
+        // Embassy of France…") that read oddly, and did not say the statement stays in English.
+        assert!(letter.text.contains(&format!(
+            "J’ai l’honneur de vous transmettre la déclaration du 27 mai 2021 intitulée « {} », dont le texte original en anglais est reproduit ci-dessous et joint à la présente.",
+            statement.title
+        )));
+        assert!(!letter.text.contains("votre institution"));
+        let org = organization(
+            "org",
+            "Ambassade de France en Azerbaïdjan",
+            "fr",
+            Some("Excellence"),
+        );
+        let letter = render(&templates, &org, &statement);
+        assert!(
+            letter.text.contains("\n\nExcellence,\n\n"),
+            "{}",
+            letter.text
+        );
+        assert!(letter.text.contains(
+            "Je vous prie d’agréer, Excellence, les assurances de ma très haute considération."
+        ));
     }
 
     #[test]
@@ -1071,7 +1108,7 @@ mod tests {
         statement.date = None;
         let org = organization("org", "Council of Europe", "en", None);
         let letter = render(&templates, &org, &statement);
-        assert_eq!(letter.subject, format!("Statement: {}", statement.title));
+        assert_eq!(letter.subject, statement.title);
         assert!(letter
             .text
             .contains("to the Council of Europe the statement entitled"));
@@ -1276,6 +1313,111 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("letter.txt.hbs: rendering for `first`: the letter lacks the signatory `Sabina Aliyeva`"), "{err}");
+    }
+
+    /// Regression: the subject read "Statement of 27 May 2021: Statement by the Commissioner…".
+    #[test]
+    fn subjects_do_not_repeat_the_title() {
+        let templates = shipped_templates();
+        let may = NaiveDate::from_ymd_opt(2021, 5, 27);
+        let august = NaiveDate::from_ymd_opt(2021, 8, 1);
+        // (language, title, date, subject)
+        let cases = [
+            (
+                "en",
+                "Statement by the Ombudsman",
+                may,
+                "Statement by the Ombudsman (27 May 2021)",
+            ),
+            (
+                "en",
+                "STATEMENT on Kalbajar",
+                may,
+                "STATEMENT on Kalbajar (27 May 2021)",
+            ),
+            (
+                "en",
+                "Declaration on Kalbajar",
+                may,
+                "Declaration on Kalbajar (27 May 2021)",
+            ),
+            (
+                "en",
+                "Statement of 27 May 2021 on Kalbajar",
+                may,
+                "Statement of 27 May 2021 on Kalbajar",
+            ),
+            (
+                "en",
+                "Statement of May 27, 2021",
+                may,
+                "Statement of May 27, 2021",
+            ),
+            (
+                "en",
+                "Statements are cheap",
+                may,
+                "Statement of 27 May 2021: Statements are cheap",
+            ),
+            (
+                "en",
+                "Kalbajar border",
+                may,
+                "Statement of 27 May 2021: Kalbajar border",
+            ),
+            (
+                "en",
+                "Kalbajar, 27.05.2021",
+                may,
+                "Statement: Kalbajar, 27.05.2021",
+            ),
+            (
+                "en",
+                "Statement by the Ombudsman",
+                None,
+                "Statement by the Ombudsman",
+            ),
+            ("en", "Kalbajar border", None, "Statement: Kalbajar border"),
+            (
+                "fr",
+                "Déclaration sur Kalbajar",
+                august,
+                "Déclaration sur Kalbajar (1er août 2021)",
+            ),
+            (
+                "fr",
+                "Statement by the Ombudsman",
+                may,
+                "Statement by the Ombudsman (27 mai 2021)",
+            ),
+            (
+                "fr",
+                "Déclaration du 27 mai 2021",
+                may,
+                "Déclaration du 27 mai 2021",
+            ),
+            (
+                "fr",
+                "Kalbajar",
+                may,
+                "Déclaration du 27 mai 2021 : Kalbajar",
+            ),
+            (
+                "fr",
+                "Kalbajar, 2021-05-27",
+                may,
+                "Déclaration : Kalbajar, 2021-05-27",
+            ),
+            ("fr", "Kalbajar", None, "Déclaration : Kalbajar"),
+        ];
+        for (language, title, date, expected) in cases {
+            let mut statement = seed_statement();
+            statement.title = title.to_string();
+            statement.date = date;
+            let org = organization("org", "Council of Europe", language, None);
+            let letter = render(&templates, &org, &statement);
+            assert_eq!(letter.subject, expected, "{language} {title:?} {date:?}");
+        }
     }
 
     #[test]
