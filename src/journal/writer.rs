@@ -6,7 +6,8 @@
 //! own savepoint, so one that fails is rolled back alone and the rest of the batch still commits;
 //! if the commit itself fails, every request of the batch gets the error.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
 
 use chrono::Utc;
@@ -58,6 +59,24 @@ impl Done {
 pub struct Writer {
     requests: mpsc::Sender<Request>,
     path: std::path::PathBuf,
+    counters: Arc<Counters>,
+}
+
+/// How well group commit is batching: requests answered and the commits that carried them.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    commits: AtomicU64,
+    largest_batch: AtomicU64,
+}
+
+/// A snapshot of the writer's [`Counters`], for a run's closing log line and the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    pub requests: u64,
+    /// Transactions committed (or attempted): one fsync each.
+    pub commits: u64,
+    pub largest_batch: u64,
 }
 
 impl Writer {
@@ -71,14 +90,29 @@ impl Writer {
     pub fn start(journal: Journal) -> Result<Writer, JournalError> {
         let path = journal.path.clone();
         let (requests, queue) = mpsc::channel();
+        let counters = Arc::new(Counters::default());
+        let thread_counters = Arc::clone(&counters);
         thread::Builder::new()
             .name("herald-journal".into())
-            .spawn(move || run(journal, queue))
+            .spawn(move || run(journal, queue, &thread_counters))
             .map_err(|e| JournalError::Other {
                 path: path.clone(),
                 message: format!("cannot start the journal writer: {e}"),
             })?;
-        Ok(Writer { requests, path })
+        Ok(Writer {
+            requests,
+            path,
+            counters,
+        })
+    }
+
+    /// Requests and commits so far.
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            largest_batch: self.counters.largest_batch.load(Ordering::Relaxed),
+        }
     }
 
     pub fn path(&self) -> &std::path::Path {
@@ -125,7 +159,7 @@ impl Writer {
     }
 }
 
-fn run(mut journal: Journal, queue: mpsc::Receiver<Request>) {
+fn run(mut journal: Journal, queue: mpsc::Receiver<Request>, counters: &Counters) {
     while let Ok(first) = queue.recv() {
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
@@ -135,6 +169,11 @@ fn run(mut journal: Journal, queue: mpsc::Receiver<Request>) {
                 Err(_) => break,
             }
         }
+        // Counted before the answers go out, so a caller that was answered sees its request.
+        let size = batch.len() as u64;
+        counters.requests.fetch_add(size, Ordering::Relaxed);
+        counters.commits.fetch_add(1, Ordering::Relaxed);
+        counters.largest_batch.fetch_max(size, Ordering::Relaxed);
         run_batch(&mut journal, batch);
     }
 }
@@ -326,9 +365,21 @@ mod tests {
             .send(Request::Claim(key("osce"), ClaimPolicy::default(), c))
             .unwrap();
         drop(requests);
-        std::thread::spawn(move || run(journal, queue))
-            .join()
-            .unwrap();
+        let counters = std::thread::spawn(move || {
+            let counters = Counters::default();
+            run(journal, queue, &counters);
+            counters
+        })
+        .join()
+        .unwrap();
+        // Queued together, the three requests shared one transaction.
+        assert_eq!(
+            (
+                counters.requests.load(Ordering::Relaxed),
+                counters.commits.load(Ordering::Relaxed)
+            ),
+            (3, 1)
+        );
 
         assert_eq!(
             ra.await.unwrap().unwrap(),
