@@ -81,10 +81,25 @@ impl Ops<'_> {
         }
     }
 
+    /// Runs `sql` through the connection's statement cache: the same few statements run for
+    /// every letter, and parsing them anew each time cost the journal writer more than executing.
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.conn.prepare_cached(sql)?.execute(params)
+    }
+
+    /// [`Ops::exec`] for a query of one row.
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.conn.prepare_cached(sql)?.query_row(params, f)
+    }
+
     fn append_event(&self, e: &NewEvent<'_>) -> Result<i64, JournalError> {
         let last: Option<(i64, String)> = self
-            .conn
-            .query_row(
+            .row(
                 "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -109,34 +124,32 @@ impl Ops<'_> {
             detail: &e.detail,
         };
         let hash = fields.hash();
-        self.conn
-            .execute(
-                "INSERT INTO events (id, at, statement_id, organization, from_state, to_state, \
+        self.exec(
+            "INSERT INTO events (id, at, statement_id, organization, from_state, to_state, \
                  attempt, smtp_code, smtp_reply, detail, prev_hash, hash) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    id,
-                    fields.at,
-                    fields.statement_id,
-                    fields.organization,
-                    fields.from_state,
-                    fields.to_state,
-                    fields.attempt,
-                    fields.smtp_code,
-                    fields.smtp_reply,
-                    fields.detail,
-                    prev_hash,
-                    hash
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
+            params![
+                id,
+                fields.at,
+                fields.statement_id,
+                fields.organization,
+                fields.from_state,
+                fields.to_state,
+                fields.attempt,
+                fields.smtp_code,
+                fields.smtp_reply,
+                fields.detail,
+                prev_hash,
+                hash
+            ],
+        )
+        .map_err(|e| self.sql(e))?;
         Ok(id)
     }
 
     fn current(&self, key: &LetterKey) -> Result<Option<Current>, JournalError> {
         let row = self
-            .conn
-            .query_row(
+            .row(
                 "SELECT state, attempts, consecutive_failures, smtp_code, smtp_reply, \
                  next_attempt_at, to_addresses, cc_addresses, message_id \
                  FROM letters WHERE statement_id = ?1 AND organization = ?2",
@@ -186,21 +199,20 @@ impl Ops<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), JournalError> {
         let at = timestamp(now);
-        self.conn
-            .execute(
-                "INSERT INTO statements (id, title, source, held, registered_at, file_name, text) \
+        self.exec(
+            "INSERT INTO statements (id, title, source, held, registered_at, file_name, text) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-                params![
-                    statement.id.as_str(),
-                    statement.title,
-                    statement.source,
-                    statement.held,
-                    at,
-                    statement.file_name,
-                    statement.text
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
+            params![
+                statement.id.as_str(),
+                statement.title,
+                statement.source,
+                statement.held,
+                at,
+                statement.file_name,
+                statement.text
+            ],
+        )
+        .map_err(|e| self.sql(e))?;
         for letter in letters {
             let key = LetterKey {
                 statement: statement.id.clone(),
@@ -213,21 +225,20 @@ impl Ops<'_> {
             });
             match self.current(&key)? {
                 None => {
-                    self.conn
-                        .execute(
-                            "INSERT INTO letters (statement_id, organization, to_addresses, \
+                    self.exec(
+                        "INSERT INTO letters (statement_id, organization, to_addresses, \
                              cc_addresses, message_id, state, created_at, updated_at) \
                              VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
-                            params![
-                                key.statement.as_str(),
-                                key.organization.as_str(),
-                                to,
-                                cc,
-                                letter.message_id,
-                                at
-                            ],
-                        )
-                        .map_err(|e| self.sql(e))?;
+                        params![
+                            key.statement.as_str(),
+                            key.organization.as_str(),
+                            to,
+                            cc,
+                            letter.message_id,
+                            at
+                        ],
+                    )
+                    .map_err(|e| self.sql(e))?;
                     self.append_event(&NewEvent {
                         at: &at,
                         key: &key,
@@ -245,21 +256,20 @@ impl Ops<'_> {
                             || cur.cc != cc
                             || cur.message_id != letter.message_id) =>
                 {
-                    self.conn
-                        .execute(
-                            "UPDATE letters SET to_addresses = ?3, cc_addresses = ?4, \
+                    self.exec(
+                        "UPDATE letters SET to_addresses = ?3, cc_addresses = ?4, \
                              message_id = ?5, updated_at = ?6 \
                              WHERE statement_id = ?1 AND organization = ?2",
-                            params![
-                                key.statement.as_str(),
-                                key.organization.as_str(),
-                                to,
-                                cc,
-                                letter.message_id,
-                                at
-                            ],
-                        )
-                        .map_err(|e| self.sql(e))?;
+                        params![
+                            key.statement.as_str(),
+                            key.organization.as_str(),
+                            to,
+                            cc,
+                            letter.message_id,
+                            at
+                        ],
+                    )
+                    .map_err(|e| self.sql(e))?;
                     // The state does not change; the event keeps the letter's last reply so the
                     // row still matches its last event.
                     self.append_event(&NewEvent {
@@ -303,21 +313,20 @@ impl Ops<'_> {
             0
         };
         let attempt = cur.attempts + 1;
-        self.conn
-            .execute(
-                "UPDATE letters SET state = 'sending', attempts = ?3, consecutive_failures = ?4, \
+        self.exec(
+            "UPDATE letters SET state = 'sending', attempts = ?3, consecutive_failures = ?4, \
                  smtp_code = NULL, smtp_reply = NULL, recipients = '[]', next_attempt_at = NULL, \
                  updated_at = ?5, claimed_by = ?6 WHERE statement_id = ?1 AND organization = ?2",
-                params![
-                    key.statement.as_str(),
-                    key.organization.as_str(),
-                    attempt,
-                    previous,
-                    at,
-                    self.owner
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
+            params![
+                key.statement.as_str(),
+                key.organization.as_str(),
+                attempt,
+                previous,
+                at,
+                self.owner
+            ],
+        )
+        .map_err(|e| self.sql(e))?;
         self.append_event(&NewEvent {
             at: &at,
             key,
@@ -369,24 +378,23 @@ impl Ops<'_> {
         };
         let next = result.next_attempt_at.map(timestamp);
         let recipients = json(&result.recipients);
-        self.conn
-            .execute(
-                "UPDATE letters SET state = ?3, consecutive_failures = ?4, smtp_code = ?5, \
+        self.exec(
+            "UPDATE letters SET state = ?3, consecutive_failures = ?4, smtp_code = ?5, \
                  smtp_reply = ?6, recipients = ?7, next_attempt_at = ?8, updated_at = ?9 \
                  WHERE statement_id = ?1 AND organization = ?2",
-                params![
-                    key.statement.as_str(),
-                    key.organization.as_str(),
-                    result.state.as_str(),
-                    consecutive,
-                    result.smtp_code,
-                    result.reply,
-                    recipients,
-                    next,
-                    at
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
+            params![
+                key.statement.as_str(),
+                key.organization.as_str(),
+                result.state.as_str(),
+                consecutive,
+                result.smtp_code,
+                result.reply,
+                recipients,
+                next,
+                at
+            ],
+        )
+        .map_err(|e| self.sql(e))?;
         let detail = serde_json::json!({
             "recipients": result.recipients,
             "next_attempt_at": next,
@@ -450,8 +458,7 @@ impl Ops<'_> {
         held: bool,
     ) -> Result<bool, JournalError> {
         let changed = self
-            .conn
-            .execute(
+            .exec(
                 "UPDATE statements SET held = ?2 WHERE id = ?1",
                 params![statement.as_str(), held],
             )

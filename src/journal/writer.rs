@@ -200,6 +200,32 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
             return;
         }
     };
+    if let [_] = batch.as_slice() {
+        // Alone in its transaction (the usual case at low concurrency), a request needs no
+        // savepoint: if it fails, the whole transaction is rolled back instead.
+        let Some(request) = batch.into_iter().next() else {
+            return;
+        };
+        let ops = Ops {
+            conn: &tx,
+            path: &path,
+            owner: journal.owner.as_deref(),
+        };
+        let (ok, answer) = execute(&ops, request);
+        if !ok {
+            drop(tx);
+            answer.answer();
+            return;
+        }
+        match tx.commit() {
+            Ok(()) => answer.answer(),
+            Err(e) => answer.fail(JournalError::Other {
+                path: path.clone(),
+                message: format!("journal: the commit failed, nothing of it was recorded: {e}"),
+            }),
+        }
+        return;
+    }
     let mut done = Vec::with_capacity(batch.len());
     for request in batch {
         let savepoint = match tx.savepoint() {
@@ -209,27 +235,12 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
                 continue;
             }
         };
-        let now = Utc::now();
         let ops = Ops {
             conn: &savepoint,
             path: &path,
             owner: journal.owner.as_deref(),
         };
-        let outcome = match request {
-            Request::Claim(key, policy, reply) => {
-                let r = ops.claim(&key, policy, now);
-                (r.is_ok(), Done::Claim(reply, r))
-            }
-            Request::Record(key, result, reply) => {
-                let r = ops.record(&key, &result, now);
-                (r.is_ok(), Done::Unit(reply, r))
-            }
-            Request::Register(statement, letters, reply) => {
-                let r = ops.register(&statement, &letters, now);
-                (r.is_ok(), Done::Unit(reply, r))
-            }
-        };
-        let (ok, mut answer) = outcome;
+        let (ok, mut answer) = execute(&ops, request);
         if ok {
             if let Err(e) = savepoint.commit() {
                 answer = answer.with_error(sql(e));
@@ -248,6 +259,25 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
                     message: message.clone(),
                 });
             }
+        }
+    }
+}
+
+/// Runs one request; `false` when it failed and its changes must be rolled back.
+fn execute(ops: &Ops<'_>, request: Request) -> (bool, Done) {
+    let now = Utc::now();
+    match request {
+        Request::Claim(key, policy, reply) => {
+            let r = ops.claim(&key, policy, now);
+            (r.is_ok(), Done::Claim(reply, r))
+        }
+        Request::Record(key, result, reply) => {
+            let r = ops.record(&key, &result, now);
+            (r.is_ok(), Done::Unit(reply, r))
+        }
+        Request::Register(statement, letters, reply) => {
+            let r = ops.register(&statement, &letters, now);
+            (r.is_ok(), Done::Unit(reply, r))
         }
     }
 }
@@ -335,6 +365,34 @@ mod tests {
         }
         let events = orgs.len() as u64 * 3;
         assert_eq!(journal.verify().unwrap(), VerifyReport::Intact { events });
+    }
+
+    #[tokio::test]
+    async fn a_failing_request_alone_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let writer = Writer::open(&path).unwrap();
+        writer
+            .register(statement(), vec![planned("un")])
+            .await
+            .unwrap();
+        // `un` is pending, not sending: refused, and rolled back without a savepoint.
+        let err = writer
+            .record(key("un"), sent("250 ok".into()))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not `sending`"), "{err}");
+        let claim = writer.claim(key("un"), ClaimPolicy::default()).await;
+        assert!(claim.unwrap().is_some());
+        assert_eq!(writer.stats().commits, 3);
+        drop(writer);
+        let journal = Journal::open(&path).unwrap();
+        let rows = journal.letters_of(&statement().id).unwrap();
+        assert_eq!(rows[0].status, State::Sending);
+        assert_eq!(
+            journal.verify().unwrap(),
+            VerifyReport::Intact { events: 2 }
+        );
     }
 
     #[tokio::test]
