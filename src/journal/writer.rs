@@ -2,8 +2,9 @@
 //! transaction, so that under load many state changes share one fsync.
 //!
 //! Nothing is acknowledged before the transaction that holds it has committed: with
-//! `synchronous = FULL` an answered `claim` is a durable `sending` mark. Each request runs in its
-//! own savepoint, so one that fails is rolled back alone and the rest of the batch still commits;
+//! `synchronous = FULL` an answered `claim` is a durable `sending` mark. In a batch of several, each
+//! request runs in its own savepoint, so one that fails is rolled back alone and the rest of the
+//! batch still commits (a request alone in its transaction fails by rolling the transaction back);
 //! if the commit itself fails, every request of the batch gets the error.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -227,26 +228,48 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
         return;
     }
     let mut done = Vec::with_capacity(batch.len());
-    for request in batch {
-        let savepoint = match tx.savepoint() {
-            Ok(sp) => sp,
-            Err(e) => {
-                done.push(pending(request, Err(sql(e))));
-                continue;
-            }
-        };
+    let mut requests = batch.into_iter();
+    while let Some(request) = requests.next() {
+        // Savepoints through the statement cache: rusqlite's `Savepoint` parses its SQL anew
+        // each time, which cost as much as the request itself.
+        if let Err(e) = cached(&tx, "SAVEPOINT herald_request") {
+            done.push(pending(request, Err(sql(e))));
+            continue;
+        }
         let ops = Ops {
-            conn: &savepoint,
+            conn: &tx,
             path: &path,
             owner: journal.owner.as_deref(),
         };
         let (ok, mut answer) = execute(&ops, request);
-        if ok {
-            if let Err(e) = savepoint.commit() {
-                answer = answer.with_error(sql(e));
+        let released = ok
+            && match cached(&tx, "RELEASE herald_request") {
+                Ok(()) => true,
+                Err(e) => {
+                    answer = answer.with_error(sql(e));
+                    false
+                }
+            };
+        if !released {
+            // Undo this request alone; if even that fails, nothing of the batch can be trusted.
+            let undone = cached(&tx, "ROLLBACK TO herald_request")
+                .and_then(|()| cached(&tx, "RELEASE herald_request"));
+            if let Err(e) = undone {
+                drop(tx);
+                let message = format!("journal: cannot roll back a failed request: {e}");
+                let all = done
+                    .into_iter()
+                    .chain(std::iter::once(answer))
+                    .chain(requests.map(|r| pending(r, Ok(()))));
+                for d in all {
+                    d.fail(JournalError::Other {
+                        path: path.clone(),
+                        message: message.clone(),
+                    });
+                }
+                return;
             }
         }
-        // A failed request's savepoint rolls back when dropped, leaving the batch untouched.
         done.push(answer);
     }
     match tx.commit() {
@@ -261,6 +284,10 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
             }
         }
     }
+}
+
+fn cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// Runs one request; `false` when it failed and its changes must be rolled back.
