@@ -185,7 +185,7 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
         path: path.clone(),
         source,
     };
-    let mut tx = match journal
+    let tx = match journal
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
     {
