@@ -47,11 +47,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Prepared,
         PerLetter,
     }
-    let mut results = Vec::new();
     for (mode, label) in [
         (Mode::Render, "render only"),
         (Mode::Prepared, "render + compose, attachment encoded once"),
-        (Mode::PerLetter, "render + compose, attachment encoded per letter"),
+        (
+            Mode::PerLetter,
+            "render + compose, attachment encoded per letter",
+        ),
     ] {
         let mut runs = Vec::with_capacity(RUNS);
         let mut bytes = 0usize;
@@ -64,17 +66,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let letter = templates.render(&context(&statement, org, &sender, &addressees))?;
                 bytes += match mode {
                     Mode::Render => letter.text.len() + letter.html.len(),
-                    Mode::Prepared => {
-                        prepared
-                            .compose(&letter, org, &statement, &sender, date)?
-                            .bytes
-                            .len()
-                    }
-                    Mode::PerLetter => {
-                        compose::compose(&letter, org, &statement, &sender, date)?
-                            .bytes
-                            .len()
-                    }
+                    Mode::Prepared => prepared
+                        .compose(&letter, org, &statement, &sender, date)?
+                        .bytes
+                        .len(),
+                    Mode::PerLetter => compose::compose(&letter, org, &statement, &sender, date)?
+                        .bytes
+                        .len(),
                 };
             }
             runs.push(start.elapsed());
@@ -86,7 +84,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             orgs.len(),
             bytes / 1_000_000
         );
-        results.push(rate);
     }
     Ok(())
 }
