@@ -33,6 +33,8 @@ pub struct Letters {
     pub directory: Arc<Directory>,
     templates: Arc<Templates>,
     sender: crate::config::Sender,
+    /// The attachment, encoded once for every letter.
+    prepared: compose::Prepared,
 }
 
 impl Letters {
@@ -42,11 +44,13 @@ impl Letters {
         templates: Arc<Templates>,
         config: &Config,
     ) -> Letters {
+        let prepared = compose::Prepared::new(&plan.statement);
         Letters {
             plan,
             directory,
             templates,
             sender: config.sender.clone(),
+            prepared,
         }
     }
 
@@ -98,14 +102,16 @@ impl Letters {
         let statement = &self.plan.statement;
         let context = letters::context(statement, org, &self.sender, &self.plan.addressees);
         let letter = self.templates.render(&context).map_err(|e| e.to_string())?;
-        let composed = compose::compose(
-            &letter,
-            org,
-            statement,
-            &self.sender,
-            Utc::now().fixed_offset(),
-        )
-        .map_err(|e| e.to_string())?;
+        let composed = self
+            .prepared
+            .compose(
+                &letter,
+                org,
+                statement,
+                &self.sender,
+                Utc::now().fixed_offset(),
+            )
+            .map_err(|e| e.to_string())?;
         Ok((letter, composed))
     }
 

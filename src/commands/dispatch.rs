@@ -150,6 +150,13 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         )
         .await;
     progress.finish();
+    let journal = sender.journal.stats();
+    tracing::debug!(
+        "journal: {} requests in {} commits (largest batch {})",
+        journal.requests,
+        journal.commits,
+        journal.largest_batch
+    );
     let mut summary = summary?;
     summary.skipped += total - n;
     println!("{summary}");

@@ -122,7 +122,13 @@ impl Directory {
         organizations: Vec<Organization>,
         groups: Vec<Group>,
     ) -> (Directory, Vec<NameClash>) {
-        let mut names: HashMap<String, Entry> = HashMap::new();
+        let count = organizations
+            .iter()
+            .map(|o| 1 + o.aliases.len())
+            .chain(groups.iter().map(|g| 1 + g.aliases.len()))
+            .sum();
+        // Sized once: growing a map of tens of thousands of names rehashes every key many times.
+        let mut names: HashMap<String, Entry> = HashMap::with_capacity(count);
         let mut clashes = Vec::new();
         let entries = organizations
             .iter()

@@ -24,7 +24,7 @@ mod query;
 mod schema;
 mod writer;
 
-pub use writer::Writer;
+pub use writer::{Writer, WriterStats};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {

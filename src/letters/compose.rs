@@ -12,10 +12,13 @@
 //! headers (RFC 2047-encoding non-ASCII ones) and sends any body with a line of 76 characters or
 //! more as quoted-printable or base64. The attachment is always base64, so the statement arrives
 //! byte for byte as it was filed, line endings included.
+//!
+//! The attachment is the same in every letter of a statement, so [`Prepared`] encodes it once and
+//! each letter copies the encoded bytes (thousands of letters would otherwise re-encode it each).
 
 use chrono::{DateTime, FixedOffset};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use sha2::{Digest, Sha256};
 
@@ -47,8 +50,48 @@ pub fn message_id(statement: &StatementId, organization: &OrgId, sender: &Sender
     format!("<{statement}.{organization}@{}>", sender.email.domain())
 }
 
-/// Composes one organisation's message.
+/// Composes one organisation's message (for a single letter; a run of many uses [`Prepared`]).
 pub fn compose(
+    letter: &Letter,
+    organization: &Organization,
+    statement: &Statement,
+    sender: &Sender,
+    date: DateTime<FixedOffset>,
+) -> Result<Composed, ComposeError> {
+    Prepared::new(statement).compose(letter, organization, statement, sender, date)
+}
+
+/// The parts every letter of one statement shares, encoded once.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The statement's original file, base64 as lettre would encode it (so letters are byte for
+    /// byte what [`compose`] alone makes).
+    attachment: Body,
+}
+
+impl Prepared {
+    pub fn new(statement: &Statement) -> Prepared {
+        // Bytes, not a String: lettre sends bytes as base64 and leaves their line endings alone.
+        Prepared {
+            attachment: Body::new(statement.original.as_bytes().to_vec()),
+        }
+    }
+
+    /// Composes one organisation's message; `statement` must be the one this was prepared from.
+    pub fn compose(
+        &self,
+        letter: &Letter,
+        organization: &Organization,
+        statement: &Statement,
+        sender: &Sender,
+        date: DateTime<FixedOffset>,
+    ) -> Result<Composed, ComposeError> {
+        compose_with(self, letter, organization, statement, sender, date)
+    }
+}
+
+fn compose_with(
+    prepared: &Prepared,
     letter: &Letter,
     organization: &Organization,
     statement: &Statement,
@@ -95,11 +138,8 @@ pub fn compose(
     builder = builder.envelope(envelope.clone());
 
     let (mixed, alternative) = boundaries(&id);
-    let attachment = Attachment::new(statement.file_name.clone()).body(
-        // Bytes, not a String: lettre sends bytes as base64 and leaves their line endings alone.
-        statement.original.as_bytes().to_vec(),
-        ContentType::TEXT_PLAIN,
-    );
+    let attachment = Attachment::new(statement.file_name.clone())
+        .body(prepared.attachment.clone(), ContentType::TEXT_PLAIN);
     let body = MultiPart::mixed()
         .boundary(mixed)
         .multipart(

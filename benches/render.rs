@@ -1,0 +1,89 @@
+//! How fast letters are rendered and composed, without files or network: the CPU part of a
+//! dry run and of every send.
+//!
+//! Renders the seed statement for every organisation of the shipped directory, round after round
+//! until 20,000 letters, and prints letters/s for rendering alone, for rendering plus composing
+//! with the attachment encoded once per statement ([`compose::Prepared`], what herald does), and
+//! for rendering plus composing with the attachment re-encoded per letter (what it did before),
+//! side by side in one run. Asserts nothing: run it with `cargo bench --bench render`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::DateTime;
+use herald::config::Sender;
+use herald::directory;
+use herald::letters::compose::{self, Prepared};
+use herald::letters::{context, Templates};
+use herald::statement;
+
+const LETTERS: usize = 20_000;
+const RUNS: usize = 3;
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let directory = directory::load(&root.join("recipients"))?;
+    let templates = Templates::load(&root.join("templates"))?;
+    let file = "2021-05-27-kalbajar-statement.txt";
+    let text = std::fs::read_to_string(root.join("seeds").join(file))?;
+    let statement = statement::parse(file, file, &text)?;
+    let sender = Sender {
+        name: "Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan".into(),
+        email: "statements@ombudsman.example".parse()?,
+        reply_to: Some("office@ombudsman.example".parse()?),
+    };
+    let date = DateTime::parse_from_rfc3339("2021-05-27T18:30:00+04:00")?;
+    let orgs = &directory.organizations;
+    let addressees: Vec<String> = Vec::new();
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mode {
+        Render,
+        Prepared,
+        PerLetter,
+    }
+    for (mode, label) in [
+        (Mode::Render, "render only"),
+        (Mode::Prepared, "render + compose, attachment encoded once"),
+        (
+            Mode::PerLetter,
+            "render + compose, attachment encoded per letter",
+        ),
+    ] {
+        let mut runs = Vec::with_capacity(RUNS);
+        let mut bytes = 0usize;
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            let prepared = Prepared::new(&statement);
+            bytes = 0;
+            for i in 0..LETTERS {
+                let org = &orgs[i % orgs.len()];
+                let letter = templates.render(&context(&statement, org, &sender, &addressees))?;
+                bytes += match mode {
+                    Mode::Render => letter.text.len() + letter.html.len(),
+                    Mode::Prepared => prepared
+                        .compose(&letter, org, &statement, &sender, date)?
+                        .bytes
+                        .len(),
+                    Mode::PerLetter => compose::compose(&letter, org, &statement, &sender, date)?
+                        .bytes
+                        .len(),
+                };
+            }
+            runs.push(start.elapsed());
+        }
+        let m = median(runs);
+        let rate = LETTERS as f64 / m.as_secs_f64();
+        println!(
+            "{label}: {LETTERS} letters ({} organisations, {} MB) median {m:?} over {RUNS} runs: {rate:.0} letters/s",
+            orgs.len(),
+            bytes / 1_000_000
+        );
+    }
+    Ok(())
+}
