@@ -686,12 +686,13 @@ struct LogProgress {
 
 impl Progress for LogProgress {
     fn attempted(&self, key: &LetterKey, result: &AttemptResult, retrying: bool) {
-        let code = result.smtp_code.map(|c| c.to_string()).unwrap_or_default();
+        // No code (the file transport, a refused connection): no `code` field rather than `code=`.
+        let code = result.smtp_code;
         if result.state == State::Sent {
             tracing::info!(
                 statement = %self.statement,
                 organization = %key.organization,
-                code = %code,
+                code,
                 reply = %result.reply,
                 "sent"
             );
@@ -700,7 +701,7 @@ impl Progress for LogProgress {
                 statement = %self.statement,
                 organization = %key.organization,
                 state = %result.state,
-                code = %code,
+                code,
                 reply = %result.reply,
                 next_attempt_at = ?result.next_attempt_at,
                 retrying,
