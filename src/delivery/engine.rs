@@ -2,6 +2,11 @@
 //! one wait for the shared rate limit, claim it in the journal (durably `sending`), render and
 //! compose it, hand it to the transport, classify the outcome and record it.
 //!
+//! A worker records each attempt together with the claim of its next letter, one journal commit
+//! for both, and composes that next letter while the commit runs. Until the commit the attempted
+//! letter is still `sending` (after a crash: `uncertain`) and the next one still pending, so a
+//! crash leaves at most one letter per worker `uncertain`, as with separate commits.
+//!
 //! Letters are composed by the worker that sends them, one at a time, so memory does not grow with
 //! the number of letters. A deferred letter is tried again within the same run when its next
 //! attempt is due within [`DispatchOptions::retry_within`]; a longer wait is left to the next
