@@ -169,21 +169,41 @@ impl Composer for Letters {
     }
 }
 
+// Forwarded without `async fn`, which would queue each request only when first awaited: the
+// engine composes the next letter while its claim commits.
 impl delivery::Ledger for journal::Writer {
-    async fn claim(
+    fn claim(
         &self,
         key: LetterKey,
         policy: ClaimPolicy,
-    ) -> std::result::Result<Option<journal::Claim>, journal::JournalError> {
-        journal::Writer::claim(self, key, policy).await
+    ) -> impl std::future::Future<
+        Output = std::result::Result<Option<journal::Claim>, journal::JournalError>,
+    > + Send {
+        journal::Writer::claim(self, key, policy)
     }
 
-    async fn record(
+    fn record(
         &self,
         key: LetterKey,
         result: journal::AttemptResult,
-    ) -> std::result::Result<(), journal::JournalError> {
-        journal::Writer::record(self, key, result).await
+    ) -> impl std::future::Future<Output = std::result::Result<(), journal::JournalError>> + Send
+    {
+        journal::Writer::record(self, key, result)
+    }
+
+    fn record_and_claim(
+        &self,
+        done: LetterKey,
+        result: journal::AttemptResult,
+        next: LetterKey,
+        policy: ClaimPolicy,
+    ) -> impl std::future::Future<
+        Output = (
+            std::result::Result<(), journal::JournalError>,
+            std::result::Result<Option<journal::Claim>, journal::JournalError>,
+        ),
+    > + Send {
+        journal::Writer::record_and_claim(self, done, result, next, policy)
     }
 }
 

@@ -2,6 +2,11 @@
 //! one wait for the shared rate limit, claim it in the journal (durably `sending`), render and
 //! compose it, hand it to the transport, classify the outcome and record it.
 //!
+//! A worker records each attempt together with the claim of its next letter, one journal commit
+//! for both, and composes that next letter while the commit runs. Until the commit the attempted
+//! letter is still `sending` (after a crash: `uncertain`) and the next one still pending, so a
+//! crash leaves at most one letter per worker `uncertain`, as with separate commits.
+//!
 //! Letters are composed by the worker that sends them, one at a time, so memory does not grow with
 //! the number of letters. A deferred letter is tried again within the same run when its next
 //! attempt is due within [`DispatchOptions::retry_within`]; a longer wait is left to the next
@@ -40,6 +45,34 @@ pub trait Ledger: Send + Sync + 'static {
         key: LetterKey,
         result: AttemptResult,
     ) -> impl Future<Output = Result<(), JournalError>> + Send;
+    /// Records the attempt at `done`, then claims `next` only if that succeeded (an error
+    /// otherwise). The journal does both in one transaction, so that a worker waits for one
+    /// commit per letter; this default does them one after the other.
+    fn record_and_claim(
+        &self,
+        done: LetterKey,
+        result: AttemptResult,
+        next: LetterKey,
+        policy: ClaimPolicy,
+    ) -> impl Future<
+        Output = (
+            Result<(), JournalError>,
+            Result<Option<Claim>, JournalError>,
+        ),
+    > + Send {
+        async move {
+            match self.record(done, result).await {
+                Ok(()) => (Ok(()), self.claim(next, policy).await),
+                Err(e) => {
+                    let not_claimed = JournalError::Other {
+                        path: std::path::PathBuf::new(),
+                        message: format!("not claimed: recording the letter before it failed: {e}"),
+                    };
+                    (Err(e), Err(not_claimed))
+                }
+            }
+        }
+    }
 }
 
 /// Renders and composes one letter when its turn comes.
@@ -197,11 +230,16 @@ fn count(summary: &mut Summary, key: &LetterKey, result: &AttemptResult) {
     });
 }
 
+/// A letter handed over (or given up) whose attempt is not yet recorded: the worker records it
+/// together with the claim of its next letter, one commit for both.
+type Unrecorded = (LetterKey, AttemptResult);
+
 async fn worker<L: Ledger, C: Composer, P: Progress>(
     shared: Arc<Shared<L, C, P>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut session = None;
+    let mut unrecorded: Option<Unrecorded> = None;
     loop {
         let (next, notified) = {
             let mut q = lock(&shared.queue);
@@ -216,7 +254,8 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
             } else if let Some(at) = q.retries.iter().map(|(at, _, _)| *at).min() {
                 Next::Wait(Some(at))
             } else if q.in_flight > 0 {
-                // Another worker may yet put a letter back for a retry.
+                // Another worker (or this one's unrecorded letter) may yet put a letter back for
+                // a retry.
                 Next::Wait(None)
             } else {
                 Next::Done
@@ -226,7 +265,12 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
             }
             (next, notified)
         };
-        match next {
+        let key = match next {
+            // Nothing to pair the last attempt with: record it alone before waiting or leaving.
+            Next::Wait(_) | Next::Done if unrecorded.is_some() => {
+                record_alone(&shared, &shutdown, &mut unrecorded).await;
+                continue;
+            }
             Next::Done => break,
             Next::Wait(at) => {
                 let until = async {
@@ -240,33 +284,62 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
                     _ = until => {}
                     _ = shutdown.changed() => {}
                 }
+                continue;
             }
-            Next::Take(key) => {
-                let step = attempt(&shared, &key, &mut session).await;
-                let mut q = lock(&shared.queue);
-                q.in_flight -= 1;
-                match step {
-                    Err(e) => {
-                        q.error.get_or_insert(e);
-                    }
-                    Ok(None) => q.summary.skipped += 1,
-                    Ok(Some(result)) => {
-                        let retry_at = retry_instant(&result, &shared.options);
-                        let stopping = *shutdown.borrow();
-                        match retry_at {
-                            Some(at) if !stopping => {
-                                shared.progress.attempted(&key, &result, true);
-                                q.retries.push((at, key, result));
-                            }
-                            _ => {
-                                shared.progress.attempted(&key, &result, false);
-                                count(&mut q.summary, &key, &result);
-                            }
-                        }
-                    }
-                }
-                drop(q);
-                shared.changed.notify_waiters();
+            Next::Take(key) => key,
+        };
+        // The slot comes before the claim: a letter is `sending` only while it is really being
+        // handed over, so a crash while workers wait for the limit leaves their letters pending
+        // instead of `uncertain`. Nor does the last letter wait for a slot unrecorded. A declined
+        // claim wastes its slot, which only slows the run.
+        if !shared.limiter.try_acquire() {
+            record_alone(&shared, &shutdown, &mut unrecorded).await;
+            shared.limiter.acquire().await;
+        }
+        let policy = shared.options.claim;
+        // Rendering and composing (pure) run while the claim commits: a declined claim wastes one
+        // composition, a granted one no longer waits for it.
+        let (recorded, claimed, composed) = match unrecorded.take() {
+            Some((done, result)) => {
+                let both = shared.ledger.record_and_claim(
+                    done.clone(),
+                    result.clone(),
+                    key.clone(),
+                    policy,
+                );
+                let composed = shared.composer.compose(&key);
+                let (recorded, claimed) = both.await;
+                (Some((done, recorded.map(|()| result))), claimed, composed)
+            }
+            None => {
+                let claimed = shared.ledger.claim(key.clone(), policy);
+                let composed = shared.composer.compose(&key);
+                (None, claimed.await, composed)
+            }
+        };
+        if let Some((done, recorded)) = recorded {
+            let failed = recorded.is_err();
+            finish(
+                &shared,
+                &shutdown,
+                done,
+                recorded.map(Some).map_err(Into::into),
+            );
+            if failed {
+                // The claim did not run: the letter goes back untouched (the run stops anyway).
+                finish_untouched(&shared, key);
+                continue;
+            }
+        }
+        match claimed {
+            Err(e) => finish(&shared, &shutdown, key, Err(e.into())),
+            Ok(None) => {
+                shared.progress.skipped(&key);
+                finish(&shared, &shutdown, key, Ok(None));
+            }
+            Ok(Some(claim)) => {
+                let result = attempt(&shared, &key, claim, composed, &mut session).await;
+                unrecorded = Some((key, result));
             }
         }
     }
@@ -276,6 +349,66 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
         }
     }
     // Wake the others: the queue may have drained or an error may have been set.
+    shared.changed.notify_waiters();
+}
+
+/// Records the worker's last attempt on its own, if it has one.
+async fn record_alone<L: Ledger, C: Composer, P: Progress>(
+    shared: &Shared<L, C, P>,
+    shutdown: &watch::Receiver<bool>,
+    unrecorded: &mut Option<Unrecorded>,
+) {
+    if let Some((done, result)) = unrecorded.take() {
+        let recorded = shared.ledger.record(done.clone(), result.clone()).await;
+        finish(
+            shared,
+            shutdown,
+            done,
+            recorded.map(|()| Some(result)).map_err(Into::into),
+        );
+    }
+}
+
+/// Accounts for a letter no longer in flight: `Ok(None)` when its claim was declined, its
+/// recorded result, or the error that stops the run.
+fn finish<L: Ledger, C: Composer, P: Progress>(
+    shared: &Shared<L, C, P>,
+    shutdown: &watch::Receiver<bool>,
+    key: LetterKey,
+    step: Result<Option<AttemptResult>, DeliveryError>,
+) {
+    let mut q = lock(&shared.queue);
+    q.in_flight -= 1;
+    match step {
+        Err(e) => {
+            q.error.get_or_insert(e);
+        }
+        Ok(None) => q.summary.skipped += 1,
+        Ok(Some(result)) => {
+            let retry_at = retry_instant(&result, &shared.options);
+            let stopping = *shutdown.borrow();
+            match retry_at {
+                Some(at) if !stopping => {
+                    shared.progress.attempted(&key, &result, true);
+                    q.retries.push((at, key, result));
+                }
+                _ => {
+                    shared.progress.attempted(&key, &result, false);
+                    count(&mut q.summary, &key, &result);
+                }
+            }
+        }
+    }
+    drop(q);
+    shared.changed.notify_waiters();
+}
+
+/// Puts back a letter whose claim never ran.
+fn finish_untouched<L: Ledger, C: Composer, P: Progress>(shared: &Shared<L, C, P>, key: LetterKey) {
+    let mut q = lock(&shared.queue);
+    q.in_flight -= 1;
+    q.fresh.push_front(key);
+    drop(q);
     shared.changed.notify_waiters();
 }
 
@@ -289,25 +422,15 @@ fn retry_instant(result: &AttemptResult, options: &DispatchOptions) -> Option<In
     (wait <= options.retry_within).then(|| Instant::now() + wait)
 }
 
-/// One attempt at one letter: `Ok(None)` when the claim was declined.
+/// Hands a claimed letter to the transport and classifies the outcome.
 async fn attempt<L: Ledger, C: Composer, P: Progress>(
     shared: &Shared<L, C, P>,
     key: &LetterKey,
+    mut claim: Claim,
+    composed: Result<Composed, String>,
     session: &mut Option<super::smtp::SmtpSession>,
-) -> Result<Option<AttemptResult>, DeliveryError> {
-    // The slot comes before the claim: a letter is `sending` only while it is really being
-    // handed over, so a crash while workers wait for the limit leaves their letters pending
-    // instead of `uncertain`. A declined claim wastes its slot, which only slows the run.
-    shared.limiter.acquire().await;
-    let Some(mut claim) = shared
-        .ledger
-        .claim(key.clone(), shared.options.claim)
-        .await?
-    else {
-        shared.progress.skipped(key);
-        return Ok(None);
-    };
-    let outcome = match shared.composer.compose(key) {
+) -> AttemptResult {
+    let outcome = match composed {
         Err(reason) => Outcome::Unsendable { reason },
         Ok(composed) => {
             // An address removed from the directory since an earlier attempt no longer counts.
@@ -329,15 +452,13 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
             }
         }
     };
-    let result = classify(
+    classify(
         outcome,
         claim,
         &shared.options.retry,
         Utc::now(),
         random_jitter(),
-    );
-    shared.ledger.record(key.clone(), result.clone()).await?;
-    Ok(Some(result))
+    )
 }
 
 /// The envelope of this attempt: the letter's, without the addresses `claim` says are settled;
@@ -438,6 +559,56 @@ mod tests {
                 entry.0 = result.state;
             }
             Ok(())
+        }
+    }
+
+    /// A [`FakeLedger`] that counts how its records arrive: alone or with the next claim.
+    struct CountingLedger {
+        inner: FakeLedger,
+        alone: Mutex<u32>,
+        paired: Mutex<u32>,
+    }
+
+    impl Ledger for CountingLedger {
+        async fn claim(
+            &self,
+            key: LetterKey,
+            policy: ClaimPolicy,
+        ) -> Result<Option<Claim>, JournalError> {
+            self.inner.claim(key, policy).await
+        }
+
+        async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
+            *lock(&self.alone) += 1;
+            self.inner.record(key, result).await
+        }
+
+        async fn record_and_claim(
+            &self,
+            done: LetterKey,
+            result: AttemptResult,
+            next: LetterKey,
+            policy: ClaimPolicy,
+        ) -> (
+            Result<(), JournalError>,
+            Result<Option<Claim>, JournalError>,
+        ) {
+            *lock(&self.paired) += 1;
+            let recorded = self.inner.record(done, result).await;
+            (recorded, self.inner.claim(next, policy).await)
+        }
+    }
+
+    /// Remembers every report, in order.
+    #[derive(Default)]
+    struct Reports(Mutex<Vec<(String, State)>>);
+
+    impl Progress for Reports {
+        fn attempted(&self, key: &LetterKey, result: &AttemptResult, _: bool) {
+            lock(&self.0).push((key.organization.as_str().to_string(), result.state));
+        }
+        fn skipped(&self, key: &LetterKey) {
+            lock(&self.0).push((key.organization.as_str().to_string(), State::Pending));
         }
     }
 
@@ -573,5 +744,61 @@ mod tests {
         .expect("dispatch");
         assert_eq!(summary.failed, 1, "{summary:?}");
         assert_eq!(lock(&ledger.states)["a"], (State::Failed, 3));
+    }
+
+    #[tokio::test]
+    async fn one_worker_records_each_letter_with_the_next_claim_and_reports_every_letter() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let ledger = Arc::new(CountingLedger {
+            inner: FakeLedger {
+                states: Mutex::new(HashMap::from([("done".to_string(), (State::Sent, 1))])),
+            },
+            alone: Mutex::new(0),
+            paired: Mutex::new(0),
+        });
+        let orgs = ["a", "b", "done", "c", "broken", "d"];
+        let reports = Arc::new(Reports::default());
+        let (_stop, shutdown) = watch::channel(false);
+        let summary = dispatch(
+            orgs.iter().map(|o| key(o)).collect(),
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::clone(&reports),
+            DispatchOptions {
+                concurrency: 1,
+                ..options()
+            },
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        assert_eq!(
+            (summary.sent, summary.skipped, summary.failed),
+            (4, 1, 1),
+            "{summary:?}"
+        );
+        // Five attempts: four recorded with the claim after them (`b`'s with the declined claim
+        // of `done`), the last alone before the run ends.
+        assert_eq!((*lock(&ledger.paired), *lock(&ledger.alone)), (4, 1));
+        let expected = [
+            ("a", State::Sent),
+            ("b", State::Sent),
+            ("done", State::Pending),
+            ("c", State::Sent),
+            ("broken", State::Failed),
+            ("d", State::Sent),
+        ];
+        let seen = lock(&reports.0).clone();
+        assert_eq!(
+            seen,
+            expected
+                .iter()
+                .map(|(o, s)| (o.to_string(), *s))
+                .collect::<Vec<_>>()
+        );
+        for org in ["a", "b", "c", "d"] {
+            assert_eq!(lock(&ledger.inner.states)[org], (State::Sent, 1), "{org}");
+        }
     }
 }

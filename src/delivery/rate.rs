@@ -24,6 +24,23 @@ impl RateLimiter {
         }
     }
 
+    /// Takes a slot if one is due now, without waiting; `false` (and nothing taken) otherwise.
+    pub fn try_acquire(&self) -> bool {
+        let Some(interval) = self.interval else {
+            return true;
+        };
+        // As in `acquire`: the lock only ever guards a plain Instant.
+        let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        match *next {
+            Some(slot) if slot > now => false,
+            _ => {
+                *next = Some(now + interval);
+                true
+            }
+        }
+    }
+
     /// Waits for this caller's slot.
     pub async fn acquire(&self) {
         let Some(interval) = self.interval else {
@@ -115,5 +132,22 @@ mod tests {
             limiter.acquire().await;
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn try_acquire_takes_only_a_slot_that_is_due() {
+        let limiter = RateLimiter::new(60);
+        assert!(limiter.try_acquire());
+        assert!(!limiter.try_acquire(), "the next slot is a second away");
+        tokio::time::sleep(Duration::from_millis(999)).await;
+        assert!(!limiter.try_acquire());
+        // A refused try took nothing: the slot is still the one a second after the first.
+        let start = Instant::now();
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(1));
+        assert!(!limiter.try_acquire());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(limiter.try_acquire());
+        assert!(RateLimiter::new(0).try_acquire());
     }
 }

@@ -384,7 +384,14 @@ impl SmtpSession {
             return f.before_data("DATA", recipients);
         }
         self.probe.arm();
-        match bounded(per, self.conn.message(bytes)).await {
+        // The whole data and its end in one write, stuffed with a fast scan; lettre's `message`
+        // stuffs byte by byte and writes the end separately. `command` writes, flushes and only
+        // then reads, as `message` does, so the probe keeps its meaning.
+        let sent = match std::str::from_utf8(bytes) {
+            Ok(text) => bounded(per, self.conn.command(DataBody(text))).await,
+            Err(_) => bounded(per, self.conn.message(bytes)).await,
+        };
+        match sent {
             Ok(response) => Outcome::Accepted {
                 reply: reply_of(&response),
                 recipients,
@@ -400,6 +407,29 @@ impl SmtpSession {
                 reason: format!("connection lost while sending the message data: {f}"),
             },
         }
+    }
+}
+
+/// A message's data as sent after `DATA`: every line starting with `.` gets another one
+/// (RFC 5321 4.5.2), then the end of data `<CRLF>.<CRLF>`; byte for byte what lettre's `message`
+/// sends.
+struct DataBody<'a>(&'a str);
+
+impl fmt::Display for DataBody<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0;
+        let mut from = 0;
+        if text.starts_with('.') {
+            f.write_str(".")?;
+        }
+        // Splitting after the `\r\n` keeps every piece on a char boundary.
+        for (at, _) in text.match_indices("\r\n.") {
+            f.write_str(&text[from..at + 2])?;
+            f.write_str(".")?;
+            from = at + 2;
+        }
+        f.write_str(&text[from..])?;
+        f.write_str("\r\n.\r\n")
     }
 }
 
@@ -788,6 +818,22 @@ mod tests {
             matches!(&outcome, Outcome::Unsendable { reason } if reason.contains("STARTTLS")),
             "{outcome:?}"
         );
+    }
+
+    #[test]
+    fn data_lines_starting_with_a_dot_get_another_and_the_data_ends_with_a_lone_dot() {
+        for (text, wire) in [
+            ("", "\r\n.\r\n"),
+            ("a\r\nb\r\n", "a\r\nb\r\n\r\n.\r\n"),
+            (".a", "..a\r\n.\r\n"),
+            ("a\r\n.b\r\n..c", "a\r\n..b\r\n...c\r\n.\r\n"),
+            ("a\r\n.\r\n.", "a\r\n..\r\n..\r\n.\r\n"),
+            // Only a dot after CRLF starts a line, as in lettre's codec.
+            ("a\n.b\r.c", "a\n.b\r.c\r\n.\r\n"),
+            ("é\r\n.é", "é\r\n..é\r\n.\r\n"),
+        ] {
+            assert_eq!(DataBody(text).to_string(), wire, "{text:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! batch still commits (a request alone in its transaction fails by rolling the transaction back);
 //! if the commit itself fails, every request of the batch gets the error.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -27,9 +28,38 @@ const MAX_BATCH: usize = 512;
 type Reply<T> = oneshot::Sender<Result<T, JournalError>>;
 
 enum Request {
+    One(Step),
+    /// A worker's record of its last letter and the claim of its next one, in one transaction:
+    /// the claim runs only if the record succeeded.
+    RecordThenClaim {
+        record: (LetterKey, AttemptResult, Reply<()>),
+        claim: (LetterKey, ClaimPolicy, Reply<Option<Claim>>),
+    },
+}
+
+/// One change to the journal, run in its own savepoint when it shares a transaction.
+enum Step {
     Claim(LetterKey, ClaimPolicy, Reply<Option<Claim>>),
     Record(LetterKey, AttemptResult, Reply<()>),
     Register(StatementInfo, Vec<PlannedLetter>, Reply<()>),
+}
+
+impl Request {
+    /// The steps of a request, in order; `true` marks a step that runs only if the step before it
+    /// succeeded.
+    fn steps(self) -> impl Iterator<Item = (Step, bool)> {
+        let (first, then) = match self {
+            Request::One(step) => (step, None),
+            Request::RecordThenClaim {
+                record: (done, result, recorded),
+                claim: (next, policy, claimed),
+            } => (
+                Step::Record(done, result, recorded),
+                Some(Step::Claim(next, policy, claimed)),
+            ),
+        };
+        std::iter::once((first, false)).chain(then.map(|r| (r, true)))
+    }
 }
 
 /// A request executed but not yet answered: its answer waits for the commit.
@@ -59,7 +89,7 @@ impl Done {
 #[derive(Clone)]
 pub struct Writer {
     requests: mpsc::Sender<Request>,
-    path: std::path::PathBuf,
+    path: Arc<std::path::Path>,
     counters: Arc<Counters>,
 }
 
@@ -102,7 +132,7 @@ impl Writer {
             })?;
         Ok(Writer {
             requests,
-            path,
+            path: Arc::from(path),
             counters,
         })
     }
@@ -120,33 +150,67 @@ impl Writer {
         &self.path
     }
 
-    fn stopped(&self) -> JournalError {
-        JournalError::Other {
-            path: self.path.clone(),
-            message: "the journal writer has stopped".into(),
-        }
-    }
-
-    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, JournalError> {
+    /// Queues a request now, when called, not when the answer is first awaited: the caller can
+    /// do other work (compose the next letter) while the transaction commits.
+    fn submit<T: Send + 'static>(
+        &self,
+        make: impl FnOnce(Reply<T>) -> Request,
+    ) -> impl Future<Output = Result<T, JournalError>> + Send + 'static {
         let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(make(reply))
-            .map_err(|_| self.stopped())?;
-        answer.await.map_err(|_| self.stopped())?
+        // If the thread has stopped, the request and its reply are dropped here and the answer
+        // below reports it.
+        let _ = self.requests.send(make(reply));
+        let path = Arc::clone(&self.path);
+        async move { answer.await.map_err(|_| stopped(&path))? }
     }
 
-    /// [`Journal::claim`] at the current time, answered once durable.
-    pub async fn claim(
+    /// [`Journal::claim`] at the current time, answered once durable. Queued when called.
+    pub fn claim(
         &self,
         key: LetterKey,
         policy: ClaimPolicy,
-    ) -> Result<Option<Claim>, JournalError> {
-        self.ask(|reply| Request::Claim(key, policy, reply)).await
+    ) -> impl Future<Output = Result<Option<Claim>, JournalError>> + Send + 'static {
+        self.submit(move |reply| Request::One(Step::Claim(key, policy, reply)))
     }
 
-    /// [`Journal::record`] at the current time, answered once durable.
-    pub async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
-        self.ask(|reply| Request::Record(key, result, reply)).await
+    /// [`Journal::record`] at the current time, answered once durable. Queued when called.
+    pub fn record(
+        &self,
+        key: LetterKey,
+        result: AttemptResult,
+    ) -> impl Future<Output = Result<(), JournalError>> + Send + 'static {
+        self.submit(move |reply| Request::One(Step::Record(key, result, reply)))
+    }
+
+    /// Records the attempt at `done` and, if that succeeded, claims `next`, both in one
+    /// transaction: a worker pays one commit per letter instead of two. Both answers come once
+    /// that transaction is durable; when the record fails, `next` is left untouched and its
+    /// answer is an error too. Queued when called.
+    pub fn record_and_claim(
+        &self,
+        done: LetterKey,
+        result: AttemptResult,
+        next: LetterKey,
+        policy: ClaimPolicy,
+    ) -> impl Future<
+        Output = (
+            Result<(), JournalError>,
+            Result<Option<Claim>, JournalError>,
+        ),
+    > + Send
+           + 'static {
+        let (recorded, recorded_answer) = oneshot::channel();
+        let (claimed, claimed_answer) = oneshot::channel();
+        let _ = self.requests.send(Request::RecordThenClaim {
+            record: (done, result, recorded),
+            claim: (next, policy, claimed),
+        });
+        let path = Arc::clone(&self.path);
+        async move {
+            let recorded = recorded_answer.await.map_err(|_| stopped(&path));
+            let claimed = claimed_answer.await.map_err(|_| stopped(&path));
+            (recorded.and_then(|r| r), claimed.and_then(|r| r))
+        }
     }
 
     /// [`Journal::register`] at the current time, answered once durable.
@@ -155,8 +219,15 @@ impl Writer {
         statement: StatementInfo,
         letters: Vec<PlannedLetter>,
     ) -> Result<(), JournalError> {
-        self.ask(|reply| Request::Register(statement, letters, reply))
+        self.submit(move |reply| Request::One(Step::Register(statement, letters, reply)))
             .await
+    }
+}
+
+fn stopped(path: &std::path::Path) -> JournalError {
+    JournalError::Other {
+        path: path.to_path_buf(),
+        message: "the journal writer has stopped".into(),
     }
 }
 
@@ -192,7 +263,7 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
         Ok(tx) => tx,
         Err(e) => {
             let message = format!("journal: cannot begin a transaction: {e}");
-            for request in batch {
+            for (request, _) in batch.into_iter().flat_map(Request::steps) {
                 pending(request, Ok(())).fail(JournalError::Other {
                     path: path.clone(),
                     message: message.clone(),
@@ -201,10 +272,10 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
             return;
         }
     };
-    if let [_] = batch.as_slice() {
-        // Alone in its transaction (the usual case at low concurrency), a request needs no
-        // savepoint: if it fails, the whole transaction is rolled back instead.
-        let Some(request) = batch.into_iter().next() else {
+    if let [Request::One(_)] = batch.as_slice() {
+        // Alone in its transaction, a request of one step needs no savepoint: if it fails, the
+        // whole transaction is rolled back instead.
+        let Some(Request::One(request)) = batch.into_iter().next() else {
             return;
         };
         let ops = Ops {
@@ -227,13 +298,27 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
         }
         return;
     }
-    let mut done = Vec::with_capacity(batch.len());
-    let mut requests = batch.into_iter();
-    while let Some(request) = requests.next() {
+    let mut done = Vec::with_capacity(batch.len() + 1);
+    let mut steps = batch.into_iter().flat_map(Request::steps);
+    let mut last_ok = true;
+    while let Some((request, after_previous)) = steps.next() {
+        if after_previous && !last_ok {
+            // The record before this claim failed: the worker stops, its next letter stays as it
+            // was.
+            done.push(pending(
+                request,
+                Err(JournalError::Other {
+                    path: path.clone(),
+                    message: "not claimed: recording the letter before it failed".into(),
+                }),
+            ));
+            continue;
+        }
         // Savepoints through the statement cache: rusqlite's `Savepoint` parses its SQL anew
         // each time, which cost as much as the request itself.
         if let Err(e) = cached(&tx, "SAVEPOINT herald_request") {
             done.push(pending(request, Err(sql(e))));
+            last_ok = false;
             continue;
         }
         let ops = Ops {
@@ -260,7 +345,7 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
                 let all = done
                     .into_iter()
                     .chain(std::iter::once(answer))
-                    .chain(requests.map(|r| pending(r, Ok(()))));
+                    .chain(steps.map(|(r, _)| pending(r, Ok(()))));
                 for d in all {
                     d.fail(JournalError::Other {
                         path: path.clone(),
@@ -270,6 +355,7 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
                 return;
             }
         }
+        last_ok = released;
         done.push(answer);
     }
     match tx.commit() {
@@ -291,18 +377,18 @@ fn cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 /// Runs one request; `false` when it failed and its changes must be rolled back.
-fn execute(ops: &Ops<'_>, request: Request) -> (bool, Done) {
+fn execute(ops: &Ops<'_>, request: Step) -> (bool, Done) {
     let now = Utc::now();
     match request {
-        Request::Claim(key, policy, reply) => {
+        Step::Claim(key, policy, reply) => {
             let r = ops.claim(&key, policy, now);
             (r.is_ok(), Done::Claim(reply, r))
         }
-        Request::Record(key, result, reply) => {
+        Step::Record(key, result, reply) => {
             let r = ops.record(&key, &result, now);
             (r.is_ok(), Done::Unit(reply, r))
         }
-        Request::Register(statement, letters, reply) => {
+        Step::Register(statement, letters, reply) => {
             let r = ops.register(&statement, &letters, now);
             (r.is_ok(), Done::Unit(reply, r))
         }
@@ -310,10 +396,10 @@ fn execute(ops: &Ops<'_>, request: Request) -> (bool, Done) {
 }
 
 /// Wraps a request that could not even start, to answer it with an error.
-fn pending(request: Request, unit: Result<(), JournalError>) -> Done {
+fn pending(request: Step, unit: Result<(), JournalError>) -> Done {
     match request {
-        Request::Claim(_, _, reply) => Done::Claim(reply, unit.map(|()| None)),
-        Request::Record(_, _, reply) | Request::Register(_, _, reply) => Done::Unit(reply, unit),
+        Step::Claim(_, _, reply) => Done::Claim(reply, unit.map(|()| None)),
+        Step::Record(_, _, reply) | Step::Register(_, _, reply) => Done::Unit(reply, unit),
     }
 }
 
@@ -438,14 +524,26 @@ mod tests {
         let (b, rb) = oneshot::channel();
         let (c, rc) = oneshot::channel();
         requests
-            .send(Request::Claim(key("un"), ClaimPolicy::default(), a))
+            .send(Request::One(Step::Claim(
+                key("un"),
+                ClaimPolicy::default(),
+                a,
+            )))
             .unwrap();
         // `osce` is pending, not sending: this must fail alone.
         requests
-            .send(Request::Record(key("osce"), sent("250 ok".into()), b))
+            .send(Request::One(Step::Record(
+                key("osce"),
+                sent("250 ok".into()),
+                b,
+            )))
             .unwrap();
         requests
-            .send(Request::Claim(key("osce"), ClaimPolicy::default(), c))
+            .send(Request::One(Step::Claim(
+                key("osce"),
+                ClaimPolicy::default(),
+                c,
+            )))
             .unwrap();
         drop(requests);
         let counters = std::thread::spawn(move || {
@@ -485,5 +583,61 @@ mod tests {
             .collect();
         assert_eq!(states, vec![State::Sending, State::Sending]);
         assert_eq!(intact_events(&journal), 4);
+    }
+
+    #[tokio::test]
+    async fn a_record_and_the_next_claim_share_one_commit_and_a_failed_record_claims_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let writer = Writer::open(&path).unwrap();
+        writer
+            .register(
+                statement(),
+                vec![planned("un"), planned("osce"), planned("eu")],
+            )
+            .await
+            .unwrap();
+        assert!(writer
+            .claim(key("un"), ClaimPolicy::default())
+            .await
+            .unwrap()
+            .is_some());
+        let (recorded, claimed) = writer
+            .record_and_claim(
+                key("un"),
+                sent("250 ok".into()),
+                key("osce"),
+                ClaimPolicy::default(),
+            )
+            .await;
+        recorded.unwrap();
+        assert_eq!(claimed.unwrap().map(|c| c.attempt), Some(1));
+        assert_eq!(writer.stats().commits, 3);
+        // `eu` is pending, not sending: its record fails, so the claim after it does not run.
+        let (recorded, claimed) = writer
+            .record_and_claim(
+                key("eu"),
+                sent("250 ok".into()),
+                key("osce"),
+                ClaimPolicy::default(),
+            )
+            .await;
+        assert!(recorded.unwrap_err().to_string().contains("not `sending`"));
+        assert!(claimed.unwrap_err().to_string().contains("not claimed"));
+        drop(writer);
+        let journal = Journal::open(&path).unwrap();
+        let states: Vec<(String, State)> = journal
+            .letters_of(&statement().id)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.organization.to_string(), r.status))
+            .collect();
+        let state = |org: &str| states.iter().find(|(o, _)| o == org).map(|(_, s)| *s);
+        assert_eq!(state("un"), Some(State::Sent));
+        assert_eq!(state("osce"), Some(State::Sending));
+        assert_eq!(state("eu"), Some(State::Pending));
+        // One event per registered letter, then claim `un`, record `un`, claim `osce`: the failed
+        // pair left none.
+        assert_eq!(intact_events(&journal), 3 + 3);
     }
 }
