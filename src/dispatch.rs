@@ -35,6 +35,8 @@ pub struct Letters {
     sender: crate::config::Sender,
     /// The attachment, encoded once for every letter.
     prepared: compose::Prepared,
+    /// The statement's part of every letter's template context, derived once.
+    facts: letters::StatementFacts,
 }
 
 impl Letters {
@@ -45,12 +47,14 @@ impl Letters {
         config: &Config,
     ) -> Letters {
         let prepared = compose::Prepared::new(&plan.statement);
+        let facts = letters::StatementFacts::new(&plan.statement);
         Letters {
             plan,
             directory,
             templates,
             sender: config.sender.clone(),
             prepared,
+            facts,
         }
     }
 
@@ -100,7 +104,13 @@ impl Letters {
     /// Renders and composes one organisation's letter.
     pub fn letter(&self, org: &Organization) -> std::result::Result<(Letter, Composed), String> {
         let statement = &self.plan.statement;
-        let context = letters::context(statement, org, &self.sender, &self.plan.addressees);
+        let context = letters::context_with(
+            statement,
+            &self.facts,
+            org,
+            &self.sender,
+            &self.plan.addressees,
+        );
         let letter = self.templates.render(&context).map_err(|e| e.to_string())?;
         let composed = self
             .prepared
