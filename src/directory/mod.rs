@@ -609,7 +609,7 @@ impl Validator {
                 };
                 if is_org {
                     match RawOrganization::deserialize(de) {
-                        Ok(raw) => self.organization(source, file, &lines, line, raw, complete),
+                        Ok(raw) => self.organization(source, file, lines, line, raw, complete),
                         Err(e) => {
                             let (at, message) = type_error(e);
                             self.error(source, Some(at), message);
@@ -617,7 +617,7 @@ impl Validator {
                     }
                 } else {
                     match RawGroup::deserialize(de) {
-                        Ok(raw) => self.group(source, file, &lines, line, raw),
+                        Ok(raw) => self.group(source, file, lines, line, raw),
                         Err(e) => {
                             let (at, message) = type_error(e);
                             self.error(source, Some(at), message);
