@@ -14,7 +14,7 @@ use chrono::DateTime;
 use herald::config::Sender;
 use herald::directory;
 use herald::letters::compose::{self, Prepared};
-use herald::letters::{context, Templates};
+use herald::letters::{context_with, StatementFacts, Templates};
 use herald::statement;
 
 const LETTERS: usize = 20_000;
@@ -60,10 +60,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..RUNS {
             let start = Instant::now();
             let prepared = Prepared::new(&statement);
+            let facts = StatementFacts::new(&statement);
             bytes = 0;
             for i in 0..LETTERS {
                 let org = &orgs[i % orgs.len()];
-                let letter = templates.render(&context(&statement, org, &sender, &addressees))?;
+                let letter = templates.render(&context_with(
+                    &statement,
+                    &facts,
+                    org,
+                    &sender,
+                    &addressees,
+                ))?;
                 bytes += match mode {
                     Mode::Render => letter.text.len() + letter.html.len(),
                     Mode::Prepared => prepared

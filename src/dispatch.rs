@@ -35,6 +35,8 @@ pub struct Letters {
     sender: crate::config::Sender,
     /// The attachment, encoded once for every letter.
     prepared: compose::Prepared,
+    /// The statement's part of every letter's template context, derived once.
+    facts: letters::StatementFacts,
 }
 
 impl Letters {
@@ -45,12 +47,14 @@ impl Letters {
         config: &Config,
     ) -> Letters {
         let prepared = compose::Prepared::new(&plan.statement);
+        let facts = letters::StatementFacts::new(&plan.statement);
         Letters {
             plan,
             directory,
             templates,
             sender: config.sender.clone(),
             prepared,
+            facts,
         }
     }
 
@@ -97,17 +101,27 @@ impl Letters {
         }
     }
 
+    /// Renders one organisation's letter from the templates.
+    fn render(&self, org: &Organization) -> std::result::Result<Letter, String> {
+        let context = letters::context_with(
+            &self.plan.statement,
+            &self.facts,
+            org,
+            &self.sender,
+            &self.plan.addressees,
+        );
+        self.templates.render(&context).map_err(|e| e.to_string())
+    }
+
     /// Renders and composes one organisation's letter.
     pub fn letter(&self, org: &Organization) -> std::result::Result<(Letter, Composed), String> {
-        let statement = &self.plan.statement;
-        let context = letters::context(statement, org, &self.sender, &self.plan.addressees);
-        let letter = self.templates.render(&context).map_err(|e| e.to_string())?;
+        let letter = self.render(org)?;
         let composed = self
             .prepared
             .compose(
                 &letter,
                 org,
-                statement,
+                &self.plan.statement,
                 &self.sender,
                 Utc::now().fixed_offset(),
             )
@@ -115,14 +129,16 @@ impl Letters {
         Ok((letter, composed))
     }
 
-    /// Renders and composes every letter once and lists every failure, so that a template that
-    /// fails for some organisations stops the dispatch before the first letter leaves, instead
-    /// of sending the others and recording those as failed.
+    /// Renders every letter once and lists every failure, so that a template that fails for
+    /// some organisations stops the dispatch before the first letter leaves, instead of sending
+    /// the others and recording those as failed. Only rendering depends on templates and
+    /// per-organisation data in ways loading cannot check; composing is left to the send, which
+    /// saves a second MIME encoding of every letter.
     pub fn render_all(&self) -> Result<()> {
         let total = self.plan.resolution.letters.len();
         let problems: Vec<String> = self
             .organizations()
-            .filter_map(|org| self.letter(org).err())
+            .filter_map(|org| self.render(org).err())
             .collect();
         if problems.is_empty() {
             return Ok(());

@@ -143,16 +143,43 @@ pub struct SenderContext<'a> {
 
 impl<'a> StatementContext<'a> {
     pub fn new(statement: &'a Statement) -> Self {
-        let fmt =
-            |d: Option<NaiveDate>, f: &str| d.map(|d| d.format(f).to_string()).unwrap_or_default();
+        Self::with_facts(statement, &StatementFacts::new(statement))
+    }
+
+    /// With the facts computed once for every letter of the statement.
+    pub fn with_facts(statement: &'a Statement, facts: &StatementFacts) -> Self {
         StatementContext {
             id: statement.id.as_str(),
             title: &statement.title,
-            date: fmt(statement.date, "%Y-%m-%d"),
-            date_long: fmt(statement.date, "%-d %B %Y"),
+            date: facts.date.clone(),
+            date_long: facts.date_long.clone(),
             signatory: statement.signatory.as_deref(),
             signatory_title: statement.signatory_title.as_deref(),
             paragraphs: &statement.paragraphs,
+            title_is_statement: facts.title_is_statement,
+            title_has_date: facts.title_has_date,
+        }
+    }
+}
+
+/// What the statement part of the context derives from the statement (formatted dates; whether
+/// the title opens with "Statement" or gives the date: a dozen date formats and lowercasings),
+/// computed once per statement instead of once per letter.
+#[derive(Debug, Clone)]
+pub struct StatementFacts {
+    date: String,
+    date_long: String,
+    title_is_statement: bool,
+    title_has_date: bool,
+}
+
+impl StatementFacts {
+    pub fn new(statement: &Statement) -> StatementFacts {
+        let fmt =
+            |d: Option<NaiveDate>, f: &str| d.map(|d| d.format(f).to_string()).unwrap_or_default();
+        StatementFacts {
+            date: fmt(statement.date, "%Y-%m-%d"),
+            date_long: fmt(statement.date, "%-d %B %Y"),
             title_is_statement: opens_with_statement(&statement.title),
             title_has_date: statement
                 .date
@@ -736,8 +763,25 @@ pub fn context<'a>(
     sender: &'a Sender,
     addressees: &'a [String],
 ) -> LetterContext<'a> {
+    context_with(
+        statement,
+        &StatementFacts::new(statement),
+        organization,
+        sender,
+        addressees,
+    )
+}
+
+/// [`context`] with the statement's facts computed once, for the letters of one statement.
+pub fn context_with<'a>(
+    statement: &'a Statement,
+    facts: &StatementFacts,
+    organization: &'a Organization,
+    sender: &'a Sender,
+    addressees: &'a [String],
+) -> LetterContext<'a> {
     LetterContext {
-        statement: StatementContext::new(statement),
+        statement: StatementContext::with_facts(statement, facts),
         organization: OrganizationContext {
             id: organization.id.as_str(),
             name: &organization.name,
