@@ -12,6 +12,11 @@
 //! [`directory::resolve`], [`letters`] rendering and [`letters::compose`]. I/O lives in
 //! [`config`] and [`directory`] loading, template loading, [`delivery`] (transports),
 //! [`journal`] and [`daemon`].
+//!
+//! Joining the stages: [`plan`] (a statement file → the organisations it reaches, refusing
+//! anything that cannot go out) and [`dispatch`] (the letters of one plan, rendered on demand,
+//! and the process's means of sending), shared by the commands and the daemon; [`lock`] lets
+//! several herald processes share one journal safely.
 
 pub mod addressees;
 pub mod cli;
