@@ -20,6 +20,17 @@ pub struct Plan {
     pub addressees: Vec<String>,
 }
 
+impl Plan {
+    /// The ids of the organisations it writes to, in order of first mention.
+    pub fn organization_ids<'a>(&self, directory: &'a Directory) -> Vec<&'a str> {
+        self.resolution
+            .letters
+            .iter()
+            .map(|&i| directory.organizations[i].id.as_str())
+            .collect()
+    }
+}
+
 /// Reads and parses a statement file; errors name the file as given.
 pub fn read_statement(path: &Path) -> Result<Statement, StatementError> {
     let shown = path.display().to_string();

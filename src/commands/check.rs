@@ -66,12 +66,7 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
                     plan.resolution.phrases.len()
                 );
                 // Not a problem (a correction is legitimate), but nobody should be surprised.
-                let orgs: Vec<&str> = plan
-                    .resolution
-                    .letters
-                    .iter()
-                    .map(|&i| directory.organizations[i].id.as_str())
-                    .collect();
+                let orgs = plan.organization_ids(directory);
                 for earlier in super::already_received(&config, &plan.statement, &orgs)? {
                     println!("note        {}", earlier.warning());
                 }

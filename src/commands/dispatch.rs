@@ -48,8 +48,7 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
             out.display(),
             index.display()
         );
-        let keys = letters.keys();
-        let orgs: Vec<&str> = keys.iter().map(|k| k.organization.as_str()).collect();
+        let orgs = letters.plan.organization_ids(&letters.directory);
         for earlier in super::already_received(&config, statement, &orgs)? {
             println!("note: {}", earlier.warning());
         }

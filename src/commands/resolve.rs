@@ -47,12 +47,7 @@ pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
     let shown = args.statement.display().to_string();
     let statement = plan::read_statement(&args.statement)?;
     let plan = plan::resolve(&directory, statement, &shown)?;
-    let orgs: Vec<&str> = plan
-        .resolution
-        .letters
-        .iter()
-        .map(|&i| directory.organizations[i].id.as_str())
-        .collect();
+    let orgs = plan.organization_ids(&directory);
     let earlier = super::already_received(&config, &plan.statement, &orgs)?;
 
     let mut out = std::io::stdout().lock();

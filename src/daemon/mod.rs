@@ -564,8 +564,7 @@ impl Daemon {
     /// Earlier versions of this statement that some of its organisations already received.
     fn already_received(&self, letters: &Letters) -> Result<Vec<AlreadyReceived>> {
         let s = &letters.plan.statement;
-        let keys = letters.keys();
-        let orgs: Vec<&str> = keys.iter().map(|k| k.organization.as_str()).collect();
+        let orgs = letters.plan.organization_ids(&letters.directory);
         Ok(self
             .sender
             .reader
