@@ -185,6 +185,14 @@ pub(crate) struct Event {
     pub(crate) reply: String,
 }
 
+/// Each outcome as (state, attempt, code), to compare a letter's history with a table.
+pub(crate) fn steps(events: &[Event]) -> Vec<(&str, u32, Option<u16>)> {
+    events
+        .iter()
+        .map(|e| (e.state.as_str(), e.attempt, e.code))
+        .collect()
+}
+
 /// How many messages each address received, from the envelope recipients the server saw.
 pub(crate) fn per_address(server: &SmtpServer) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
@@ -223,10 +231,7 @@ fn transient_then_success(stage: Stage, code: u16, text: &str) {
     assert_eq!(fx.state("org-01"), "sent");
 
     let events = fx.outcomes("org-01");
-    let summary: Vec<(&str, u32, Option<u16>)> = events
-        .iter()
-        .map(|e| (e.state.as_str(), e.attempt, e.code))
-        .collect();
+    let summary = steps(&events);
     assert_eq!(
         summary,
         [
@@ -733,10 +738,7 @@ fn one_address_refused_for_now(base: f64) {
 
     assert_eq!(fx.state("org-01"), "sent");
     let events = fx.outcomes("org-01");
-    let summary: Vec<(&str, u32, Option<u16>)> = events
-        .iter()
-        .map(|e| (e.state.as_str(), e.attempt, e.code))
-        .collect();
+    let summary = steps(&events);
     assert_eq!(
         summary,
         [("deferred", 1, Some(450)), ("sent", 2, Some(250))],
@@ -796,10 +798,7 @@ fn an_address_refused_for_good_is_not_retried_next_to_one_refused_for_now() {
 
     assert_eq!(fx.state("org-01"), "partial");
     let events = fx.outcomes("org-01");
-    let summary: Vec<(&str, u32, Option<u16>)> = events
-        .iter()
-        .map(|e| (e.state.as_str(), e.attempt, e.code))
-        .collect();
+    let summary = steps(&events);
     assert_eq!(
         summary,
         [("deferred", 1, Some(450)), ("partial", 2, Some(250))],
