@@ -231,10 +231,13 @@ impl Queries<'_> {
                 ))
             })
             .map_err(|e| self.sql(e))?;
+        // A set: a correction of a statement to 20,000 organisations meets 20,000 rows here,
+        // and a linear search of the slice for each made this quadratic.
+        let wanted: std::collections::HashSet<&str> = organizations.iter().copied().collect();
         let mut out: Vec<AlreadyReceived> = Vec::new();
         for row in rows {
             let (id, title, file_name, organization, at) = row.map_err(|e| self.sql(e))?;
-            if !organizations.contains(&organization.as_str()) {
+            if !wanted.contains(organization.as_str()) {
                 continue;
             }
             match out.iter_mut().find(|e| e.id == id) {
