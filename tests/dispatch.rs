@@ -403,3 +403,44 @@ fn a_corrected_statement_is_sent_again_but_never_without_a_warning() {
     };
     assert_eq!((sent(&first_id), sent(&second_id)), (n, n));
 }
+
+#[test]
+fn commands_are_pipelined_exactly_when_the_server_offers_it() {
+    for offered in [true, false] {
+        let script = if offered {
+            Script::new()
+        } else {
+            Script::new().without_pipelining()
+        };
+        let server = SmtpServer::start(script);
+        let ws = Workspace::new();
+        ws.smtp(server.port());
+        // One letter with three addresses (two To, one Cc): three RCPTs in one transaction.
+        widen_secretary_general(&ws);
+        let (_, json) = resolve_json(&ws, SEED);
+        let letters = planned(&json);
+
+        let output = ws.run(["dispatch", SEED, "--yes"]);
+        assert_no_panic(&output);
+        output.assert_success();
+        assert_eq!(server.messages().len(), letters.len(), "offered: {offered}");
+
+        let pipelined = server.pipelined_commands();
+        if offered {
+            // Every RCPT and every DATA were already there when the command before them was
+            // read: MAIL, RCPT… and DATA left in one write. Nothing else was pipelined.
+            let count = |verb: &str| {
+                pipelined
+                    .iter()
+                    .filter(|(_, c)| c.starts_with(verb))
+                    .count()
+            };
+            let addresses: usize = letters.iter().map(|l| l.to.len() + l.cc.len()).sum();
+            assert_eq!(count("RCPT TO:"), addresses, "{pipelined:?}");
+            assert_eq!(count("DATA"), letters.len(), "{pipelined:?}");
+            assert_eq!(pipelined.len(), addresses + letters.len(), "{pipelined:?}");
+        } else {
+            assert!(pipelined.is_empty(), "{pipelined:?}");
+        }
+    }
+}

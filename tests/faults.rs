@@ -218,7 +218,11 @@ fn mail_commands(server: &SmtpServer) -> usize {
 
 /// The server answers `code` at `stage` for the first two attempts; the third goes through.
 fn transient_then_success(stage: Stage, code: u16, text: &str) {
-    let server = SmtpServer::start(Script::new().on_first(stage, 2, Reply::new(code, text)));
+    transient_then_success_from(Script::new(), stage, code, text);
+}
+
+fn transient_then_success_from(script: Script, stage: Stage, code: u16, text: &str) {
+    let server = SmtpServer::start(script.on_first(stage, 2, Reply::new(code, text)));
     let fx = Fixture::new(vec![Org::numbered(1)]);
     // A base of 0.2 s: the second wait (×2, jitter ≥ 0.8) is at least 0.32 s.
     fx.smtp(server.port(), 5, 0.2, 5.0);
@@ -263,12 +267,13 @@ fn transient_then_success(stage: Stage, code: u16, text: &str) {
         .filter(|r| r.code == 220)
         .map(|r| r.at)
         .collect();
+    // An attempt starts with a new connection's greeting (a pipelining server also answers the
+    // DATA sent with a refused RCPT: that answer is no retry).
     let first_after = |t: Instant| {
-        replies
+        greetings
             .iter()
-            .filter(|r| r.at > t && r.code != code)
-            .map(|r| r.at)
-            .next()
+            .copied()
+            .find(|&at| at > t)
             .expect("an attempt after the refusal")
     };
     let waits = [
@@ -289,6 +294,16 @@ fn a_421_at_mail_is_deferred_then_retried_and_sent_once() {
 #[test]
 fn a_450_at_rcpt_is_deferred_then_retried_and_sent_once() {
     transient_then_success(Stage::Rcpt, 450, "4.2.1 Mailbox busy");
+}
+
+#[test]
+fn a_450_at_rcpt_without_pipelining_is_deferred_then_retried_and_sent_once() {
+    transient_then_success_from(
+        Script::new().without_pipelining(),
+        Stage::Rcpt,
+        450,
+        "4.2.1 Mailbox busy",
+    );
 }
 
 #[test]
@@ -598,8 +613,17 @@ fn a_slow_server_that_answers_each_command_in_time_is_not_cut_off() {
 
 #[test]
 fn a_refused_address_next_to_an_accepted_one_is_partial_and_not_resent() {
+    refused_address_next_to_an_accepted_one(Script::new());
+}
+
+#[test]
+fn a_refused_address_is_partial_without_pipelining_too() {
+    refused_address_next_to_an_accepted_one(Script::new().without_pipelining());
+}
+
+fn refused_address_next_to_an_accepted_one(script: Script) {
     let server = SmtpServer::start(
-        Script::new().on_rcpt("gone@org-01.example", Reply::new(550, "5.1.1 User unknown")),
+        script.on_rcpt("gone@org-01.example", Reply::new(550, "5.1.1 User unknown")),
     );
     let fx = Fixture::new(vec![
         Org::with_emails("org-01", &["office@org-01.example", "gone@org-01.example"]),

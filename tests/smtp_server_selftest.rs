@@ -142,7 +142,7 @@ fn ehlo_advertises_8bitmime_and_size_and_auth_only_when_configured() {
     assert!(!lines
         .iter()
         .any(|l| l.starts_with("AUTH") || l.starts_with("STARTTLS")));
-    assert!(!lines.iter().any(|l| l.starts_with("PIPELINING")));
+    assert!(lines.contains(&"PIPELINING".to_owned()), "{lines:?}");
     assert_eq!(raw.code("MAIL FROM:<a@b.example> SIZE=1001"), 552);
     assert_eq!(raw.code("MAIL FROM:<a@b.example> SIZE=999"), 250);
 
@@ -150,6 +150,10 @@ fn ehlo_advertises_8bitmime_and_size_and_auth_only_when_configured() {
     let (mut raw, _) = Raw::connect(&with_auth);
     let (_, lines) = raw.command("EHLO client.example").expect("EHLO");
     assert!(lines.contains(&"AUTH PLAIN LOGIN".to_owned()), "{lines:?}");
+    let lockstep = SmtpServer::start(Script::new().without_pipelining());
+    let (mut raw2, _) = Raw::connect(&lockstep);
+    let (_, lines2) = raw2.command("EHLO client.example").expect("EHLO");
+    assert!(!lines2.iter().any(|l| l == "PIPELINING"), "{lines2:?}");
     assert_eq!(
         raw.code("MAIL FROM:<a@b.example>"),
         530,

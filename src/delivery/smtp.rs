@@ -1,5 +1,6 @@
-//! The SMTP transport: one connection per worker, reused from message to message, driven one
-//! command at a time with lettre's low-level [`AsyncSmtpConnection`].
+//! The SMTP transport: one connection per worker, reused from message to message, driven with
+//! lettre's low-level [`AsyncSmtpConnection`]: MAIL, every RCPT and DATA in one write when the
+//! server offers PIPELINING (RFC 2920), one command at a time otherwise.
 //!
 //! Why not lettre's `AsyncSmtpTransport`: its `send` stops at the first refused RCPT (so a partial
 //! rejection cannot be recorded per address), its timeout covers only connecting (a stalled server
@@ -191,6 +192,7 @@ impl SmtpTransport {
             }
         };
         let probe = Arc::new(Probe::default());
+        probe.capturing.store(true, Ordering::SeqCst);
         let stream: Box<dyn AsyncTokioStream> = match &self.implicit_tls {
             Some(connector) => {
                 let name =
@@ -221,6 +223,9 @@ impl SmtpTransport {
         )
         .await
         .map_err(|f| f.before_data("greeting and EHLO", Vec::new()))?;
+        // After STARTTLS the first EHLO reply no longer counts (RFC 3207) and this stream sees
+        // only ciphertext: such a session sends one command at a time.
+        let pipelining = probe.offers_pipelining() && self.starttls.is_none();
         let mut encrypted = self.implicit_tls.is_some();
         if let Some(params) = &self.starttls {
             if !conn.server_info().supports_feature(Extension::StartTls) {
@@ -252,7 +257,12 @@ impl SmtpTransport {
             .await
             .map_err(|f| f.before_data("AUTH", Vec::new()))?;
         }
-        Ok(SmtpSession { conn, probe, local })
+        Ok(SmtpSession {
+            conn,
+            probe,
+            local,
+            pipelining,
+        })
     }
 }
 
@@ -282,6 +292,8 @@ pub struct SmtpSession {
     conn: AsyncSmtpConnection,
     probe: Arc<Probe>,
     local: SocketAddr,
+    /// The server offers PIPELINING: MAIL, every RCPT and DATA go out in one write.
+    pipelining: bool,
 }
 
 impl SmtpSession {
@@ -321,24 +333,37 @@ impl SmtpSession {
             }
             parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
-        if let Err(f) = bounded(
-            per,
-            self.conn
-                .command(Mail::new(envelope.from().cloned(), parameters)),
-        )
-        .await
-        {
+        let mail = Mail::new(envelope.from().cloned(), parameters);
+        let rcpts: Vec<Rcpt> = envelope
+            .to()
+            .iter()
+            .map(|address| Rcpt::new(address.clone(), Vec::new()))
+            .collect();
+        // With PIPELINING (RFC 2920) MAIL, every RCPT and DATA leave in one write, and their
+        // replies are still read and judged one by one, in order: one round trip instead of
+        // two plus one per address. A failure drops the connection, unread replies with it.
+        let mail_reply = if self.pipelining {
+            let mut batch = mail.to_string();
+            for rcpt in &rcpts {
+                batch.push_str(&rcpt.to_string());
+            }
+            batch.push_str(&Data.to_string());
+            bounded(per, self.conn.command(batch)).await
+        } else {
+            bounded(per, self.conn.command(mail)).await
+        };
+        if let Err(f) = mail_reply {
             return f.before_data("MAIL FROM", Vec::new());
         }
 
-        let mut recipients = Vec::with_capacity(envelope.to().len());
-        for address in envelope.to() {
-            match bounded(
-                per,
-                self.conn.command(Rcpt::new(address.clone(), Vec::new())),
-            )
-            .await
-            {
+        let mut recipients = Vec::with_capacity(rcpts.len());
+        for (address, rcpt) in envelope.to().iter().zip(rcpts) {
+            let reply = if self.pipelining {
+                bounded(per, self.conn.read_response()).await
+            } else {
+                bounded(per, self.conn.command(rcpt)).await
+            };
+            match reply {
                 Ok(response) => {
                     let reply = reply_of(&response);
                     recipients.push(RecipientOutcome {
@@ -380,7 +405,12 @@ impl SmtpSession {
             return Outcome::Refused { reply, recipients };
         }
 
-        if let Err(f) = bounded(per, self.conn.command(Data)).await {
+        let data_reply = if self.pipelining {
+            bounded(per, self.conn.read_response()).await
+        } else {
+            bounded(per, self.conn.command(Data)).await
+        };
+        if let Err(f) = data_reply {
             return f.before_data("DATA", recipients);
         }
         self.probe.arm();
@@ -514,6 +544,10 @@ fn reply_of_error(e: &lettre::transport::smtp::Error) -> Reply {
 struct Probe {
     armed: AtomicBool,
     read_after_arm: AtomicBool,
+    /// While set, every byte read is kept in `greeting` (the greeting and the EHLO reply, which
+    /// lettre parses without keeping the PIPELINING keyword).
+    capturing: AtomicBool,
+    greeting: std::sync::Mutex<Vec<u8>>,
 }
 
 impl Probe {
@@ -532,6 +566,38 @@ impl Probe {
     fn data_ended(&self) -> bool {
         self.read_after_arm.load(Ordering::SeqCst)
     }
+
+    /// Stops capturing and says whether the EHLO reply read so far offers PIPELINING.
+    fn offers_pipelining(&self) -> bool {
+        self.capturing.store(false, Ordering::SeqCst);
+        let captured = match self.greeting.lock() {
+            Ok(mut bytes) => std::mem::take(&mut *bytes),
+            Err(_) => return false,
+        };
+        offers_pipelining(&String::from_utf8_lossy(&captured))
+    }
+
+    fn capture(&self, bytes: &[u8]) {
+        if let Ok(mut greeting) = self.greeting.lock() {
+            // A greeting and EHLO reply are a few hundred bytes; never keep more than a little.
+            if greeting.len() < 64 * 1024 {
+                greeting.extend_from_slice(bytes);
+            }
+        }
+    }
+}
+
+/// Whether an EHLO reply (`250-name`, `250-PIPELINING`, … `250 SIZE`) lists PIPELINING
+/// (RFC 2920).
+fn offers_pipelining(reply: &str) -> bool {
+    reply.lines().any(|line| {
+        let line = line.trim_end_matches('\r');
+        (line.starts_with("250-") || line.starts_with("250 "))
+            && line[4..]
+                .split_whitespace()
+                .next()
+                .is_some_and(|keyword| keyword.eq_ignore_ascii_case("PIPELINING"))
+    })
 }
 
 /// The socket handed to lettre, noting when lettre starts waiting for a reply.
@@ -557,7 +623,14 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
         if self.probe.armed.load(Ordering::SeqCst) {
             self.probe.read_after_arm.store(true, Ordering::SeqCst);
         }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if self.probe.capturing.load(Ordering::SeqCst) {
+            if let Poll::Ready(Ok(())) = polled {
+                self.probe.capture(&buf.filled()[before..]);
+            }
+        }
+        polled
     }
 }
 
@@ -810,6 +883,35 @@ mod tests {
             matches!(&outcome, Outcome::Unsendable { reason } if reason.contains("STARTTLS")),
             "{outcome:?}"
         );
+    }
+
+    #[test]
+    fn pipelining_is_read_from_the_ehlo_reply_only() {
+        let cases = [
+            (
+                "220 sink ESMTP\r\n250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+                true,
+            ),
+            (
+                "220 sink\r\n250-sink\r\n250-SIZE 1000\r\n250 pipelining\r\n",
+                true,
+            ),
+            (
+                "220 sink\r\n250-sink\r\n250-8BITMIME\r\n250 SIZE 1000\r\n",
+                false,
+            ),
+            // Only an EHLO keyword counts: not the greeting, not a longer keyword.
+            ("220-PIPELINING\r\n220 sink\r\n250 sink\r\n", false),
+            ("220 sink\r\n250-sink\r\n250 PIPELININGX\r\n", false),
+            (
+                "220 sink\r\n250-sink says PIPELINING\r\n250 SIZE\r\n",
+                false,
+            ),
+            ("", false),
+        ];
+        for (reply, expected) in cases {
+            assert_eq!(offers_pipelining(reply), expected, "{reply:?}");
+        }
     }
 
     #[test]

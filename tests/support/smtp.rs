@@ -128,6 +128,7 @@ pub(crate) struct Script {
     delay: Duration,
     auth: Option<(String, String)>,
     max_size: usize,
+    pipelining: bool,
 }
 
 impl Default for Script {
@@ -137,14 +138,22 @@ impl Default for Script {
 }
 
 impl Script {
-    /// A well-behaved server: accepts every message, no authentication, 10 MiB size limit.
+    /// A well-behaved server: accepts every message, no authentication, 10 MiB size limit, offers
+    /// PIPELINING (as Postfix and most relays do).
     pub(crate) fn new() -> Script {
         Script {
             rules: Vec::new(),
             delay: Duration::ZERO,
             auth: None,
             max_size: 10 * 1024 * 1024,
+            pipelining: true,
         }
+    }
+
+    /// Leaves PIPELINING out of the EHLO reply: a client must then wait for each reply.
+    pub(crate) fn without_pipelining(mut self) -> Script {
+        self.pipelining = false;
+        self
     }
 
     /// The general form; the other `on_*` methods are shorthands for it.
@@ -272,6 +281,9 @@ struct State {
     dropped: Vec<Received>,
     credentials: Vec<Credentials>,
     commands: Vec<(usize, String)>,
+    /// Commands that arrived while the command before them was still unanswered (they were
+    /// already read, in the same read, when that command was taken): pipelined commands.
+    pipelined: Vec<(usize, String)>,
     /// Every reply written: connection, code, when it went out.
     replies: Vec<SentReply>,
     connections: usize,
@@ -293,6 +305,7 @@ struct Shared {
     delay: Duration,
     auth: Option<(String, String)>,
     max_size: usize,
+    pipelining: bool,
 }
 
 impl Shared {
@@ -355,6 +368,7 @@ impl SmtpServer {
             delay: script.delay,
             auth: script.auth,
             max_size: script.max_size,
+            pipelining: script.pipelining,
         });
         let acceptor = {
             let shared = Arc::clone(&shared);
@@ -393,6 +407,12 @@ impl SmtpServer {
     /// Every command line received, with its connection number (AUTH payloads included).
     pub(crate) fn commands(&self) -> Vec<(usize, String)> {
         self.shared.lock().commands.clone()
+    }
+
+    /// Commands that were already waiting, read with the one before them: what a pipelining
+    /// client sends (MAIL, RCPT…, DATA in one write); empty for a client that waits for each reply.
+    pub(crate) fn pipelined_commands(&self) -> Vec<(usize, String)> {
+        self.shared.lock().pipelined.clone()
     }
 
     /// Connections accepted so far.
@@ -531,6 +551,8 @@ struct Connection {
     mail_from: Option<String>,
     rcpt_to: Vec<String>,
     queued: usize,
+    /// More input was already read when the last command (or the end of data) was taken.
+    ahead: bool,
 }
 
 /// Whether the conversation goes on after an answer.
@@ -552,6 +574,7 @@ impl Connection {
             mail_from: None,
             rcpt_to: Vec::new(),
             queued: 0,
+            ahead: false,
         })
     }
 
@@ -632,12 +655,17 @@ impl Connection {
             return Ok(());
         }
         while let Some(raw) = self.read_line()? {
+            let pipelined = std::mem::replace(&mut self.ahead, !self.reader.buffer().is_empty());
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])
                 .to_owned();
             let (id, logged) = (self.id, line.clone());
-            self.shared
-                .update(|state| state.commands.push((id, logged)));
+            self.shared.update(|state| {
+                if pipelined {
+                    state.pipelined.push((id, logged.clone()));
+                }
+                state.commands.push((id, logged));
+            });
             let verb = line
                 .split_whitespace()
                 .next()
@@ -686,6 +714,9 @@ impl Connection {
             let mut lines = vec!["herald-test", "8BITMIME", &size, "ENHANCEDSTATUSCODES"];
             if self.shared.auth.is_some() {
                 lines.push("AUTH PLAIN LOGIN");
+            }
+            if self.shared.pipelining {
+                lines.push("PIPELINING");
             }
             Reply::multiline(250, &lines)
         } else {
@@ -893,6 +924,7 @@ impl Connection {
                 return Ok(Flow::Closed);
             };
             if line == b".\r\n" || line == b".\n" {
+                self.ahead = !self.reader.buffer().is_empty();
                 break;
             }
             let unstuffed = if line.first() == Some(&b'.') {
