@@ -117,6 +117,7 @@ struct RawDelivery {
     max_attempts: u32,
     backoff_base_secs: f64,
     backoff_cap_secs: f64,
+    max_sending: usize,
 }
 
 impl Default for RawDelivery {
@@ -129,6 +130,7 @@ impl Default for RawDelivery {
             max_attempts: 8,
             backoff_base_secs: 60.0,
             backoff_cap_secs: 3600.0,
+            max_sending: 16,
         }
     }
 }
@@ -235,6 +237,9 @@ pub struct DeliverySettings {
     pub max_attempts: u32,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// Letters `sending` at once over all sessions, at least one per session: the most a crash
+    /// can leave `uncertain`.
+    pub max_sending: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -423,6 +428,15 @@ impl Config {
                 ),
             ));
         }
+        if d.max_sending == 0 || d.max_sending > 4096 {
+            return Err(invalid(
+                None,
+                format!(
+                    "[delivery] max_sending `{}` must be between 1 and 4096",
+                    d.max_sending
+                ),
+            ));
+        }
         if d.max_attempts == 0 {
             return Err(invalid(
                 None,
@@ -449,6 +463,7 @@ impl Config {
                 max_attempts: d.max_attempts,
                 backoff_base: Duration::from_secs_f64(d.backoff_base_secs),
                 backoff_cap: Duration::from_secs_f64(d.backoff_cap_secs),
+                max_sending: d.max_sending,
             },
             daemon: DaemonSettings {
                 require_approval: raw.daemon.require_approval,
@@ -611,6 +626,27 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(err.contains(":5:") && err.contains("concurency"), "{err}");
+    }
+
+    #[test]
+    fn max_sending_is_one_or_more_and_the_shipped_file_says_the_default() {
+        let shipped = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/herald.toml"),
+        )
+        .expect("the shipped configuration");
+        let shipped = Config::parse(Path::new("config/herald.toml"), &shipped).expect("valid");
+        assert_eq!(
+            shipped.delivery.max_sending,
+            parse(SENDER).expect("valid").delivery.max_sending
+        );
+        for value in ["0", "4097"] {
+            let err = parse(&format!("{SENDER}[delivery]\nmax_sending = {value}\n"))
+                .expect_err("refused")
+                .to_string();
+            assert!(err.contains(&format!("max_sending `{value}`")), "{err}");
+        }
+        let one = parse(&format!("{SENDER}[delivery]\nmax_sending = 1\n")).expect("valid");
+        assert_eq!(one.delivery.max_sending, 1);
     }
 
     /// Regression: with 5 attempts 5 s apart, a two-minute mail server restart turned every

@@ -207,19 +207,21 @@ impl delivery::Ledger for journal::Writer {
         journal::Writer::record(self, key, result)
     }
 
-    fn record_and_claim(
+    fn release(
         &self,
-        done: LetterKey,
-        result: journal::AttemptResult,
-        next: LetterKey,
+        key: LetterKey,
+    ) -> impl std::future::Future<Output = std::result::Result<(), journal::JournalError>> + Send
+    {
+        journal::Writer::release(self, key)
+    }
+
+    fn settle(
+        &self,
+        records: Vec<(LetterKey, journal::AttemptResult)>,
+        claims: Vec<LetterKey>,
         policy: ClaimPolicy,
-    ) -> impl std::future::Future<
-        Output = (
-            std::result::Result<(), journal::JournalError>,
-            std::result::Result<Option<journal::Claim>, journal::JournalError>,
-        ),
-    > + Send {
-        journal::Writer::record_and_claim(self, done, result, next, policy)
+    ) -> impl std::future::Future<Output = journal::Settled> + Send {
+        journal::Writer::settle(self, records, claims, policy)
     }
 }
 
@@ -275,6 +277,7 @@ impl Sender {
             },
             claim: ClaimPolicy::default(),
             retry_within: retry_within.min(config.delivery.backoff_cap),
+            max_sending: config.delivery.max_sending,
         };
         Ok(Sender {
             transport: Arc::new(transport),

@@ -1,7 +1,7 @@
 //! Crash safety: herald killed with SIGKILL in the middle of a dispatch, then run again. Every
 //! organisation ends with exactly one message, except the letters in flight at the kill, which are
-//! reported `uncertain` (at most `concurrency` of them) and received at most one; none twice,
-//! none silently missing.
+//! reported `uncertain` (at most `[delivery] max_sending` of them, or one per session if that is
+//! more) and received at most one; none twice, none silently missing.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,13 +12,28 @@ use crate::support::smtp::{Script, SmtpServer};
 const ORGANIZATIONS: usize = 60;
 const CONCURRENCY: usize = 4;
 
+/// The shipped `max_sending`: letters claimed ahead, `sending` at once over all sessions.
+const SHIPPED_MAX_SENDING: usize = 16;
+
 #[test]
 fn a_dispatch_killed_mid_run_and_run_again_delivers_each_letter_once_or_reports_it_uncertain() {
-    // 40 ms per reply: each letter takes a quarter of a second, the whole run several seconds.
+    killed_mid_run(None, SHIPPED_MAX_SENDING);
+}
+
+#[test]
+fn with_max_sending_at_one_per_session_a_kill_leaves_at_most_one_uncertain_letter_per_session() {
+    killed_mid_run(Some(CONCURRENCY), CONCURRENCY);
+}
+
+fn killed_mid_run(max_sending: Option<usize>, bound: usize) {
+    // 40 ms per reply: each letter takes about 0.16 s, the whole run a few seconds.
     let server = SmtpServer::start(Script::new().delay(Duration::from_millis(40)));
     let fx = Fixture::new((1..=ORGANIZATIONS).map(Org::numbered).collect());
     fx.smtp(server.port(), 5, 0.05, 0.2)
         .set("delivery", "concurrency", CONCURRENCY as i64);
+    if let Some(max) = max_sending {
+        fx.set("delivery", "max_sending", max as i64);
+    }
 
     let mut first = fx
         .ws
@@ -46,8 +61,8 @@ fn a_dispatch_killed_mid_run_and_run_again_delivers_each_letter_once_or_reports_
     let expected_status = if uncertain.is_empty() { 0 } else { 1 };
     second.assert_code(expected_status);
     assert!(
-        uncertain.len() <= CONCURRENCY,
-        "at most one uncertain letter per worker: {uncertain:?}"
+        uncertain.len() <= bound,
+        "at most {bound} uncertain letters: {uncertain:?}"
     );
     for org in &uncertain {
         assert!(

@@ -27,7 +27,9 @@ use super::classify::{classify, random_jitter, Outcome, RetryPolicy};
 use super::rate::RateLimiter;
 use super::{DeliveryError, Summary, Transport};
 use crate::directory::OrgId;
-use crate::journal::{AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, State};
+use crate::journal::{
+    AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, Settled, State,
+};
 use crate::letters::compose::Composed;
 
 /// Where the engine claims letters and records attempts: the journal (through its group-commit
@@ -45,32 +47,47 @@ pub trait Ledger: Send + Sync + 'static {
         key: LetterKey,
         result: AttemptResult,
     ) -> impl Future<Output = Result<(), JournalError>> + Send;
-    /// Records the attempt at `done`, then claims `next` only if that succeeded (an error
-    /// otherwise). The journal does both in one transaction, so that a worker waits for one
-    /// commit per letter; this default does them one after the other.
-    fn record_and_claim(
+    /// Gives back a letter claimed but never offered to the server (the run is stopping).
+    fn release(&self, key: LetterKey) -> impl Future<Output = Result<(), JournalError>> + Send;
+    /// Records `records`, then claims `claims`, each step only if the one before it succeeded
+    /// (the others answer with an error and stay as they were). The journal does it all in one
+    /// transaction, so that a worker waits for one commit for several letters; this default does
+    /// them one after the other.
+    fn settle(
         &self,
-        done: LetterKey,
-        result: AttemptResult,
-        next: LetterKey,
+        records: Vec<(LetterKey, AttemptResult)>,
+        claims: Vec<LetterKey>,
         policy: ClaimPolicy,
-    ) -> impl Future<
-        Output = (
-            Result<(), JournalError>,
-            Result<Option<Claim>, JournalError>,
-        ),
-    > + Send {
+    ) -> impl Future<Output = Settled> + Send {
         async move {
-            match self.record(done, result).await {
-                Ok(()) => (Ok(()), self.claim(next, policy).await),
-                Err(e) => {
-                    let not_claimed = JournalError::Other {
-                        path: std::path::PathBuf::new(),
-                        message: format!("not claimed: recording the letter before it failed: {e}"),
-                    };
-                    (Err(e), Err(not_claimed))
-                }
+            let mut settled = Settled {
+                recorded: Vec::with_capacity(records.len()),
+                claimed: Vec::with_capacity(claims.len()),
+            };
+            let mut failed = false;
+            let not_done = || JournalError::Other {
+                path: std::path::PathBuf::new(),
+                message: "not done: the journal step before it failed".into(),
+            };
+            for (key, result) in records {
+                let r = if failed {
+                    Err(not_done())
+                } else {
+                    self.record(key, result).await
+                };
+                failed |= r.is_err();
+                settled.recorded.push(r);
             }
+            for key in claims {
+                let r = if failed {
+                    Err(not_done())
+                } else {
+                    self.claim(key, policy).await
+                };
+                failed |= r.is_err();
+                settled.claimed.push(r);
+            }
+            settled
         }
     }
 }
@@ -100,6 +117,21 @@ pub struct DispatchOptions {
     pub claim: ClaimPolicy,
     /// A deferred letter whose next attempt is due within this is retried in the same run.
     pub retry_within: Duration,
+    /// Letters that may be `sending` at once over all workers (at least one per worker): claimed
+    /// ahead in one commit while earlier ones are handed over. A crash leaves at most this many
+    /// `uncertain`.
+    pub max_sending: usize,
+}
+
+impl DispatchOptions {
+    /// Letters one worker may hold `sending`. One under a rate limit: the limit sets the pace,
+    /// and a slot must come before each claim.
+    fn window(&self) -> usize {
+        if self.rate_per_minute > 0 {
+            return 1;
+        }
+        (self.max_sending / self.concurrency.max(1)).max(1)
+    }
 }
 
 /// A letter that did not end `sent`, with the reply that decided it.
@@ -129,12 +161,6 @@ struct Shared<L, C, P> {
     progress: Arc<P>,
     limiter: RateLimiter,
     options: DispatchOptions,
-}
-
-enum Next {
-    Take(LetterKey),
-    Wait(Option<Instant>),
-    Done,
 }
 
 /// Sends `letters` in order through `transport`, recording each attempt in `ledger`.
@@ -230,49 +256,118 @@ fn count(summary: &mut Summary, key: &LetterKey, result: &AttemptResult) {
     });
 }
 
-/// A letter handed over (or given up) whose attempt is not yet recorded: the worker records it
-/// together with the claim of its next letter, one commit for both.
-type Unrecorded = (LetterKey, AttemptResult);
+/// What a worker holds between the queue and the journal. Every letter here counts in the
+/// queue's `in_flight`; at most [`DispatchOptions::window`] of them are `sending` in the journal.
+#[derive(Default)]
+struct Hands {
+    /// Claimed (durably `sending`) and not yet offered to the server, in order.
+    ahead: VecDeque<(LetterKey, Claim)>,
+    /// Attempted; the outcome not yet written.
+    done: Vec<(LetterKey, AttemptResult)>,
+    /// The journal transaction in progress: the records of attempted letters and the claims of
+    /// the next ones.
+    settling: Option<Settling>,
+    /// The first letter of `settling`'s claims, composed while the claim committed.
+    composed: Option<(LetterKey, Result<Composed, String>)>,
+}
+
+struct Settling {
+    task: tokio::task::JoinHandle<Settled>,
+    records: Vec<(LetterKey, AttemptResult)>,
+    claims: Vec<LetterKey>,
+}
+
+/// Why a worker with empty hands took no letter.
+enum Idle {
+    /// Letters are waiting for a rate-limit slot.
+    NeedSlot,
+    /// Until a retry is due (`Some`) or another worker finishes a letter (`None`).
+    Wait(Option<Instant>),
+    Done,
+}
 
 async fn worker<L: Ledger, C: Composer, P: Progress>(
     shared: Arc<Shared<L, C, P>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let window = shared.options.window();
     let mut session = None;
-    let mut unrecorded: Option<Unrecorded> = None;
+    let mut hands = Hands::default();
     loop {
-        let (next, notified) = {
-            let mut q = lock(&shared.queue);
+        if lock(&shared.queue).error.is_some() || *shutdown.borrow() {
+            break;
+        }
+        // Claim more while the letters in hand go out: from half the window on, so the commit
+        // runs while the other half is handed over.
+        if hands.settling.is_none() && hands.ahead.len() <= window / 2 {
+            let keys = take(&shared, window - hands.ahead.len(), false);
+            if !keys.is_empty() {
+                settle(&shared, &mut hands, keys);
+            }
+        }
+        if let Some((key, claim)) = hands.ahead.pop_front() {
+            let composed = match hands.composed.take() {
+                Some((k, composed)) if k == key => composed,
+                _ => shared.composer.compose(&key),
+            };
+            let result = attempt(&shared, &key, claim, composed, &mut session).await;
+            hands.done.push((key, result));
+            if hands
+                .settling
+                .as_ref()
+                .is_some_and(|s| s.task.is_finished())
+            {
+                apply(&shared, &shutdown, &mut hands).await;
+            }
+            continue;
+        }
+        if let Some(settling) = &hands.settling {
+            // Rendering and composing (pure) run while the claim commits: a declined claim
+            // wastes one composition, a granted one no longer waits for it.
+            if let Some(first) = settling.claims.first() {
+                hands.composed = Some((first.clone(), shared.composer.compose(first)));
+            }
+            apply(&shared, &shutdown, &mut hands).await;
+            continue;
+        }
+        if !hands.done.is_empty() {
+            // Nothing to pair the last attempts with: record them before waiting or leaving.
+            settle(&shared, &mut hands, Vec::new());
+            apply(&shared, &shutdown, &mut hands).await;
+            continue;
+        }
+        let (idle, notified) = {
+            let q = lock(&shared.queue);
             let notified = shared.changed.notified();
             let now = Instant::now();
-            let next = if q.error.is_some() || *shutdown.borrow() {
-                Next::Done
-            } else if let Some(i) = q.retries.iter().position(|(at, _, _)| *at <= now) {
-                Next::Take(q.retries.swap_remove(i).1)
-            } else if let Some(key) = q.fresh.pop_front() {
-                Next::Take(key)
+            let idle = if q.error.is_some() || *shutdown.borrow() {
+                Idle::Done
+            } else if !q.fresh.is_empty() || q.retries.iter().any(|(at, _, _)| *at <= now) {
+                Idle::NeedSlot
             } else if let Some(at) = q.retries.iter().map(|(at, _, _)| *at).min() {
-                Next::Wait(Some(at))
+                Idle::Wait(Some(at))
             } else if q.in_flight > 0 {
-                // Another worker (or this one's unrecorded letter) may yet put a letter back for
-                // a retry.
-                Next::Wait(None)
+                // Another worker may yet put a letter back for a retry.
+                Idle::Wait(None)
             } else {
-                Next::Done
+                Idle::Done
             };
-            if let Next::Take(_) = next {
-                q.in_flight += 1;
-            }
-            (next, notified)
+            (idle, notified)
         };
-        let key = match next {
-            // Nothing to pair the last attempt with: record it alone before waiting or leaving.
-            Next::Wait(_) | Next::Done if unrecorded.is_some() => {
-                record_alone(&shared, &shutdown, &mut unrecorded).await;
-                continue;
+        match idle {
+            Idle::Done => break,
+            // The slot comes before the claim: a letter is `sending` only while it is really
+            // being handed over, so a crash while workers wait for the limit leaves their
+            // letters pending instead of `uncertain`. A slot whose letter another worker took
+            // meanwhile is lost, which only slows the run.
+            Idle::NeedSlot => {
+                shared.limiter.acquire().await;
+                let keys = take(&shared, 1, true);
+                if !keys.is_empty() {
+                    settle(&shared, &mut hands, keys);
+                }
             }
-            Next::Done => break,
-            Next::Wait(at) => {
+            Idle::Wait(at) => {
                 let until = async {
                     match at {
                         Some(at) => tokio::time::sleep_until(at).await,
@@ -284,64 +379,21 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
                     _ = until => {}
                     _ = shutdown.changed() => {}
                 }
-                continue;
-            }
-            Next::Take(key) => key,
-        };
-        // The slot comes before the claim: a letter is `sending` only while it is really being
-        // handed over, so a crash while workers wait for the limit leaves their letters pending
-        // instead of `uncertain`. Nor does the last letter wait for a slot unrecorded. A declined
-        // claim wastes its slot, which only slows the run.
-        if !shared.limiter.try_acquire() {
-            record_alone(&shared, &shutdown, &mut unrecorded).await;
-            shared.limiter.acquire().await;
-        }
-        let policy = shared.options.claim;
-        // Rendering and composing (pure) run while the claim commits: a declined claim wastes one
-        // composition, a granted one no longer waits for it.
-        let (recorded, claimed, composed) = match unrecorded.take() {
-            Some((done, result)) => {
-                let both = shared.ledger.record_and_claim(
-                    done.clone(),
-                    result.clone(),
-                    key.clone(),
-                    policy,
-                );
-                let composed = shared.composer.compose(&key);
-                let (recorded, claimed) = both.await;
-                (Some((done, recorded.map(|()| result))), claimed, composed)
-            }
-            None => {
-                let claimed = shared.ledger.claim(key.clone(), policy);
-                let composed = shared.composer.compose(&key);
-                (None, claimed.await, composed)
-            }
-        };
-        if let Some((done, recorded)) = recorded {
-            let failed = recorded.is_err();
-            finish(
-                &shared,
-                &shutdown,
-                done,
-                recorded.map(Some).map_err(Into::into),
-            );
-            if failed {
-                // The claim did not run: the letter goes back untouched (the run stops anyway).
-                finish_untouched(&shared, key);
-                continue;
             }
         }
-        match claimed {
+    }
+    // Stopping (or done): finish the commit in progress, give back the letters claimed and not
+    // offered, and write the outcomes of those attempted.
+    apply(&shared, &shutdown, &mut hands).await;
+    for (key, _) in std::mem::take(&mut hands.ahead) {
+        match shared.ledger.release(key.clone()).await {
+            Ok(()) => finish_untouched(&shared, key),
             Err(e) => finish(&shared, &shutdown, key, Err(e.into())),
-            Ok(None) => {
-                shared.progress.skipped(&key);
-                finish(&shared, &shutdown, key, Ok(None));
-            }
-            Ok(Some(claim)) => {
-                let result = attempt(&shared, &key, claim, composed, &mut session).await;
-                unrecorded = Some((key, result));
-            }
         }
+    }
+    if !hands.done.is_empty() {
+        settle(&shared, &mut hands, Vec::new());
+        apply(&shared, &shutdown, &mut hands).await;
     }
     if let Some(session) = session {
         if let Transport::Smtp(smtp) = &*shared.transport {
@@ -352,20 +404,102 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
     shared.changed.notify_waiters();
 }
 
-/// Records the worker's last attempt on its own, if it has one.
-async fn record_alone<L: Ledger, C: Composer, P: Progress>(
+/// Takes up to `max` letters to claim, due retries first, each with a rate-limit slot (the first
+/// one's already taken when `first_has_slot`); counts them in flight.
+fn take<L: Ledger, C: Composer, P: Progress>(
+    shared: &Shared<L, C, P>,
+    max: usize,
+    first_has_slot: bool,
+) -> Vec<LetterKey> {
+    let mut q = lock(&shared.queue);
+    let mut keys = Vec::new();
+    if q.error.is_some() {
+        return keys;
+    }
+    let now = Instant::now();
+    while keys.len() < max {
+        let due = q.retries.iter().position(|(at, _, _)| *at <= now);
+        if due.is_none() && q.fresh.is_empty() {
+            break;
+        }
+        let has_slot = (first_has_slot && keys.is_empty()) || shared.limiter.try_acquire();
+        if !has_slot {
+            break;
+        }
+        let key = match due {
+            Some(i) => q.retries.swap_remove(i).1,
+            None => match q.fresh.pop_front() {
+                Some(key) => key,
+                None => break,
+            },
+        };
+        q.in_flight += 1;
+        keys.push(key);
+    }
+    keys
+}
+
+/// Starts one journal transaction: the records of every attempted letter in hand, then the
+/// claims of `claims`.
+fn settle<L: Ledger, C: Composer, P: Progress>(
+    shared: &Arc<Shared<L, C, P>>,
+    hands: &mut Hands,
+    claims: Vec<LetterKey>,
+) {
+    let records = std::mem::take(&mut hands.done);
+    let (r, c) = (records.clone(), claims.clone());
+    let policy = shared.options.claim;
+    let ledger = Arc::clone(&shared.ledger);
+    let task = tokio::spawn(async move { ledger.settle(r, c, policy).await });
+    hands.settling = Some(Settling {
+        task,
+        records,
+        claims,
+    });
+}
+
+/// Waits for the transaction in progress, if any, and accounts for its answers: recorded letters
+/// are finished, granted claims go to `ahead`, declined ones are skipped.
+async fn apply<L: Ledger, C: Composer, P: Progress>(
     shared: &Shared<L, C, P>,
     shutdown: &watch::Receiver<bool>,
-    unrecorded: &mut Option<Unrecorded>,
+    hands: &mut Hands,
 ) {
-    if let Some((done, result)) = unrecorded.take() {
-        let recorded = shared.ledger.record(done.clone(), result.clone()).await;
+    let Some(Settling {
+        task,
+        records,
+        claims,
+    }) = hands.settling.take()
+    else {
+        return;
+    };
+    let settled = task.await.unwrap_or_else(|e| {
+        let failed = || JournalError::Other {
+            path: std::path::PathBuf::new(),
+            message: format!("journal task stopped: {e}"),
+        };
+        Settled {
+            recorded: records.iter().map(|_| Err(failed())).collect(),
+            claimed: claims.iter().map(|_| Err(failed())).collect(),
+        }
+    });
+    for ((key, result), recorded) in records.into_iter().zip(settled.recorded) {
         finish(
             shared,
             shutdown,
-            done,
+            key,
             recorded.map(|()| Some(result)).map_err(Into::into),
         );
+    }
+    for (key, claimed) in claims.into_iter().zip(settled.claimed) {
+        match claimed {
+            Ok(Some(claim)) => hands.ahead.push_back((key, claim)),
+            Ok(None) => {
+                shared.progress.skipped(&key);
+                finish(shared, shutdown, key, Ok(None));
+            }
+            Err(e) => finish(shared, shutdown, key, Err(e.into())),
+        }
     }
 }
 
@@ -516,6 +650,10 @@ impl Ledger for SharedJournal {
         self.with(move |j| j.record(&key, &result, Utc::now()))
             .await
     }
+
+    async fn release(&self, key: LetterKey) -> Result<(), JournalError> {
+        self.with(move |j| j.release(&key, Utc::now())).await
+    }
 }
 
 #[cfg(test)]
@@ -529,6 +667,26 @@ mod tests {
     /// The journal's claim rule on a map, counting claims.
     struct FakeLedger {
         states: Mutex<HashMap<String, (State, u32)>>,
+    }
+
+    impl FakeLedger {
+        fn new(states: &[(&str, State)]) -> FakeLedger {
+            FakeLedger {
+                states: Mutex::new(
+                    states
+                        .iter()
+                        .map(|(org, state)| (org.to_string(), (*state, 1)))
+                        .collect(),
+                ),
+            }
+        }
+
+        fn sending(&self) -> usize {
+            lock(&self.states)
+                .values()
+                .filter(|(s, _)| *s == State::Sending)
+                .count()
+        }
     }
 
     impl Ledger for FakeLedger {
@@ -560,13 +718,32 @@ mod tests {
             }
             Ok(())
         }
+
+        async fn release(&self, key: LetterKey) -> Result<(), JournalError> {
+            let mut states = lock(&self.states);
+            if let Some(entry) = states.get_mut(key.organization.as_str()) {
+                *entry = (State::Pending, entry.1 - 1);
+            }
+            Ok(())
+        }
     }
 
-    /// A [`FakeLedger`] that counts how its records arrive: alone or with the next claim.
+    /// A [`FakeLedger`] that notes each transaction (records, claims) and the most letters it
+    /// ever held `sending` at once.
     struct CountingLedger {
         inner: FakeLedger,
-        alone: Mutex<u32>,
-        paired: Mutex<u32>,
+        settles: Mutex<Vec<(usize, usize)>>,
+        most_sending: Mutex<usize>,
+    }
+
+    impl CountingLedger {
+        fn new(states: &[(&str, State)]) -> CountingLedger {
+            CountingLedger {
+                inner: FakeLedger::new(states),
+                settles: Mutex::new(Vec::new()),
+                most_sending: Mutex::new(0),
+            }
+        }
     }
 
     impl Ledger for CountingLedger {
@@ -575,27 +752,42 @@ mod tests {
             key: LetterKey,
             policy: ClaimPolicy,
         ) -> Result<Option<Claim>, JournalError> {
-            self.inner.claim(key, policy).await
+            let claim = self.inner.claim(key, policy).await;
+            let now = self.inner.sending();
+            let mut most = lock(&self.most_sending);
+            *most = (*most).max(now);
+            claim
         }
 
         async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
-            *lock(&self.alone) += 1;
             self.inner.record(key, result).await
         }
 
-        async fn record_and_claim(
+        async fn release(&self, key: LetterKey) -> Result<(), JournalError> {
+            self.inner.release(key).await
+        }
+
+        // The default runs records before claims, as the journal's one transaction does.
+        fn settle(
             &self,
-            done: LetterKey,
-            result: AttemptResult,
-            next: LetterKey,
+            records: Vec<(LetterKey, AttemptResult)>,
+            claims: Vec<LetterKey>,
             policy: ClaimPolicy,
-        ) -> (
-            Result<(), JournalError>,
-            Result<Option<Claim>, JournalError>,
-        ) {
-            *lock(&self.paired) += 1;
-            let recorded = self.inner.record(done, result).await;
-            (recorded, self.inner.claim(next, policy).await)
+        ) -> impl Future<Output = Settled> + Send {
+            lock(&self.settles).push((records.len(), claims.len()));
+            async move {
+                let mut settled = Settled {
+                    recorded: Vec::new(),
+                    claimed: Vec::new(),
+                };
+                for (key, result) in records {
+                    settled.recorded.push(self.record(key, result).await);
+                }
+                for key in claims {
+                    settled.claimed.push(self.claim(key, policy).await);
+                }
+                settled
+            }
         }
     }
 
@@ -656,6 +848,7 @@ mod tests {
             },
             claim: ClaimPolicy::default(),
             retry_within: Duration::from_secs(60),
+            max_sending: 16,
         }
     }
 
@@ -746,17 +939,13 @@ mod tests {
         assert_eq!(lock(&ledger.states)["a"], (State::Failed, 3));
     }
 
-    #[tokio::test]
-    async fn one_worker_records_each_letter_with_the_next_claim_and_reports_every_letter() {
+    /// Runs `orgs` through one worker holding at most `max_sending` letters `sending`.
+    async fn one_worker(
+        orgs: &[&str],
+        max_sending: usize,
+    ) -> (Arc<CountingLedger>, Arc<Reports>, Summary) {
         let data = tempfile::tempdir().expect("tempdir");
-        let ledger = Arc::new(CountingLedger {
-            inner: FakeLedger {
-                states: Mutex::new(HashMap::from([("done".to_string(), (State::Sent, 1))])),
-            },
-            alone: Mutex::new(0),
-            paired: Mutex::new(0),
-        });
-        let orgs = ["a", "b", "done", "c", "broken", "d"];
+        let ledger = Arc::new(CountingLedger::new(&[("done", State::Sent)]));
         let reports = Arc::new(Reports::default());
         let (_stop, shutdown) = watch::channel(false);
         let summary = dispatch(
@@ -767,20 +956,32 @@ mod tests {
             Arc::clone(&reports),
             DispatchOptions {
                 concurrency: 1,
+                max_sending,
                 ..options()
             },
             shutdown,
         )
         .await
         .expect("dispatch");
+        (ledger, reports, summary)
+    }
+
+    #[tokio::test]
+    async fn one_worker_records_each_letter_with_the_next_claim_and_reports_every_letter() {
+        let orgs = ["a", "b", "done", "c", "broken", "d"];
+        let (ledger, reports, summary) = one_worker(&orgs, 1).await;
         assert_eq!(
             (summary.sent, summary.skipped, summary.failed),
             (4, 1, 1),
             "{summary:?}"
         );
-        // Five attempts: four recorded with the claim after them (`b`'s with the declined claim
-        // of `done`), the last alone before the run ends.
-        assert_eq!((*lock(&ledger.paired), *lock(&ledger.alone)), (4, 1));
+        // The first claim alone; then each attempt recorded with the claim after it (`b`'s with
+        // the declined claim of `done`, then `c` claimed alone); the last alone.
+        assert_eq!(
+            *lock(&ledger.settles),
+            [(0, 1), (1, 1), (1, 1), (0, 1), (1, 1), (1, 1), (1, 0)]
+        );
+        assert_eq!(*lock(&ledger.most_sending), 1);
         let expected = [
             ("a", State::Sent),
             ("b", State::Sent),
@@ -800,5 +1001,79 @@ mod tests {
         for org in ["a", "b", "c", "d"] {
             assert_eq!(lock(&ledger.inner.states)[org], (State::Sent, 1), "{org}");
         }
+    }
+
+    #[tokio::test]
+    async fn claims_ahead_share_commits_within_the_window_and_every_letter_is_reported_once() {
+        let orgs: Vec<String> = (0..40).map(|i| format!("org-{i:02}")).collect();
+        let orgs: Vec<&str> = orgs.iter().map(String::as_str).collect();
+        for window in [2, 4, 8] {
+            let (ledger, reports, summary) = one_worker(&orgs, window).await;
+            assert_eq!(summary.sent, 40, "{summary:?}");
+            assert!(*lock(&ledger.most_sending) <= window, "window {window}");
+            let settles = lock(&ledger.settles).clone();
+            assert!(
+                settles.iter().all(|(r, c)| r + c > 0 && *c <= window),
+                "{settles:?}"
+            );
+            // A worker claims again once half its window is handed over, so each transaction
+            // but the last ones claims at least half a window: several letters per commit.
+            assert!(
+                settles.len() <= 40 / (window / 2) + 2,
+                "window {window}: {settles:?}"
+            );
+            let claimed: usize = settles.iter().map(|(_, c)| c).sum();
+            let recorded: usize = settles.iter().map(|(r, _)| r).sum();
+            assert_eq!((claimed, recorded), (40, 40), "{settles:?}");
+            let seen: Vec<String> = lock(&reports.0).iter().map(|(o, _)| o.clone()).collect();
+            assert_eq!(seen, orgs, "in order, each once");
+            assert_eq!(ledger.inner.sending(), 0);
+        }
+    }
+
+    /// Asks the run to stop when the first letter is reported.
+    struct StopAtFirst(Mutex<Option<watch::Sender<bool>>>);
+
+    impl Progress for StopAtFirst {
+        fn attempted(&self, _: &LetterKey, _: &AttemptResult, _: bool) {
+            if let Some(stop) = lock(&self.0).take() {
+                stop.send(true).expect("the run listens");
+            }
+        }
+        fn skipped(&self, _: &LetterKey) {}
+    }
+
+    #[tokio::test]
+    async fn letters_claimed_ahead_are_given_back_when_the_run_stops() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let ledger = Arc::new(CountingLedger::new(&[]));
+        let (stop, shutdown) = watch::channel(false);
+        let orgs: Vec<LetterKey> = (0..20).map(|i| key(&format!("org-{i:02}"))).collect();
+        let summary = dispatch(
+            orgs,
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(StopAtFirst(Mutex::new(Some(stop)))),
+            DispatchOptions {
+                concurrency: 1,
+                max_sending: 8,
+                ..options()
+            },
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        let states = lock(&ledger.inner.states).clone();
+        let sent = states.values().filter(|(s, _)| *s == State::Sent).count();
+        let given_back: Vec<_> = states
+            .iter()
+            .filter(|(_, (s, _))| *s == State::Pending)
+            .collect();
+        assert!(sent >= 1 && !given_back.is_empty(), "{states:?}");
+        assert!(given_back.iter().all(|(_, (_, attempts))| *attempts == 0));
+        assert_eq!(ledger.inner.sending(), 0, "{states:?}");
+        assert_eq!(summary.sent, sent, "{summary:?}");
+        assert_eq!(summary.sent + summary.not_attempted, 20, "{summary:?}");
     }
 }

@@ -24,7 +24,7 @@ mod query;
 mod schema;
 mod writer;
 
-pub use writer::{Writer, WriterStats};
+pub use writer::{Settled, Writer, WriterStats};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -473,6 +473,11 @@ impl Journal {
         now: DateTime<Utc>,
     ) -> Result<(), JournalError> {
         self.write(|ops| ops.record(key, result, now))
+    }
+
+    /// Gives back a letter claimed but never offered to the server: see [`ops::Ops::release`].
+    pub fn release(&mut self, key: &LetterKey, now: DateTime<Utc>) -> Result<(), JournalError> {
+        self.write(|ops| ops.release(key, now))
     }
 
     /// Letters left `sending` by a process that died become `uncertain`; returns them.

@@ -17,6 +17,10 @@ use super::{
 };
 
 /// The reply recorded when a process stopped while a letter was `sending`.
+/// Why a released letter went back: it was claimed ahead and never offered to the server.
+pub(crate) const RELEASED_NOTE: &str =
+    "claimed ahead but not offered to the server before herald stopped; given back as it was";
+
 pub(crate) const INTERRUPTED_REPLY: &str = "herald stopped during this attempt: the letter may or may not have been delivered, so it is not re-sent automatically";
 
 /// May a letter in `state` be claimed under `policy` at `now`?
@@ -471,6 +475,119 @@ impl Ops<'_> {
             attempt: cur.attempts,
             smtp_code: result.smtp_code,
             smtp_reply: Some(&result.reply),
+            detail: detail.to_string(),
+        })?;
+        Ok(())
+    }
+
+    /// Gives back a letter claimed but never handed to the transport (the run is stopping): it
+    /// returns to the state, attempt count, reply, per-address outcomes and next-attempt time it
+    /// had before the claim, as the events before the claim say, with an event of its own.
+    pub(crate) fn release(&self, key: &LetterKey, now: DateTime<Utc>) -> Result<(), JournalError> {
+        let at = timestamp(now);
+        let letter = format!("letter `{}` / `{}`", key.statement, key.organization);
+        match self.current(key)? {
+            Some(cur) if cur.state == State::Sending => {}
+            Some(cur) => {
+                return Err(self.other(format!(
+                    "{letter} is `{}`, not `sending`: it cannot be released",
+                    cur.state
+                )))
+            }
+            None => return Err(self.other(format!("{letter} is not in the journal"))),
+        }
+        type EventRow = (
+            Option<String>,
+            String,
+            u32,
+            Option<u16>,
+            Option<String>,
+            String,
+        );
+        let events: Vec<EventRow> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT from_state, to_state, attempt, smtp_code, smtp_reply, detail                      FROM events WHERE statement_id = ?1 AND organization = ?2 ORDER BY id DESC",
+                )
+                .map_err(|e| self.sql(e))?;
+            let rows = stmt
+                .query_map(
+                    params![key.statement.as_str(), key.organization.as_str()],
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    },
+                )
+                .map_err(|e| self.sql(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
+        };
+        // The claim is the letter's last event; the one before it holds the code and reply the
+        // row had, and the latest event that set them holds the per-address outcomes.
+        let (Some(claim), Some(before)) = (events.first(), events.get(1)) else {
+            return Err(self.other(format!("{letter} has no claim to release")));
+        };
+        let Some(from) = claim
+            .0
+            .as_deref()
+            .filter(|_| claim.1 == State::Sending.as_str())
+        else {
+            return Err(self.other(format!("{letter}: its last event is not a claim")));
+        };
+        let state = from
+            .parse::<State>()
+            .map_err(|m| self.other(format!("{letter}: {m}")))?;
+        let detail = |raw: &str| serde_json::from_str::<serde_json::Value>(raw).ok();
+        let recipients: Vec<RecipientOutcome> = events[1..]
+            .iter()
+            .find_map(|e| {
+                detail(&e.5)?
+                    .get("recipients")
+                    .and_then(|r| serde_json::from_value(r.clone()).ok())
+            })
+            .unwrap_or_default();
+        let next: Option<String> = detail(&before.5).and_then(|d| {
+            d.get("next_attempt_at")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        });
+        let attempts = claim.2.saturating_sub(1);
+        self.exec(
+            "UPDATE letters SET state = ?3, attempts = ?4, smtp_code = ?5, smtp_reply = ?6, \
+                 recipients = ?7, next_attempt_at = ?8, updated_at = ?9, claimed_by = NULL \
+                 WHERE statement_id = ?1 AND organization = ?2",
+            params![
+                key.statement.as_str(),
+                key.organization.as_str(),
+                state.as_str(),
+                attempts,
+                before.3,
+                before.4,
+                json(&recipients),
+                next,
+                at
+            ],
+        )
+        .map_err(|e| self.sql(e))?;
+        let detail = serde_json::json!({
+            "released": RELEASED_NOTE,
+            "recipients": recipients,
+            "next_attempt_at": next,
+        });
+        self.append_event(&NewEvent {
+            at: &at,
+            key,
+            from_state: Some(State::Sending),
+            to_state: state,
+            attempt: attempts,
+            smtp_code: before.3,
+            smtp_reply: before.4.as_deref(),
             detail: detail.to_string(),
         })?;
         Ok(())

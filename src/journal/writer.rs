@@ -29,18 +29,16 @@ type Reply<T> = oneshot::Sender<Result<T, JournalError>>;
 
 enum Request {
     One(Step),
-    /// A worker's record of its last letter and the claim of its next one, in one transaction:
-    /// the claim runs only if the record succeeded.
-    RecordThenClaim {
-        record: (LetterKey, AttemptResult, Reply<()>),
-        claim: (LetterKey, ClaimPolicy, Reply<Option<Claim>>),
-    },
+    /// Steps in one transaction, each run only if the one before it succeeded: a worker's records
+    /// of the letters it attempted, then the claims of its next ones.
+    Chain(Vec<Step>),
 }
 
 /// One change to the journal, run in its own savepoint when it shares a transaction.
 enum Step {
     Claim(LetterKey, ClaimPolicy, Reply<Option<Claim>>),
     Record(LetterKey, AttemptResult, Reply<()>),
+    Release(LetterKey, Reply<()>),
     Register(StatementInfo, Vec<PlannedLetter>, Reply<()>),
 }
 
@@ -48,18 +46,19 @@ impl Request {
     /// The steps of a request, in order; `true` marks a step that runs only if the step before it
     /// succeeded.
     fn steps(self) -> impl Iterator<Item = (Step, bool)> {
-        let (first, then) = match self {
-            Request::One(step) => (step, None),
-            Request::RecordThenClaim {
-                record: (done, result, recorded),
-                claim: (next, policy, claimed),
-            } => (
-                Step::Record(done, result, recorded),
-                Some(Step::Claim(next, policy, claimed)),
-            ),
+        let steps = match self {
+            Request::One(step) => vec![step],
+            Request::Chain(steps) => steps,
         };
-        std::iter::once((first, false)).chain(then.map(|r| (r, true)))
+        steps.into_iter().enumerate().map(|(i, step)| (step, i > 0))
     }
+}
+
+/// The answers to [`Writer::settle`], in the order of its records and claims.
+#[derive(Debug)]
+pub struct Settled {
+    pub recorded: Vec<Result<(), JournalError>>,
+    pub claimed: Vec<Result<Option<Claim>, JournalError>>,
 }
 
 /// A request executed but not yet answered: its answer waits for the commit.
@@ -182,35 +181,57 @@ impl Writer {
         self.submit(move |reply| Request::One(Step::Record(key, result, reply)))
     }
 
-    /// Records the attempt at `done` and, if that succeeded, claims `next`, both in one
-    /// transaction: a worker pays one commit per letter instead of two. Both answers come once
-    /// that transaction is durable; when the record fails, `next` is left untouched and its
-    /// answer is an error too. Queued when called.
-    pub fn record_and_claim(
+    /// Records each attempt of `records`, then claims each letter of `claims`, in that order and
+    /// in one transaction, every step only if the one before it succeeded: a worker pays one
+    /// commit for the letters it attempted and the next ones it takes. Every answer comes once
+    /// that transaction is durable; a step not run because one before it failed answers with an
+    /// error, and its letter is left as it was. Queued when called.
+    pub fn settle(
         &self,
-        done: LetterKey,
-        result: AttemptResult,
-        next: LetterKey,
+        records: Vec<(LetterKey, AttemptResult)>,
+        claims: Vec<LetterKey>,
         policy: ClaimPolicy,
-    ) -> impl Future<
-        Output = (
-            Result<(), JournalError>,
-            Result<Option<Claim>, JournalError>,
-        ),
-    > + Send
-           + 'static {
-        let (recorded, recorded_answer) = oneshot::channel();
-        let (claimed, claimed_answer) = oneshot::channel();
-        let _ = self.requests.send(Request::RecordThenClaim {
-            record: (done, result, recorded),
-            claim: (next, policy, claimed),
-        });
+    ) -> impl Future<Output = Settled> + Send + 'static {
+        let mut steps = Vec::with_capacity(records.len() + claims.len());
+        let mut recorded = Vec::with_capacity(records.len());
+        let mut claimed = Vec::with_capacity(claims.len());
+        for (key, result) in records {
+            let (reply, answer) = oneshot::channel();
+            steps.push(Step::Record(key, result, reply));
+            recorded.push(answer);
+        }
+        for key in claims {
+            let (reply, answer) = oneshot::channel();
+            steps.push(Step::Claim(key, policy, reply));
+            claimed.push(answer);
+        }
+        if !steps.is_empty() {
+            let _ = self.requests.send(Request::Chain(steps));
+        }
         let path = Arc::clone(&self.path);
         async move {
-            let recorded = recorded_answer.await.map_err(|_| stopped(&path));
-            let claimed = claimed_answer.await.map_err(|_| stopped(&path));
-            (recorded.and_then(|r| r), claimed.and_then(|r| r))
+            let mut settled = Settled {
+                recorded: Vec::with_capacity(recorded.len()),
+                claimed: Vec::with_capacity(claimed.len()),
+            };
+            for answer in recorded {
+                let r = answer.await.map_err(|_| stopped(&path));
+                settled.recorded.push(r.and_then(|r| r));
+            }
+            for answer in claimed {
+                let r = answer.await.map_err(|_| stopped(&path));
+                settled.claimed.push(r.and_then(|r| r));
+            }
+            settled
         }
+    }
+
+    /// [`Journal::release`] at the current time, answered once durable. Queued when called.
+    pub fn release(
+        &self,
+        key: LetterKey,
+    ) -> impl Future<Output = Result<(), JournalError>> + Send + 'static {
+        self.submit(move |reply| Request::One(Step::Release(key, reply)))
     }
 
     /// [`Journal::register`] at the current time, answered once durable.
@@ -303,13 +324,12 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
     let mut last_ok = true;
     while let Some((request, after_previous)) = steps.next() {
         if after_previous && !last_ok {
-            // The record before this claim failed: the worker stops, its next letter stays as it
-            // was.
+            // The step before this one failed: the worker stops, this letter stays as it was.
             done.push(pending(
                 request,
                 Err(JournalError::Other {
                     path: path.clone(),
-                    message: "not claimed: recording the letter before it failed".into(),
+                    message: "not done: the journal step before it failed".into(),
                 }),
             ));
             continue;
@@ -388,6 +408,10 @@ fn execute(ops: &Ops<'_>, request: Step) -> (bool, Done) {
             let r = ops.record(&key, &result, now);
             (r.is_ok(), Done::Unit(reply, r))
         }
+        Step::Release(key, reply) => {
+            let r = ops.release(&key, now);
+            (r.is_ok(), Done::Unit(reply, r))
+        }
         Step::Register(statement, letters, reply) => {
             let r = ops.register(&statement, &letters, now);
             (r.is_ok(), Done::Unit(reply, r))
@@ -399,7 +423,9 @@ fn execute(ops: &Ops<'_>, request: Step) -> (bool, Done) {
 fn pending(request: Step, unit: Result<(), JournalError>) -> Done {
     match request {
         Step::Claim(_, _, reply) => Done::Claim(reply, unit.map(|()| None)),
-        Step::Record(_, _, reply) | Step::Register(_, _, reply) => Done::Unit(reply, unit),
+        Step::Record(_, _, reply) | Step::Release(_, reply) | Step::Register(_, _, reply) => {
+            Done::Unit(reply, unit)
+        }
     }
 }
 
@@ -586,44 +612,70 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_record_and_the_next_claim_share_one_commit_and_a_failed_record_claims_nothing() {
+    async fn records_and_the_next_claims_share_one_commit_and_a_failed_record_claims_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("herald.db");
         let writer = Writer::open(&path).unwrap();
+        let orgs = ["un", "osce", "eu", "coe", "oic"];
         writer
-            .register(
-                statement(),
-                vec![planned("un"), planned("osce"), planned("eu")],
-            )
+            .register(statement(), orgs.iter().map(|o| planned(o)).collect())
             .await
             .unwrap();
-        assert!(writer
-            .claim(key("un"), ClaimPolicy::default())
-            .await
-            .unwrap()
-            .is_some());
-        let (recorded, claimed) = writer
-            .record_and_claim(
-                key("un"),
-                sent("250 ok".into()),
-                key("osce"),
+        let first = writer
+            .settle(vec![], vec![key("un"), key("osce")], ClaimPolicy::default())
+            .await;
+        assert!(first.recorded.is_empty());
+        assert_eq!(first.claimed.len(), 2);
+        assert!(first.claimed.iter().all(|c| matches!(c, Ok(Some(_)))));
+        let settled = writer
+            .settle(
+                vec![
+                    (key("un"), sent("250 ok".into())),
+                    (key("osce"), sent("250 ok".into())),
+                ],
+                vec![key("eu"), key("un")],
                 ClaimPolicy::default(),
             )
             .await;
-        recorded.unwrap();
-        assert_eq!(claimed.unwrap().map(|c| c.attempt), Some(1));
+        assert!(settled.recorded.iter().all(Result::is_ok), "{settled:?}");
+        assert_eq!(
+            settled.claimed[0]
+                .as_ref()
+                .unwrap()
+                .as_ref()
+                .map(|c| c.attempt),
+            Some(1)
+        );
+        // `un` was just recorded `sent`: not claimable again.
+        assert_eq!(settled.claimed[1].as_ref().unwrap(), &None);
+        // Register, the first settle, the second: three commits.
         assert_eq!(writer.stats().commits, 3);
-        // `eu` is pending, not sending: its record fails, so the claim after it does not run.
-        let (recorded, claimed) = writer
-            .record_and_claim(
-                key("eu"),
-                sent("250 ok".into()),
-                key("osce"),
+        // `coe` is pending, not sending: its record fails, so nothing after it runs.
+        let settled = writer
+            .settle(
+                vec![
+                    (key("coe"), sent("250 ok".into())),
+                    (key("eu"), sent("250 ok".into())),
+                ],
+                vec![key("oic")],
                 ClaimPolicy::default(),
             )
             .await;
-        assert!(recorded.unwrap_err().to_string().contains("not `sending`"));
-        assert!(claimed.unwrap_err().to_string().contains("not claimed"));
+        assert!(settled.recorded[0]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("not `sending`"));
+        assert!(settled.recorded[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("not done"));
+        assert!(settled.claimed[0]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("not done"));
         drop(writer);
         let journal = Journal::open(&path).unwrap();
         let states: Vec<(String, State)> = journal
@@ -634,10 +686,83 @@ mod tests {
             .collect();
         let state = |org: &str| states.iter().find(|(o, _)| o == org).map(|(_, s)| *s);
         assert_eq!(state("un"), Some(State::Sent));
-        assert_eq!(state("osce"), Some(State::Sending));
-        assert_eq!(state("eu"), Some(State::Pending));
-        // One event per registered letter, then claim `un`, record `un`, claim `osce`: the failed
-        // pair left none.
-        assert_eq!(intact_events(&journal), 3 + 3);
+        assert_eq!(state("osce"), Some(State::Sent));
+        assert_eq!(state("eu"), Some(State::Sending));
+        assert_eq!(state("coe"), Some(State::Pending));
+        assert_eq!(state("oic"), Some(State::Pending));
+        // One event per registered letter, then claim un, osce, record un, osce, claim eu: the
+        // failed chain left none.
+        assert_eq!(intact_events(&journal), 5 + 5);
+    }
+
+    #[tokio::test]
+    async fn a_released_letter_is_as_before_its_claim_and_the_journal_stays_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let writer = Writer::open(&path).unwrap();
+        writer
+            .register(statement(), vec![planned("un"), planned("osce")])
+            .await
+            .unwrap();
+        let before = Journal::open(&path)
+            .unwrap()
+            .letters_of(&statement().id)
+            .unwrap();
+        // `osce` is deferred once (with a reply, a next attempt and one address's outcome), then
+        // claimed again; `un` is claimed from pending. Both are released.
+        let deferred = AttemptResult {
+            state: State::Deferred,
+            smtp_code: Some(451),
+            reply: "451 4.3.0 try later".into(),
+            recipients: vec![super::super::RecipientOutcome {
+                address: "a@osce.example".into(),
+                accepted: true,
+                code: Some(250),
+                reply: "250 ok".into(),
+            }],
+            next_attempt_at: Some(Utc::now()),
+        };
+        assert!(writer
+            .claim(key("osce"), ClaimPolicy::default())
+            .await
+            .unwrap()
+            .is_some());
+        writer.record(key("osce"), deferred).await.unwrap();
+        let deferred_row = Journal::open(&path)
+            .unwrap()
+            .letters_of(&statement().id)
+            .unwrap();
+        let settled = writer
+            .settle(vec![], vec![key("un"), key("osce")], ClaimPolicy::default())
+            .await;
+        assert!(settled.claimed.iter().all(|c| matches!(c, Ok(Some(_)))));
+        writer.release(key("un")).await.unwrap();
+        writer.release(key("osce")).await.unwrap();
+        // Only a `sending` letter can be released.
+        let err = writer.release(key("un")).await.unwrap_err();
+        assert!(err.to_string().contains("not `sending`"), "{err}");
+        drop(writer);
+
+        let journal = Journal::open(&path).unwrap();
+        let after = journal.letters_of(&statement().id).unwrap();
+        let row = |rows: &[super::super::LetterRow], org: &str| {
+            let r = rows
+                .iter()
+                .find(|r| r.organization.as_str() == org)
+                .unwrap()
+                .clone();
+            (
+                r.status,
+                r.attempts,
+                r.smtp_code,
+                r.smtp_reply,
+                r.recipients,
+                r.next_attempt_at,
+            )
+        };
+        assert_eq!(row(&after, "un"), row(&before, "un"));
+        assert_eq!(row(&after, "osce"), row(&deferred_row, "osce"));
+        // The claims and releases are events like any other; verify replays them.
+        assert_eq!(intact_events(&journal), 2 + 2 + 2 + 2);
     }
 }
