@@ -140,3 +140,60 @@ fn a_letter_waiting_for_the_rate_limit_is_not_claimed_so_a_kill_leaves_it_pendin
         }
     }
 }
+
+#[test]
+fn a_dispatch_stopped_with_ctrl_c_gives_back_the_letters_it_claimed_ahead() {
+    // One session claiming up to 16 letters ahead, 20 ms per reply: stopped after a few letters,
+    // most of its claimed letters were never offered to the server.
+    let server = SmtpServer::start(Script::new().delay(Duration::from_millis(20)));
+    let fx = Fixture::new((1..=40).map(Org::numbered).collect());
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("delivery", "concurrency", 1)
+        .set("delivery", "max_sending", 16);
+    let mut first = fx
+        .ws
+        .herald(["dispatch", &fx.statement.display().to_string(), "--yes"])
+        .spawn();
+    server.wait_for(3, WAIT);
+    first.signal(rustix::process::Signal::INT);
+    let stopped = first.wait();
+    assert_eq!(
+        stopped.status, 1,
+        "stopped, not everything sent: {stopped:?}"
+    );
+
+    // Nothing is left `sending` or `uncertain`: what was offered is recorded, the rest is
+    // pending again, and the journal says which claims were given back.
+    let states = fx.states();
+    let received = server.messages().len();
+    let sent = states.values().filter(|s| *s == "sent").count();
+    assert_eq!(sent, received, "{states:?}");
+    assert!(
+        states.values().all(|s| s == "sent" || s == "pending"),
+        "{states:?}"
+    );
+    let released: i64 = fx
+        .ws
+        .journal()
+        .query_row(
+            "SELECT count(*) FROM events WHERE from_state = 'sending' AND to_state = 'pending' \
+             AND detail LIKE '%\"released\"%'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    // At most `max_sending` were claimed at once, so at most that many given back.
+    assert!(
+        (1..=16).contains(&released),
+        "{released} claims given back: {states:?}"
+    );
+    fx.ws.run(["verify"]).assert_success();
+
+    // The next run sends every letter not yet sent, each once.
+    fx.dispatch(&[]).assert_success();
+    let counts = per_address(&server);
+    assert_eq!(counts.len(), 40);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert!(fx.states().values().all(|s| s == "sent"));
+    fx.ws.run(["verify"]).assert_success();
+}
