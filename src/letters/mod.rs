@@ -27,6 +27,7 @@
 
 pub mod compose;
 pub mod preview;
+mod split;
 
 use std::collections::HashMap;
 use std::fs;
@@ -39,6 +40,7 @@ use handlebars::{
 };
 use serde::Serialize;
 
+use self::split::Split;
 use crate::config::Sender;
 use crate::directory::{Directory, OrgId, Organization};
 use crate::statement::{AddresseeSource, Statement, StatementId};
@@ -82,6 +84,37 @@ struct Language {
     /// Registered name → file, per registry, so that render errors name the file.
     text_files: HashMap<String, PathBuf>,
     html_files: HashMap<String, PathBuf>,
+    /// [`SUBJECT`], [`LETTER_TXT`], [`LETTER_HTML`] cut into fixed and per-letter runs, `None`
+    /// for a template rendered whole.
+    splits: [Option<Split>; 3],
+}
+
+/// The three letter templates in the order of [`Language::splits`] and [`Fixed`]: registered
+/// name and whether it is in the HTML registry.
+const LETTER_TEMPLATES: [(&str, bool); 3] =
+    [(SUBJECT, false), (LETTER_TXT, false), (LETTER_HTML, true)];
+
+/// The parts of every letter of one statement that do not depend on the organisation, rendered
+/// once per language by [`Templates::prepare`] and used by [`Templates::render_prepared`]: most
+/// of a letter is the statement's paragraphs, which would otherwise be escaped again for every
+/// letter.
+pub struct Prepared {
+    statement: String,
+    english: Fixed,
+    others: HashMap<String, Fixed>,
+}
+
+/// One language's fixed runs per letter template; `None` for a template rendered whole (not cut,
+/// or a fixed run failed: rendering the whole template then reports the failure as usual).
+type Fixed = [Option<Vec<String>>; 3];
+
+/// The organisation-independent part of [`LetterContext`], for rendering the fixed runs: without
+/// `organization`, so that in strict mode a run that reads it fails instead of being cached.
+#[derive(Serialize)]
+struct SharedContext<'a> {
+    statement: &'a StatementContext<'a>,
+    sender: &'a SenderContext<'a>,
+    addressees: &'a [String],
 }
 
 /// One rendered letter.
@@ -139,6 +172,15 @@ pub struct OrganizationContext<'a> {
 pub struct SenderContext<'a> {
     pub name: &'a str,
     pub email: String,
+}
+
+impl<'a> SenderContext<'a> {
+    pub fn new(sender: &'a Sender) -> Self {
+        SenderContext {
+            name: &sender.name,
+            email: sender.email.to_string(),
+        }
+    }
 }
 
 impl<'a> StatementContext<'a> {
@@ -281,6 +323,70 @@ impl Templates {
         let subject = one_line(language.render(SUBJECT, false, &data, context)?);
         let text = language.render(LETTER_TXT, false, &data, context)?;
         let html = language.render(LETTER_HTML, true, &data, context)?;
+        Ok(Letter {
+            subject,
+            text,
+            html,
+        })
+    }
+
+    /// Renders, once for every language, the parts of the letters that are the same for every
+    /// organisation; the arguments are those of [`context_with`] for every letter later given to
+    /// [`Templates::render_prepared`].
+    pub fn prepare(
+        &self,
+        statement: &Statement,
+        facts: &StatementFacts,
+        sender: &Sender,
+        addressees: &[String],
+    ) -> Prepared {
+        let statement = StatementContext::with_facts(statement, facts);
+        let sender = SenderContext::new(sender);
+        let shared = SharedContext {
+            statement: &statement,
+            sender: &sender,
+            addressees,
+        };
+        // Serialising borrowed strings and plain values cannot fail; a failure only means that
+        // every letter is rendered whole.
+        let fixed = |language: &Language| match Context::wraps(&shared) {
+            Ok(data) => language.prepare(&data),
+            Err(_) => [None, None, None],
+        };
+        Prepared {
+            statement: statement.id.to_string(),
+            english: fixed(&self.english),
+            others: self
+                .others
+                .iter()
+                .map(|(code, language)| (code.clone(), fixed(language)))
+                .collect(),
+        }
+    }
+
+    /// [`Templates::render`] with the parts of `prepared`, which must come from
+    /// [`Templates::prepare`] for the same statement, sender and addressees: same letter, same
+    /// errors, and only the organisation's parts rendered.
+    pub fn render_prepared(
+        &self,
+        prepared: &Prepared,
+        context: &LetterContext<'_>,
+    ) -> Result<Letter, LetterError> {
+        debug_assert_eq!(prepared.statement, context.statement.id);
+        let language = self.language(context.organization.language);
+        let fixed = if std::ptr::eq(language, &self.english) {
+            &prepared.english
+        } else {
+            prepared
+                .others
+                .get(&language.code)
+                .unwrap_or(&[None, None, None])
+        };
+        let data = Context::wraps(context)
+            .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
+        let subject = one_line(language.render_prepared(0, fixed, &data, context)?);
+        let text = language.render_prepared(1, fixed, &data, context)?;
+        let html = language.render_prepared(2, fixed, &data, context)?;
         Ok(Letter {
             subject,
             text,
@@ -451,6 +557,7 @@ impl Language {
             html: Handlebars::new(),
             text_files: HashMap::new(),
             html_files: HashMap::new(),
+            splits: [None, None, None],
         };
         let french = code.split(['-', '_']).next() == Some("fr");
         for registry in [&mut language.text, &mut language.html] {
@@ -485,11 +592,51 @@ impl Language {
                 errors.push(e);
             }
         }
-        if errors.is_empty() {
-            Ok(language)
-        } else {
-            Err(errors)
+        if !errors.is_empty() {
+            return Err(errors);
         }
+        for (split, (name, html)) in language.splits.iter_mut().zip(LETTER_TEMPLATES) {
+            let registry = if html { &language.html } else { &language.text };
+            *split = registry.get_template(name).and_then(Split::new);
+        }
+        Ok(language)
+    }
+
+    /// Renders the fixed runs of the three templates with the statement's part of the context.
+    fn prepare(&self, shared: &Context) -> Fixed {
+        let mut fixed: Fixed = [None, None, None];
+        for ((slot, split), (name, html)) in
+            fixed.iter_mut().zip(&self.splits).zip(LETTER_TEMPLATES)
+        {
+            let registry = if html { &self.html } else { &self.text };
+            if let (Some(split), Some(template)) = (split, registry.get_template(name)) {
+                *slot = split.render_fixed(registry, template, shared).ok();
+            }
+        }
+        fixed
+    }
+
+    /// Renders template `which` (an index into [`LETTER_TEMPLATES`]) from its fixed runs when it
+    /// has them, else whole.
+    fn render_prepared(
+        &self,
+        which: usize,
+        fixed: &Fixed,
+        data: &Context,
+        ctx: &LetterContext<'_>,
+    ) -> Result<String, LetterError> {
+        let (name, html) = LETTER_TEMPLATES[which];
+        let registry = if html { &self.html } else { &self.text };
+        if let (Some(split), Some(fixed), Some(template)) = (
+            &self.splits[which],
+            &fixed[which],
+            registry.get_template(name),
+        ) {
+            return split
+                .render(registry, template, fixed, data)
+                .map_err(|e| self.render_error(name, html, ctx, e));
+        }
+        self.render(name, html, data, ctx)
     }
 
     fn load_partial(&mut self, path: &Path) -> Result<(), LetterError> {
@@ -793,10 +940,7 @@ pub fn context_with<'a>(
             language: &organization.language,
             the_name: with_article(&organization.name),
         },
-        sender: SenderContext {
-            name: &sender.name,
-            email: sender.email.to_string(),
-        },
+        sender: SenderContext::new(sender),
         addressees,
     }
 }
@@ -1488,5 +1632,179 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(one_line(input.to_string()), expected);
         }
+    }
+
+    /// Renders every letter of `orgs` whole and from [`Templates::prepare`]'s parts, and asserts
+    /// the same letter or the same error; returns the letters.
+    fn both_ways(
+        templates: &Templates,
+        statement: &Statement,
+        orgs: &[Organization],
+    ) -> Vec<Result<Letter, String>> {
+        let sender = sender();
+        let facts = StatementFacts::new(statement);
+        let addressees = vec![
+            "UN Secretary-General".to_string(),
+            "Council of <Europe>".to_string(),
+        ];
+        let prepared = templates.prepare(statement, &facts, &sender, &addressees);
+        orgs.iter()
+            .map(|org| {
+                let ctx = context_with(statement, &facts, org, &sender, &addressees);
+                let whole = templates.render(&ctx).map_err(|e| e.to_string());
+                let parts = templates
+                    .render_prepared(&prepared, &ctx)
+                    .map_err(|e| e.to_string());
+                assert_eq!(parts, whole, "{}", org.id);
+                whole
+            })
+            .collect()
+    }
+
+    /// Organisations that exercise every branch of the shipped templates.
+    fn varied_organizations() -> Vec<Organization> {
+        let mut with_contact = organization("with-contact", "Council of Europe", "en", None);
+        with_contact.contact = Some("The Secretary General".to_string());
+        let mut fr_contact = organization("fr-contact", "Bureau international", "fr-CA", None);
+        fr_contact.contact = Some("La Présidente".to_string());
+        vec![
+            organization("un", "United Nations", "en", Some("Excellency")),
+            organization("plain", "The European Society", "en", None),
+            with_contact,
+            organization(
+                "bip",
+                "Bureau international de la paix",
+                "fr",
+                Some("Excellency"),
+            ),
+            fr_contact,
+            organization(
+                "odd",
+                "<script>alert(1)</script> & Co",
+                "de",
+                Some("Dear <friends>"),
+            ),
+        ]
+    }
+
+    #[test]
+    fn prepared_letters_equal_whole_letters_with_the_shipped_templates() {
+        let templates = shipped_templates();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let directory = match crate::directory::load(&root.join("recipients")) {
+            Ok(directory) => directory,
+            Err(e) => panic!("{e}"),
+        };
+        let mut orgs = directory.organizations.clone();
+        orgs.extend(varied_organizations());
+        let mut undated = seed_statement();
+        undated.date = None;
+        undated.signatory = None;
+        for statement in [seed_statement(), undated, sample_statement()] {
+            for letter in both_ways(&templates, &statement, &orgs) {
+                assert!(letter.is_ok(), "{letter:?}");
+            }
+        }
+        // The cut is what makes it fast: the shipped templates are cut, and the subject (which
+        // never names the organisation) is fixed whole.
+        for language in std::iter::once(&templates.english).chain(templates.others.values()) {
+            assert!(
+                language.splits.iter().all(Option::is_some),
+                "{}",
+                language.code
+            );
+        }
+    }
+
+    /// A templates folder whose three templates are `body` (with `partials`) and its letters
+    /// rendered both ways.
+    fn hand_written(body: &str, partials: &[(&str, &str)]) -> Vec<Result<Letter, String>> {
+        let mut files: Vec<(String, String)> = ["subject.hbs", "letter.txt.hbs", "letter.html.hbs"]
+            .iter()
+            .map(|name| (format!("en/{name}"), body.to_string()))
+            .collect();
+        for (name, content) in partials {
+            files.push((format!("en/partials/{name}"), content.to_string()));
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        let dir = folder(&files);
+        let templates = match Templates::load(dir.path()) {
+            Ok(t) => t,
+            Err(e) => panic!("{body}: {e}"),
+        };
+        both_ways(&templates, &seed_statement(), &varied_organizations())
+    }
+
+    #[test]
+    fn prepared_letters_equal_whole_letters_with_hand_written_templates() {
+        let line = |s: &str| format!("{s}\n");
+        let cases: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (
+                "{{statement.title}}\n{{#each statement.paragraphs}}{{../organization.name}}: {{this}}\n{{/each}}{{sender.name}}".into(),
+                vec![],
+            ),
+            (
+                "{{statement.title}} {{@root.organization.id}} {{#each statement.paragraphs}}{{@root.organization.name}}{{/each}} {{statement.id}}".into(),
+                vec![],
+            ),
+            (
+                "{{statement.title}}\n{{> p}}\n{{statement.id}}\n".into(),
+                vec![("p.hbs", "{{organization.name}} {{statement.title}}")],
+            ),
+            (
+                // Indented standalone partials after fixed runs that end a line, and that do not.
+                "{{statement.title}}\n  {{> p}}\n{{sender.name}} {{> p}}\n    {{> p}}\nend".into(),
+                vec![("p.hbs", "one {{organization.name}}\ntwo\n{{#if organization.contact}}\n{{organization.contact}}\n{{/if}}")],
+            ),
+            (
+                "{{#if organization.contact}}{{organization.contact}}<br />{{/if}}{{statement.title}}{{#if statement.signatory}}{{statement.signatory}}{{/if}}".into(),
+                vec![],
+            ),
+            (
+                "{{#*inline \"x\"}}{{organization.name}}{{/inline}}{{statement.title}}\n{{> x}}\n{{#each statement.paragraphs}}{{this}}{{/each}}".into(),
+                vec![],
+            ),
+            (
+                "{{statement.title}}  \n  {{~organization.name~}}  \n {{statement.id}} {{~#each statement.paragraphs~}}\n  {{this}}  \n{{~/each~}}   {{organization.id}}".into(),
+                vec![],
+            ),
+            (
+                ["Title {{statement.title}}", "{{#if organization.contact}}", "{{organization.contact}}", "{{/if}}", "{{#each statement.paragraphs}}", "{{this}}", "", "{{/each}}", "{{organization.name}}", "{{#unless statement.title_has_date}}", "  {{long_date statement.date}}", "{{/unless}}", "End"]
+                    .map(line)
+                    .concat(),
+                vec![],
+            ),
+            (
+                "{{#each addressees}}{{this}}; {{/each}}{{{statement.title}}} {{{organization.name}}} {{#with sender}}{{name}} <{{email}}>{{/with}}".into(),
+                vec![],
+            ),
+            (
+                "{{#if (eq organization.salutation \"Excellency\")}}Excellency{{else if statement.date}}{{long_date statement.date}}{{else}}Madam{{/if}} {{#each statement.paragraphs}}{{@index}}{{#if @first}}first{{/if}}{{/each}}".into(),
+                vec![],
+            ),
+            // Errors: strict mode, in a per-letter run, in a fixed run, and in both (the first
+            // one wins), and in a partial.
+            ("{{statement.title}} line\n{{organization.missing}}\n{{statement.id}}".into(), vec![]),
+            ("{{organization.name}}\n{{statement.title}}\n{{statement.missing}}".into(), vec![]),
+            ("{{statement.title}}\n{{organization.missing}}\n{{statement.missing}}".into(), vec![]),
+            ("{{statement.title}}\n{{long_date organization.id}}".into(), vec![]),
+            ("{{statement.title}}\n{{> p}}".into(), vec![("p.hbs", "a\n{{organization.nothing}}")]),
+            // A run wrongly thought fixed would fail without `organization`, and be rendered whole.
+            ("{{#each statement.paragraphs}}{{this}}{{/each}}{{lookup organization \"name\"}}".into(), vec![]),
+        ];
+        let mut errors = 0;
+        for (body, partials) in cases {
+            for letter in hand_written(&body, &partials) {
+                if let Err(e) = letter {
+                    assert!(e.contains("line "), "{body}: {e}");
+                    errors += 1;
+                }
+            }
+        }
+        // Six organisations for each of the five failing templates.
+        assert_eq!(errors, 30);
     }
 }
