@@ -37,6 +37,8 @@ pub struct Letters {
     prepared: compose::Prepared,
     /// The statement's part of every letter's template context, derived once.
     facts: letters::StatementFacts,
+    /// The parts of the letters that do not depend on the organisation, rendered once.
+    parts: letters::Prepared,
 }
 
 impl Letters {
@@ -48,6 +50,7 @@ impl Letters {
     ) -> Letters {
         let prepared = compose::Prepared::new(&plan.statement);
         let facts = letters::StatementFacts::new(&plan.statement);
+        let parts = templates.prepare(&plan.statement, &facts, &config.sender, &plan.addressees);
         Letters {
             plan,
             directory,
@@ -55,6 +58,7 @@ impl Letters {
             sender: config.sender.clone(),
             prepared,
             facts,
+            parts,
         }
     }
 
@@ -110,7 +114,9 @@ impl Letters {
             &self.sender,
             &self.plan.addressees,
         );
-        self.templates.render(&context).map_err(|e| e.to_string())
+        self.templates
+            .render_prepared(&self.parts, &context)
+            .map_err(|e| e.to_string())
     }
 
     /// Renders and composes one organisation's letter.

@@ -87,6 +87,8 @@ struct Language {
     /// [`SUBJECT`], [`LETTER_TXT`], [`LETTER_HTML`] cut into fixed and per-letter runs, `None`
     /// for a template rendered whole.
     splits: [Option<Split>; 3],
+    /// See [`Language::paragraphs_per_letter`].
+    paragraphs_per_letter: bool,
 }
 
 /// The three letter templates in the order of [`Language::splits`] and [`Fixed`]: registered
@@ -104,9 +106,22 @@ pub struct Prepared {
     others: HashMap<String, Fixed>,
 }
 
-/// One language's fixed runs per letter template; `None` for a template rendered whole (not cut,
-/// or a fixed run failed: rendering the whole template then reports the failure as usual).
-type Fixed = [Option<Vec<String>>; 3];
+/// One language's fixed runs.
+struct Fixed {
+    /// Per letter template; `None` for a template rendered whole (not cut, or a fixed run
+    /// failed: rendering the whole template then reports the failure as usual).
+    runs: [Option<Vec<String>>; 3],
+    /// Nothing rendered per letter reads the statement's paragraphs, so the letter's context
+    /// can leave them out.
+    slim: bool,
+}
+
+impl Fixed {
+    const NONE: Fixed = Fixed {
+        runs: [None, None, None],
+        slim: false,
+    };
+}
 
 /// The organisation-independent part of [`LetterContext`], for rendering the fixed runs: without
 /// `organization`, so that in strict mode a run that reads it fails instead of being cached.
@@ -351,7 +366,7 @@ impl Templates {
         // every letter is rendered whole.
         let fixed = |language: &Language| match Context::wraps(&shared) {
             Ok(data) => language.prepare(&data),
-            Err(_) => [None, None, None],
+            Err(_) => Fixed::NONE,
         };
         Prepared {
             statement: statement.id.to_string(),
@@ -377,13 +392,20 @@ impl Templates {
         let fixed = if std::ptr::eq(language, &self.english) {
             &prepared.english
         } else {
-            prepared
-                .others
-                .get(&language.code)
-                .unwrap_or(&[None, None, None])
+            prepared.others.get(&language.code).unwrap_or(&Fixed::NONE)
         };
-        let data = Context::wraps(context)
-            .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
+        let data = if fixed.slim {
+            Context::wraps(LetterContext {
+                statement: StatementContext {
+                    paragraphs: &[],
+                    ..context.statement.clone()
+                },
+                ..context.clone()
+            })
+        } else {
+            Context::wraps(context)
+        }
+        .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
         let subject = one_line(language.render_prepared(0, fixed, &data, context)?);
         let text = language.render_prepared(1, fixed, &data, context)?;
         let html = language.render_prepared(2, fixed, &data, context)?;
@@ -558,6 +580,7 @@ impl Language {
             text_files: HashMap::new(),
             html_files: HashMap::new(),
             splits: [None, None, None],
+            paragraphs_per_letter: true,
         };
         let french = code.split(['-', '_']).next() == Some("fr");
         for registry in [&mut language.text, &mut language.html] {
@@ -599,21 +622,50 @@ impl Language {
             let registry = if html { &language.html } else { &language.text };
             *split = registry.get_template(name).and_then(Split::new);
         }
+        language.paragraphs_per_letter = language.paragraphs_per_letter();
         Ok(language)
     }
 
     /// Renders the fixed runs of the three templates with the statement's part of the context.
     fn prepare(&self, shared: &Context) -> Fixed {
-        let mut fixed: Fixed = [None, None, None];
-        for ((slot, split), (name, html)) in
-            fixed.iter_mut().zip(&self.splits).zip(LETTER_TEMPLATES)
+        let mut runs = [None, None, None];
+        for ((slot, split), (name, html)) in runs.iter_mut().zip(&self.splits).zip(LETTER_TEMPLATES)
         {
             let registry = if html { &self.html } else { &self.text };
             if let (Some(split), Some(template)) = (split, registry.get_template(name)) {
                 *slot = split.render_fixed(registry, template, shared).ok();
             }
         }
-        fixed
+        let rendered_as_loaded = self
+            .splits
+            .iter()
+            .zip(&runs)
+            .all(|(split, runs)| split.is_none() || runs.is_some());
+        Fixed {
+            slim: !self.paragraphs_per_letter && rendered_as_loaded,
+            runs,
+        }
+    }
+
+    /// Whether anything rendered per letter (the per-letter runs of the letter templates, every
+    /// partial, the templates not cut) may read the statement's paragraphs.
+    fn paragraphs_per_letter(&self) -> bool {
+        let letter_names = LETTER_TEMPLATES.map(|(name, _)| name);
+        [(&self.text, false), (&self.html, true)]
+            .into_iter()
+            .any(|(registry, html)| {
+                registry.get_templates().iter().any(|(name, template)| {
+                    let split = LETTER_TEMPLATES
+                        .iter()
+                        .position(|&(n, h)| n == name && h == html)
+                        .and_then(|i| self.splits[i].as_ref());
+                    let reads = |e| split::may_read_paragraphs(e, &letter_names);
+                    match split {
+                        Some(split) => split.per_letter(template).any(reads),
+                        None => template.elements.iter().any(reads),
+                    }
+                })
+            })
     }
 
     /// Renders template `which` (an index into [`LETTER_TEMPLATES`]) from its fixed runs when it
@@ -629,7 +681,7 @@ impl Language {
         let registry = if html { &self.html } else { &self.text };
         if let (Some(split), Some(fixed), Some(template)) = (
             &self.splits[which],
-            &fixed[which],
+            &fixed.runs[which],
             registry.get_template(name),
         ) {
             return split
@@ -1714,6 +1766,13 @@ mod tests {
                 language.code
             );
         }
+        // And nothing rendered per letter reads the paragraphs, so the letter's context goes
+        // without them.
+        let statement = seed_statement();
+        let prepared =
+            templates.prepare(&statement, &StatementFacts::new(&statement), &sender(), &[]);
+        assert!(prepared.english.slim);
+        assert!(prepared.others.values().all(|fixed| fixed.slim));
     }
 
     /// A templates folder whose three templates are `body` (with `partials`) and its letters
@@ -1783,6 +1842,23 @@ mod tests {
             ),
             (
                 "{{#if (eq organization.salutation \"Excellency\")}}Excellency{{else if statement.date}}{{long_date statement.date}}{{else}}Madam{{/if}} {{#each statement.paragraphs}}{{@index}}{{#if @first}}first{{/if}}{{/each}}".into(),
+                vec![],
+            ),
+            // Paragraphs read per letter, so that the letter's context must have them.
+            (
+                "{{statement.title}}{{#if organization.contact}}{{#each statement.paragraphs}}{{this}}{{/each}}{{/if}}".into(),
+                vec![],
+            ),
+            (
+                "{{statement.title}} {{organization.name}}{{> p}}".into(),
+                vec![("p.hbs", "{{#each @root.statement.paragraphs}}{{this}}{{/each}}")],
+            ),
+            (
+                "{{statement.title}} {{organization.name}} {{> p statement}}".into(),
+                vec![("p.hbs", "{{#each paragraphs}}{{this}}{{/each}}")],
+            ),
+            (
+                "{{statement.title}} {{#with statement}}{{#if ../organization.id}}{{len paragraphs}}{{/if}}{{/with}}".into(),
                 vec![],
             ),
             // Errors: strict mode, in a per-letter run, in a fixed run, and in both (the first

@@ -161,6 +161,90 @@ impl Split {
     }
 }
 
+impl Split {
+    /// The elements rendered for every letter.
+    pub(crate) fn per_letter<'t>(
+        &'t self,
+        template: &'t Template,
+    ) -> impl Iterator<Item = &'t TemplateElement> + 't {
+        self.runs
+            .iter()
+            .filter_map(|run| match run {
+                Run::PerLetter(range) => template.elements.get(range.clone()),
+                Run::Fixed(..) => None,
+            })
+            .flatten()
+    }
+}
+
+/// Whether rendering `element` may read the statement's paragraphs, so that they must be in the
+/// letter's context: most of the context, which Handlebars copies again for every partial it
+/// renders. Conservative: any path or string that names `paragraphs`, and any path that may
+/// denote the statement or the whole context (`statement`, `this`, `@root`, `../`, `lookup`'s
+/// target…), which a helper could look into; a partial given by a subexpression, or named like
+/// a letter template, could be anything.
+pub(crate) fn may_read_paragraphs(element: &TemplateElement, letter_templates: &[&str]) -> bool {
+    use TemplateElement::*;
+    let body = |t: &Option<Template>| {
+        t.iter()
+            .flat_map(|t| t.elements.iter())
+            .any(|e| may_read_paragraphs(e, letter_templates))
+    };
+    match element {
+        RawString(_) | Comment(_) => false,
+        Expression(ht) | HtmlExpression(ht) | HelperBlock(ht) => {
+            param_may_read_paragraphs(&ht.name, letter_templates)
+                || ht
+                    .params
+                    .iter()
+                    .chain(ht.hash.values())
+                    .any(|p| param_may_read_paragraphs(p, letter_templates))
+                || body(&ht.template)
+                || body(&ht.inverse)
+        }
+        DecoratorExpression(dt) | DecoratorBlock(dt) | PartialExpression(dt) | PartialBlock(dt) => {
+            let name_unsafe = match &dt.name {
+                Parameter::Name(name) => letter_templates.contains(&name.as_str()),
+                Parameter::Path(Path::Relative((_, raw))) => {
+                    letter_templates.contains(&raw.as_str()) || path_may_read_paragraphs(raw)
+                }
+                _ => true,
+            };
+            name_unsafe
+                || dt
+                    .params
+                    .iter()
+                    .chain(dt.hash.values())
+                    .any(|p| param_may_read_paragraphs(p, letter_templates))
+                || body(&dt.template)
+        }
+        _ => true,
+    }
+}
+
+fn param_may_read_paragraphs(param: &Parameter, letter_templates: &[&str]) -> bool {
+    match param {
+        Parameter::Name(name) => path_may_read_paragraphs(name),
+        Parameter::Path(Path::Relative((_, raw))) => path_may_read_paragraphs(raw),
+        Parameter::Path(path @ Path::Local(_)) => !local_is_fixed(path),
+        Parameter::Literal(value) => value.to_string().contains("paragraphs"),
+        Parameter::Subexpression(sub) => may_read_paragraphs(&sub.element, letter_templates),
+        _ => true,
+    }
+}
+
+fn path_may_read_paragraphs(raw: &str) -> bool {
+    let last = raw
+        .rsplit(['.', '/', '['])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(']');
+    raw.contains("paragraphs")
+        || raw.contains("..")
+        || raw.starts_with('@') && !raw.contains('.')
+        || ["", "statement", "this", "@root"].contains(&last)
+}
+
 /// What `Template::render` does for a slice of its elements: render each in turn, and give an
 /// error the element's line and the template's name when it has none yet.
 fn render_elements<'reg: 'rc, 'rc>(
@@ -428,6 +512,48 @@ mod tests {
         // Nothing but text in the fixed runs: nothing to gain.
         assert_eq!(runs("A {{organization.name}} B"), None);
         assert_eq!(runs("plain"), None);
+    }
+
+    #[test]
+    fn what_may_read_the_paragraphs() {
+        let cases = [
+            (
+                "{{organization.name}} {{statement.title}} {{long_date statement.date}}",
+                false,
+            ),
+            (
+                "{{#if organization.contact}}{{organization.contact}}{{/if}}",
+                false,
+            ),
+            ("{{#each addressees}}{{@index}}{{/each}}", false),
+            ("{{> salutation}} {{> p organization}}", false),
+            ("{{#each statement.paragraphs}}{{/each}}", true),
+            ("{{statement.[paragraphs]}}", true),
+            ("{{#with statement}}{{title}}{{/with}}", true),
+            ("{{#each statement}}{{/each}}", true),
+            ("{{lookup statement \"title\"}}", true),
+            ("{{lookup @root.statement organization.id}}", true),
+            ("{{len (lookup statement.title \"paragraphs\")}}", true),
+            ("{{#each addressees}}{{../statement.title}}{{/each}}", true),
+            ("{{#each addressees}}{{this}}{{/each}}", true),
+            ("{{> p statement}}", true),
+            ("{{> p this}}", true),
+            ("{{> (lookup organization \"x\")}}", true),
+            ("{{> letter.txt.hbs}}", true),
+            (
+                "{{#*inline \"p\"}}{{statement.paragraphs}}{{/inline}}",
+                true,
+            ),
+            ("{{@root}}", true),
+        ];
+        for (source, expected) in cases {
+            let template = Template::compile(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+            let reads = template
+                .elements
+                .iter()
+                .any(|e| may_read_paragraphs(e, &["letter.txt.hbs"]));
+            assert_eq!(reads, expected, "{source}");
+        }
     }
 
     #[test]
