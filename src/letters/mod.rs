@@ -620,7 +620,9 @@ impl Language {
         }
         for (split, (name, html)) in language.splits.iter_mut().zip(LETTER_TEMPLATES) {
             let registry = if html { &language.html } else { &language.text };
-            *split = registry.get_template(name).and_then(Split::new);
+            *split = registry
+                .get_template(name)
+                .and_then(|template| Split::new(template, registry));
         }
         language.paragraphs_per_letter = language.paragraphs_per_letter();
         Ok(language)
@@ -629,11 +631,10 @@ impl Language {
     /// Renders the fixed runs of the three templates with the statement's part of the context.
     fn prepare(&self, shared: &Context) -> Fixed {
         let mut runs = [None, None, None];
-        for ((slot, split), (name, html)) in runs.iter_mut().zip(&self.splits).zip(LETTER_TEMPLATES)
-        {
+        for ((slot, split), (_, html)) in runs.iter_mut().zip(&self.splits).zip(LETTER_TEMPLATES) {
             let registry = if html { &self.html } else { &self.text };
-            if let (Some(split), Some(template)) = (split, registry.get_template(name)) {
-                *slot = split.render_fixed(registry, template, shared).ok();
+            if let Some(split) = split {
+                *slot = split.render_fixed(registry, shared).ok();
             }
         }
         let rendered_as_loaded = self
@@ -661,7 +662,7 @@ impl Language {
                         .and_then(|i| self.splits[i].as_ref());
                     let reads = |e| split::may_read_paragraphs(e, &letter_names);
                     match split {
-                        Some(split) => split.per_letter(template).any(reads),
+                        Some(split) => split.per_letter().any(reads),
                         None => template.elements.iter().any(reads),
                     }
                 })
@@ -679,14 +680,14 @@ impl Language {
     ) -> Result<String, LetterError> {
         let (name, html) = LETTER_TEMPLATES[which];
         let registry = if html { &self.html } else { &self.text };
-        if let (Some(split), Some(fixed), Some(template)) = (
-            &self.splits[which],
-            &fixed.runs[which],
-            registry.get_template(name),
-        ) {
-            return split
-                .render(registry, template, fixed, data)
-                .map_err(|e| self.render_error(name, html, ctx, e));
+        if let (Some(split), Some(fixed)) = (&self.splits[which], &fixed.runs[which]) {
+            if let Ok(rendered) = split.render(registry, fixed, data) {
+                return Ok(rendered);
+            }
+            // Rendered whole, with the whole context, the template fails as it always did,
+            // with the error's file and line (see `Split::new`).
+            let whole = Context::wraps(ctx).map_err(|e| self.render_error(name, html, ctx, e))?;
+            return self.render(name, html, &whole, ctx);
         }
         self.render(name, html, data, ctx)
     }
@@ -1765,6 +1766,12 @@ mod tests {
                 "{}",
                 language.code
             );
+        }
+        // Their partials are written out in place: no context copied per partial.
+        for language in std::iter::once(&templates.english).chain(templates.others.values()) {
+            for split in language.splits.iter().flatten() {
+                assert!(!split.has_partials(), "{}", language.code);
+            }
         }
         // And nothing rendered per letter reads the paragraphs, so the letter's context goes
         // without them.

@@ -63,6 +63,8 @@ const FIXED_LOCALS: [&str; 4] = ["index", "key", "first", "last"];
 /// One template's top-level elements cut into runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Split {
+    /// The template with its plain partials written out in place (see [`inlinable`]).
+    template: Template,
     runs: Vec<Run>,
     fixed: usize,
 }
@@ -85,12 +87,36 @@ enum Scope {
 }
 
 impl Split {
-    /// The runs of `template`, or `None` when it cannot be cut or cutting would save nothing
-    /// (no fixed run holds more than text).
-    pub(crate) fn new(template: &Template) -> Option<Split> {
-        if template.elements.iter().any(changes_later_elements) {
+    /// The runs of `template`, whose partials are in `registry`, or `None` when it cannot be
+    /// cut or cutting would save nothing (no fixed run holds more than text).
+    ///
+    /// A plain partial (see [`inlinable`]) is first replaced by its elements: Handlebars copies
+    /// the whole context for every partial it renders, the better part of a letter's cost once
+    /// the paragraphs are rendered once, and its fixed parts can join the fixed runs around it.
+    /// The replacement renders the same text but would word errors differently (lines of the
+    /// partial, named after the letter template), so [`Split::render`]'s errors are only a sign
+    /// to render the whole template again for its error.
+    pub(crate) fn new(template: &Template, registry: &Handlebars<'_>) -> Option<Split> {
+        if template.elements.iter().any(changes_later_elements)
+            || template.elements.len() != template.mapping.len()
+        {
             return None;
         }
+        let mut expanded = Template::new();
+        expanded.name.clone_from(&template.name);
+        for (element, mapping) in template.elements.iter().zip(&template.mapping) {
+            match inlinable(element, registry) {
+                Some(partial) => {
+                    expanded.elements.extend(partial.elements.iter().cloned());
+                    expanded.mapping.extend(partial.mapping.iter().cloned());
+                }
+                None => {
+                    expanded.elements.push(element.clone());
+                    expanded.mapping.push(mapping.clone());
+                }
+            }
+        }
+        let template = expanded;
         let mut runs: Vec<Run> = Vec::new();
         let mut fixed = 0;
         let mut worth = false;
@@ -108,7 +134,11 @@ impl Split {
                 (_, false) => runs.push(Run::PerLetter(i..i + 1)),
             }
         }
-        worth.then_some(Split { runs, fixed })
+        worth.then_some(Split {
+            template,
+            runs,
+            fixed,
+        })
     }
 
     /// Renders the fixed runs with `shared`, a context without the organisation. Each run starts
@@ -117,9 +147,9 @@ impl Split {
     pub(crate) fn render_fixed(
         &self,
         registry: &Handlebars<'_>,
-        template: &Template,
         shared: &Context,
     ) -> Result<Vec<String>, RenderError> {
+        let template = &self.template;
         let mut outputs = Vec::with_capacity(self.fixed);
         for run in &self.runs {
             if let Run::Fixed(_, range) = run {
@@ -138,10 +168,10 @@ impl Split {
     pub(crate) fn render(
         &self,
         registry: &Handlebars<'_>,
-        template: &Template,
         fixed: &[String],
         data: &Context,
     ) -> Result<String, RenderError> {
+        let template = &self.template;
         let capacity = fixed.iter().map(String::len).sum::<usize>() + 1024;
         let mut out = Buffer(String::with_capacity(capacity));
         let mut rc = RenderContext::new(template.name.as_ref());
@@ -163,14 +193,11 @@ impl Split {
 
 impl Split {
     /// The elements rendered for every letter.
-    pub(crate) fn per_letter<'t>(
-        &'t self,
-        template: &'t Template,
-    ) -> impl Iterator<Item = &'t TemplateElement> + 't {
+    pub(crate) fn per_letter(&self) -> impl Iterator<Item = &TemplateElement> + '_ {
         self.runs
             .iter()
             .filter_map(|run| match run {
-                Run::PerLetter(range) => template.elements.get(range.clone()),
+                Run::PerLetter(range) => self.template.elements.get(range.clone()),
                 Run::Fixed(..) => None,
             })
             .flatten()
@@ -300,6 +327,97 @@ impl Output for Buffer {
     }
 }
 
+/// The partial that `element` includes, when it can be written out in place of the element with
+/// the same output: `{{> name}}` with no parameter, hash, block or indentation (a partial alone
+/// on an indented line is indented line by line), naming a registered partial that itself has
+/// no partial, decorator, `@partial-block` or `../` (a partial renders in a block of its own,
+/// so `../` inside means something else in place). At the top level of a template nothing is
+/// indented, so the render context's bookkeeping around a partial changes nothing written.
+fn inlinable<'r>(element: &TemplateElement, registry: &'r Handlebars<'_>) -> Option<&'r Template> {
+    let TemplateElement::PartialExpression(dt) = element else {
+        return None;
+    };
+    if !dt.params.is_empty() || !dt.hash.is_empty() || dt.template.is_some() || dt.indent.is_some()
+    {
+        return None;
+    }
+    let name = match &dt.name {
+        Parameter::Name(name) => name,
+        Parameter::Path(Path::Relative((_, raw))) => raw,
+        _ => return None,
+    };
+    // The letter templates (`letter.txt.hbs`) have dots; `@partial-block` is no template.
+    if name.contains(['.', '@']) {
+        return None;
+    }
+    let partial = registry.get_template(name)?;
+    let plain = partial.elements.len() == partial.mapping.len()
+        && partial.elements.iter().all(|e| {
+            visit(e, &mut |seen| match seen {
+                Seen::Element(e) => !matches!(
+                    e,
+                    TemplateElement::PartialExpression(_)
+                        | TemplateElement::PartialBlock(_)
+                        | TemplateElement::DecoratorExpression(_)
+                        | TemplateElement::DecoratorBlock(_)
+                ),
+                Seen::Name(name) => !name.contains("..") && !name.contains("partial-block"),
+            })
+        });
+    plain.then_some(partial)
+}
+
+/// What [`visit`] shows.
+enum Seen<'a> {
+    Element(&'a TemplateElement),
+    /// A helper, partial or decorator name, or a path, as written.
+    Name(&'a str),
+}
+
+/// Shows `f` the element and everything inside it (names, parameters, hash values,
+/// subexpressions, bodies, inverses); whether `f` accepted all. Anything of a later Handlebars
+/// it does not know is refused.
+fn visit(element: &TemplateElement, f: &mut dyn FnMut(Seen<'_>) -> bool) -> bool {
+    use TemplateElement::*;
+    if !f(Seen::Element(element)) {
+        return false;
+    }
+    let (name, params, hash, bodies): (_, _, _, [Option<&Template>; 2]) = match element {
+        RawString(_) | Comment(_) => return true,
+        Expression(ht) | HtmlExpression(ht) | HelperBlock(ht) => (
+            &ht.name,
+            &ht.params,
+            &ht.hash,
+            [ht.template.as_ref(), ht.inverse.as_ref()],
+        ),
+        DecoratorExpression(dt) | DecoratorBlock(dt) | PartialExpression(dt) | PartialBlock(dt) => {
+            (&dt.name, &dt.params, &dt.hash, [dt.template.as_ref(), None])
+        }
+        _ => return false,
+    };
+    std::iter::once(name)
+        .chain(params)
+        .chain(hash.values())
+        .all(|p| visit_param(p, f))
+        && bodies
+            .iter()
+            .flatten()
+            .flat_map(|t| t.elements.iter())
+            .all(|e| visit(e, f))
+}
+
+fn visit_param(param: &Parameter, f: &mut dyn FnMut(Seen<'_>) -> bool) -> bool {
+    match param {
+        Parameter::Name(name) => f(Seen::Name(name)),
+        Parameter::Path(Path::Relative((_, raw))) | Parameter::Path(Path::Local((_, _, raw))) => {
+            f(Seen::Name(raw))
+        }
+        Parameter::Literal(_) => true,
+        Parameter::Subexpression(sub) => visit(&sub.element, f),
+        _ => false,
+    }
+}
+
 /// Decorators and partial blocks (`{{#> layout}}`, `{{#*inline}}`) change what later elements
 /// see: a template that has one anywhere is rendered whole.
 fn changes_later_elements(element: &TemplateElement) -> bool {
@@ -402,9 +520,18 @@ fn local_is_fixed(path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    impl Split {
+        pub(crate) fn has_partials(&self) -> bool {
+            self.template
+                .elements
+                .iter()
+                .any(|e| matches!(e, TemplateElement::PartialExpression(_)))
+        }
+    }
+
     fn runs(source: &str) -> Option<Vec<(bool, Range<usize>)>> {
         let template = Template::compile(source).unwrap_or_else(|e| panic!("{source}: {e}"));
-        Split::new(&template).map(|split| {
+        Split::new(&template, &Handlebars::new()).map(|split| {
             split
                 .runs
                 .into_iter()
@@ -553,6 +680,37 @@ mod tests {
                 .iter()
                 .any(|e| may_read_paragraphs(e, &["letter.txt.hbs"]));
             assert_eq!(reads, expected, "{source}");
+        }
+    }
+
+    #[test]
+    fn plain_partials_are_written_out_in_place() {
+        let mut registry = Handlebars::new();
+        for (name, source) in [
+            ("plain", "Dear {{organization.name}},"),
+            (
+                "parent",
+                "{{#with organization}}{{../statement.title}}{{/with}}",
+            ),
+            ("nested", "{{> plain}}"),
+            ("block", "{{> @partial-block}}"),
+        ] {
+            registry.register_template_string(name, source).unwrap();
+        }
+        let cases = [
+            ("{{statement.title}}\n{{> plain}}\n", true),
+            ("{{statement.title}}\n{{> plain organization}}", false),
+            ("{{statement.title}}\n{{> plain a=1}}", false),
+            ("{{statement.title}}\n  {{> plain}}\n", false),
+            ("{{statement.title}}\n{{> parent}}", false),
+            ("{{statement.title}}\n{{> nested}}", false),
+            ("{{statement.title}}\n{{> block}}", false),
+            ("{{statement.title}}\n{{> absent}}", false),
+        ];
+        for (source, inlined) in cases {
+            let template = Template::compile(source).unwrap();
+            let split = Split::new(&template, &registry).unwrap();
+            assert_eq!(!split.has_partials(), inlined, "{source}");
         }
     }
 
