@@ -32,6 +32,7 @@ mod split;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use handlebars::{
@@ -40,6 +41,7 @@ use handlebars::{
 };
 use serde::Serialize;
 
+use self::compose::{EncodedLines, Repeat};
 use self::split::Split;
 use crate::config::Sender;
 use crate::directory::{Directory, OrgId, Organization};
@@ -111,6 +113,8 @@ struct Fixed {
     /// Per letter template; `None` for a template rendered whole (not cut, or a fixed run
     /// failed: rendering the whole template then reports the failure as usual).
     runs: [Option<Vec<String>>; 3],
+    /// The whole lines of each fixed run, encoded, for the text and HTML parts.
+    lines: [Vec<Option<FixedLines>>; 3],
     /// Nothing rendered per letter reads the statement's paragraphs, so the letter's context
     /// can leave them out.
     slim: bool,
@@ -119,6 +123,7 @@ struct Fixed {
 impl Fixed {
     const NONE: Fixed = Fixed {
         runs: [None, None, None],
+        lines: [Vec::new(), Vec::new(), Vec::new()],
         slim: false,
     };
 }
@@ -133,11 +138,56 @@ struct SharedContext<'a> {
 }
 
 /// One rendered letter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Letter {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Lines of `text` and `html` that every letter of the statement has, already encoded.
+    pub(crate) repeats: Repeats,
+}
+
+/// Letters are their text: two letters are equal whatever each knows of its repeated lines.
+impl PartialEq for Letter {
+    fn eq(&self, other: &Letter) -> bool {
+        (&self.subject, &self.text, &self.html) == (&other.subject, &other.text, &other.html)
+    }
+}
+
+impl Eq for Letter {}
+
+/// The [`Repeat`]s of a letter's text and HTML parts, in the order of each.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Repeats {
+    pub(crate) text: Vec<Repeat>,
+    pub(crate) html: Vec<Repeat>,
+}
+
+/// A fixed run's whole lines (after its first line feed, to its last), when they are long
+/// enough to be worth copying encoded.
+#[derive(Debug, Clone)]
+struct FixedLines {
+    /// Offset in the fixed run's text.
+    start: usize,
+    lines: Arc<EncodedLines>,
+}
+
+/// Fewer octets of whole lines in a fixed run are simply encoded with the rest.
+const MIN_REPEATED_LINES: usize = 256;
+
+impl FixedLines {
+    fn of(run: &str) -> Option<FixedLines> {
+        let start = run.find('\n')? + 1;
+        let end = run.rfind('\n')? + 1;
+        let lines = run.get(start..end)?;
+        if lines.len() < MIN_REPEATED_LINES {
+            return None;
+        }
+        Some(FixedLines {
+            start,
+            lines: Arc::new(EncodedLines::new(lines)?),
+        })
+    }
 }
 
 /// Everything a template sees. Field names are the template variables.
@@ -342,6 +392,7 @@ impl Templates {
             subject,
             text,
             html,
+            repeats: Repeats::default(),
         })
     }
 
@@ -389,10 +440,11 @@ impl Templates {
     ) -> Result<Letter, LetterError> {
         debug_assert_eq!(prepared.statement, context.statement.id);
         let language = self.language(context.organization.language);
+        let none = Fixed::NONE;
         let fixed = if std::ptr::eq(language, &self.english) {
             &prepared.english
         } else {
-            prepared.others.get(&language.code).unwrap_or(&Fixed::NONE)
+            prepared.others.get(&language.code).unwrap_or(&none)
         };
         let data = if fixed.slim {
             Context::wraps(LetterContext {
@@ -406,13 +458,16 @@ impl Templates {
             Context::wraps(context)
         }
         .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
-        let subject = one_line(language.render_prepared(0, fixed, &data, context)?);
-        let text = language.render_prepared(1, fixed, &data, context)?;
-        let html = language.render_prepared(2, fixed, &data, context)?;
+        let mut repeats = Repeats::default();
+        let subject =
+            one_line(language.render_prepared(0, fixed, &data, context, &mut Vec::new())?);
+        let text = language.render_prepared(1, fixed, &data, context, &mut repeats.text)?;
+        let html = language.render_prepared(2, fixed, &data, context, &mut repeats.html)?;
         Ok(Letter {
             subject,
             text,
             html,
+            repeats,
         })
     }
 
@@ -642,9 +697,15 @@ impl Language {
             .iter()
             .zip(&runs)
             .all(|(split, runs)| split.is_none() || runs.is_some());
+        // The subject is one header line, never quoted-printable.
+        let lines = [0, 1, 2].map(|which| match &runs[which] {
+            Some(runs) if which > 0 => runs.iter().map(|run| FixedLines::of(run)).collect(),
+            _ => Vec::new(),
+        });
         Fixed {
             slim: !self.paragraphs_per_letter && rendered_as_loaded,
             runs,
+            lines,
         }
     }
 
@@ -677,13 +738,23 @@ impl Language {
         fixed: &Fixed,
         data: &Context,
         ctx: &LetterContext<'_>,
+        repeats: &mut Vec<Repeat>,
     ) -> Result<String, LetterError> {
         let (name, html) = LETTER_TEMPLATES[which];
         let registry = if html { &self.html } else { &self.text };
-        if let (Some(split), Some(fixed)) = (&self.splits[which], &fixed.runs[which]) {
-            if let Ok(rendered) = split.render(registry, fixed, data) {
+        if let (Some(split), Some(runs)) = (&self.splits[which], &fixed.runs[which]) {
+            let mut place = |run: usize, offset: usize| {
+                if let Some(Some(lines)) = fixed.lines[which].get(run) {
+                    repeats.push(Repeat {
+                        at: offset + lines.start,
+                        lines: Arc::clone(&lines.lines),
+                    });
+                }
+            };
+            if let Ok(rendered) = split.render(registry, runs, data, &mut place) {
                 return Ok(rendered);
             }
+            repeats.clear();
             // Rendered whole, with the whole context, the template fails as it always did,
             // with the error's file and line (see `Split::new`).
             let whole = Context::wraps(ctx).map_err(|e| self.render_error(name, html, ctx, e))?;
@@ -1709,6 +1780,17 @@ mod tests {
                     .render_prepared(&prepared, &ctx)
                     .map_err(|e| e.to_string());
                 assert_eq!(parts, whole, "{}", org.id);
+                // And the same message, whether its lines were encoded once or for the letter.
+                if let (Ok(parts), Ok(whole)) = (&parts, &whole) {
+                    let date =
+                        chrono::DateTime::parse_from_rfc3339("2021-05-27T18:30:00+04:00").unwrap();
+                    let compose = |letter| {
+                        compose::compose(letter, org, statement, &sender, date)
+                            .map(|composed| composed.bytes)
+                            .map_err(|e| e.to_string())
+                    };
+                    assert!(compose(parts) == compose(whole), "{}", org.id);
+                }
                 whole
             })
             .collect()
@@ -1780,6 +1862,13 @@ mod tests {
             templates.prepare(&statement, &StatementFacts::new(&statement), &sender(), &[]);
         assert!(prepared.english.slim);
         assert!(prepared.others.values().all(|fixed| fixed.slim));
+        // And the paragraphs' lines are encoded once, in both parts, in both languages.
+        for org in varied_organizations() {
+            let letter = templates
+                .render_prepared(&prepared, &context(&statement, &org, &sender(), &[]))
+                .unwrap();
+            assert!(!letter.repeats.text.is_empty() && !letter.repeats.html.is_empty());
+        }
     }
 
     /// A templates folder whose three templates are `body` (with `partials`) and its letters

@@ -164,12 +164,14 @@ impl Split {
     }
 
     /// Renders the whole template for one letter: the per-letter runs with `data`, the fixed
-    /// runs from `fixed` (what [`Split::render_fixed`] returned for the same statement).
+    /// runs from `fixed` (what [`Split::render_fixed`] returned for the same statement). Tells
+    /// `placed` where each fixed run went: its index and its offset in the output.
     pub(crate) fn render(
         &self,
         registry: &Handlebars<'_>,
         fixed: &[String],
         data: &Context,
+        placed: &mut dyn FnMut(usize, usize),
     ) -> Result<String, RenderError> {
         let template = &self.template;
         let capacity = fixed.iter().map(String::len).sum::<usize>() + 1024;
@@ -180,6 +182,7 @@ impl Split {
             match run {
                 Run::Fixed(i, _) => {
                     let text = fixed.get(*i).map(String::as_str).unwrap_or_default();
+                    placed(*i, out.0.len());
                     write_as_handlebars(text, &mut rc, &mut out);
                 }
                 Run::PerLetter(range) => {
