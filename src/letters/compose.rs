@@ -16,7 +16,7 @@
 //! The attachment is the same in every letter of a statement, so [`Prepared`] encodes it once and
 //! each letter copies the encoded bytes (thousands of letters would otherwise re-encode it each).
 //! Likewise the lines of a letter that every letter of the statement has (the paragraphs, see
-//! [`Repeat`]) come with their quoted-printable form, encoded once per statement.
+//! `Repeat`) come with their quoted-printable form, encoded once per statement.
 
 use chrono::{DateTime, FixedOffset};
 use lettre::message::header::{self, ContentType, HeaderName, HeaderValue, Headers};

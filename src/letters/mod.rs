@@ -23,7 +23,12 @@
 //!
 //! Templates are parsed once by [`Templates::load`]; [`Templates::render`] serialises the
 //! context once and renders the three templates from it, so rendering thousands of letters costs
-//! no re-parsing.
+//! no re-parsing. Most of a letter does not depend on the organisation (the statement's
+//! paragraphs, escaped, above all): [`Templates::prepare`] renders those runs of each template
+//! once per statement and language (see `split`), and [`Templates::render_prepared`] renders
+//! only the rest for each letter, with the same result and the same errors as
+//! [`Templates::render`]. The letter it returns also carries the quoted-printable form of the
+//! repeated lines, for [`compose`].
 
 pub mod compose;
 pub mod preview;
