@@ -2,7 +2,8 @@
 //! dry run and of every send.
 //!
 //! Renders the seed statement for every organisation of the shipped directory, round after round
-//! until 20,000 letters, and prints letters/s for rendering alone, for rendering plus composing
+//! until 20,000 letters, and prints letters/s for rendering alone (every template whole, and with
+//! the organisation-independent runs rendered once per statement), for rendering plus composing
 //! with the attachment encoded once per statement ([`compose::Prepared`], what herald does), and
 //! for rendering plus composing with the attachment re-encoded per letter (what it did before),
 //! side by side in one run. Asserts nothing: run it with `cargo bench --bench render`.
@@ -40,39 +41,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let date = DateTime::parse_from_rfc3339("2021-05-27T18:30:00+04:00")?;
     let orgs = &directory.organizations;
     let addressees: Vec<String> = Vec::new();
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
 
     #[derive(Clone, Copy, PartialEq)]
     enum Mode {
+        Whole,
         Render,
         Prepared,
         PerLetter,
     }
     for (mode, label) in [
-        (Mode::Render, "render only"),
+        (Mode::Whole, "render only, every template whole"),
+        (Mode::Render, "render only, fixed runs once"),
         (Mode::Prepared, "render + compose, attachment encoded once"),
         (
             Mode::PerLetter,
             "render + compose, attachment encoded per letter",
         ),
     ] {
+        // `cargo bench --bench render -- compose` runs only the measurements whose label has
+        // that word (for profiling one of them).
+        if !filters.is_empty() && !filters.iter().any(|f| label.contains(f.as_str())) {
+            continue;
+        }
         let mut runs = Vec::with_capacity(RUNS);
         let mut bytes = 0usize;
         for _ in 0..RUNS {
             let start = Instant::now();
             let prepared = Prepared::new(&statement);
             let facts = StatementFacts::new(&statement);
+            let parts = templates.prepare(&statement, &facts, &sender, &addressees);
             bytes = 0;
             for i in 0..LETTERS {
                 let org = &orgs[i % orgs.len()];
-                let letter = templates.render(&context_with(
-                    &statement,
-                    &facts,
-                    org,
-                    &sender,
-                    &addressees,
-                ))?;
+                let context = context_with(&statement, &facts, org, &sender, &addressees);
+                let letter = if mode == Mode::Whole {
+                    templates.render(&context)?
+                } else {
+                    templates.render_prepared(&parts, &context)?
+                };
                 bytes += match mode {
-                    Mode::Render => letter.text.len() + letter.html.len(),
+                    Mode::Whole | Mode::Render => letter.text.len() + letter.html.len(),
                     Mode::Prepared => prepared
                         .compose(&letter, org, &statement, &sender, date)?
                         .bytes

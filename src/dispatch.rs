@@ -7,6 +7,7 @@
 //! sending right now), and only then starts claiming.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use crate::directory::{Directory, Organization};
 use crate::error::{Error, Result};
 use crate::journal::{self, ClaimPolicy, Journal, LetterKey, PlannedLetter, StatementInfo};
 use crate::letters::compose::{self, Composed};
-use crate::letters::preview::PreviewWriter;
+use crate::letters::preview::{IndexRow, PreviewWriter};
 use crate::letters::{self, Letter, Templates};
 use crate::lock::ProcessLock;
 use crate::plan::Plan;
@@ -37,6 +38,8 @@ pub struct Letters {
     prepared: compose::Prepared,
     /// The statement's part of every letter's template context, derived once.
     facts: letters::StatementFacts,
+    /// The parts of the letters that do not depend on the organisation, rendered once.
+    parts: letters::Prepared,
 }
 
 impl Letters {
@@ -48,6 +51,7 @@ impl Letters {
     ) -> Letters {
         let prepared = compose::Prepared::new(&plan.statement);
         let facts = letters::StatementFacts::new(&plan.statement);
+        let parts = templates.prepare(&plan.statement, &facts, &config.sender, &plan.addressees);
         Letters {
             plan,
             directory,
@@ -55,6 +59,7 @@ impl Letters {
             sender: config.sender.clone(),
             prepared,
             facts,
+            parts,
         }
     }
 
@@ -110,7 +115,9 @@ impl Letters {
             &self.sender,
             &self.plan.addressees,
         );
-        self.templates.render(&context).map_err(|e| e.to_string())
+        self.templates
+            .render_prepared(&self.parts, &context)
+            .map_err(|e| e.to_string())
     }
 
     /// Renders and composes one organisation's letter.
@@ -129,20 +136,39 @@ impl Letters {
         Ok((letter, composed))
     }
 
+    /// Composes a rendered letter, failing as [`Letters::preview`] always did.
+    fn compose(&self, letter: &Letter, org: &Organization) -> Result<Composed> {
+        self.prepared
+            .compose(
+                letter,
+                org,
+                &self.plan.statement,
+                &self.sender,
+                Utc::now().fixed_offset(),
+            )
+            .map_err(|e| Error::Usage(format!("the letter to `{}`: {e}", org.id)))
+    }
+
     /// Renders every letter once and lists every failure, so that a template that fails for
     /// some organisations stops the dispatch before the first letter leaves, instead of sending
     /// the others and recording those as failed. Only rendering depends on templates and
     /// per-organisation data in ways loading cannot check; composing is left to the send, which
     /// saves a second MIME encoding of every letter.
     pub fn render_all(&self) -> Result<()> {
-        let total = self.plan.resolution.letters.len();
         let problems: Vec<String> = self
             .organizations()
             .filter_map(|org| self.render(org).err())
             .collect();
+        self.refuse_unrendered(problems)
+    }
+
+    /// The refusal of a dispatch in which `problems` (in the order of the letters) could not
+    /// be rendered.
+    fn refuse_unrendered(&self, problems: Vec<String>) -> Result<()> {
         if problems.is_empty() {
             return Ok(());
         }
+        let total = self.plan.resolution.letters.len();
         Err(Error::Usage(format!(
             "{} of {total} letters cannot be rendered, so none was sent:\n  {}",
             problems.len(),
@@ -151,23 +177,114 @@ impl Letters {
     }
 
     /// Writes every letter to `out` as `.eml` and `.html` with an `index.html`; sends nothing.
+    ///
+    /// One pass, which is also [`Letters::render_all`]'s check: if any letter fails to render,
+    /// the refusal is the same and the files already written are removed again. The letters are
+    /// split into contiguous shares, one per core, each rendered, composed and written by its
+    /// own thread; the index keeps the order of the letters.
     pub fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
         let mut writer = PreviewWriter::new(out).map_err(|e| Error::io(out, e))?;
+        let orgs: Vec<&Organization> = self.organizations().collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, MAX_PREVIEW_THREADS)
+            .min(orgs.len().div_ceil(MIN_LETTERS_PER_THREAD).max(1));
+        let share = orgs.len().div_ceil(threads).max(1);
+        let failed = AtomicBool::new(false);
+        let mut shares: Vec<Share> = std::thread::scope(|scope| {
+            let handles: Vec<_> = orgs
+                .chunks(share)
+                .map(|chunk| {
+                    let (writer, failed) = (&writer, &failed);
+                    scope.spawn(move || self.preview_share(chunk, out, writer, failed))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| match handle.join() {
+                    Ok(share) => share,
+                    // A panic is a bug: let it surface as one, as without threads.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        });
+        let problems: Vec<String> = shares
+            .iter()
+            .flat_map(|share| share.unrendered.iter().cloned())
+            .collect();
+        // The first in the order of the letters, as when they were written one by one.
+        let error = shares.iter_mut().find_map(|share| share.error.take());
+        // A letter that cannot be rendered refuses the dry run as it refuses a send.
+        if let Some(refusal) = self.refuse_unrendered(problems).err().or(error) {
+            writer.discard(shares.into_iter().flat_map(|share| share.rows));
+            return Err(refusal);
+        }
         let mut n = 0;
-        for org in self.organizations() {
-            let (letter, composed) = self.letter(org).map_err(|message| {
-                Error::Usage(format!("the letter to `{}`: {message}", org.id))
-            })?;
-            writer
-                .add(org, &letter, &composed)
-                .map_err(|e| Error::io(out, e))?;
-            n += 1;
+        for share in shares {
+            n += share.rows.len();
+            writer.push(share.rows);
         }
         let index = writer
             .finish(&self.plan.statement)
             .map_err(|e| Error::io(out, e))?;
         Ok((n, index))
     }
+
+    /// One thread's share of [`Letters::preview`]. After the first failure anywhere it only
+    /// renders, to list every letter that cannot be rendered.
+    fn preview_share(
+        &self,
+        orgs: &[&Organization],
+        out: &Path,
+        writer: &PreviewWriter,
+        failed: &AtomicBool,
+    ) -> Share {
+        let mut share = Share {
+            rows: Vec::with_capacity(orgs.len()),
+            unrendered: Vec::new(),
+            error: None,
+        };
+        for org in orgs {
+            let letter = match self.render(org) {
+                Ok(letter) => letter,
+                Err(message) => {
+                    failed.store(true, Ordering::Relaxed);
+                    share.unrendered.push(message);
+                    continue;
+                }
+            };
+            if failed.load(Ordering::Relaxed) {
+                continue;
+            }
+            let written = self.compose(&letter, org).and_then(|composed| {
+                writer
+                    .write(org, &letter, &composed)
+                    .map_err(|e| Error::io(out, e))
+            });
+            match written {
+                Ok(row) => share.rows.push(row),
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    share.error.get_or_insert(e);
+                }
+            }
+        }
+        share
+    }
+}
+
+/// A dry run uses at most this many threads (each renders, composes and writes letters)…
+const MAX_PREVIEW_THREADS: usize = 8;
+/// …and gives each at least this many letters: a thread costs more than a few letters.
+const MIN_LETTERS_PER_THREAD: usize = 64;
+
+/// What one thread of a dry run did.
+struct Share {
+    rows: Vec<IndexRow>,
+    /// Render failures, in the order of the letters.
+    unrendered: Vec<String>,
+    /// The first other failure (composing, writing).
+    error: Option<Error>,
 }
 
 impl Composer for Letters {

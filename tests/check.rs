@@ -99,6 +99,32 @@ fn dispatch_refuses_a_template_that_check_rejects_and_sends_nothing() {
 }
 
 #[test]
+fn a_dry_run_refuses_a_template_that_fails_for_some_organisations_and_leaves_no_preview() {
+    let ws = Workspace::new();
+    // Only the English letters fail; the French ones render, and must not be left behind.
+    break_template(&ws, "letter.html.hbs", "{{organization.nonexistent}}");
+    let output = ws.run(["dispatch", SEED, "--dry-run"]);
+    assert_refused(
+        &output,
+        &[
+            "letters cannot be rendered, so none was sent",
+            "templates/en/letter.html.hbs",
+            "`unesco`",
+            "organization.nonexistent",
+        ],
+    );
+    let previews = ws.data_dir().join("previews");
+    assert!(
+        !previews.exists()
+            || std::fs::read_dir(&previews)
+                .expect("previews")
+                .next()
+                .is_none(),
+        "a refused dry run left previews"
+    );
+}
+
+#[test]
 fn run_where_there_is_no_configuration_herald_says_how_to_name_one() {
     // Regression: run outside the repository, herald only said "No such file or directory".
     let ws = Workspace::empty();

@@ -33,8 +33,8 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
     let templates = Arc::new(Templates::load(&config.templates_dir)?);
     let plan = plan::plan(&directory, &args.statement)?;
     let letters = Letters::new(plan, directory, templates, &config);
-    letters.render_all()?;
 
+    // The dry run renders every letter once, and refuses as below if one does not render.
     if args.dry_run {
         let statement = &letters.plan.statement;
         let out = args
@@ -54,6 +54,7 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
         }
         return Ok(());
     }
+    letters.render_all()?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

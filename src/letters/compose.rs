@@ -15,11 +15,15 @@
 //!
 //! The attachment is the same in every letter of a statement, so [`Prepared`] encodes it once and
 //! each letter copies the encoded bytes (thousands of letters would otherwise re-encode it each).
+//! Likewise the lines of a letter that every letter of the statement has (the paragraphs, see
+//! `Repeat`) come with their quoted-printable form, encoded once per statement.
 
 use chrono::{DateTime, FixedOffset};
 use lettre::message::header::{self, ContentType, HeaderName, HeaderValue, Headers};
 use lettre::message::{Attachment, Body, Mailbox, Mailboxes};
 use sha2::{Digest, Sha256};
+
+use std::sync::Arc;
 
 use super::Letter;
 use crate::config::Sender;
@@ -187,9 +191,9 @@ fn compose_with(
             "\r\n",
         ],
     );
-    text_part(&mut out, "text/plain", &letter.text);
+    text_part_with(&mut out, "text/plain", &letter.text, &letter.repeats.text);
     push_all(&mut out, &["--", &alternative, "\r\n"]);
-    text_part(&mut out, "text/html", &letter.html);
+    text_part_with(&mut out, "text/html", &letter.html, &letter.repeats.html);
     push_all(&mut out, &["--", &alternative, "--\r\n--", &mixed, "\r\n"]);
     out.extend_from_slice(&prepared.attachment_part);
     push_all(&mut out, &["--", &mixed, "--\r\n"]);
@@ -208,16 +212,85 @@ fn push_all(out: &mut Vec<u8>, pieces: &[&str]) {
 
 /// One UTF-8 text part: its headers, a blank line, the body in the transfer encoding lettre would
 /// choose, and the closing CRLF.
+#[cfg(test)]
 fn text_part(out: &mut Vec<u8>, mime: &str, text: &str) {
+    text_part_with(out, mime, text, &[]);
+}
+
+/// Lines that many letters have, with what encoding them needs, computed once: their
+/// quoted-printable form and the counts [`choose_encoding`] makes.
+#[derive(Debug)]
+pub(crate) struct EncodedLines {
+    /// Whole lines: the last octet is a line feed.
+    lines: String,
+    quoted_printable: Vec<u8>,
+    ascii: bool,
+    escaped: usize,
+}
+
+impl EncodedLines {
+    /// `None` unless `lines` ends with a line feed.
+    pub(crate) fn new(lines: &str) -> Option<EncodedLines> {
+        if !lines.ends_with('\n') {
+            return None;
+        }
+        let mut quoted_printable = Vec::with_capacity(lines.len() * 5 / 4);
+        self::quoted_printable(&mut quoted_printable, lines.as_bytes());
+        Some(EncodedLines {
+            lines: lines.to_string(),
+            quoted_printable,
+            ascii: lines.is_ascii(),
+            escaped: count_escaped(lines.as_bytes()),
+        })
+    }
+}
+
+/// Where a letter's part repeats [`EncodedLines`]: quoted-printable encodes line by line, so
+/// lines that follow a line feed (or start the part) encode the same wherever they stand.
+#[derive(Debug, Clone)]
+pub(crate) struct Repeat {
+    /// Offset in the part.
+    pub(crate) at: usize,
+    pub(crate) lines: Arc<EncodedLines>,
+}
+
+/// [`text_part`], copying the quoted-printable form of `repeats` (in the order of the text)
+/// instead of encoding those lines again. A repeat that does not hold (not those octets at that
+/// place, not at the start of a line, overlapping the one before) is encoded like the rest.
+fn text_part_with(out: &mut Vec<u8>, mime: &str, text: &str, repeats: &[Repeat]) {
+    let bytes = text.as_bytes();
+    let mut done = 0;
+    let mut holding = Vec::with_capacity(repeats.len());
+    for repeat in repeats {
+        let lines = repeat.lines.lines.as_bytes();
+        let holds = repeat.at >= done
+            && (repeat.at == 0 || bytes.get(repeat.at - 1) == Some(&b'\n'))
+            && bytes.get(repeat.at..repeat.at + lines.len()) == Some(lines);
+        if holds {
+            holding.push(repeat);
+            done = repeat.at + lines.len();
+        }
+    }
     push_all(out, &["Content-Type: ", mime, "; charset=utf-8\r\n"]);
-    match choose_encoding(text.as_bytes()) {
+    match choose_encoding_with(bytes, &holding) {
         TextEncoding::SevenBit => {
             out.extend_from_slice(b"Content-Transfer-Encoding: 7bit\r\n\r\n");
             crlf(out, text.as_bytes());
         }
         TextEncoding::QuotedPrintable => {
             out.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-            quoted_printable(out, text.as_bytes());
+            let mut done = 0;
+            for repeat in holding {
+                // The text before ends with a line feed, so nothing carries over.
+                if repeat.at > done {
+                    quoted_printable(out, &bytes[done..repeat.at]);
+                }
+                out.extend_from_slice(&repeat.lines.quoted_printable);
+                done = repeat.at + repeat.lines.lines.len();
+            }
+            if done < bytes.len() || done == 0 {
+                quoted_printable(out, &bytes[done..]);
+            }
         }
         TextEncoding::Base64 => {
             // Mostly non-Latin text: rare enough to leave to lettre.
@@ -245,11 +318,37 @@ fn choose_encoding(text: &[u8]) -> TextEncoding {
     if text.is_ascii() && !line_too_long(text) {
         return TextEncoding::SevenBit;
     }
-    let escaped = text
-        .iter()
+    by_escaped(count_escaped(text), text.len())
+}
+
+/// [`choose_encoding`], with the counts of the repeated lines (which `repeats` hold) known.
+fn choose_encoding_with(text: &[u8], repeats: &[&Repeat]) -> TextEncoding {
+    let mut ascii = true;
+    let mut escaped = 0;
+    let mut done = 0;
+    for repeat in repeats {
+        let before = &text[done..repeat.at];
+        ascii &= repeat.lines.ascii && before.is_ascii();
+        escaped += repeat.lines.escaped + count_escaped(before);
+        done = repeat.at + repeat.lines.lines.len();
+    }
+    if repeats.is_empty() || ascii {
+        // The line lengths of a 7-bit text are measured on the whole text.
+        return choose_encoding(text);
+    }
+    by_escaped(escaped + count_escaped(&text[done..]), text.len())
+}
+
+/// Octets quoted-printable must escape, as lettre counts them: all but tab and printable ASCII.
+fn count_escaped(text: &[u8]) -> usize {
+    text.iter()
         .filter(|&&b| !(b == b'\t' || (b' '..=b'~').contains(&b)))
-        .count();
-    if escaped <= text.len() / 3 {
+        .count()
+}
+
+/// Quoted-printable when at most a third of the octets need escaping, else base64.
+fn by_escaped(escaped: usize, len: usize) -> TextEncoding {
+    if escaped <= len / 3 {
         TextEncoding::QuotedPrintable
     } else {
         TextEncoding::Base64
@@ -301,7 +400,8 @@ const QP_LITERAL: [bool; 256] = qp_literal_table();
 /// Quoted-printable in text mode, octet for octet what the `quoted_printable` crate (lettre's
 /// encoder) writes, from the text before CRLF conversion: a line break (LF or CRLF) stays a hard
 /// CRLF, a CR alone becomes `=0D`, a space or tab before a break or at the end becomes `=20` or
-/// `=09`, and runs of literal octets are copied whole instead of octet by octet.
+/// `=09`, and runs of literal octets are copied whole instead of octet by octet. It carries
+/// nothing from one line to the next.
 fn quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
     let mut qp = Qp {
         out,
@@ -723,6 +823,75 @@ mod tests {
                 String::from_utf8_lossy(&lettre(text))
             );
         }
+    }
+
+    /// Whole lines copied in their encoded form give the octets of encoding the whole text, on
+    /// the same edge cases; stretches that are not whole lines are encoded as usual.
+    #[test]
+    fn repeated_lines_encode_as_the_whole_text() {
+        let alphabet = ['a', ' ', '\t', '=', '\n', '\r', 'é', '.'];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut checked = 0;
+        for _ in 0..3000 {
+            let len = rng.usize(1..300);
+            // Mostly plain letters, so that most texts are quoted-printable.
+            let text: String = (0..len)
+                .map(|_| {
+                    if rng.usize(0..3) == 0 {
+                        alphabet[rng.usize(0..alphabet.len())]
+                    } else {
+                        'a'
+                    }
+                })
+                .chain("é\n".chars())
+                .collect();
+            // Random stretches, most of them whole lines, some not.
+            let breaks: Vec<usize> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            let mut repeats = Vec::new();
+            let mut at = 0;
+            while at < text.len() {
+                let start = if rng.usize(0..5) == 0 {
+                    rng.usize(at..text.len())
+                } else {
+                    match breaks.iter().find(|&&b| b >= at) {
+                        Some(&b) => b,
+                        None => break,
+                    }
+                };
+                let ends: Vec<usize> = breaks.iter().copied().filter(|&b| b > start).collect();
+                if ends.is_empty() || !text.is_char_boundary(start) {
+                    break;
+                }
+                let end = ends[rng.usize(0..ends.len())];
+                repeats.push(Repeat {
+                    at: start,
+                    lines: Arc::new(EncodedLines::new(&text[start..end]).unwrap()),
+                });
+                // Now and then, lines that are not those of the text.
+                if rng.usize(0..8) == 0 {
+                    repeats.push(Repeat {
+                        at: end,
+                        lines: Arc::new(EncodedLines::new("a\n").unwrap()),
+                    });
+                }
+                at = end + rng.usize(0..40);
+            }
+            let (mut whole, mut pieces) = (Vec::new(), Vec::new());
+            text_part(&mut whole, "text/plain", &text);
+            text_part_with(&mut pieces, "text/plain", &text, &repeats);
+            assert!(
+                whole == pieces,
+                "{text:?} with {:?}",
+                repeats
+                    .iter()
+                    .map(|r| (r.at, &r.lines.lines))
+                    .collect::<Vec<_>>()
+            );
+            checked += usize::from(!repeats.is_empty() && whole.starts_with(b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted"));
+        }
+        assert!(checked > 1000, "{checked}");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! browser), plus an `index.html` listing them all.
 //!
 //! Streaming, because a statement may go to thousands of organisations: each letter is written
-//! as it comes and only a small row (name, addresses, subject) is kept for the index.
+//! as it comes and only a small row (name, addresses, subject) is kept for the index. Letters
+//! can be written from several threads at once ([`PreviewWriter::write`] takes `&self`).
 //! Everything the index shows is HTML-escaped: names and subjects come from user files.
 
 use std::fmt::Write as _;
@@ -21,10 +22,13 @@ use crate::statement::Statement;
 /// Writes a dry run's previews into one folder.
 pub struct PreviewWriter {
     dir: PathBuf,
+    /// The folder did not exist before: [`PreviewWriter::discard`] removes it again.
+    created: bool,
     rows: Vec<IndexRow>,
 }
 
-struct IndexRow {
+/// What the index shows of one letter written.
+pub struct IndexRow {
     id: String,
     name: String,
     to: Vec<String>,
@@ -35,33 +39,66 @@ struct IndexRow {
 impl PreviewWriter {
     /// Creates `out_dir` (and its parents) if needed.
     pub fn new(out_dir: &Path) -> io::Result<PreviewWriter> {
+        let created = !out_dir.is_dir();
         fs::create_dir_all(out_dir).map_err(|e| with_path(out_dir, e))?;
         Ok(PreviewWriter {
             dir: out_dir.to_path_buf(),
+            created,
             rows: Vec::new(),
         })
     }
 
     /// Writes `<org-id>.eml` and `<org-id>.html` and remembers the organisation for the index.
-    /// Organisation ids are `a-z0-9-` only, so they are safe file names.
     pub fn add(
         &mut self,
         org: &Organization,
         letter: &Letter,
         composed: &Composed,
     ) -> io::Result<()> {
+        let row = self.write(org, letter, composed)?;
+        self.rows.push(row);
+        Ok(())
+    }
+
+    /// Writes `<org-id>.eml` and `<org-id>.html` and returns the organisation's row for the
+    /// index, to be given to [`PreviewWriter::push`] in the order of the index. Organisation ids
+    /// are `a-z0-9-` only, so they are safe file names.
+    pub fn write(
+        &self,
+        org: &Organization,
+        letter: &Letter,
+        composed: &Composed,
+    ) -> io::Result<IndexRow> {
         let eml = self.dir.join(format!("{}.eml", org.id));
         fs::write(&eml, &composed.bytes).map_err(|e| with_path(&eml, e))?;
         let html = self.dir.join(format!("{}.html", org.id));
         fs::write(&html, &letter.html).map_err(|e| with_path(&html, e))?;
-        self.rows.push(IndexRow {
+        Ok(IndexRow {
             id: org.id.to_string(),
             name: org.name.clone(),
             to: org.emails.iter().map(ToString::to_string).collect(),
             cc: org.cc.iter().map(ToString::to_string).collect(),
             subject: letter.subject.clone(),
-        });
-        Ok(())
+        })
+    }
+
+    /// Adds rows of letters written with [`PreviewWriter::write`] to the index.
+    pub fn push(&mut self, rows: impl IntoIterator<Item = IndexRow>) {
+        self.rows.extend(rows);
+    }
+
+    /// Removes the files of `rows` and, if this writer created it and it is now empty, the
+    /// folder: what a refused dry run leaves is what it found.
+    pub fn discard(self, rows: impl IntoIterator<Item = IndexRow>) {
+        for row in self.rows.into_iter().chain(rows) {
+            for extension in ["eml", "html"] {
+                // Best effort: the refusal is what the user must see, not a failed cleanup.
+                let _ = fs::remove_file(self.dir.join(format!("{}.{extension}", row.id)));
+            }
+        }
+        if self.created {
+            let _ = fs::remove_dir(&self.dir);
+        }
     }
 
     /// Writes `index.html` and returns its path.
@@ -173,6 +210,50 @@ mod tests {
         assert!(index.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"));
         assert!(!index.contains("<script>"));
         assert!(index.contains("(27 mai 2021)"));
+    }
+
+    #[test]
+    fn letters_written_apart_are_indexed_in_order_or_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let templates = shipped_templates();
+        let statement = seed_statement();
+        let sender = sender();
+        let date = DateTime::parse_from_rfc3339("2021-05-27T18:30:00+04:00").unwrap();
+        let orgs = [
+            organization("first", "First Organisation", "en", None),
+            organization("second", "Second Organisation", "fr", None),
+        ];
+        let write = |writer: &PreviewWriter, org: &Organization| {
+            let letter = templates
+                .render(&context(&statement, org, &sender, &[]))
+                .unwrap();
+            let composed = compose(&letter, org, &statement, &sender, date).unwrap();
+            writer.write(org, &letter, &composed).unwrap()
+        };
+
+        // Written in the opposite order, pushed in the index's order.
+        let mut writer = PreviewWriter::new(&out).unwrap();
+        let second = write(&writer, &orgs[1]);
+        let first = write(&writer, &orgs[0]);
+        writer.push([first, second]);
+        let index = fs::read_to_string(writer.finish(&statement).unwrap()).unwrap();
+        let at = |id: &str| index.find(&format!("href=\"{id}.html\"")).unwrap();
+        assert!(at("first") < at("second"), "{index}");
+
+        // Discarded: the files go, and the folder too when the writer made it.
+        let fresh = dir.path().join("fresh");
+        let writer = PreviewWriter::new(&fresh).unwrap();
+        let rows = vec![write(&writer, &orgs[0]), write(&writer, &orgs[1])];
+        assert_eq!(fs::read_dir(&fresh).unwrap().count(), 4);
+        writer.discard(rows);
+        assert!(!fresh.exists());
+        // A folder that was there stays, with what was in it before.
+        let writer = PreviewWriter::new(&out).unwrap();
+        let row = write(&writer, &orgs[0]);
+        writer.discard([row]);
+        assert!(out.join("index.html").exists() && out.join("second.eml").exists());
+        assert!(!out.join("first.eml").exists());
     }
 
     #[test]
