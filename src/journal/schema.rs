@@ -105,8 +105,13 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
             message: format!("the journal cannot use write-ahead logging (mode `{mode}`)"),
         });
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-        .map_err(sql)?;
+    // Each request of a group commit runs in a savepoint, whose undo copies of the pages it
+    // changes go to a statement journal: a temporary file by default (a write per page), in
+    // memory with `temp_store = MEMORY`. Nothing durable lives there.
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(sql)?;
 
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
