@@ -508,7 +508,8 @@ impl Ops<'_> {
             let mut stmt = self
                 .conn
                 .prepare_cached(
-                    "SELECT from_state, to_state, attempt, smtp_code, smtp_reply, detail                      FROM events WHERE statement_id = ?1 AND organization = ?2 ORDER BY id DESC",
+                    "SELECT from_state, to_state, attempt, smtp_code, smtp_reply, detail FROM events \
+                     WHERE statement_id = ?1 AND organization = ?2 ORDER BY id DESC",
                 )
                 .map_err(|e| self.sql(e))?;
             let rows = stmt
@@ -552,11 +553,12 @@ impl Ops<'_> {
                     .and_then(|r| serde_json::from_value(r.clone()).ok())
             })
             .unwrap_or_default();
-        let next: Option<String> = detail(&before.5).and_then(|d| {
-            d.get("next_attempt_at")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-        });
+        // Likewise the next-attempt time: an outcome event always says it (null when none); an
+        // address change in between does not, and leaves it as it was.
+        let next: Option<String> = events[1..]
+            .iter()
+            .find_map(|e| detail(&e.5)?.get("next_attempt_at").cloned())
+            .and_then(|v| v.as_str().map(str::to_owned));
         let attempts = claim.2.saturating_sub(1);
         self.exec(
             "UPDATE letters SET state = ?3, attempts = ?4, smtp_code = ?5, smtp_reply = ?6, \

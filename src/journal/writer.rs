@@ -728,6 +728,11 @@ mod tests {
             .unwrap()
             .is_some());
         writer.record(key("osce"), deferred).await.unwrap();
+        // Its address is corrected before the retry: an event that carries neither the
+        // outcomes nor the next attempt, which the release must look past.
+        let mut corrected = planned("osce");
+        corrected.to = vec!["desk@osce.example".into()];
+        writer.register(statement(), vec![corrected]).await.unwrap();
         let deferred_row = Journal::open(&path)
             .unwrap()
             .letters_of(&statement().id)
@@ -763,6 +768,10 @@ mod tests {
         assert_eq!(row(&after, "un"), row(&before, "un"));
         assert_eq!(row(&after, "osce"), row(&deferred_row, "osce"));
         // The claims and releases are events like any other; verify replays them.
-        assert_eq!(intact_events(&journal), 2 + 2 + 2 + 2);
+        assert!(
+            row(&after, "osce").5.is_some(),
+            "the next attempt time is kept"
+        );
+        assert_eq!(intact_events(&journal), 2 + 2 + 1 + 2 + 2);
     }
 }
