@@ -49,10 +49,10 @@ pub trait Ledger: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), JournalError>> + Send;
     /// Gives back a letter claimed but never offered to the server (the run is stopping).
     fn release(&self, key: LetterKey) -> impl Future<Output = Result<(), JournalError>> + Send;
-    /// Records `records`, then claims `claims`, each step only if the one before it succeeded
-    /// (the others answer with an error and stay as they were). The journal does it all in one
-    /// transaction, so that a worker waits for one commit for several letters; this default does
-    /// them one after the other.
+    /// Records every attempt of `records`, then claims `claims`, each claim only if every step
+    /// before it succeeded (the others answer with an error and stay as they were). The journal
+    /// does it all in one transaction, so that a worker waits for one commit for several
+    /// letters; this default does them one after the other.
     fn settle(
         &self,
         records: Vec<(LetterKey, AttemptResult)>,
@@ -70,11 +70,7 @@ pub trait Ledger: Send + Sync + 'static {
                 message: "not done: the journal step before it failed".into(),
             };
             for (key, result) in records {
-                let r = if failed {
-                    Err(not_done())
-                } else {
-                    self.record(key, result).await
-                };
+                let r = self.record(key, result).await;
                 failed |= r.is_err();
                 settled.recorded.push(r);
             }
@@ -261,7 +257,7 @@ fn count(summary: &mut Summary, key: &LetterKey, result: &AttemptResult) {
 #[derive(Default)]
 struct Hands {
     /// Claimed (durably `sending`) and not yet offered to the server, in order.
-    ahead: VecDeque<(LetterKey, Claim)>,
+    ahead: VecDeque<(Taken, Claim)>,
     /// Attempted; the outcome not yet written.
     done: Vec<(LetterKey, AttemptResult)>,
     /// The journal transaction in progress: the records of attempted letters and the claims of
@@ -274,8 +270,12 @@ struct Hands {
 struct Settling {
     task: tokio::task::JoinHandle<Settled>,
     records: Vec<(LetterKey, AttemptResult)>,
-    claims: Vec<LetterKey>,
+    claims: Vec<Taken>,
 }
+
+/// A letter taken from the queue, with its last result when it came back for a retry in this
+/// run (reported as it stands if the run stops before the retry).
+type Taken = (LetterKey, Option<AttemptResult>);
 
 /// Why a worker with empty hands took no letter.
 enum Idle {
@@ -300,12 +300,12 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
         // Claim more while the letters in hand go out: from half the window on, so the commit
         // runs while the other half is handed over.
         if hands.settling.is_none() && hands.ahead.len() <= window / 2 {
-            let keys = take(&shared, window - hands.ahead.len(), false);
+            let keys = take(&shared, &shutdown, window - hands.ahead.len(), false);
             if !keys.is_empty() {
                 settle(&shared, &mut hands, keys);
             }
         }
-        if let Some((key, claim)) = hands.ahead.pop_front() {
+        if let Some(((key, _), claim)) = hands.ahead.pop_front() {
             let composed = match hands.composed.take() {
                 Some((k, composed)) if k == key => composed,
                 _ => shared.composer.compose(&key),
@@ -324,7 +324,7 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
         if let Some(settling) = &hands.settling {
             // Rendering and composing (pure) run while the claim commits: a declined claim
             // wastes one composition, a granted one no longer waits for it.
-            if let Some(first) = settling.claims.first() {
+            if let Some((first, _)) = settling.claims.first() {
                 hands.composed = Some((first.clone(), shared.composer.compose(first)));
             }
             apply(&shared, &shutdown, &mut hands).await;
@@ -362,7 +362,7 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
             // meanwhile is lost, which only slows the run.
             Idle::NeedSlot => {
                 shared.limiter.acquire().await;
-                let keys = take(&shared, 1, true);
+                let keys = take(&shared, &shutdown, 1, true);
                 if !keys.is_empty() {
                     settle(&shared, &mut hands, keys);
                 }
@@ -385,9 +385,9 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
     // Stopping (or done): finish the commit in progress, give back the letters claimed and not
     // offered, and write the outcomes of those attempted.
     apply(&shared, &shutdown, &mut hands).await;
-    for (key, _) in std::mem::take(&mut hands.ahead) {
+    for ((key, last), _) in std::mem::take(&mut hands.ahead) {
         match shared.ledger.release(key.clone()).await {
-            Ok(()) => finish_untouched(&shared, key),
+            Ok(()) => finish_untouched(&shared, key, last),
             Err(e) => finish(&shared, &shutdown, key, Err(e.into())),
         }
     }
@@ -405,38 +405,42 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
 }
 
 /// Takes up to `max` letters to claim, due retries first, each with a rate-limit slot (the first
-/// one's already taken when `first_has_slot`); counts them in flight.
+/// one's already taken when `first_has_slot`); counts them in flight. None once the run stops.
 fn take<L: Ledger, C: Composer, P: Progress>(
     shared: &Shared<L, C, P>,
+    shutdown: &watch::Receiver<bool>,
     max: usize,
     first_has_slot: bool,
-) -> Vec<LetterKey> {
+) -> Vec<Taken> {
     let mut q = lock(&shared.queue);
-    let mut keys = Vec::new();
-    if q.error.is_some() {
-        return keys;
+    let mut taken = Vec::new();
+    if q.error.is_some() || *shutdown.borrow() {
+        return taken;
     }
     let now = Instant::now();
-    while keys.len() < max {
+    while taken.len() < max {
         let due = q.retries.iter().position(|(at, _, _)| *at <= now);
         if due.is_none() && q.fresh.is_empty() {
             break;
         }
-        let has_slot = (first_has_slot && keys.is_empty()) || shared.limiter.try_acquire();
+        let has_slot = (first_has_slot && taken.is_empty()) || shared.limiter.try_acquire();
         if !has_slot {
             break;
         }
-        let key = match due {
-            Some(i) => q.retries.swap_remove(i).1,
+        let next = match due {
+            Some(i) => {
+                let (_, key, last) = q.retries.swap_remove(i);
+                (key, Some(last))
+            }
             None => match q.fresh.pop_front() {
-                Some(key) => key,
+                Some(key) => (key, None),
                 None => break,
             },
         };
         q.in_flight += 1;
-        keys.push(key);
+        taken.push(next);
     }
-    keys
+    taken
 }
 
 /// Starts one journal transaction: the records of every attempted letter in hand, then the
@@ -444,10 +448,13 @@ fn take<L: Ledger, C: Composer, P: Progress>(
 fn settle<L: Ledger, C: Composer, P: Progress>(
     shared: &Arc<Shared<L, C, P>>,
     hands: &mut Hands,
-    claims: Vec<LetterKey>,
+    claims: Vec<Taken>,
 ) {
     let records = std::mem::take(&mut hands.done);
-    let (r, c) = (records.clone(), claims.clone());
+    let (r, c) = (
+        records.clone(),
+        claims.iter().map(|(key, _)| key.clone()).collect(),
+    );
     let policy = shared.options.claim;
     let ledger = Arc::clone(&shared.ledger);
     let task = tokio::spawn(async move { ledger.settle(r, c, policy).await });
@@ -491,9 +498,9 @@ async fn apply<L: Ledger, C: Composer, P: Progress>(
             recorded.map(|()| Some(result)).map_err(Into::into),
         );
     }
-    for (key, claimed) in claims.into_iter().zip(settled.claimed) {
+    for ((key, last), claimed) in claims.into_iter().zip(settled.claimed) {
         match claimed {
-            Ok(Some(claim)) => hands.ahead.push_back((key, claim)),
+            Ok(Some(claim)) => hands.ahead.push_back(((key, last), claim)),
             Ok(None) => {
                 shared.progress.skipped(&key);
                 finish(shared, shutdown, key, Ok(None));
@@ -537,11 +544,19 @@ fn finish<L: Ledger, C: Composer, P: Progress>(
     shared.changed.notify_waiters();
 }
 
-/// Puts back a letter whose claim never ran.
-fn finish_untouched<L: Ledger, C: Composer, P: Progress>(shared: &Shared<L, C, P>, key: LetterKey) {
+/// Puts back a letter whose claim never ran or was given back.
+fn finish_untouched<L: Ledger, C: Composer, P: Progress>(
+    shared: &Shared<L, C, P>,
+    key: LetterKey,
+    last: Option<AttemptResult>,
+) {
     let mut q = lock(&shared.queue);
     q.in_flight -= 1;
-    q.fresh.push_front(key);
+    match last {
+        // A retry given back: due now, and reported with its last result if the run ends first.
+        Some(last) => q.retries.push((Instant::now(), key, last)),
+        None => q.fresh.push_front(key),
+    }
     drop(q);
     shared.changed.notify_waiters();
 }
@@ -1075,5 +1090,79 @@ mod tests {
         assert_eq!(ledger.inner.sending(), 0, "{states:?}");
         assert_eq!(summary.sent, sent, "{summary:?}");
         assert_eq!(summary.sent + summary.not_attempted, 20, "{summary:?}");
+    }
+
+    /// Composes as [`FakeComposer`], and asks the run to stop when `org` is composed a second
+    /// time (its retry in this run).
+    struct StopAtRetryOf {
+        org: &'static str,
+        seen: Mutex<u32>,
+        stop: Mutex<Option<watch::Sender<bool>>>,
+    }
+
+    impl Composer for StopAtRetryOf {
+        fn compose(&self, key: &LetterKey) -> Result<Composed, String> {
+            if key.organization.as_str() == self.org {
+                let mut seen = lock(&self.seen);
+                *seen += 1;
+                if *seen == 2 {
+                    if let Some(stop) = lock(&self.stop).take() {
+                        stop.send(true).expect("the run listens");
+                    }
+                }
+            }
+            FakeComposer.compose(key)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_claimed_ahead_and_given_back_is_reported_with_its_last_result() {
+        // The outbox path is a file, so every attempt is deferred; without backoff the retries
+        // of a, b, c are due at once and claimed together, and the stop comes while a's retry
+        // is composed: all three retries are given back unattempted.
+        let data = tempfile::tempdir().expect("tempdir");
+        std::fs::write(data.path().join("outbox"), b"").expect("file");
+        let ledger = Arc::new(CountingLedger::new(&[]));
+        let (stop, shutdown) = watch::channel(false);
+        let summary = dispatch(
+            vec![key("a"), key("b"), key("c")],
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(StopAtRetryOf {
+                org: "a",
+                seen: Mutex::new(0),
+                stop: Mutex::new(Some(stop)),
+            }),
+            Arc::new(Quiet),
+            DispatchOptions {
+                concurrency: 1,
+                max_sending: 4,
+                retry: RetryPolicy {
+                    max_attempts: 3,
+                    backoff_base: Duration::ZERO,
+                    backoff_cap: Duration::ZERO,
+                },
+                ..options()
+            },
+            shutdown,
+        )
+        .await
+        .expect("dispatch");
+        assert_eq!(ledger.inner.sending(), 0);
+        assert_eq!(*lock(&ledger.settles).last().expect("settles"), (0, 3));
+        for org in ["a", "b", "c"] {
+            // Attempted once, claimed again, given back.
+            assert_eq!(lock(&ledger.inner.states)[org].1, 1, "{org}");
+        }
+        // Reported as they stand, deferred with their last reply; not as never attempted.
+        assert_eq!(
+            (summary.deferred, summary.not_attempted),
+            (3, 0),
+            "{summary:?}"
+        );
+        assert!(summary
+            .undelivered
+            .iter()
+            .all(|u| u.state == State::Deferred && !u.reply.is_empty()));
     }
 }

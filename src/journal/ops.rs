@@ -16,11 +16,11 @@ use super::{
     State, StatementInfo,
 };
 
-/// The reply recorded when a process stopped while a letter was `sending`.
 /// Why a released letter went back: it was claimed ahead and never offered to the server.
 pub(crate) const RELEASED_NOTE: &str =
     "claimed ahead but not offered to the server before herald stopped; given back as it was";
 
+/// The reply recorded when a process stopped while a letter was `sending`.
 pub(crate) const INTERRUPTED_REPLY: &str = "herald stopped during this attempt: the letter may or may not have been delivered, so it is not re-sent automatically";
 
 /// May a letter in `state` be claimed under `policy` at `now`?
