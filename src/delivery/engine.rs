@@ -2,16 +2,20 @@
 //! one wait for the shared rate limit, claim it in the journal (durably `sending`), render and
 //! compose it, hand it to the transport, classify the outcome and record it.
 //!
-//! A worker records each attempt together with the claim of its next letter, one journal commit
-//! for both, and composes that next letter while the commit runs. Until the commit the attempted
-//! letter is still `sending` (after a crash: `uncertain`) and the next one still pending, so a
-//! crash leaves at most one letter per worker `uncertain`, as with separate commits.
+//! A worker claims letters ahead, several in one journal commit, and sends them while the next
+//! commit runs: each commit writes the outcomes of the letters it attempted and claims the next
+//! ones, so the fsync is off the critical path. A letter is handed over only once its claim is
+//! durable. A worker holds at most `DispatchOptions::window` letters `sending` (claimed and not
+//! yet recorded), so a crash leaves at most `max_sending` letters `uncertain` (one per worker if
+//! that is more); with a window of one, each attempt is recorded with the claim of the next
+//! letter, which is composed while that commit runs.
 //!
 //! Letters are composed by the worker that sends them, one at a time, so memory does not grow with
 //! the number of letters. A deferred letter is tried again within the same run when its next
 //! attempt is due within [`DispatchOptions::retry_within`]; a longer wait is left to the next
 //! dispatch or to the daemon, and the letter is reported `deferred`. After `shutdown` turns true no
-//! new letter is started; transactions in flight finish and are recorded.
+//! new letter is started; transactions in flight finish and are recorded, and letters claimed
+//! but not offered to the server are given back (`Ledger::release`).
 
 use std::collections::VecDeque;
 use std::future::Future;

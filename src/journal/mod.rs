@@ -475,7 +475,7 @@ impl Journal {
         self.write(|ops| ops.record(key, result, now))
     }
 
-    /// Gives back a letter claimed but never offered to the server: see [`ops::Ops::release`].
+    /// Gives back a letter claimed but never offered to the server, as it was before the claim.
     pub fn release(&mut self, key: &LetterKey, now: DateTime<Utc>) -> Result<(), JournalError> {
         self.write(|ops| ops.release(key, now))
     }
