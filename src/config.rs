@@ -107,6 +107,8 @@ struct RawSmtp {
     allow_insecure: bool,
     #[serde(default)]
     hello_name: Option<String>,
+    #[serde(default)]
+    ca_file: Option<toml::Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +214,46 @@ pub struct SmtpSettings {
     pub password_env: String,
     pub timeout: Duration,
     pub hello_name: Option<String>,
+    /// Certificate authorities trusted besides the public ones (`ca_file`): a relay whose
+    /// certificate an organisation's own authority signed.
+    pub extra_roots: Option<Box<TrustedRoots>>,
+}
+
+/// The certificates of a `ca_file`, read and checked when the configuration is loaded.
+#[derive(Clone)]
+pub struct TrustedRoots {
+    pub file: PathBuf,
+    pub certificates: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl std::fmt::Debug for TrustedRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} certificates)",
+            self.file.display(),
+            self.certificates.len()
+        )
+    }
+}
+
+impl TrustedRoots {
+    /// Reads every PEM certificate of `file`; the message says what is wrong with it.
+    fn read(file: PathBuf) -> Result<TrustedRoots, String> {
+        use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer};
+        let shown = file.display().to_string();
+        let bytes = std::fs::read(&file)
+            .map_err(|e| format!("[smtp] ca_file `{shown}` cannot be read: {e}"))?;
+        let certificates = CertificateDer::pem_slice_iter(&bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("[smtp] ca_file `{shown}` is not valid PEM: {e}"))?;
+        if certificates.is_empty() {
+            return Err(format!(
+                "[smtp] ca_file `{shown}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)"
+            ));
+        }
+        Ok(TrustedRoots { file, certificates })
+    }
 }
 
 impl SmtpSettings {
@@ -387,6 +429,13 @@ impl Config {
                         ),
                     ));
                 }
+                let extra_roots = match &smtp.ca_file {
+                    Some(file) => Some(Box::new(
+                        TrustedRoots::read(resolve(file.get_ref()))
+                            .map_err(|message| invalid(Some(file.span()), message))?,
+                    )),
+                    None => None,
+                };
                 let timeout_secs = smtp.timeout_secs.unwrap_or(30);
                 if timeout_secs == 0 {
                     return Err(invalid(
@@ -408,6 +457,7 @@ impl Config {
                         .unwrap_or_else(|| "HERALD_SMTP_PASSWORD".into()),
                     timeout: Duration::from_secs(timeout_secs),
                     hello_name: smtp.hello_name,
+                    extra_roots,
                 })
             }
             Some((other, span)) => {
@@ -626,6 +676,42 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(err.contains(":5:") && err.contains("concurency"), "{err}");
+    }
+
+    #[test]
+    fn a_ca_file_is_read_beside_the_configuration_and_its_problems_are_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("herald.toml");
+        let with = |file: &str| {
+            format!(
+                "{SENDER}[transport]\nkind = \"smtp\"\n[smtp]\nhost = \"relay.example\"\n\
+                 ca_file = \"{file}\"\n"
+            )
+        };
+        let err = Config::parse(&config, &with("missing.pem"))
+            .expect_err("refused")
+            .to_string();
+        let missing = dir.path().join("missing.pem").display().to_string();
+        assert!(
+            err.contains(":8:") && err.contains(&format!("`{missing}` cannot be read")),
+            "{err}"
+        );
+        std::fs::write(dir.path().join("empty.pem"), "not a certificate\n").expect("write");
+        let err = Config::parse(&config, &with("empty.pem"))
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("holds no PEM certificate"), "{err}");
+
+        let ca = rcgen::generate_simple_self_signed(vec!["relay.example".into()]).expect("cert");
+        std::fs::write(dir.path().join("ca.pem"), ca.cert.pem()).expect("write");
+        let parsed = Config::parse(&config, &with("ca.pem")).expect("valid");
+        let TransportKind::Smtp(smtp) = parsed.transport else {
+            panic!("smtp expected");
+        };
+        let roots = smtp.extra_roots.expect("read");
+        assert_eq!(roots.file, dir.path().join("ca.pem"));
+        assert_eq!(roots.certificates.len(), 1);
+        assert_eq!(roots.certificates[0].as_ref(), ca.cert.der().as_ref());
     }
 
     #[test]

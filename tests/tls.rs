@@ -11,6 +11,7 @@ use tokio_rustls::rustls;
 
 use crate::faults::{Fixture, Org, WAIT};
 use crate::support::smtp::{Script, SmtpServer};
+use crate::support::tls_front::{Front, TestAuthority};
 
 #[test]
 fn starttls_required_but_not_offered_sends_nothing_in_plain_text() {
@@ -238,5 +239,98 @@ fn a_missing_password_stops_the_run_with_status_2_before_anything_is_sent() {
     assert!(
         !fx.ws.data_dir().join("herald.db").exists(),
         "nothing recorded"
+    );
+}
+
+/// A fixture of three organisations sending to `front` with `security`, trusting the test
+/// authority through `ca_file` when `trust` is given.
+fn through_front(security: &str, front: &Front, trust: Option<&TestAuthority>) -> Fixture {
+    let fx = Fixture::new((1..=3).map(Org::numbered).collect());
+    fx.smtp(front.port(), 5, 0.05, 0.2)
+        .set("smtp", "security", security);
+    if let Some(authority) = trust {
+        // A path relative to the configuration's folder.
+        authority.write_ca(&fx.ws.path().join("config/relay-ca.pem"));
+        fx.set("smtp", "ca_file", "relay-ca.pem");
+    }
+    fx
+}
+
+#[test]
+fn implicit_tls_to_a_relay_signed_by_the_configured_authority_delivers_and_pipelines() {
+    let authority = TestAuthority::new();
+    let server = SmtpServer::start(Script::new());
+    let front = Front::implicit(&authority, server.addr());
+    let fx = through_front("tls", &front, Some(&authority));
+    fx.dispatch(&[]).assert_success();
+    assert_eq!(server.messages().len(), 3);
+    assert!(
+        fx.states().values().all(|s| s == "sent"),
+        "{:?}",
+        fx.states()
+    );
+    assert_eq!(
+        front.handshakes(),
+        1,
+        "one connection for the three letters"
+    );
+    let pipelined = server.pipelined_commands();
+    let data = pipelined.iter().filter(|(_, c)| c == "DATA").count();
+    assert_eq!(data, 3, "MAIL, RCPT and DATA in one write: {pipelined:?}");
+}
+
+#[test]
+fn starttls_to_a_relay_signed_by_the_configured_authority_delivers_and_pipelines() {
+    let authority = TestAuthority::new();
+    let server = SmtpServer::start(Script::new());
+    let front = Front::starttls(&authority, server.addr());
+    let fx = through_front("starttls", &front, Some(&authority));
+    fx.dispatch(&[]).assert_success();
+    assert_eq!(server.messages().len(), 3);
+    assert!(
+        fx.states().values().all(|s| s == "sent"),
+        "{:?}",
+        fx.states()
+    );
+    assert_eq!(front.handshakes(), 1);
+    // The EHLO in plain text, lettre's after the upgrade, and herald's own to learn PIPELINING
+    // (lettre keeps no such keyword): then every letter pipelined, inside TLS.
+    let ehlos = server
+        .commands()
+        .iter()
+        .filter(|(_, c)| c.starts_with("EHLO"))
+        .count();
+    assert_eq!(ehlos, 3, "{:?}", server.commands());
+    let pipelined = server.pipelined_commands();
+    let data = pipelined.iter().filter(|(_, c)| c == "DATA").count();
+    assert_eq!(data, 3, "{pipelined:?}");
+}
+
+#[test]
+fn starttls_to_a_relay_no_trusted_authority_signed_is_refused_after_the_handshake() {
+    let authority = TestAuthority::new();
+    let server = SmtpServer::start(Script::new());
+    let front = Front::starttls(&authority, server.addr());
+    let fx = through_front("starttls", &front, None);
+    fx.dispatch(&[]).assert_code(1);
+    assert!(
+        fx.states().values().all(|s| s == "failed"),
+        "{:?}",
+        fx.states()
+    );
+    let events = fx.outcomes("org-01");
+    assert!(
+        events[0].reply.contains("certificate") || events[0].reply.contains("UnknownIssuer"),
+        "{events:?}"
+    );
+    assert_eq!(front.handshakes(), 0);
+    assert!(server.messages().is_empty());
+    assert!(
+        server
+            .commands()
+            .iter()
+            .all(|(_, c)| c.starts_with("EHLO") || c.starts_with("QUIT")),
+        "nothing but the plain EHLO reached the relay: {:?}",
+        server.commands()
     );
 }

@@ -1,6 +1,7 @@
 //! The SMTP transport: one connection per worker, reused from message to message, driven with
 //! lettre's low-level [`AsyncSmtpConnection`]: MAIL, every RCPT and DATA in one write when the
-//! server offers PIPELINING (RFC 2920), one command at a time otherwise.
+//! server offers PIPELINING (RFC 2920; after STARTTLS, asked again with a second EHLO), one
+//! command at a time otherwise.
 //!
 //! Why not lettre's `AsyncSmtpTransport`: its `send` stops at the first refused RCPT (so a partial
 //! rejection cannot be recorded per address), its timeout covers only connecting (a stalled server
@@ -23,8 +24,10 @@ use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -78,17 +81,29 @@ impl SmtpTransport {
         let setup = |e: &dyn fmt::Display| {
             super::DeliveryError::Setup(format!("TLS setup for `{}`: {e}", settings.host))
         };
+        let extra_roots = settings
+            .extra_roots
+            .as_ref()
+            .map_or(&[][..], |r| r.certificates.as_slice());
         let starttls = match settings.security {
             Security::StartTls => {
-                Some(TlsParameters::new(settings.host.clone()).map_err(|e| setup(&e))?)
+                let mut builder = TlsParameters::builder(settings.host.clone());
+                for root in extra_roots {
+                    let root = Certificate::from_der(root.to_vec()).map_err(|e| setup(&e))?;
+                    builder = builder.add_root_certificate(root);
+                }
+                Some(builder.build().map_err(|e| setup(&e))?)
             }
             _ => None,
         };
         let implicit_tls = match settings.security {
             Security::Tls => {
-                let roots = rustls::RootCertStore::from_iter(
+                let mut roots = rustls::RootCertStore::from_iter(
                     webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
                 );
+                for root in extra_roots {
+                    roots.add(root.clone()).map_err(|e| setup(&e))?;
+                }
                 let config = rustls::ClientConfig::builder_with_provider(Arc::new(
                     rustls::crypto::ring::default_provider(),
                 ))
@@ -223,9 +238,9 @@ impl SmtpTransport {
         )
         .await
         .map_err(|f| f.before_data("greeting and EHLO", Vec::new()))?;
-        // After STARTTLS the first EHLO reply no longer counts (RFC 3207) and this stream sees
-        // only ciphertext: such a session sends one command at a time.
-        let pipelining = probe.offers_pipelining() && self.starttls.is_none();
+        // After STARTTLS the first EHLO reply no longer counts (RFC 3207); it is asked again
+        // below.
+        let mut pipelining = probe.offers_pipelining() && self.starttls.is_none();
         let mut encrypted = self.implicit_tls.is_some();
         if let Some(params) = &self.starttls {
             if !conn.server_info().supports_feature(Extension::StartTls) {
@@ -240,6 +255,14 @@ impl SmtpTransport {
                 .await
                 .map_err(|f| f.before_data("STARTTLS", Vec::new()))?;
             encrypted = true;
+            // lettre's own EHLO after the upgrade keeps no PIPELINING, and this stream sees only
+            // ciphertext now: ask once more (one round trip per connection, not per letter).
+            pipelining = match bounded(per, conn.command(Ehlo::new(self.hello.clone()))).await {
+                Ok(reply) => reply_offers_pipelining(&reply),
+                // Refused: the session goes on one command at a time.
+                Err(Failure::Smtp(e)) if e.status().is_some() => false,
+                Err(f) => return Err(f.before_data("EHLO after STARTTLS", Vec::new())),
+            };
         }
         if let (Some(user), Some(password)) = (&s.username, &self.password) {
             if !encrypted && !s.is_loopback() {
@@ -592,12 +615,21 @@ impl Probe {
 fn offers_pipelining(reply: &str) -> bool {
     reply.lines().any(|line| {
         let line = line.trim_end_matches('\r');
-        (line.starts_with("250-") || line.starts_with("250 "))
-            && line[4..]
-                .split_whitespace()
-                .next()
-                .is_some_and(|keyword| keyword.eq_ignore_ascii_case("PIPELINING"))
+        (line.starts_with("250-") || line.starts_with("250 ")) && is_pipelining(&line[4..])
     })
+}
+
+/// The same for an EHLO reply lettre parsed: its first line is the server's name.
+fn reply_offers_pipelining(reply: &Response) -> bool {
+    reply.message().skip(1).any(is_pipelining)
+}
+
+/// An EHLO keyword line (`PIPELINING`, `SIZE 10240000` …) that names PIPELINING.
+fn is_pipelining(keyword_line: &str) -> bool {
+    keyword_line
+        .split_whitespace()
+        .next()
+        .is_some_and(|keyword| keyword.eq_ignore_ascii_case("PIPELINING"))
 }
 
 /// The socket handed to lettre, noting when lettre starts waiting for a reply.
@@ -739,6 +771,7 @@ mod tests {
             password_env: "HERALD_TEST_UNUSED_PASSWORD".into(),
             timeout: Duration::from_secs(5),
             hello_name: Some("herald.test".into()),
+            extra_roots: None,
         })
         .expect("transport")
     }
@@ -886,6 +919,33 @@ mod tests {
     }
 
     #[test]
+    fn pipelining_is_read_from_a_parsed_ehlo_reply_after_the_server_name() {
+        use lettre::transport::smtp::response::{Category, Code, Detail, Severity};
+        let reply = |lines: &[&str]| {
+            Response::new(
+                Code::new(
+                    Severity::PositiveCompletion,
+                    Category::MailSystem,
+                    Detail::Zero,
+                ),
+                lines.iter().map(|l| l.to_string()).collect(),
+            )
+        };
+        assert!(reply_offers_pipelining(&reply(&[
+            "relay",
+            "8BITMIME",
+            "PIPELINING"
+        ])));
+        assert!(reply_offers_pipelining(&reply(&["relay", "pipelining"])));
+        assert!(!reply_offers_pipelining(&reply(&["relay", "SIZE 100"])));
+        // The first line is the server's name, whatever it says.
+        assert!(!reply_offers_pipelining(&reply(&[
+            "PIPELINING",
+            "SIZE 100"
+        ])));
+    }
+
+    #[test]
     fn pipelining_is_read_from_the_ehlo_reply_only() {
         let cases = [
             (
@@ -940,6 +1000,7 @@ mod tests {
             password_env: "HERALD_TEST_SURELY_UNSET_PASSWORD".into(),
             timeout: Duration::from_secs(5),
             hello_name: None,
+            extra_roots: None,
         };
         let err = SmtpTransport::new(settings).expect_err("refused");
         assert!(
