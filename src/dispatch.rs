@@ -120,24 +120,12 @@ impl Letters {
             .map_err(|e| e.to_string())
     }
 
-    /// Renders and composes one organisation's letter.
-    pub fn letter(&self, org: &Organization) -> std::result::Result<(Letter, Composed), String> {
-        let letter = self.render(org)?;
-        let composed = self
-            .prepared
-            .compose(
-                &letter,
-                org,
-                &self.plan.statement,
-                &self.sender,
-                Utc::now().fixed_offset(),
-            )
-            .map_err(|e| e.to_string())?;
-        Ok((letter, composed))
-    }
-
-    /// Composes a rendered letter, failing as [`Letters::preview`] always did.
-    fn compose(&self, letter: &Letter, org: &Organization) -> Result<Composed> {
+    /// Composes a rendered letter (the MIME message, its envelope and Message-ID).
+    fn compose(
+        &self,
+        letter: &Letter,
+        org: &Organization,
+    ) -> std::result::Result<Composed, String> {
         self.prepared
             .compose(
                 letter,
@@ -146,7 +134,7 @@ impl Letters {
                 &self.sender,
                 Utc::now().fixed_offset(),
             )
-            .map_err(|e| Error::Usage(format!("the letter to `{}`: {e}", org.id)))
+            .map_err(|e| e.to_string())
     }
 
     /// Renders every letter once and lists every failure, so that a template that fails for
@@ -256,11 +244,14 @@ impl Letters {
             if failed.load(Ordering::Relaxed) {
                 continue;
             }
-            let written = self.compose(&letter, org).and_then(|composed| {
-                writer
-                    .write(org, &letter, &composed)
-                    .map_err(|e| Error::io(out, e))
-            });
+            let written = self
+                .compose(&letter, org)
+                .map_err(|e| Error::Usage(format!("the letter to `{}`: {e}", org.id)))
+                .and_then(|composed| {
+                    writer
+                        .write(org, &letter, &composed)
+                        .map_err(|e| Error::io(out, e))
+                });
             match written {
                 Ok(row) => share.rows.push(row),
                 Err(e) => {
@@ -298,7 +289,8 @@ impl Composer for Letters {
                     key.organization
                 )
             })?;
-        self.letter(org).map(|(_, composed)| composed)
+        let letter = self.render(org)?;
+        Letters::compose(self, &letter, org)
     }
 }
 
