@@ -41,20 +41,9 @@ impl TestAuthority {
         let cert = params
             .signed_by(&key, &ca, &ca_key)
             .expect("server certificate");
-        let server = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone(), ca.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .expect("server config");
         TestAuthority {
             ca_pem: ca.pem(),
-            server: Arc::new(server),
+            server: server_config(vec![cert.der().clone(), ca.der().clone()], &key),
         }
     }
 
@@ -62,6 +51,25 @@ impl TestAuthority {
     pub(crate) fn write_ca(&self, path: &Path) {
         std::fs::write(path, &self.ca_pem).expect("write the CA certificate");
     }
+}
+
+/// A TLS server configuration presenting `chain` (the server's certificate first) with `key`.
+pub(crate) fn server_config(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: &rcgen::KeyPair,
+) -> Arc<rustls::ServerConfig> {
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(
+        chain,
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .expect("server config");
+    Arc::new(config)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
