@@ -431,6 +431,7 @@ impl Journal {
             conn: &tx,
             path,
             owner: self.owner.as_deref(),
+            head: &ops::ChainHead::default(),
         })?;
         tx.commit().map_err(sql)?;
         Ok(value)

@@ -4,6 +4,7 @@
 //! Every change to a `letters` row appends its event in the same transaction, so the row and the
 //! chain can never disagree after a crash.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -71,6 +72,24 @@ pub(crate) struct Ops<'a> {
     pub(crate) path: &'a Path,
     /// Written into `claimed_by` on every claim.
     pub(crate) owner: Option<&'a str>,
+    /// The last event of the chain, as far as this transaction knows it.
+    pub(crate) head: &'a ChainHead,
+}
+
+/// The id and hash of the chain's last event, remembered for one write transaction so that
+/// appending an event need not read it back: a batch of letters appends two events each.
+///
+/// Valid only while the transaction that filled it holds the write lock (no other connection
+/// can append meanwhile); a caller that rolls back any part of its transaction must
+/// [`forget`](ChainHead::forget) it.
+#[derive(Debug, Default)]
+pub(crate) struct ChainHead(RefCell<Option<(i64, String)>>);
+
+impl ChainHead {
+    /// Drops what is remembered: the next append reads the head from the table.
+    pub(crate) fn forget(&self) {
+        self.0.replace(None);
+    }
 }
 
 impl Ops<'_> {
@@ -105,14 +124,18 @@ impl Ops<'_> {
     }
 
     fn append_event(&self, e: &NewEvent<'_>) -> Result<i64, JournalError> {
-        let last: Option<(i64, String)> = self
-            .row(
-                "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?;
+        let remembered = self.head.0.borrow_mut().take();
+        let last: Option<(i64, String)> = match remembered {
+            Some(head) => Some(head),
+            None => self
+                .row(
+                    "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(|e| self.sql(e))?,
+        };
         let (id, prev_hash) = match last {
             Some((id, hash)) => (id + 1, hash),
             None => (1, GENESIS.to_string()),
@@ -151,6 +174,7 @@ impl Ops<'_> {
             ],
         )
         .map_err(|e| self.sql(e))?;
+        self.head.0.replace(Some((id, hash)));
         Ok(id)
     }
 
@@ -424,45 +448,45 @@ impl Ops<'_> {
                 key.statement, key.organization, result.state
             )));
         }
-        let cur = match self.current(key)? {
-            Some(cur) if cur.state == State::Sending => cur,
-            Some(cur) => {
-                return Err(self.other(format!(
-                    "letter `{}` / `{}` is `{}`, not `sending`: its outcome cannot be recorded",
-                    key.statement, key.organization, cur.state
-                )))
-            }
-            None => {
-                return Err(self.other(format!(
-                    "letter `{}` / `{}` is not in the journal",
-                    key.statement, key.organization
-                )))
-            }
-        };
-        let consecutive = if result.state == State::Deferred {
-            cur.consecutive_failures + 1
-        } else {
-            0
-        };
         let next = result.next_attempt_at.map(timestamp);
         let recipients = json(&result.recipients);
-        self.exec(
-            "UPDATE letters SET state = ?3, consecutive_failures = ?4, smtp_code = ?5, \
-                 smtp_reply = ?6, recipients = ?7, next_attempt_at = ?8, updated_at = ?9 \
-                 WHERE statement_id = ?1 AND organization = ?2",
-            params![
-                key.statement.as_str(),
-                key.organization.as_str(),
-                result.state.as_str(),
-                consecutive,
-                result.smtp_code,
-                result.reply,
-                recipients,
-                next,
-                at
-            ],
-        )
-        .map_err(|e| self.sql(e))?;
+        // One statement checks that the letter is `sending`, updates it and returns its attempt
+        // number; consecutive transient failures count on only while the letter is deferred.
+        let attempt: Option<u32> = self
+            .row(
+                "UPDATE letters SET state = ?3, consecutive_failures = \
+                     CASE WHEN ?3 = 'deferred' THEN consecutive_failures + 1 ELSE 0 END, \
+                     smtp_code = ?4, smtp_reply = ?5, recipients = ?6, next_attempt_at = ?7, \
+                     updated_at = ?8 \
+                 WHERE statement_id = ?1 AND organization = ?2 AND state = 'sending' \
+                 RETURNING attempts",
+                params![
+                    key.statement.as_str(),
+                    key.organization.as_str(),
+                    result.state.as_str(),
+                    result.smtp_code,
+                    result.reply,
+                    recipients,
+                    next,
+                    at
+                ],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        let Some(attempt) = attempt else {
+            // Nothing was updated: say why.
+            return Err(self.other(match self.current(key)? {
+                Some(cur) => format!(
+                    "letter `{}` / `{}` is `{}`, not `sending`: its outcome cannot be recorded",
+                    key.statement, key.organization, cur.state
+                ),
+                None => format!(
+                    "letter `{}` / `{}` is not in the journal",
+                    key.statement, key.organization
+                ),
+            }));
+        };
         let detail = serde_json::json!({
             "recipients": result.recipients,
             "next_attempt_at": next,
@@ -472,7 +496,7 @@ impl Ops<'_> {
             key,
             from_state: Some(State::Sending),
             to_state: result.state,
-            attempt: cur.attempts,
+            attempt,
             smtp_code: result.smtp_code,
             smtp_reply: Some(&result.reply),
             detail: detail.to_string(),

@@ -16,7 +16,7 @@ use chrono::Utc;
 use rusqlite::TransactionBehavior;
 use tokio::sync::oneshot;
 
-use super::ops::Ops;
+use super::ops::{ChainHead, Ops};
 use super::{
     AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, PlannedLetter,
     StatementInfo,
@@ -78,29 +78,6 @@ impl Request {
 pub struct Settled {
     pub recorded: Vec<Result<(), JournalError>>,
     pub claimed: Vec<Result<Option<Claim>, JournalError>>,
-}
-
-/// A request executed but not yet answered: its answer waits for the commit.
-enum Done {
-    Claim(Reply<Option<Claim>>, Result<Option<Claim>, JournalError>),
-    Unit(Reply<()>, Result<(), JournalError>),
-}
-
-impl Done {
-    fn answer(self) {
-        // A caller that stopped waiting (its task was cancelled) needs no answer.
-        match self {
-            Done::Claim(reply, result) => drop(reply.send(result)),
-            Done::Unit(reply, result) => drop(reply.send(result)),
-        }
-    }
-
-    fn fail(self, error: JournalError) {
-        match self {
-            Done::Claim(reply, _) => drop(reply.send(Err(error))),
-            Done::Unit(reply, _) => drop(reply.send(Err(error))),
-        }
-    }
 }
 
 /// A cloneable async handle to the journal's writer thread.
@@ -296,6 +273,57 @@ fn run(mut journal: Journal, queue: mpsc::Receiver<Request>, counters: &Counters
 }
 
 fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
+    let steps: Vec<(Step, Runs, bool)> = batch.into_iter().flat_map(Request::steps).collect();
+    // Savepoints cost as much as a step, and a step that fails almost always fails before it
+    // writes (it checks the letter's state first). So a batch runs without them, and only if a
+    // step fails after writing part of itself is the transaction rolled back and the batch run
+    // again, each step in its own savepoint, to undo that step alone.
+    let outcome = match attempt(journal, &steps, false) {
+        Attempt::Replay => attempt(journal, &steps, true),
+        other => other,
+    };
+    match outcome {
+        Attempt::Done(outcomes) => {
+            for ((step, _, _), outcome) in steps.into_iter().zip(outcomes) {
+                step.answer(outcome);
+            }
+        }
+        Attempt::Failed(message) => {
+            for (step, _, _) in steps {
+                step.answer(Outcome::Unit(Err(JournalError::Other {
+                    path: journal.path.clone(),
+                    message: message.clone(),
+                })));
+            }
+        }
+        Attempt::Replay => {
+            // Only a run without savepoints asks for a replay.
+            for (step, _, _) in steps {
+                step.answer(Outcome::Unit(Err(JournalError::Other {
+                    path: journal.path.clone(),
+                    message: "journal: a failed request could not be undone alone".into(),
+                })));
+            }
+        }
+    }
+}
+
+/// How running a batch in one transaction ended.
+enum Attempt {
+    /// Committed (or, for a request alone, rolled back because it failed): each step's outcome.
+    Done(Vec<Outcome>),
+    /// A step failed after writing part of itself, and there was no savepoint to undo it alone:
+    /// nothing was committed; run the batch again with savepoints.
+    Replay,
+    /// Nothing of the batch was recorded, for this reason.
+    Failed(String),
+}
+
+/// Runs `steps` in one transaction and commits it. With `savepoints`, each step runs in its own
+/// savepoint, so one that fails is rolled back alone; without, a step that fails before writing
+/// needs no undoing, and one that fails after asks for a [`Attempt::Replay`]. A step alone in
+/// its transaction needs neither: if it fails, the transaction is rolled back.
+fn attempt(journal: &mut Journal, steps: &[(Step, Runs, bool)], savepoints: bool) -> Attempt {
     let path = journal.path.clone();
     let sql = |source| JournalError::Sqlite {
         path: path.clone(),
@@ -306,117 +334,78 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
         .transaction_with_behavior(TransactionBehavior::Immediate)
     {
         Ok(tx) => tx,
-        Err(e) => {
-            let message = format!("journal: cannot begin a transaction: {e}");
-            for (request, _, _) in batch.into_iter().flat_map(Request::steps) {
-                pending(request, Ok(())).fail(JournalError::Other {
-                    path: path.clone(),
-                    message: message.clone(),
-                });
-            }
-            return;
-        }
+        Err(e) => return Attempt::Failed(format!("journal: cannot begin a transaction: {e}")),
     };
-    if let [Request::One(_)] = batch.as_slice() {
-        // Alone in its transaction, a request of one step needs no savepoint: if it fails, the
-        // whole transaction is rolled back instead.
-        let Some(Request::One(request)) = batch.into_iter().next() else {
-            return;
-        };
-        let ops = Ops {
-            conn: &tx,
-            path: &path,
-            owner: journal.owner.as_deref(),
-        };
-        let (ok, answer) = execute(&ops, request);
-        if !ok {
-            drop(tx);
-            answer.answer();
-            return;
-        }
-        match tx.commit() {
-            Ok(()) => answer.answer(),
-            Err(e) => answer.fail(JournalError::Other {
-                path: path.clone(),
-                message: format!("journal: the commit failed, nothing of it was recorded: {e}"),
-            }),
-        }
-        return;
-    }
-    let mut done = Vec::with_capacity(batch.len() + 1);
-    let mut steps = batch.into_iter().flat_map(Request::steps);
+    let alone = steps.len() == 1;
+    let savepoints = savepoints && !alone;
+    let head = ChainHead::default();
+    let mut outcomes = Vec::with_capacity(steps.len());
     // Whether every step of the current request so far succeeded.
     let mut all_ok = true;
-    while let Some((request, runs, first)) = steps.next() {
-        if first {
+    for (step, runs, first) in steps {
+        if *first {
             all_ok = true;
         }
-        if runs == Runs::AfterAllBefore && !all_ok {
+        if *runs == Runs::AfterAllBefore && !all_ok {
             // A step before this claim failed: the worker stops, this letter stays as it was.
-            done.push(pending(
-                request,
-                Err(JournalError::Other {
-                    path: path.clone(),
-                    message: "not done: the journal step before it failed".into(),
-                }),
-            ));
+            outcomes.push(step.outcome(Err(JournalError::Other {
+                path: path.clone(),
+                message: "not done: the journal step before it failed".into(),
+            })));
             continue;
         }
         // Savepoints through the statement cache: rusqlite's `Savepoint` parses its SQL anew
         // each time, which cost as much as the request itself.
-        if let Err(e) = cached(&tx, "SAVEPOINT herald_request") {
-            done.push(pending(request, Err(sql(e))));
-            all_ok = false;
-            continue;
+        if savepoints {
+            if let Err(e) = cached(&tx, "SAVEPOINT herald_request") {
+                outcomes.push(step.outcome(Err(sql(e))));
+                all_ok = false;
+                continue;
+            }
         }
+        let written = tx.total_changes();
         let ops = Ops {
             conn: &tx,
             path: &path,
             owner: journal.owner.as_deref(),
+            head: &head,
         };
-        let (ok, mut answer) = execute(&ops, request);
-        let released = ok
-            && match cached(&tx, "RELEASE herald_request") {
-                Ok(()) => true,
-                Err(e) => {
-                    answer = answer.with_error(sql(e));
-                    false
+        let mut outcome = execute(&ops, step);
+        let mut ok = outcome.is_ok();
+        if savepoints {
+            if ok {
+                if let Err(e) = cached(&tx, "RELEASE herald_request") {
+                    outcome = outcome.with_error(sql(e));
+                    ok = false;
                 }
-            };
-        if !released {
-            // Undo this request alone; if even that fails, nothing of the batch can be trusted.
-            let undone = cached(&tx, "ROLLBACK TO herald_request")
-                .and_then(|()| cached(&tx, "RELEASE herald_request"));
-            if let Err(e) = undone {
-                drop(tx);
-                let message = format!("journal: cannot roll back a failed request: {e}");
-                let all = done
-                    .into_iter()
-                    .chain(std::iter::once(answer))
-                    .chain(steps.map(|(r, _, _)| pending(r, Ok(()))));
-                for d in all {
-                    d.fail(JournalError::Other {
-                        path: path.clone(),
-                        message: message.clone(),
-                    });
-                }
-                return;
             }
+            if !ok {
+                // Undo this request alone; if even that fails, nothing of the batch can be
+                // trusted.
+                head.forget();
+                let undone = cached(&tx, "ROLLBACK TO herald_request")
+                    .and_then(|()| cached(&tx, "RELEASE herald_request"));
+                if let Err(e) = undone {
+                    return Attempt::Failed(format!(
+                        "journal: cannot roll back a failed request: {e}"
+                    ));
+                }
+            }
+        } else if !ok && !alone && (tx.total_changes() != written || tx.is_autocommit()) {
+            return Attempt::Replay;
         }
-        all_ok &= released;
-        done.push(answer);
+        all_ok &= ok;
+        outcomes.push(outcome);
+    }
+    if alone && !all_ok {
+        // Rolled back when `tx` is dropped.
+        return Attempt::Done(outcomes);
     }
     match tx.commit() {
-        Ok(()) => done.into_iter().for_each(Done::answer),
-        Err(e) => {
-            let message = format!("journal: the commit failed, nothing of it was recorded: {e}");
-            for d in done {
-                d.fail(JournalError::Other {
-                    path: path.clone(),
-                    message: message.clone(),
-                });
-            }
-        }
+        Ok(()) => Attempt::Done(outcomes),
+        Err(e) => Attempt::Failed(format!(
+            "journal: the commit failed, nothing of it was recorded: {e}"
+        )),
     }
 }
 
@@ -424,44 +413,65 @@ fn cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-/// Runs one request; `false` when it failed and its changes must be rolled back.
-fn execute(ops: &Ops<'_>, request: Step) -> (bool, Done) {
+/// What one step came to, before it is answered (answers wait for the commit).
+enum Outcome {
+    Claim(Result<Option<Claim>, JournalError>),
+    Unit(Result<(), JournalError>),
+}
+
+impl Outcome {
+    fn is_ok(&self) -> bool {
+        match self {
+            Outcome::Claim(r) => r.is_ok(),
+            Outcome::Unit(r) => r.is_ok(),
+        }
+    }
+
+    fn with_error(self, error: JournalError) -> Outcome {
+        match self {
+            Outcome::Claim(_) => Outcome::Claim(Err(error)),
+            Outcome::Unit(_) => Outcome::Unit(Err(error)),
+        }
+    }
+}
+
+impl Step {
+    /// A step that did not run (or whose transaction failed), answered with `unit`'s error.
+    fn outcome(&self, unit: Result<(), JournalError>) -> Outcome {
+        match self {
+            Step::Claim(..) => Outcome::Claim(unit.map(|()| None)),
+            Step::Record(..) | Step::Release(..) | Step::Register(..) => Outcome::Unit(unit),
+        }
+    }
+
+    /// Sends `outcome` to whoever asked; an error of either kind fits either reply. A caller
+    /// that stopped waiting (its task was cancelled) needs no answer.
+    fn answer(self, outcome: Outcome) {
+        match (self, outcome) {
+            (Step::Claim(_, _, reply), Outcome::Claim(result)) => drop(reply.send(result)),
+            (Step::Claim(_, _, reply), Outcome::Unit(result)) => {
+                drop(reply.send(result.map(|()| None)))
+            }
+            (
+                Step::Record(_, _, reply) | Step::Release(_, reply) | Step::Register(_, _, reply),
+                outcome,
+            ) => drop(reply.send(match outcome {
+                Outcome::Unit(result) => result,
+                Outcome::Claim(result) => result.map(drop),
+            })),
+        }
+    }
+}
+
+/// Runs one request.
+fn execute(ops: &Ops<'_>, request: &Step) -> Outcome {
     let now = Utc::now();
     match request {
-        Step::Claim(key, policy, reply) => {
-            let r = ops.claim(&key, policy, now);
-            (r.is_ok(), Done::Claim(reply, r))
-        }
-        Step::Record(key, result, reply) => {
-            let r = ops.record(&key, &result, now);
-            (r.is_ok(), Done::Unit(reply, r))
-        }
-        Step::Release(key, reply) => {
-            let r = ops.release(&key, now);
-            (r.is_ok(), Done::Unit(reply, r))
-        }
-        Step::Register(statement, letters, reply) => {
-            let r = ops.register(&statement, &letters, now);
-            (r.is_ok(), Done::Unit(reply, r))
-        }
-    }
-}
-
-/// Wraps a request that could not even start, to answer it with an error.
-fn pending(request: Step, unit: Result<(), JournalError>) -> Done {
-    match request {
-        Step::Claim(_, _, reply) => Done::Claim(reply, unit.map(|()| None)),
-        Step::Record(_, _, reply) | Step::Release(_, reply) | Step::Register(_, _, reply) => {
-            Done::Unit(reply, unit)
-        }
-    }
-}
-
-impl Done {
-    fn with_error(self, error: JournalError) -> Done {
-        match self {
-            Done::Claim(reply, _) => Done::Claim(reply, Err(error)),
-            Done::Unit(reply, _) => Done::Unit(reply, Err(error)),
+        Step::Claim(key, policy, _) => Outcome::Claim(ops.claim(key, *policy, now)),
+        Step::Record(key, result, _) => Outcome::Unit(ops.record(key, result, now)),
+        Step::Release(key, _) => Outcome::Unit(ops.release(key, now)),
+        Step::Register(statement, letters, _) => {
+            Outcome::Unit(ops.register(statement, letters, now))
         }
     }
 }
@@ -637,6 +647,117 @@ mod tests {
             .collect();
         assert_eq!(states, vec![State::Sending, State::Sending]);
         assert_eq!(intact_events(&journal), 4);
+    }
+
+    #[tokio::test]
+    async fn a_request_failing_after_it_wrote_is_undone_alone_and_the_chain_stays_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let mut journal = Journal::open(&path).unwrap();
+        let orgs = ["un", "osce", "eu"];
+        let planned: Vec<_> = orgs.iter().map(|o| planned(o)).collect();
+        journal
+            .register(&statement(), &planned, chrono::Utc::now())
+            .unwrap();
+        // A fault in the middle of a claim: its row update has run when its event is refused.
+        journal
+            .conn
+            .execute_batch(
+                "CREATE TRIGGER inject_fault BEFORE INSERT ON events \
+                 WHEN (NEW.organization = 'osce' AND NEW.to_state = 'sending') \
+                 OR (NEW.organization = 'eu' AND NEW.to_state = 'sent') \
+                 BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
+            )
+            .unwrap();
+        // Queued before the thread starts, so that the three claims share one batch.
+        let (requests, queue) = mpsc::channel();
+        let answers: Vec<_> = orgs
+            .iter()
+            .map(|org| {
+                let (reply, answer) = oneshot::channel();
+                requests
+                    .send(Request::One(Step::Claim(
+                        key(org),
+                        ClaimPolicy::default(),
+                        reply,
+                    )))
+                    .unwrap();
+                answer
+            })
+            .collect();
+        drop(requests);
+        let counters = std::thread::spawn(move || {
+            let counters = Counters::default();
+            run(journal, queue, &counters);
+            counters
+        })
+        .join()
+        .unwrap();
+        assert_eq!(counters.commits.load(Ordering::Relaxed), 1);
+
+        let mut results = Vec::new();
+        for answer in answers {
+            results.push(answer.await.unwrap());
+        }
+        assert!(results[0].as_ref().unwrap().is_some());
+        let err = results[1].as_ref().unwrap_err();
+        assert!(err.to_string().contains("injected fault"), "{err}");
+        assert!(results[2].as_ref().unwrap().is_some());
+
+        let journal = Journal::open(&path).unwrap();
+        let mut states: Vec<(String, State)> = journal
+            .letters_of(&statement().id)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.organization, r.status))
+            .collect();
+        states.sort();
+        assert_eq!(
+            states,
+            vec![
+                ("eu".to_string(), State::Sending),
+                ("osce".to_string(), State::Pending),
+                ("un".to_string(), State::Sending),
+            ]
+        );
+        // Three creations and two claims; `eu`'s claim event follows `un`'s, not the undone one.
+        assert_eq!(intact_events(&journal), 5);
+
+        // The same for an outcome: `eu`'s is refused after its row was updated.
+        let (requests, queue) = mpsc::channel();
+        let answers: Vec<_> = ["un", "eu"]
+            .iter()
+            .map(|org| {
+                let (reply, answer) = oneshot::channel();
+                let result = sent(format!("250 ok {org}"));
+                requests
+                    .send(Request::One(Step::Record(key(org), result, reply)))
+                    .unwrap();
+                answer
+            })
+            .collect();
+        drop(requests);
+        std::thread::spawn(move || run(journal, queue, &Counters::default()))
+            .join()
+            .unwrap();
+        let mut results = Vec::new();
+        for answer in answers {
+            results.push(answer.await.unwrap());
+        }
+        assert!(results[0].is_ok());
+        let err = results[1].as_ref().unwrap_err();
+        assert!(err.to_string().contains("injected fault"), "{err}");
+        let journal = Journal::open(&path).unwrap();
+        let mut states: Vec<(String, State)> = journal
+            .letters_of(&statement().id)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.organization, r.status))
+            .collect();
+        states.sort();
+        assert_eq!(states[0], ("eu".to_string(), State::Sending));
+        assert_eq!(states[2], ("un".to_string(), State::Sent));
+        assert_eq!(intact_events(&journal), 6);
     }
 
     #[tokio::test]
