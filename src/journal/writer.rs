@@ -2,10 +2,12 @@
 //! transaction, so that under load many state changes share one fsync.
 //!
 //! Nothing is acknowledged before the transaction that holds it has committed: with
-//! `synchronous = FULL` an answered `claim` is a durable `sending` mark. In a batch of several, each
-//! request runs in its own savepoint, so one that fails is rolled back alone and the rest of the
-//! batch still commits (a request alone in its transaction fails by rolling the transaction back);
-//! if the commit itself fails, every request of the batch gets the error.
+//! `synchronous = FULL` an answered `claim` is a durable `sending` mark. In a batch of several, one
+//! request that fails is undone alone and the rest of the batch still commits: a request that
+//! fails before it writes (the usual case: its state check refused it) needs no undoing, and if
+//! one fails after writing, the batch runs again with each request in its own savepoint. A request
+//! alone in its transaction fails by rolling the transaction back; if the commit itself fails,
+//! every request of the batch gets the error.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
