@@ -28,12 +28,11 @@ pub struct PreviewWriter {
 }
 
 /// What the index shows of one letter written.
+/// A letter's line of the index, rendered by the thread that wrote the letter.
 pub struct IndexRow {
     id: String,
-    name: String,
-    to: Vec<String>,
-    cc: Vec<String>,
-    subject: String,
+    /// `<tr>…</tr>` and a newline.
+    html: String,
 }
 
 impl PreviewWriter {
@@ -73,13 +72,7 @@ impl PreviewWriter {
         fs::write(&eml, &composed.bytes).map_err(|e| with_path(&eml, e))?;
         let html = self.dir.join(format!("{}.html", org.id));
         fs::write(&html, &letter.html).map_err(|e| with_path(&html, e))?;
-        Ok(IndexRow {
-            id: org.id.to_string(),
-            name: org.name.clone(),
-            to: org.emails.iter().map(ToString::to_string).collect(),
-            cc: org.cc.iter().map(ToString::to_string).collect(),
-            subject: letter.subject.clone(),
-        })
+        Ok(IndexRow::new(org, &letter.subject))
     }
 
     /// Adds rows of letters written with [`PreviewWriter::write`] to the index.
@@ -111,18 +104,20 @@ impl PreviewWriter {
     fn index(&self, statement: &Statement) -> String {
         let ctx = StatementContext::new(statement);
         let title = html_escape(&statement.title);
-        let mut out = String::with_capacity(1024 + self.rows.len() * 400);
+        let mut out =
+            String::with_capacity(1024 + self.rows.iter().map(|r| r.html.len()).sum::<usize>());
         // `write!` into a String cannot fail.
         let _ = write!(
             out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n\
-             <title>Dry run: {title}</title>\n</head>\n\
+             <title>Dry run: {title}</title>\n\
+             <style>\nth {{ {TH} }}\ntd {{ {TD} }}\n</style>\n</head>\n\
              <body style=\"font-family: sans-serif; margin: 24px; color: #1a1a1a;\">\n\
              <h1 style=\"font-size: 20px;\">Dry run: {title}</h1>\n\
              <p>Statement <code>{id}</code>{date} — {n} letter{s}, none sent.</p>\n\
              <table style=\"border-collapse: collapse;\">\n\
-             <thead><tr><th style=\"{th}\">Organisation</th><th style=\"{th}\">To</th>\
-             <th style=\"{th}\">Cc</th><th style=\"{th}\">Subject</th><th style=\"{th}\">Files</th></tr></thead>\n<tbody>\n",
+             <thead><tr><th>Organisation</th><th>To</th><th>Cc</th><th>Subject</th>\
+             <th>Files</th></tr></thead>\n<tbody>\n",
             id = html_escape(statement.id.as_str()),
             date = if ctx.date_long.is_empty() {
                 String::new()
@@ -131,23 +126,37 @@ impl PreviewWriter {
             },
             n = self.rows.len(),
             s = if self.rows.len() == 1 { "" } else { "s" },
-            th = TH,
         );
         for row in &self.rows {
-            let id = html_escape(&row.id);
-            let _ = writeln!(
-                out,
-                "<tr><td style=\"{TD}\">{name}</td><td style=\"{TD}\">{to}</td><td style=\"{TD}\">{cc}</td>\
-                 <td style=\"{TD}\">{subject}</td>\
-                 <td style=\"{TD}\"><a href=\"{id}.html\">HTML</a> <a href=\"{id}.eml\">.eml</a></td></tr>",
-                name = html_escape(&row.name),
-                to = html_escape(&row.to.join(", ")),
-                cc = html_escape(&row.cc.join(", ")),
-                subject = html_escape(&row.subject),
-            );
+            out.push_str(&row.html);
         }
         out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
         out
+    }
+}
+
+impl IndexRow {
+    fn new(org: &Organization, subject: &str) -> IndexRow {
+        let id = html_escape(org.id.as_str());
+        let join = |addresses: &[_]| {
+            let all: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+            html_escape(&all.join(", "))
+        };
+        let mut html = String::with_capacity(256 + org.name.len() + subject.len());
+        // `write!` into a String cannot fail.
+        let _ = writeln!(
+            html,
+            "<tr><td>{name}</td><td>{to}</td><td>{cc}</td><td>{subject}</td>\
+             <td><a href=\"{id}.html\">HTML</a> <a href=\"{id}.eml\">.eml</a></td></tr>",
+            name = html_escape(&org.name),
+            to = join(&org.emails),
+            cc = join(&org.cc),
+            subject = html_escape(subject),
+        );
+        IndexRow {
+            id: org.id.to_string(),
+            html,
+        }
     }
 }
 
