@@ -470,20 +470,38 @@ impl Validator {
             return;
         }
         let mark = self.mark();
-        for (base, piece) in pieces {
-            let (root, parse_errors) = DeTable::parse_recoverable(piece);
-            if !parse_errors.is_empty() {
-                // Maybe a split inside a multi-line value: forget the pieces read and parse the
-                // whole file, so messages are exactly those of the whole file.
-                self.rewind(mark);
-                self.read_whole(source, file, text, &starts);
-                return;
+        // Another thread parses the next piece while this one checks the last: parsing is about
+        // half of loading a large directory. One parsed piece waits at most, so memory stays
+        // bounded by the pieces.
+        let all_parsed = std::thread::scope(|scope| {
+            let (parsed, queue) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                for (base, piece) in pieces {
+                    let (root, parse_errors) = DeTable::parse_recoverable(piece);
+                    let ok = parse_errors.is_empty();
+                    // A closed queue means the reader stopped: nothing more is wanted.
+                    if parsed.send(ok.then_some((base, root))).is_err() || !ok {
+                        return;
+                    }
+                }
+            });
+            for piece in queue {
+                let Some((base, root)) = piece else {
+                    return false;
+                };
+                let lines = Lines {
+                    starts: &starts,
+                    base,
+                };
+                self.read_root(source, file, &lines, root);
             }
-            let lines = Lines {
-                starts: &starts,
-                base,
-            };
-            self.read_root(source, file, &lines, root);
+            true
+        });
+        if !all_parsed {
+            // Maybe a split inside a multi-line value: forget the pieces read and parse the
+            // whole file, so messages are exactly those of the whole file.
+            self.rewind(mark);
+            self.read_whole(source, file, text, &starts);
         }
     }
 
