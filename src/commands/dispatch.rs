@@ -52,6 +52,9 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
         for earlier in super::already_received(&config, statement, &orgs)? {
             println!("note: {}", earlier.warning());
         }
+        // Only memory: the process ends now, and freeing a large directory entry by entry
+        // would only delay that.
+        std::mem::forget(letters);
         return Ok(());
     }
     letters.render_all()?;
