@@ -142,12 +142,45 @@ impl Letters {
     /// the others and recording those as failed. Only rendering depends on templates and
     /// per-organisation data in ways loading cannot check; composing is left to the send, which
     /// saves a second MIME encoding of every letter.
+    ///
+    /// On every core, like the dry run: the check is a serial step before anything is sent.
     pub fn render_all(&self) -> Result<()> {
         let problems: Vec<String> = self
-            .organizations()
-            .filter_map(|org| self.render(org).err())
+            .by_shares(|orgs| {
+                orgs.iter()
+                    .filter_map(|org| self.render(org).err())
+                    .collect::<Vec<_>>()
+            })
+            .into_iter()
+            .flatten()
             .collect();
         self.refuse_unrendered(problems)
+    }
+
+    /// Runs `work` on contiguous shares of the letters' organisations, each on its own thread,
+    /// one per core, and returns what each share gave, in the order of the letters.
+    fn by_shares<T: Send>(&self, work: impl Fn(&[&Organization]) -> T + Sync) -> Vec<T> {
+        let orgs: Vec<&Organization> = self.organizations().collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, MAX_THREADS)
+            .min(orgs.len().div_ceil(MIN_LETTERS_PER_THREAD).max(1));
+        let share = orgs.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let work = &work;
+            let handles: Vec<_> = orgs
+                .chunks(share)
+                .map(|chunk| scope.spawn(move || work(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| match handle.join() {
+                    Ok(done) => done,
+                    // A panic is a bug: let it surface as one, as without threads.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
     }
 
     /// The refusal of a dispatch in which `problems` (in the order of the letters) could not
@@ -172,30 +205,9 @@ impl Letters {
     /// own thread; the index keeps the order of the letters.
     pub fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
         let mut writer = PreviewWriter::new(out).map_err(|e| Error::io(out, e))?;
-        let orgs: Vec<&Organization> = self.organizations().collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .clamp(1, MAX_PREVIEW_THREADS)
-            .min(orgs.len().div_ceil(MIN_LETTERS_PER_THREAD).max(1));
-        let share = orgs.len().div_ceil(threads).max(1);
         let failed = AtomicBool::new(false);
-        let mut shares: Vec<Share> = std::thread::scope(|scope| {
-            let handles: Vec<_> = orgs
-                .chunks(share)
-                .map(|chunk| {
-                    let (writer, failed) = (&writer, &failed);
-                    scope.spawn(move || self.preview_share(chunk, out, writer, failed))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| match handle.join() {
-                    Ok(share) => share,
-                    // A panic is a bug: let it surface as one, as without threads.
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
-        });
+        let mut shares: Vec<Share> =
+            self.by_shares(|chunk| self.preview_share(chunk, out, &writer, &failed));
         let problems: Vec<String> = shares
             .iter()
             .flat_map(|share| share.unrendered.iter().cloned())
@@ -264,8 +276,9 @@ impl Letters {
     }
 }
 
-/// A dry run uses at most this many threads (each renders, composes and writes letters)…
-const MAX_PREVIEW_THREADS: usize = 8;
+/// The render check and the dry run use at most this many threads (each renders, and for a
+/// dry run composes and writes, letters)…
+const MAX_THREADS: usize = 8;
 /// …and gives each at least this many letters: a thread costs more than a few letters.
 const MIN_LETTERS_PER_THREAD: usize = 64;
 
