@@ -244,20 +244,24 @@ impl Ops<'_> {
             return Ok(());
         }
         let at = timestamp(now);
-        self.exec(
-            "INSERT INTO statements (id, title, source, held, registered_at, file_name, text) \
+        // A statement new to the journal has no letters yet (each letter row refers to its
+        // statement's), so there is nothing to look up for each of them.
+        let new_statement = self
+            .exec(
+                "INSERT INTO statements (id, title, source, held, registered_at, file_name, text) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-            params![
-                statement.id.as_str(),
-                statement.title,
-                statement.source,
-                statement.held,
-                at,
-                statement.file_name,
-                statement.text
-            ],
-        )
-        .map_err(|e| self.sql(e))?;
+                params![
+                    statement.id.as_str(),
+                    statement.title,
+                    statement.source,
+                    statement.held,
+                    at,
+                    statement.file_name,
+                    statement.text
+                ],
+            )
+            .map_err(|e| self.sql(e))?
+            == 1;
         // What the row holds, which is what an earlier registration wrote if there was one: every
         // creation event of the statement records the same, and verify compares the row with it.
         let digest = self
@@ -288,7 +292,12 @@ impl Ops<'_> {
                 cc: letter.cc.clone(),
                 message_id: letter.message_id.clone(),
             };
-            match self.current(&key)? {
+            let existing = if new_statement {
+                None
+            } else {
+                self.current(&key)?
+            };
+            match existing {
                 None => {
                     self.exec(
                         "INSERT INTO letters (statement_id, organization, to_addresses, \
