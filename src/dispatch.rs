@@ -7,7 +7,7 @@
 //! sending right now), and only then starts claiming.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -157,30 +157,45 @@ impl Letters {
         self.refuse_unrendered(problems)
     }
 
-    /// Runs `work` on contiguous shares of the letters' organisations, each on its own thread,
-    /// one per core, and returns what each share gave, in the order of the letters.
+    /// Runs `work` on contiguous shares of the letters' organisations on one thread per core
+    /// and returns what each share gave, in the order of the letters. The shares are small and
+    /// taken in turn, so that every core stays busy to the end: split in equal halves, one
+    /// thread often finished a tenth of the run before the other.
     fn by_shares<T: Send>(&self, work: impl Fn(&[&Organization]) -> T + Sync) -> Vec<T> {
         let orgs: Vec<&Organization> = self.organizations().collect();
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
             .clamp(1, MAX_THREADS)
-            .min(orgs.len().div_ceil(MIN_LETTERS_PER_THREAD).max(1));
-        let share = orgs.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let work = &work;
-            let handles: Vec<_> = orgs
-                .chunks(share)
-                .map(|chunk| scope.spawn(move || work(chunk)))
+            .min(orgs.len().div_ceil(SHARE).max(1));
+        let shares: Vec<&[&Organization]> = orgs.chunks(SHARE).collect();
+        let next = AtomicUsize::new(0);
+        let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+            let (work, shares, next) = (&work, &shares, &next);
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(share) = shares.get(i) else {
+                                return mine;
+                            };
+                            mine.push((i, work(share)));
+                        }
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
-                .map(|handle| match handle.join() {
+                .flat_map(|handle| match handle.join() {
                     Ok(done) => done,
                     // A panic is a bug: let it surface as one, as without threads.
                     Err(panic) => std::panic::resume_unwind(panic),
                 })
                 .collect()
-        })
+        });
+        done.sort_unstable_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, t)| t).collect()
     }
 
     /// The refusal of a dispatch in which `problems` (in the order of the letters) could not
@@ -279,8 +294,9 @@ impl Letters {
 /// The render check and the dry run use at most this many threads (each renders, and for a
 /// dry run composes and writes, letters)…
 const MAX_THREADS: usize = 8;
-/// …and gives each at least this many letters: a thread costs more than a few letters.
-const MIN_LETTERS_PER_THREAD: usize = 64;
+/// …which take the letters this many at a time, and one thread per share at most: a thread
+/// costs more than a few letters.
+const SHARE: usize = 64;
 
 /// What one thread of a dry run did.
 struct Share {

@@ -3,6 +3,7 @@
 //! are each reported with where the problem is, and exit 2.
 
 use crate::common::{assert_no_panic, assert_refused, SEED};
+use crate::faults::{Fixture, Org};
 use crate::support::smtp::{Script, SmtpServer};
 use crate::support::workspace::Workspace;
 
@@ -135,4 +136,94 @@ fn run_where_there_is_no_configuration_herald_says_how_to_name_one() {
             &["config/herald.toml", "--config PATH", "HERALD_CONFIG"],
         );
     }
+}
+
+/// Letters are rendered on every core, a few dozen at a time: failures far apart in a large
+/// directory are all reported, in the order of the letters, and nothing is sent or left behind.
+#[test]
+fn render_failures_across_a_large_directory_are_all_listed_in_order() {
+    let orgs: Vec<Org> = (0..300).map(Org::numbered).collect();
+    let fixture = Fixture::new(orgs);
+    let server = SmtpServer::start(Script::new());
+    fixture.ws.smtp(server.port());
+    // Three letters in different shares of 64 fail; the other 297 render.
+    let failing = ["org-250", "org-140", "org-70"];
+    for id in failing {
+        break_template(
+            &fixture.ws,
+            "letter.txt.hbs",
+            &format!("{{{{#if (eq organization.id \"{id}\")}}}}{{{{organization.nonexistent}}}}{{{{/if}}}}"),
+        );
+    }
+    let statement = fixture.statement.to_str().expect("utf-8 path");
+    for args in [
+        vec!["dispatch", statement, "--dry-run"],
+        vec!["dispatch", statement, "--yes"],
+    ] {
+        let output = fixture.ws.run(args.clone());
+        assert_refused(
+            &output,
+            &["3 of 300 letters cannot be rendered, so none was sent"],
+        );
+        let at = |id: &str| {
+            output
+                .stderr
+                .find(&format!("`{id}`"))
+                .unwrap_or_else(|| panic!("{args:?}: `{id}` is not listed:\n{}", output.stderr))
+        };
+        assert!(
+            at("org-70") < at("org-140") && at("org-140") < at("org-250"),
+            "{args:?}: not in letter order:\n{}",
+            output.stderr
+        );
+    }
+    assert_eq!(server.messages().len(), 0);
+    let previews = fixture.ws.data_dir().join("previews");
+    assert!(
+        !previews.exists()
+            || std::fs::read_dir(&previews)
+                .expect("previews")
+                .next()
+                .is_none(),
+        "a refused dry run left previews"
+    );
+}
+
+/// A dry run of a large directory, rendered on every core a few dozen letters at a time, writes
+/// every letter once and lists them in the index in the order of the letters.
+#[test]
+fn a_large_dry_run_writes_every_letter_and_indexes_them_in_order() {
+    let orgs: Vec<Org> = (0..300).map(Org::numbered).collect();
+    let fixture = Fixture::new(orgs.clone());
+    let out = fixture.ws.path().join("preview");
+    let output = fixture.ws.run([
+        "dispatch",
+        fixture.statement.to_str().expect("utf-8 path"),
+        "--dry-run",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_no_panic(&output);
+    output.assert_success();
+    let emls = std::fs::read_dir(&out)
+        .expect("preview folder")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        })
+        .count();
+    assert_eq!(emls, orgs.len());
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    let positions: Vec<usize> = orgs
+        .iter()
+        .map(|org| {
+            index
+                .find(&format!("href=\"{}.eml\"", org.id))
+                .unwrap_or_else(|| panic!("index.html lacks {}", org.id))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "the index is not in the order of the letters"
+    );
 }
