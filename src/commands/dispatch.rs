@@ -29,8 +29,18 @@ const RETRY_WITHIN: Duration = Duration::from_secs(60);
 
 pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
-    let directory = Arc::new(directory::load(&config.recipients_dir)?);
-    let templates = Arc::new(Templates::load(&config.templates_dir)?);
+    // The templates load while the directory does: neither needs the other. A directory that
+    // does not load is reported first, as before.
+    let (directory, templates) = std::thread::scope(|scope| {
+        let templates = scope.spawn(|| Templates::load(&config.templates_dir));
+        let directory = directory::load(&config.recipients_dir);
+        let templates = templates
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (directory, templates)
+    });
+    let directory = Arc::new(directory?);
+    let templates = Arc::new(templates?);
     let plan = plan::plan(&directory, &args.statement)?;
     let letters = Letters::new(plan, directory, templates, &config);
 
