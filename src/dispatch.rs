@@ -216,8 +216,8 @@ impl Letters {
     ///
     /// One pass, which is also [`Letters::render_all`]'s check: if any letter fails to render,
     /// the refusal is the same and the files already written are removed again. The letters are
-    /// split into contiguous shares, one per core, each rendered, composed and written by its
-    /// own thread; the index keeps the order of the letters.
+    /// rendered, composed and written on every core, in shares taken in turn (`by_shares`); the
+    /// index keeps the order of the letters.
     pub fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
         let mut writer = PreviewWriter::new(out).map_err(|e| Error::io(out, e))?;
         let failed = AtomicBool::new(false);
@@ -298,7 +298,7 @@ const MAX_THREADS: usize = 8;
 /// costs more than a few letters.
 const SHARE: usize = 64;
 
-/// What one thread of a dry run did.
+/// What a dry run did with one share of the letters.
 struct Share {
     rows: Vec<IndexRow>,
     /// Render failures, in the order of the letters.

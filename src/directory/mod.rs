@@ -471,11 +471,11 @@ impl Validator {
         }
         let mark = self.mark();
         // Another thread parses the next piece while this one checks the last: parsing is about
-        // half of loading a large directory. One parsed piece waits at most, so memory stays
-        // bounded by the pieces.
+        // half of loading a large directory. The parser hands a piece over only when this thread
+        // takes it, so at most two pieces are parsed at once and memory stays bounded by them.
         let all_parsed = std::thread::scope(|scope| {
-            let (parsed, queue) = std::sync::mpsc::sync_channel(1);
-            scope.spawn(move || {
+            let (parsed, queue) = std::sync::mpsc::sync_channel(0);
+            let parser = scope.spawn(move || {
                 for (base, piece) in pieces {
                     let (root, parse_errors) = DeTable::parse_recoverable(piece);
                     let ok = parse_errors.is_empty();
@@ -485,9 +485,11 @@ impl Validator {
                     }
                 }
             });
-            for piece in queue {
+            let mut all_parsed = true;
+            for piece in &queue {
                 let Some((base, root)) = piece else {
-                    return false;
+                    all_parsed = false;
+                    break;
                 };
                 let lines = Lines {
                     starts: &starts,
@@ -495,7 +497,12 @@ impl Validator {
                 };
                 self.read_root(source, file, &lines, root);
             }
-            true
+            drop(queue);
+            // A panic in the parser is a bug: let it surface as itself.
+            if let Err(panic) = parser.join() {
+                std::panic::resume_unwind(panic);
+            }
+            all_parsed
         });
         if !all_parsed {
             // Maybe a split inside a multi-line value: forget the pieces read and parse the

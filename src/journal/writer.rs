@@ -284,29 +284,23 @@ fn run_batch(journal: &mut Journal, batch: Vec<Request>) {
         Attempt::Replay => attempt(journal, &steps, true),
         other => other,
     };
-    match outcome {
+    let message = match outcome {
         Attempt::Done(outcomes) => {
             for ((step, _, _), outcome) in steps.into_iter().zip(outcomes) {
                 step.answer(outcome);
             }
+            return;
         }
-        Attempt::Failed(message) => {
-            for (step, _, _) in steps {
-                step.answer(Outcome::Unit(Err(JournalError::Other {
-                    path: journal.path.clone(),
-                    message: message.clone(),
-                })));
-            }
-        }
-        Attempt::Replay => {
-            // Only a run without savepoints asks for a replay.
-            for (step, _, _) in steps {
-                step.answer(Outcome::Unit(Err(JournalError::Other {
-                    path: journal.path.clone(),
-                    message: "journal: a failed request could not be undone alone".into(),
-                })));
-            }
-        }
+        Attempt::Failed(message) => message,
+        // Only a run without savepoints asks for a replay.
+        Attempt::Replay => "journal: a failed request could not be undone alone".to_string(),
+    };
+    for (step, _, _) in steps {
+        let failed = step.outcome(Err(JournalError::Other {
+            path: journal.path.clone(),
+            message: message.clone(),
+        }));
+        step.answer(failed);
     }
 }
 
@@ -651,6 +645,18 @@ mod tests {
         assert_eq!(intact_events(&journal), 4);
     }
 
+    /// Each letter's organisation and state, by organisation.
+    fn states_by_org(journal: &Journal) -> Vec<(String, State)> {
+        let mut states: Vec<(String, State)> = journal
+            .letters_of(&statement().id)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.organization, r.status))
+            .collect();
+        states.sort();
+        states
+    }
+
     #[tokio::test]
     async fn a_request_failing_after_it_wrote_is_undone_alone_and_the_chain_stays_whole() {
         let dir = tempfile::tempdir().unwrap();
@@ -707,13 +713,7 @@ mod tests {
         assert!(results[2].as_ref().unwrap().is_some());
 
         let journal = Journal::open(&path).unwrap();
-        let mut states: Vec<(String, State)> = journal
-            .letters_of(&statement().id)
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.organization, r.status))
-            .collect();
-        states.sort();
+        let states = states_by_org(&journal);
         assert_eq!(
             states,
             vec![
@@ -750,13 +750,7 @@ mod tests {
         let err = results[1].as_ref().unwrap_err();
         assert!(err.to_string().contains("injected fault"), "{err}");
         let journal = Journal::open(&path).unwrap();
-        let mut states: Vec<(String, State)> = journal
-            .letters_of(&statement().id)
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.organization, r.status))
-            .collect();
-        states.sort();
+        let states = states_by_org(&journal);
         assert_eq!(states[0], ("eu".to_string(), State::Sending));
         assert_eq!(states[2], ("un".to_string(), State::Sent));
         assert_eq!(intact_events(&journal), 6);

@@ -27,7 +27,6 @@ pub struct PreviewWriter {
     rows: Vec<IndexRow>,
 }
 
-/// What the index shows of one letter written.
 /// A letter's line of the index, rendered by the thread that wrote the letter.
 pub struct IndexRow {
     id: String,
