@@ -50,6 +50,19 @@ fn a_broken_config_is_reported_with_its_file() {
     );
 }
 
+/// A refused dry run leaves no preview behind.
+fn assert_no_previews(ws: &Workspace) {
+    let previews = ws.data_dir().join("previews");
+    assert!(
+        !previews.exists()
+            || std::fs::read_dir(&previews)
+                .expect("previews")
+                .next()
+                .is_none(),
+        "a refused dry run left previews"
+    );
+}
+
 /// Appends `line` to a shipped English template.
 fn break_template(ws: &Workspace, file: &str, line: &str) {
     let relative = format!("templates/en/{file}");
@@ -114,15 +127,7 @@ fn a_dry_run_refuses_a_template_that_fails_for_some_organisations_and_leaves_no_
             "organization.nonexistent",
         ],
     );
-    let previews = ws.data_dir().join("previews");
-    assert!(
-        !previews.exists()
-            || std::fs::read_dir(&previews)
-                .expect("previews")
-                .next()
-                .is_none(),
-        "a refused dry run left previews"
-    );
+    assert_no_previews(&ws);
 }
 
 #[test]
@@ -178,15 +183,7 @@ fn render_failures_across_a_large_directory_are_all_listed_in_order() {
         );
     }
     assert_eq!(server.messages().len(), 0);
-    let previews = fixture.ws.data_dir().join("previews");
-    assert!(
-        !previews.exists()
-            || std::fs::read_dir(&previews)
-                .expect("previews")
-                .next()
-                .is_none(),
-        "a refused dry run left previews"
-    );
+    assert_no_previews(&fixture.ws);
 }
 
 /// A dry run of a large directory, rendered on every core a few dozen letters at a time, writes

@@ -606,13 +606,7 @@ mod tests {
             )))
             .unwrap();
         drop(requests);
-        let counters = std::thread::spawn(move || {
-            let counters = Counters::default();
-            run(journal, queue, &counters);
-            counters
-        })
-        .join()
-        .unwrap();
+        let counters = run_queued(journal, queue);
         // Queued together, the three requests shared one transaction.
         assert_eq!(
             (
@@ -643,6 +637,18 @@ mod tests {
             .collect();
         assert_eq!(states, vec![State::Sending, State::Sending]);
         assert_eq!(intact_events(&journal), 4);
+    }
+
+    /// Runs the writer's loop over requests queued before it starts (so that they share one
+    /// batch) until the queue is closed, and returns its counters.
+    fn run_queued(journal: Journal, queue: mpsc::Receiver<Request>) -> Counters {
+        std::thread::spawn(move || {
+            let counters = Counters::default();
+            run(journal, queue, &counters);
+            counters
+        })
+        .join()
+        .unwrap()
     }
 
     /// Each letter's organisation and state, by organisation.
@@ -694,13 +700,7 @@ mod tests {
             })
             .collect();
         drop(requests);
-        let counters = std::thread::spawn(move || {
-            let counters = Counters::default();
-            run(journal, queue, &counters);
-            counters
-        })
-        .join()
-        .unwrap();
+        let counters = run_queued(journal, queue);
         assert_eq!(counters.commits.load(Ordering::Relaxed), 1);
 
         let mut results = Vec::new();
@@ -739,9 +739,7 @@ mod tests {
             })
             .collect();
         drop(requests);
-        std::thread::spawn(move || run(journal, queue, &Counters::default()))
-            .join()
-            .unwrap();
+        run_queued(journal, queue);
         let mut results = Vec::new();
         for answer in answers {
             results.push(answer.await.unwrap());
