@@ -63,33 +63,42 @@ pub trait Ledger: Send + Sync + 'static {
         claims: Vec<LetterKey>,
         policy: ClaimPolicy,
     ) -> impl Future<Output = Settled> + Send {
-        async move {
-            let mut settled = Settled {
-                recorded: Vec::with_capacity(records.len()),
-                claimed: Vec::with_capacity(claims.len()),
-            };
-            let mut failed = false;
-            let not_done = || JournalError::Other {
-                path: std::path::PathBuf::new(),
-                message: "not done: the journal step before it failed".into(),
-            };
-            for (key, result) in records {
-                let r = self.record(key, result).await;
-                failed |= r.is_err();
-                settled.recorded.push(r);
-            }
-            for key in claims {
-                let r = if failed {
-                    Err(not_done())
-                } else {
-                    self.claim(key, policy).await
-                };
-                failed |= r.is_err();
-                settled.claimed.push(r);
-            }
-            settled
-        }
+        settle_in_turn(self, records, claims, policy)
     }
+}
+
+/// [`Ledger::settle`] one step after the other: every record, then each claim only if every
+/// step before it succeeded.
+async fn settle_in_turn<L: Ledger + ?Sized>(
+    ledger: &L,
+    records: Vec<(LetterKey, AttemptResult)>,
+    claims: Vec<LetterKey>,
+    policy: ClaimPolicy,
+) -> Settled {
+    let mut settled = Settled {
+        recorded: Vec::with_capacity(records.len()),
+        claimed: Vec::with_capacity(claims.len()),
+    };
+    let mut failed = false;
+    let not_done = || JournalError::Other {
+        path: std::path::PathBuf::new(),
+        message: "not done: the journal step before it failed".into(),
+    };
+    for (key, result) in records {
+        let r = ledger.record(key, result).await;
+        failed |= r.is_err();
+        settled.recorded.push(r);
+    }
+    for key in claims {
+        let r = if failed {
+            Err(not_done())
+        } else {
+            ledger.claim(key, policy).await
+        };
+        failed |= r.is_err();
+        settled.claimed.push(r);
+    }
+    settled
 }
 
 /// Renders and composes one letter when its turn comes.
@@ -786,7 +795,7 @@ mod tests {
             self.inner.release(key).await
         }
 
-        // The default runs records before claims, as the journal's one transaction does.
+        // Counts, then settles as the default does.
         fn settle(
             &self,
             records: Vec<(LetterKey, AttemptResult)>,
@@ -794,19 +803,7 @@ mod tests {
             policy: ClaimPolicy,
         ) -> impl Future<Output = Settled> + Send {
             lock(&self.settles).push((records.len(), claims.len()));
-            async move {
-                let mut settled = Settled {
-                    recorded: Vec::new(),
-                    claimed: Vec::new(),
-                };
-                for (key, result) in records {
-                    settled.recorded.push(self.record(key, result).await);
-                }
-                for key in claims {
-                    settled.claimed.push(self.claim(key, policy).await);
-                }
-                settled
-            }
+            super::settle_in_turn(self, records, claims, policy)
         }
     }
 
