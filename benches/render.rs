@@ -71,7 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut bytes = 0usize;
         for _ in 0..RUNS {
             let start = Instant::now();
-            let prepared = Prepared::new(&statement);
+            let prepared = Prepared::new(&statement, &sender);
             let facts = StatementFacts::new(&statement);
             let parts = templates.prepare(&statement, &facts, &sender, &addressees);
             bytes = 0;
@@ -86,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 bytes += match mode {
                     Mode::Whole | Mode::Render => letter.text.len() + letter.html.len(),
                     Mode::Prepared => prepared
-                        .compose(&letter, org, &statement, &sender, date)?
+                        .compose(&letter, org, &statement, date)?
                         .bytes
                         .len(),
                     Mode::PerLetter => compose::compose(&letter, org, &statement, &sender, date)?

@@ -49,7 +49,7 @@ impl Letters {
         templates: Arc<Templates>,
         config: &Config,
     ) -> Letters {
-        let prepared = compose::Prepared::new(&plan.statement);
+        let prepared = compose::Prepared::new(&plan.statement, &config.sender);
         let facts = letters::StatementFacts::new(&plan.statement);
         let parts = templates.prepare(&plan.statement, &facts, &config.sender, &plan.addressees);
         Letters {
@@ -127,13 +127,7 @@ impl Letters {
         org: &Organization,
     ) -> std::result::Result<Composed, String> {
         self.prepared
-            .compose(
-                letter,
-                org,
-                &self.plan.statement,
-                &self.sender,
-                Utc::now().fixed_offset(),
-            )
+            .compose(letter, org, &self.plan.statement, Utc::now().fixed_offset())
             .map_err(|e| e.to_string())
     }
 

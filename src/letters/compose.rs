@@ -61,25 +61,43 @@ pub fn compose(
     sender: &Sender,
     date: DateTime<FixedOffset>,
 ) -> Result<Composed, ComposeError> {
-    Prepared::new(statement).compose(letter, organization, statement, sender, date)
+    Prepared::new(statement, sender).compose(letter, organization, statement, date)
 }
 
 /// The parts every letter of one statement shares, encoded once.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    sender: Sender,
     /// The whole attachment part (its headers, a blank line, the statement's original file in
     /// base64 and the closing CRLF), formatted by lettre once, so letters are byte for byte what
     /// lettre's builder made.
     attachment_part: Vec<u8>,
+    /// The sender's headers, formatted by lettre once: the `From:` line(s) and the `Reply-To:`
+    /// line(s) if any. Encoding the sender's name (quoted, folded) took as long as the rest of
+    /// the headers together.
+    from: String,
+    reply_to: String,
 }
 
 impl Prepared {
-    pub fn new(statement: &Statement) -> Prepared {
+    pub fn new(statement: &Statement, sender: &Sender) -> Prepared {
         // Bytes, not a String: lettre sends bytes as base64 and leaves their line endings alone.
         let body = Body::new(statement.original.as_bytes().to_vec());
         let part = Attachment::new(statement.file_name.clone()).body(body, ContentType::TEXT_PLAIN);
+        let mut from = Headers::new();
+        from.set(header::From::from(Mailboxes::from(sender.mailbox())));
+        let mut reply_to = Headers::new();
+        if let Some(address) = &sender.reply_to {
+            reply_to.set(header::ReplyTo::from(Mailboxes::from(Mailbox::new(
+                None,
+                address.clone(),
+            ))));
+        }
         Prepared {
+            sender: sender.clone(),
             attachment_part: part.formatted(),
+            from: from.to_string(),
+            reply_to: reply_to.to_string(),
         }
     }
 
@@ -89,10 +107,9 @@ impl Prepared {
         letter: &Letter,
         organization: &Organization,
         statement: &Statement,
-        sender: &Sender,
         date: DateTime<FixedOffset>,
     ) -> Result<Composed, ComposeError> {
-        compose_with(self, letter, organization, statement, sender, date)
+        compose_with(self, letter, organization, statement, date)
     }
 }
 
@@ -107,9 +124,9 @@ fn compose_with(
     letter: &Letter,
     organization: &Organization,
     statement: &Statement,
-    sender: &Sender,
     date: DateTime<FixedOffset>,
 ) -> Result<Composed, ComposeError> {
+    let sender = &prepared.sender;
     let fail = |message: String| ComposeError {
         organization: organization.id.to_string(),
         message,
@@ -129,8 +146,10 @@ fn compose_with(
     )
     .map_err(|e| fail(format!("invalid envelope: {e}")))?;
 
+    // Headers in lettre's order: From, Subject, Date, Message-ID, Reply-To, To, Cc,
+    // MIME-Version. lettre writes each header on its own, so writing them in parts gives the
+    // same bytes as one `Headers`.
     let mut headers = Headers::new();
-    headers.set(header::From::from(Mailboxes::from(sender.mailbox())));
     headers.set(header::Subject::from(
         foldable(&letter.subject).into_owned(),
     ));
@@ -140,13 +159,8 @@ fn compose_with(
         date.to_rfc2822(),
     ));
     headers.set(header::MessageId::from(id.clone()));
-    if let Some(reply_to) = &sender.reply_to {
-        headers.set(header::ReplyTo::from(Mailboxes::from(Mailbox::new(
-            None,
-            reply_to.clone(),
-        ))));
-    }
-    headers.set(header::To::from(
+    let mut addressees = Headers::new();
+    addressees.set(header::To::from(
         organization
             .emails
             .iter()
@@ -154,7 +168,7 @@ fn compose_with(
             .collect::<Mailboxes>(),
     ));
     if !organization.cc.is_empty() {
-        headers.set(header::Cc::from(
+        addressees.set(header::Cc::from(
             organization
                 .cc
                 .iter()
@@ -162,7 +176,7 @@ fn compose_with(
                 .collect::<Mailboxes>(),
         ));
     }
-    headers.set(header::MIME_VERSION_1_0);
+    addressees.set(header::MIME_VERSION_1_0);
 
     let (mixed, alternative) = boundaries(&id);
     let mut out = Vec::with_capacity(
@@ -172,8 +186,11 @@ fn compose_with(
     );
     {
         use std::io::Write as _;
+        out.extend_from_slice(prepared.from.as_bytes());
         // Writing into a Vec cannot fail.
         let _ = write!(out, "{headers}");
+        out.extend_from_slice(prepared.reply_to.as_bytes());
+        let _ = write!(out, "{addressees}");
     }
     // Both boundaries have a fixed length (a prefix and 32 hex digits), so lettre always folded
     // these two headers at the same place.
