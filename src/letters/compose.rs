@@ -449,11 +449,11 @@ fn quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
         was_cr = false;
         if QP_LIMIT - qp.on_line >= 3 && QP_LITERAL[usize::from(b)] {
             let max = QP_LIMIT - qp.on_line - 2;
-            let run = text[i..]
+            let end = text.len().min(i + max);
+            let run = text[i..end]
                 .iter()
-                .take(max)
                 .position(|&c| !QP_LITERAL[usize::from(c)])
-                .unwrap_or_else(|| max.min(text.len() - i));
+                .unwrap_or(end - i);
             qp.out.extend_from_slice(&text[i..i + run]);
             qp.on_line += run;
             qp.backup = qp.out.len();
