@@ -23,7 +23,7 @@ use lettre::message::header::{self, ContentType, HeaderName, HeaderValue, Header
 use lettre::message::{Attachment, Body, Mailbox, Mailboxes};
 use sha2::{Digest, Sha256};
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::Letter;
 use crate::config::Sender;
@@ -65,7 +65,7 @@ pub fn compose(
 }
 
 /// The parts every letter of one statement shares, encoded once.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Prepared {
     sender: Sender,
     /// The whole attachment part (its headers, a blank line, the statement's original file in
@@ -77,6 +77,10 @@ pub struct Prepared {
     /// the headers together.
     from: String,
     reply_to: String,
+    /// The last subject encoded and its `Subject:` line(s). A statement's letters almost always
+    /// share their subject (the templates do not name the organisation in it), and folding a
+    /// long subject cost as much as the other headers together.
+    subject: Mutex<Option<(String, Arc<str>)>>,
 }
 
 impl Prepared {
@@ -98,7 +102,29 @@ impl Prepared {
             attachment_part: part.formatted(),
             from: from.to_string(),
             reply_to: reply_to.to_string(),
+            subject: Mutex::new(None),
         }
+    }
+
+    /// The `Subject:` header line(s) of `subject`, as lettre writes them.
+    fn subject_lines(&self, subject: &str) -> Arc<str> {
+        // A poisoned lock only means another thread panicked while holding it; the cache is
+        // still either empty or a complete pair.
+        let cached = |guard: &Option<(String, Arc<str>)>| {
+            guard
+                .as_ref()
+                .filter(|(text, _)| text == subject)
+                .map(|(_, lines)| Arc::clone(lines))
+        };
+        if let Some(lines) = cached(&self.subject.lock().unwrap_or_else(|e| e.into_inner())) {
+            return lines;
+        }
+        let mut headers = Headers::new();
+        headers.set(header::Subject::from(foldable(subject).into_owned()));
+        let lines: Arc<str> = headers.to_string().into();
+        *self.subject.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((subject.to_string(), Arc::clone(&lines)));
+        lines
     }
 
     /// Composes one organisation's message; `statement` must be the one this was prepared from.
@@ -149,10 +175,8 @@ fn compose_with(
     // Headers in lettre's order: From, Subject, Date, Message-ID, Reply-To, To, Cc,
     // MIME-Version. lettre writes each header on its own, so writing them in parts gives the
     // same bytes as one `Headers`.
+    let subject = prepared.subject_lines(&letter.subject);
     let mut headers = Headers::new();
-    headers.set(header::Subject::from(
-        foldable(&letter.subject).into_owned(),
-    ));
     // The instant as given, with its own UTC offset (lettre's `Date` header would write UTC).
     headers.insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str("Date"),
@@ -187,6 +211,7 @@ fn compose_with(
     {
         use std::io::Write as _;
         out.extend_from_slice(prepared.from.as_bytes());
+        out.extend_from_slice(subject.as_bytes());
         // Writing into a Vec cannot fail.
         let _ = write!(out, "{headers}");
         out.extend_from_slice(prepared.reply_to.as_bytes());
@@ -755,6 +780,41 @@ mod tests {
                 .count(),
             1200
         );
+    }
+
+    #[test]
+    fn a_prepared_statement_writes_each_letter_its_own_subject() {
+        let statement = seed_statement();
+        let sender = sender();
+        let prepared = Prepared::new(&statement, &sender);
+        let org = organization("a", "Council of Europe", "en", None);
+        let mut first = letter_for(&org, &statement);
+        first.subject = "Statement of 27 May 2021: on the Kalbajar district".to_string();
+        let mut second = first.clone();
+        second.subject = format!("Déclaration du 27 mai 2021 {}", "très longue ".repeat(12));
+        // Each letter alone, composed with a fresh Prepared, against the same letters in turn
+        // through one Prepared: the subject of one must never reach another.
+        for letter in [&first, &second, &first, &second, &second] {
+            let alone = compose(letter, &org, &statement, &sender, fixed_date())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let shared = prepared
+                .compose(letter, &org, &statement, fixed_date())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                shared.bytes == alone.bytes,
+                "{}",
+                String::from_utf8_lossy(&shared.bytes)
+            );
+            let text = String::from_utf8_lossy(&shared.bytes);
+            let subject = MessageParser::default()
+                .parse(shared.bytes.as_slice())
+                .and_then(|m| m.subject().map(str::to_string));
+            assert_eq!(
+                subject.as_deref().map(str::trim_end),
+                Some(letter.subject.trim_end()),
+                "{text}"
+            );
+        }
     }
 
     #[test]
