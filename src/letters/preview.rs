@@ -12,10 +12,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use handlebars::html_escape;
-
 use super::compose::Composed;
-use super::{Letter, StatementContext};
+use super::{escape_html as html_escape, Letter, StatementContext};
 use crate::directory::Organization;
 use crate::statement::Statement;
 
