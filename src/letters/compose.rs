@@ -14,7 +14,8 @@
 //! byte for byte as it was filed, line endings included.
 //!
 //! The attachment is the same in every letter of a statement, so [`Prepared`] encodes it once and
-//! each letter copies the encoded bytes (thousands of letters would otherwise re-encode it each).
+//! each letter copies the encoded bytes (thousands of letters would otherwise re-encode it each);
+//! so are the sender's headers, and the subject while it stays the same.
 //! Likewise the lines of a letter that every letter of the statement has (the paragraphs, see
 //! `Repeat`) come with their quoted-printable form, encoded once per statement.
 
@@ -73,13 +74,13 @@ pub struct Prepared {
     /// lettre's builder made.
     attachment_part: Vec<u8>,
     /// The sender's headers, formatted by lettre once: the `From:` line(s) and the `Reply-To:`
-    /// line(s) if any. Encoding the sender's name (quoted, folded) took as long as the rest of
-    /// the headers together.
+    /// line(s) if any. Encoding the sender's name (RFC 2047, folded) was half the cost of a
+    /// letter's headers.
     from: String,
     reply_to: String,
     /// The last subject encoded and its `Subject:` line(s). A statement's letters almost always
-    /// share their subject (the templates do not name the organisation in it), and folding a
-    /// long subject cost as much as the other headers together.
+    /// share their subject (the shipped templates do not name the organisation in it), and
+    /// folding a long subject made it the costliest header of a letter.
     subject: Mutex<Option<(String, Arc<str>)>>,
 }
 
