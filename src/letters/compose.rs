@@ -15,7 +15,7 @@
 //!
 //! The attachment is the same in every letter of a statement, so [`Prepared`] encodes it once and
 //! each letter copies the encoded bytes (thousands of letters would otherwise re-encode it each);
-//! so are the sender's headers, and the subject while it stays the same.
+//! so are the sender's headers, and each distinct subject (one per language, as a rule).
 //! Likewise the lines of a letter that every letter of the statement has (the paragraphs, see
 //! `Repeat`) come with their quoted-printable form, encoded once per statement.
 
@@ -65,6 +65,10 @@ pub fn compose(
     Prepared::new(statement, sender).compose(letter, organization, statement, date)
 }
 
+/// How many distinct subjects a [`Prepared`] keeps encoded: one per language of the directory,
+/// with room to spare.
+const SUBJECTS: usize = 8;
+
 /// The parts every letter of one statement shares, encoded once.
 #[derive(Debug)]
 pub struct Prepared {
@@ -78,10 +82,11 @@ pub struct Prepared {
     /// letter's headers.
     from: String,
     reply_to: String,
-    /// The last subject encoded and its `Subject:` line(s). A statement's letters almost always
-    /// share their subject (the shipped templates do not name the organisation in it), and
-    /// folding a long subject made it the costliest header of a letter.
-    subject: Mutex<Option<(String, Arc<str>)>>,
+    /// Subjects already encoded, with their `Subject:` line(s), at most [`SUBJECTS`]. The
+    /// shipped templates give a statement one subject per language (the date is written in the
+    /// letter's language, not the organisation's name), and folding a long subject made it the
+    /// costliest header of a letter.
+    subjects: Mutex<Vec<(String, Arc<str>)>>,
 }
 
 impl Prepared {
@@ -103,28 +108,30 @@ impl Prepared {
             attachment_part: part.formatted(),
             from: from.to_string(),
             reply_to: reply_to.to_string(),
-            subject: Mutex::new(None),
+            subjects: Mutex::new(Vec::new()),
         }
     }
 
     /// The `Subject:` header line(s) of `subject`, as lettre writes them.
     fn subject_lines(&self, subject: &str) -> Arc<str> {
-        // A poisoned lock only means another thread panicked while holding it; the cache is
-        // still either empty or a complete pair.
-        let cached = |guard: &Option<(String, Arc<str>)>| {
-            guard
-                .as_ref()
-                .filter(|(text, _)| text == subject)
-                .map(|(_, lines)| Arc::clone(lines))
-        };
-        if let Some(lines) = cached(&self.subject.lock().unwrap_or_else(|e| e.into_inner())) {
+        // A poisoned lock only means another thread panicked while holding it: every entry is
+        // still a complete pair.
+        let lock = || self.subjects.lock().unwrap_or_else(|e| e.into_inner());
+        let known = lock()
+            .iter()
+            .find(|(text, _)| text == subject)
+            .map(|(_, lines)| Arc::clone(lines));
+        if let Some(lines) = known {
             return lines;
         }
         let mut headers = Headers::new();
         headers.set(header::Subject::from(foldable(subject).into_owned()));
         let lines: Arc<str> = headers.to_string().into();
-        *self.subject.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((subject.to_string(), Arc::clone(&lines)));
+        let mut subjects = lock();
+        // Subjects that name the organisation would each miss: past a few, stop keeping them.
+        if subjects.len() < SUBJECTS && subjects.iter().all(|(text, _)| text != subject) {
+            subjects.push((subject.to_string(), Arc::clone(&lines)));
+        }
         lines
     }
 
@@ -810,33 +817,55 @@ mod tests {
         let sender = sender();
         let prepared = Prepared::new(&statement, &sender);
         let org = organization("a", "Council of Europe", "en", None);
-        let mut first = letter_for(&org, &statement);
-        first.subject = "Statement of 27 May 2021: on the Kalbajar district".to_string();
-        let mut second = first.clone();
-        second.subject = format!("Déclaration du 27 mai 2021 {}", "très longue ".repeat(12));
-        // Each letter alone, composed with a fresh Prepared, against the same letters in turn
-        // through one Prepared: the subject of one must never reach another.
-        for letter in [&first, &second, &first, &second, &second] {
+        let template = letter_for(&org, &statement);
+        let with_subject = |subject: String| Letter {
+            subject,
+            ..template.clone()
+        };
+        // Two that differ only at the end, as a statement's English and French subjects do; a
+        // long one that folds; and more subjects naming an organisation than are kept.
+        let title = "Statement on the provocative attempt in the direction of Kalbajar district";
+        let mut letters = vec![
+            with_subject(format!("{title} (27 May 2021)")),
+            with_subject(format!("{title} (27 mai 2021)")),
+            with_subject(format!("Déclaration{}", " très longue".repeat(12))),
+        ];
+        letters.extend((0..2 * SUBJECTS).map(|i| with_subject(format!("{title}: region {i}"))));
+        // Each letter composed alone, with a fresh Prepared, against the same letters in turn
+        // through one Prepared shared by two threads: no subject may reach another letter.
+        let check = |letter: &Letter| {
             let alone = compose(letter, &org, &statement, &sender, fixed_date())
                 .unwrap_or_else(|e| panic!("{e}"));
             let shared = prepared
                 .compose(letter, &org, &statement, fixed_date())
                 .unwrap_or_else(|e| panic!("{e}"));
-            assert!(
-                shared.bytes == alone.bytes,
-                "{}",
-                String::from_utf8_lossy(&shared.bytes)
-            );
             let text = String::from_utf8_lossy(&shared.bytes);
+            assert!(shared.bytes == alone.bytes, "{text}");
             let subject = MessageParser::default()
                 .parse(shared.bytes.as_slice())
                 .and_then(|m| m.subject().map(str::to_string));
-            assert_eq!(
-                subject.as_deref().map(str::trim_end),
-                Some(letter.subject.trim_end()),
-                "{text}"
-            );
-        }
+            assert_eq!(subject.as_deref(), Some(letter.subject.as_str()), "{text}");
+        };
+        std::thread::scope(|scope| {
+            for turn in 0..2 {
+                let (letters, check) = (&letters, &check);
+                scope.spawn(move || {
+                    for round in 0..3 {
+                        for i in 0..letters.len() {
+                            check(&letters[(i * (turn + 1) + round) % letters.len()]);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(
+            prepared
+                .subjects
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len(),
+            SUBJECTS
+        );
     }
 
     #[test]
