@@ -1075,11 +1075,9 @@ pub fn context_with<'a>(
     }
 }
 
-/// Values shared by the letters tests: the seed statement built by hand (statement parsing is
-/// another module's job), organisations and a sender.
-/// What Handlebars' own `html_escape` writes (`&<>"'`=` as entities), without building the
-/// output a character at a time: the runs between those octets are copied whole. Every value a
-/// letter or the dry run's index shows passes through it.
+/// What Handlebars' own `html_escape` writes (the seven characters ``&<>"'`=`` as entities),
+/// without building the output a character at a time: the runs between those octets are copied
+/// whole. Every value a letter or the dry run's index shows passes through it.
 pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut done = 0;
@@ -1112,6 +1110,8 @@ fn with_article(name: &str) -> String {
     }
 }
 
+/// Values shared by the letters tests: the seed statement built by hand (statement parsing is
+/// another module's job), organisations and a sender.
 #[cfg(test)]
 pub(crate) mod fixtures {
     use std::path::{Path, PathBuf};
