@@ -18,6 +18,10 @@ use herald::journal::{
 };
 use herald::statement::StatementId;
 
+/// The binary's allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LETTERS: usize = 10_000;
 const RUNS: usize = 3;
 

@@ -18,6 +18,10 @@ use herald::letters::compose::{self, Prepared};
 use herald::letters::{context_with, StatementFacts, Templates};
 use herald::statement;
 
+/// The binary's allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LETTERS: usize = 20_000;
 const RUNS: usize = 3;
 

@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 use herald::directory::{self, resolve::resolve};
 use herald::statement::{self, AddresseeSource};
 
+/// The binary's allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ORGANIZATIONS: usize = 10_000;
 const FILES: usize = 8;
 const NAMED: usize = 50;
