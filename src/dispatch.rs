@@ -33,8 +33,8 @@ pub struct Letters {
     pub plan: Plan,
     pub directory: Arc<Directory>,
     templates: Arc<Templates>,
-    sender: crate::config::Sender,
-    /// The attachment, encoded once for every letter.
+    /// The attachment and the sender's headers, encoded once for every letter; it holds the
+    /// sender.
     prepared: compose::Prepared,
     /// The statement's part of every letter's template context, derived once.
     facts: letters::StatementFacts,
@@ -56,7 +56,6 @@ impl Letters {
             plan,
             directory,
             templates,
-            sender: config.sender.clone(),
             prepared,
             facts,
             parts,
@@ -88,7 +87,11 @@ impl Letters {
                 organization: org.id.clone(),
                 to: org.emails.iter().map(ToString::to_string).collect(),
                 cc: org.cc.iter().map(ToString::to_string).collect(),
-                message_id: compose::message_id(&self.plan.statement.id, &org.id, &self.sender),
+                message_id: compose::message_id(
+                    &self.plan.statement.id,
+                    &org.id,
+                    self.prepared.sender(),
+                ),
             })
             .collect()
     }
@@ -112,7 +115,7 @@ impl Letters {
             &self.plan.statement,
             &self.facts,
             org,
-            &self.sender,
+            self.prepared.sender(),
             &self.plan.addressees,
         );
         self.templates

@@ -112,6 +112,11 @@ impl Prepared {
         }
     }
 
+    /// The sender every letter of this statement is from.
+    pub fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
     /// The `Subject:` header line(s) of `subject`, as lettre writes them.
     fn subject_lines(&self, subject: &str) -> Arc<str> {
         // A poisoned lock only means another thread panicked while holding it: every entry is
