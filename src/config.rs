@@ -714,13 +714,18 @@ mod tests {
         assert_eq!(roots.certificates[0].as_ref(), ca.cert.der().as_ref());
     }
 
-    #[test]
-    fn max_sending_is_one_or_more_and_the_shipped_file_says_the_default() {
-        let shipped = std::fs::read_to_string(
+    /// `config/herald.toml` as shipped, parsed.
+    fn shipped() -> Config {
+        let text = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("config/herald.toml"),
         )
         .expect("the shipped configuration");
-        let shipped = Config::parse(Path::new("config/herald.toml"), &shipped).expect("valid");
+        Config::parse(Path::new("config/herald.toml"), &text).expect("valid")
+    }
+
+    #[test]
+    fn max_sending_is_one_or_more_and_the_shipped_file_says_the_default() {
+        let shipped = shipped();
         assert_eq!(
             shipped.delivery.max_sending,
             parse(SENDER).expect("valid").delivery.max_sending
@@ -740,11 +745,7 @@ mod tests {
     /// the shipped file must say what the defaults say.
     #[test]
     fn the_retries_outlast_a_short_outage() {
-        let shipped = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/herald.toml"),
-        )
-        .expect("the shipped configuration");
-        let shipped = Config::parse(Path::new("config/herald.toml"), &shipped).expect("valid");
+        let shipped = shipped();
         let default = parse(SENDER).expect("valid");
         for delivery in [&shipped.delivery, &default.delivery] {
             assert_eq!(delivery.max_attempts, default.delivery.max_attempts);
