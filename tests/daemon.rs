@@ -594,3 +594,55 @@ fn with_hold_corrections_off_a_correction_goes_out_with_a_warning() {
         "{log}"
     );
 }
+
+/// CPU seconds (user + system) the process `pid` has used so far, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat
+        .rfind(')')
+        .expect("stat has the command in parentheses")
+        + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    ticks as f64 / rustix::param::clock_ticks_per_second() as f64
+}
+
+/// Regression: scanning the inbox opens it, which the watcher reported as an event, which made
+/// the daemon scan again: an idle daemon used a whole core. It must idle, and still take a file
+/// the moment it is renamed in — with polling set far off, only the watcher can bring it.
+#[test]
+fn an_idle_daemon_uses_no_cpu_and_still_takes_a_statement_at_once() {
+    let server = SmtpServer::start(Script::new());
+    let ws = workspace(&server);
+    // No poll for an hour: a statement renamed in is found through the watcher or not at all.
+    ws.set("daemon", "poll_secs", 3600);
+    let daemon = start(&ws);
+    // A first statement taken shows the daemon is up and watching (the watcher is set up
+    // before the first scan, which finds the file whichever came first).
+    drop_in(&ws, "first.txt", SMALL);
+    wait_until("the first statement's letters", || {
+        server.messages().len() == 3
+    });
+    wait_until("the first statement to be processed", || {
+        report_of(&ws).is_some()
+    });
+
+    let before = cpu_seconds(daemon.pid());
+    std::thread::sleep(Duration::from_secs(10));
+    let used = cpu_seconds(daemon.pid()) - before;
+    assert!(
+        used < 0.1,
+        "an idle daemon used {used:.2} s of CPU in 10 s (1% is 0.1 s)"
+    );
+
+    // Another statement, not a correction of the first (which would be held for approval).
+    let second = SMALL.replace("Statement on the daemon", "A second statement");
+    drop_in(&ws, "second.txt", &second);
+    wait_until("the second statement's letters", || {
+        server.messages().len() == 6
+    });
+    stop(daemon, DEADLINE);
+}

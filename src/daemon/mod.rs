@@ -227,6 +227,18 @@ fn renamed_into(event: &notify::Event) -> Option<&Path> {
     }
 }
 
+/// Whether an event can bring a statement into the inbox or complete one: a file created,
+/// written, closed after writing, renamed or removed. Opening, reading, closing without writing
+/// (as every scan of the folder does) and metadata changes cannot.
+fn can_bring_statement(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, ModifyKind};
+    match kind {
+        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        notify::EventKind::Access(_) | notify::EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        _ => true,
+    }
+}
+
 fn until(at: DateTime<Utc>) -> Instant {
     Instant::now() + (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)
 }
@@ -274,33 +286,44 @@ impl Daemon {
             for at in [settle, self.next_retry()?].into_iter().flatten() {
                 wake = wake.min(at);
             }
-            let event = async {
-                match events.as_mut() {
-                    Some(rx) => rx.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = stop.changed() => {}
-                () = tokio::time::sleep_until(wake) => {}
-                event = event => match event {
-                    Some(first) => {
-                        let mut next = Some(first);
-                        while let Some(event) = next {
-                            self.note(event);
-                            next = events.as_mut().and_then(|rx| rx.try_recv().ok());
+            // Wait for the next reason to look again: stop, a due time, or an event that can
+            // have brought a statement. Our own scan opening the folder is an event too, so
+            // waking on every event would rescan for ever.
+            loop {
+                let event = async {
+                    match events.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    () = tokio::time::sleep_until(wake) => break,
+                    event = event => match event {
+                        Some(first) => {
+                            let mut next = Some(first);
+                            let mut relevant = false;
+                            while let Some(event) = next {
+                                relevant |= self.note(event);
+                                next = events.as_mut().and_then(|rx| rx.try_recv().ok());
+                            }
+                            if relevant {
+                                break;
+                            }
                         }
-                    }
-                    None => {
-                        tracing::warn!("the inbox watcher stopped; polling the inbox only");
-                        events = None;
-                    }
-                },
+                        None => {
+                            tracing::warn!("the inbox watcher stopped; polling the inbox only");
+                            events = None;
+                            break;
+                        }
+                    },
+                }
             }
         }
     }
 
-    fn note(&mut self, event: notify::Result<notify::Event>) {
+    /// Takes in one watcher event; true when it can have brought or completed a statement.
+    fn note(&mut self, event: notify::Result<notify::Event>) -> bool {
         match event {
             Ok(event) => {
                 if let Some(path) = renamed_into(&event) {
@@ -308,8 +331,12 @@ impl Daemon {
                         self.inbox.renamed(path.to_path_buf());
                     }
                 }
+                can_bring_statement(&event.kind)
             }
-            Err(e) => tracing::warn!(error = %e, "inbox watcher"),
+            Err(e) => {
+                tracing::warn!(error = %e, "inbox watcher");
+                true
+            }
         }
     }
 
