@@ -17,5 +17,6 @@ mod history_verify;
 mod rate;
 mod resolve;
 mod smtp_server_selftest;
+mod statements;
 mod support_selftest;
 mod tls;
