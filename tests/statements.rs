@@ -43,8 +43,10 @@
 //!   phrase of the statement names, unless a paired phrase already counted it;
 //! - wrongly refused, once per statement expected resolved that herald refused (exit 2, or no
 //!   JSON) while every one of its phrases is right — the refusal came from elsewhere (a decoy,
-//!   a phrase the clerk does not see). An undated statement may exit 0 or 2: an undated
-//!   statement is not dispatched without `--allow-undated`.
+//!   a phrase the clerk does not see) — and once per organisation an expected phrase names that
+//!   herald would not write to (exit 0), unless a phrase finding already counted it. An undated
+//!   statement may exit 0 or 2: an undated statement is not dispatched without
+//!   `--allow-undated`.
 //! - dates: herald's `statement.date` must equal the expected date, or be null when none is
 //!   expected (for a statement expected refused, checked only if herald printed its JSON);
 //! - passages: a statement refused for disagreeing passages must be refused with each of their
@@ -267,6 +269,18 @@ fn show(orgs: &BTreeSet<String>) -> String {
     format!("[{}]", list.join(", "))
 }
 
+/// What pairing the expected phrases with herald's left for the statement's own checks.
+#[derive(Default)]
+struct Phrases {
+    /// Which of herald's phrases an expected phrase was paired with.
+    paired: Vec<bool>,
+    /// How many expected phrases were not right.
+    failures: usize,
+    /// Organisations of phrases already counted wrong (expected ones and unexpected ones), so
+    /// that a letter too many or too few is not counted twice.
+    failed: BTreeSet<String>,
+}
+
 #[derive(Default)]
 struct Score {
     phrases: usize,
@@ -288,25 +302,35 @@ impl Score {
 
     /// Scores one statement; `run` is what herald printed for it.
     fn add(&mut self, case: &Case, run: &Run) {
-        let expect = &case.expect;
         self.statements += 1;
-        if expect.outcome == Outcome::Refused {
-            self.expected_refused += 1;
-        }
         let produced = run.phrases();
-        let mut paired = vec![false; produced.len()];
-        let mut phrase_failures = 0;
-        // Organisations a paired phrase was already counted wrong for.
-        let mut counted = BTreeSet::new();
-        for want in &expect.phrase {
+        let phrases = self.phrases(case, &produced);
+        match case.expect.outcome {
+            Outcome::Refused => {
+                self.expected_refused += 1;
+                self.refusal(case, run);
+            }
+            Outcome::Resolved => self.resolution(case, run, &produced, &phrases),
+        }
+        self.date(case, run);
+    }
+
+    /// Pairs and counts each expected phrase.
+    fn phrases(&mut self, case: &Case, produced: &[(String, BTreeSet<String>)]) -> Phrases {
+        let mut seen = Phrases {
+            paired: vec![false; produced.len()],
+            ..Phrases::default()
+        };
+        for want in &case.expect.phrase {
             self.phrases += 1;
             let key = pairing_key(&want.text);
             let expected: BTreeSet<String> = want.organizations.iter().cloned().collect();
-            let found =
-                (0..produced.len()).find(|&i| !paired[i] && pairing_key(&produced[i].0) == key);
+            let found = (0..produced.len())
+                .find(|&i| !seen.paired[i] && pairing_key(&produced[i].0) == key);
             let Some(i) = found else {
                 self.missed += 1;
-                phrase_failures += 1;
+                seen.failures += 1;
+                seen.failed.extend(expected.iter().cloned());
                 let theirs: Vec<&str> = produced.iter().map(|(p, _)| p.as_str()).collect();
                 self.finding(
                     case,
@@ -318,114 +342,146 @@ impl Score {
                 );
                 continue;
             };
-            paired[i] = true;
-            let got = &produced[i].1;
+            seen.paired[i] = true;
+            let (phrase, got) = &produced[i];
             if *got == expected {
                 self.right += 1;
                 continue;
             }
-            phrase_failures += 1;
+            seen.failures += 1;
+            seen.failed.extend(expected.iter().cloned());
             let unexpected: BTreeSet<String> = got.difference(&expected).cloned().collect();
             let verdict = if unexpected.is_empty() {
                 self.wrongly_refused += 1;
                 "wrongly refused"
             } else {
                 self.wrongly_resolved += 1;
-                counted.extend(unexpected);
+                seen.failed.extend(unexpected);
                 "wrongly resolved"
             };
             self.finding(
                 case,
                 format!(
-                    "`{}`: {verdict}: expected {}, got {} (herald's phrase `{}`)",
+                    "`{}`: {verdict}: expected {}, got {} (herald's phrase `{phrase}`)",
                     want.text,
                     show(&expected),
                     show(got),
-                    produced[i].0
                 ),
             );
         }
+        seen
+    }
 
-        let undated = expect.date.is_none();
-        match expect.outcome {
-            Outcome::Refused if run.status != 2 => {
-                self.wrongly_resolved += 1;
-                self.finding(
-                    case,
-                    format!("expected refused (exit 2), herald exited {}", run.status),
-                );
-            }
-            Outcome::Refused => {
-                let unnamed: Vec<u32> = expect
-                    .passages
-                    .iter()
-                    .copied()
-                    .filter(|line| !names_number(&run.stderr_without_paths, *line))
-                    .collect();
-                if !unnamed.is_empty() {
-                    self.passages_unnamed += 1;
-                    self.finding(
-                        case,
-                        format!(
-                            "refused without naming the passages on lines {unnamed:?}: {}",
-                            run.first_error_line()
-                        ),
-                    );
-                }
-            }
-            Outcome::Resolved => {
-                let accepted = run.status == 0 || (undated && run.status == 2);
-                if (!accepted || run.json.is_none()) && phrase_failures == 0 {
-                    self.wrongly_refused += 1;
-                    self.finding(
-                        case,
-                        format!(
-                            "expected resolved, herald exited {}: {}",
-                            run.status,
-                            run.first_error_line()
-                        ),
-                    );
-                }
-                if run.status == 0 {
-                    let addressed: BTreeSet<String> = expect
-                        .phrase
-                        .iter()
-                        .flat_map(|p| p.organizations.iter().cloned())
-                        .collect();
-                    for org in run.letters().difference(&addressed) {
-                        if counted.contains(org) {
-                            continue;
-                        }
-                        self.wrongly_resolved += 1;
-                        let from: Vec<&str> = produced
-                            .iter()
-                            .zip(&paired)
-                            .filter(|((_, orgs), was_paired)| !**was_paired && orgs.contains(org))
-                            .map(|((p, _), _)| p.as_str())
-                            .collect();
-                        self.finding(
-                            case,
-                            format!(
-                                "letter to `{org}`, which the statement does not address (from \
-                                 herald's phrases {from:?})"
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-
-        let got_date = run.date();
-        let date_checked = expect.outcome == Outcome::Resolved || got_date.is_some();
-        if date_checked && got_date.as_ref() != Some(&expect.date) {
-            self.dates_wrong += 1;
-            let shown = |d: &Option<String>| d.clone().unwrap_or_else(|| "none".to_owned());
-            let got = got_date.map_or_else(|| "no JSON".to_owned(), |d| shown(&d));
+    /// A statement expected refused: exit 2, naming its disagreeing passages if it has them.
+    fn refusal(&mut self, case: &Case, run: &Run) {
+        if run.status != 2 {
+            self.wrongly_resolved += 1;
             self.finding(
                 case,
-                format!("date: expected {}, got {got}", shown(&expect.date)),
+                format!("expected refused (exit 2), herald exited {}", run.status),
+            );
+            return;
+        }
+        let unnamed: Vec<u32> = case
+            .expect
+            .passages
+            .iter()
+            .copied()
+            .filter(|line| !names_number(&run.stderr_without_paths, *line))
+            .collect();
+        if !unnamed.is_empty() {
+            self.passages_unnamed += 1;
+            self.finding(
+                case,
+                format!(
+                    "refused without naming the passages on lines {unnamed:?}: {}",
+                    run.first_error_line()
+                ),
             );
         }
+    }
+
+    /// A statement expected resolved: accepted, and letters to exactly the organisations it
+    /// addresses (those a phrase finding already counted aside).
+    fn resolution(
+        &mut self,
+        case: &Case,
+        run: &Run,
+        produced: &[(String, BTreeSet<String>)],
+        phrases: &Phrases,
+    ) {
+        let undated = case.expect.date.is_none();
+        let accepted = run.status == 0 || (undated && run.status == 2);
+        if (!accepted || run.json.is_none()) && phrases.failures == 0 {
+            self.wrongly_refused += 1;
+            self.finding(
+                case,
+                format!(
+                    "expected resolved, herald exited {}: {}",
+                    run.status,
+                    run.first_error_line()
+                ),
+            );
+        }
+        if run.status != 0 {
+            return;
+        }
+        let addressed: BTreeSet<String> = case
+            .expect
+            .phrase
+            .iter()
+            .flat_map(|p| p.organizations.iter().cloned())
+            .collect();
+        let letters = run.letters();
+        for org in letters.difference(&addressed) {
+            if phrases.failed.contains(org) {
+                continue;
+            }
+            self.wrongly_resolved += 1;
+            let from: Vec<&str> = produced
+                .iter()
+                .zip(&phrases.paired)
+                .filter(|((_, orgs), paired)| !**paired && orgs.contains(org))
+                .map(|((p, _), _)| p.as_str())
+                .collect();
+            self.finding(
+                case,
+                format!(
+                    "letter to `{org}`, which the statement does not address (from herald's \
+                     phrases {from:?})"
+                ),
+            );
+        }
+        for org in addressed.difference(&letters) {
+            if phrases.failed.contains(org) {
+                continue;
+            }
+            self.wrongly_refused += 1;
+            self.finding(
+                case,
+                format!("no letter to `{org}`, which the statement addresses"),
+            );
+        }
+    }
+
+    /// herald's date: the expected one, or none for an undated statement.
+    fn date(&mut self, case: &Case, run: &Run) {
+        let expected = &case.expect.date;
+        let got = run.date();
+        // A refusal without JSON (disagreeing passages, say) shows no date to check.
+        if case.expect.outcome == Outcome::Refused && got.is_none() {
+            return;
+        }
+        if got.as_ref() == Some(expected) {
+            return;
+        }
+        self.dates_wrong += 1;
+        let shown = |d: &Option<String>| d.clone().unwrap_or_else(|| "none".to_owned());
+        let got = got.map_or_else(|| "no JSON".to_owned(), |d| shown(&d));
+        self.finding(
+            case,
+            format!("date: expected {}, got {got}", shown(expected)),
+        );
     }
 
     fn report(&self) -> String {
