@@ -17,6 +17,7 @@ mod history_verify;
 mod rate;
 mod resolve;
 mod smtp_server_selftest;
+mod smtp_sink;
 mod statements;
 mod support_selftest;
 mod tls;

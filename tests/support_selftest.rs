@@ -1,6 +1,6 @@
 //! Self-tests of the workspace runner and the smtp-sink wrapper: the copy of the shipped files,
 //! config rewriting, the clean environment, the timeout that kills a hanging process, signals to
-//! a spawned one, and counting what smtp-sink received.
+//! a spawned one, reserved ports, and counting what smtp-sink received.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
@@ -8,6 +8,7 @@ use std::time::Duration;
 use lettre::{Message, SmtpTransport, Transport};
 use rustix::process::Signal;
 
+use crate::support::port::ReservedPort;
 use crate::support::sink::Sink;
 use crate::support::workspace::Workspace;
 
@@ -172,4 +173,39 @@ fn smtp_sink_takes_messages_and_dumps_each_to_a_file() {
             "{messages:?}"
         );
     }
+}
+
+#[test]
+fn a_reserved_port_refuses_connections_and_an_ordinary_bind() {
+    let reserved = ReservedPort::new();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], reserved.port()));
+    let refused = std::net::TcpStream::connect(address).expect_err("nothing listens there");
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let other =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    let taken = other.bind(&address.into()).expect_err("the port is held");
+    assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse);
+}
+
+#[test]
+fn smtp_sink_counts_sessions_apart_from_its_readiness_check() {
+    let sink = Sink::start();
+    assert_eq!(sink.counters().last().copied(), Some(Default::default()));
+    let client = SmtpTransport::builder_dangerous("127.0.0.1")
+        .port(sink.port())
+        .build();
+    let message = Message::builder()
+        .from("statements@ombudsman.example".parse().expect("from"))
+        .to("sg@un.example".parse().expect("to"))
+        .subject("Statement")
+        .body("text\n".to_owned())
+        .expect("message");
+    client.send(&message).expect("smtp-sink took it");
+    drop(client);
+    let counters = sink.wait_for_sessions(1, Duration::from_secs(10));
+    assert_eq!(
+        (counters.sessions, counters.messages),
+        (1, 1),
+        "{counters:?}"
+    );
 }
