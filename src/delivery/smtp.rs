@@ -784,6 +784,106 @@ mod tests {
         }
     }
 
+    /// The server side of a connection for lettre to write to: records every byte written, and
+    /// answers the greeting and then every command with a one-line reply.
+    #[derive(Debug)]
+    struct Recorder {
+        written: Arc<std::sync::Mutex<Vec<u8>>>,
+        greeted: bool,
+    }
+
+    impl AsyncRead for Recorder {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            // One reply per read, so that lettre never reads ahead of what it asked.
+            let reply: &[u8] = if self.greeted {
+                b"250 test\r\n"
+            } else {
+                b"220 test\r\n"
+            };
+            self.greeted = true;
+            buf.put_slice(&reply[..reply.len().min(buf.remaining())]);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Recorder {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+            written.extend_from_slice(buf);
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncTokioStream for Recorder {
+        fn peer_addr(&self) -> io::Result<SocketAddr> {
+            Ok(SocketAddr::from(([127, 0, 0, 1], 25)))
+        }
+    }
+
+    /// Every text of up to `len` characters over `alphabet`, the empty one first.
+    fn every_text(alphabet: &[char], len: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut shorter = vec![String::new()];
+        for _ in 0..len {
+            shorter = shorter
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(shorter.iter().cloned());
+        }
+        all
+    }
+
+    #[tokio::test]
+    async fn data_is_stuffed_byte_for_byte_as_lettre_stuffs_it() {
+        let written = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorder = Recorder {
+            written: Arc::clone(&written),
+            greeted: false,
+        };
+        let mut lettre = AsyncSmtpConnection::connect_with_transport(
+            Box::new(recorder),
+            &ClientId::Domain("herald.test".into()),
+        )
+        .await
+        .expect("lettre greets the recorder");
+        // Every arrangement of dots, lone CRs and LFs, CRLFs and multi-byte characters up to six
+        // characters long: each line start, lone dot and line end twice over.
+        let mut texts = every_text(&['.', '\r', '\n', 'a', 'é'], 6);
+        let long_line = "a".repeat(5000);
+        texts.extend([
+            format!(".{long_line}\r\n.{long_line}"),
+            "Subject: x\r\n\r\n.\r\n..\r\n...\r\n.x\r\n".repeat(200),
+            "line\r\n".repeat(1000) + ".",
+        ]);
+        for text in &texts {
+            written.lock().expect("recorder").clear();
+            lettre
+                .message(text.as_bytes())
+                .await
+                .expect("lettre sends the data");
+            let stuffed = std::mem::take(&mut *written.lock().expect("recorder"));
+            assert_eq!(data_body(text).as_bytes(), stuffed.as_slice(), "{text:?}");
+        }
+        assert_eq!(texts.len(), 19_531 + 3);
+    }
+
     #[test]
     fn a_missing_password_is_a_configuration_error_and_never_printed() {
         let settings = SmtpSettings {
