@@ -395,6 +395,41 @@ fn a_stalled_command_gets_no_answer_until_the_server_is_dropped() {
 }
 
 #[test]
+fn a_held_answer_goes_out_once_another_transaction_is_open() {
+    let server = SmtpServer::start(Script::new().rule(
+        Stage::DataEnd,
+        None,
+        Times::Nth(1),
+        Fault::HoldUntilTransactions(2),
+    ));
+    let mut first = Raw::ready(&server);
+    assert_eq!(first.code("MAIL FROM:<a@b.example>"), 250);
+    assert_eq!(first.code("RCPT TO:<c@d.example>"), 250);
+    assert_eq!(first.code("DATA"), 354);
+    first
+        .writer
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let error = first.command("x\r\n.").expect_err("held");
+    assert!(
+        matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{error}"
+    );
+
+    // A second connection's MAIL opens a second transaction: the first answer goes out.
+    let mut second = Raw::ready(&server);
+    assert_eq!(second.code("MAIL FROM:<a@b.example>"), 250);
+    first.writer.set_read_timeout(Some(WAIT)).expect("timeout");
+    assert_eq!(first.reply().expect("the held answer").0, 250);
+    assert_eq!(server.max_simultaneous_transactions(), 2);
+    // Only the first end of data was held.
+    assert_eq!(second.code("RCPT TO:<c@d.example>"), 250);
+    assert_eq!(second.code("DATA"), 354);
+    assert_eq!(second.code("y\r\n."), 250);
+    assert_eq!(server.wait_for(2, WAIT).len(), 2);
+}
+
+#[test]
 fn a_421_greeting_closes_the_connection() {
     let server = SmtpServer::start(Script::new().on_first(
         Stage::Greeting,

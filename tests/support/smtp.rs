@@ -72,6 +72,10 @@ pub(crate) enum Fault {
     DropAfterDataBytes(usize),
     /// Never answer; keep the connection open until the server is dropped.
     Stall,
+    /// Answer as normal, but only once this many transactions (this one included) are in
+    /// progress at the same time, or the server is dropped: shows that clients overlap without
+    /// hoping that they happen to.
+    HoldUntilTransactions(usize),
 }
 
 impl From<Reply> for Fault {
@@ -539,6 +543,8 @@ enum Action {
     Drop,
     Stall,
     DropAfterDataBytes(usize),
+    /// This reply once that many transactions are in progress.
+    HoldThenReply(usize, Reply),
 }
 
 struct Connection {
@@ -585,6 +591,7 @@ impl Connection {
             Some(Fault::DropWithoutReply) => Action::Drop,
             Some(Fault::Stall) => Action::Stall,
             Some(Fault::DropAfterDataBytes(n)) => Action::DropAfterDataBytes(n),
+            Some(Fault::HoldUntilTransactions(n)) => Action::HoldThenReply(n, normal),
         }
     }
 
@@ -621,6 +628,21 @@ impl Connection {
                     .wait_while(state, |s| !s.shutting_down)
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 Ok(Flow::Closed)
+            }
+            Action::HoldThenReply(transactions, reply) => {
+                let state = self.shared.lock();
+                let state = self
+                    .shared
+                    .changed
+                    .wait_while(state, |s| {
+                        s.in_transaction < transactions && !s.shutting_down
+                    })
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if state.shutting_down {
+                    return Ok(Flow::Closed);
+                }
+                drop(state);
+                self.act(Action::Reply(reply))
             }
         }
     }
@@ -953,10 +975,10 @@ impl Connection {
         let action = self.decide(Stage::DataEnd, &recipients, normal);
         // Recorded before the answer goes out, so a client that saw the 250 finds it recorded.
         match &action {
-            Action::Reply(reply) if reply.is_positive() => {
+            Action::Reply(reply) | Action::HoldThenReply(_, reply) if reply.is_positive() => {
                 self.shared.update(|state| state.received.push(message));
             }
-            Action::Reply(_) => {}
+            Action::Reply(_) | Action::HoldThenReply(..) => {}
             Action::Drop | Action::Stall | Action::DropAfterDataBytes(_) => {
                 self.shared.update(|state| state.dropped.push(message));
             }
