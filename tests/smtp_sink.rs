@@ -106,6 +106,7 @@ fn letters_go_over_one_reused_connection_and_keep_the_full_reply() {
     let sent = fx.history("sent");
     assert_eq!(sent.len(), 3, "{sent:?}");
     for row in &sent {
+        assert_eq!(row["smtp_code"], 250, "{row}");
         let reply = row["smtp_reply"].as_str().unwrap_or_default();
         assert!(reply.starts_with("250 ") && reply.len() > 4, "{row}");
         let recipients = row["recipients"].as_array().expect("recipients");
