@@ -54,10 +54,8 @@ pub(crate) struct Sink {
     baseline: Counters,
 }
 
-/// Why a start did not give a listening smtp-sink.
-enum NotReady {
-    Exited(ExitStatus, String),
-}
+/// A start that did not give a listening smtp-sink: how it exited, and what it said.
+struct Exited(ExitStatus, String);
 
 impl Sink {
     /// Starts `smtp-sink` with these extra options (e.g. `["-r", "RCPT"]` for soft rejects).
@@ -68,10 +66,10 @@ impl Sink {
             match Sink::try_start(tool, options) {
                 Ok(sink) => return sink,
                 // Only a port taken in spite of the reservation is worth another try.
-                Err(NotReady::Exited(status, stderr)) if stderr.contains("in use") => {
+                Err(Exited(status, stderr)) if stderr.contains("in use") => {
                     tries.push(format!("{status}: {stderr}"));
                 }
-                Err(NotReady::Exited(status, stderr)) => {
+                Err(Exited(status, stderr)) => {
                     panic!("smtp-sink exited ({status}): {stderr}")
                 }
             }
@@ -83,7 +81,7 @@ impl Sink {
         Sink::start_with(&[])
     }
 
-    fn try_start(tool: &str, options: &[&str]) -> Result<Sink, NotReady> {
+    fn try_start(tool: &str, options: &[&str]) -> Result<Sink, Exited> {
         let dump = tempfile::Builder::new()
             .prefix("herald-sink-")
             .tempdir()
@@ -231,7 +229,7 @@ impl Sink {
     /// session as ended, so that the counters start from a known reading. smtp-sink cannot tell
     /// us when it is listening, so this retries the connection (refused by the reserving socket
     /// until then); each failed try waits a little longer.
-    fn wait_ready(&mut self) -> Result<(), NotReady> {
+    fn wait_ready(&mut self) -> Result<(), Exited> {
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut pause = Duration::from_millis(5);
         loop {
@@ -254,7 +252,7 @@ impl Sink {
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 let stderr = self.stderr_after_exit();
-                return Err(NotReady::Exited(status, stderr));
+                return Err(Exited(status, stderr));
             }
             assert!(
                 Instant::now() < deadline,
