@@ -118,9 +118,15 @@ impl Letters {
             self.prepared.sender(),
             &self.plan.addressees,
         );
-        self.templates
+        let letter = self
+            .templates
             .render_prepared(&self.parts, &context)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        // The subject is a header; a template (or a title) can put a control character in it.
+        if let Some(problem) = crate::header::control_problem("the subject", &letter.subject) {
+            return Err(format!("the letter to `{}`: {problem}", org.id));
+        }
+        Ok(letter)
     }
 
     /// Composes a rendered letter (the MIME message, its envelope and Message-ID).

@@ -27,6 +27,7 @@ pub mod delivery;
 pub mod directory;
 pub mod dispatch;
 pub mod error;
+pub(crate) mod header;
 pub mod journal;
 pub mod letters;
 pub mod lock;

@@ -19,10 +19,12 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::FutureExt as _;
 use lettre::address::Envelope;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
@@ -204,18 +206,25 @@ pub async fn dispatch<L: Ledger, C: Composer, P: Progress>(
     });
     let mut tasks = Vec::with_capacity(workers);
     for _ in 0..workers {
-        tasks.push(tokio::spawn(worker(Arc::clone(&shared), shutdown.clone())));
+        let task = tokio::spawn(worker(Arc::clone(&shared), shutdown.clone()));
+        // A worker that dies (a bug) stops the run at once: the others would otherwise wait
+        // for the letters it held, for ever.
+        let shared = Arc::clone(&shared);
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = task.await {
+                lock(&shared.queue).error.get_or_insert_with(|| {
+                    DeliveryError::Setup(format!("a delivery worker stopped: {e}"))
+                });
+                shared.changed.notify_waiters();
+            }
+        }));
     }
-    let mut died = None;
     for task in tasks {
-        if let Err(e) = task.await {
-            died.get_or_insert_with(|| {
-                DeliveryError::Setup(format!("a delivery worker stopped: {e}"))
-            });
-        }
+        // The watcher itself only awaits and sets the error; it has nothing left to report.
+        let _ = task.await;
     }
     let mut queue = lock(&shared.queue);
-    if let Some(e) = queue.error.take().or(died) {
+    if let Some(e) = queue.error.take() {
         return Err(e);
     }
     let Queue {
@@ -321,9 +330,36 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
         if let Some(((key, _), claim)) = hands.ahead.pop_front() {
             let composed = match hands.composed.take() {
                 Some((k, composed)) if k == key => composed,
-                _ => shared.composer.compose(&key),
+                _ => compose(&*shared.composer, &key),
             };
-            let result = attempt(&shared, &key, claim, composed, &mut session).await;
+            // A panic while sending one letter (a bug) settles that letter alone, `uncertain`
+            // as it may have been handed over; the worker goes on with the others.
+            let result = match AssertUnwindSafe(attempt(
+                &shared,
+                &key,
+                claim.clone(),
+                composed,
+                &mut session,
+            ))
+            .catch_unwind()
+            .await
+            {
+                Ok(result) => result,
+                Err(panic) => {
+                    session = None;
+                    let reason = format!(
+                        "herald failed while sending this letter ({}); it may have arrived",
+                        panic_message(&*panic)
+                    );
+                    classify(
+                        Outcome::NoReply { reason },
+                        claim,
+                        &shared.options.retry,
+                        Utc::now(),
+                        random_jitter(),
+                    )
+                }
+            };
             hands.done.push((key, result));
             if hands
                 .settling
@@ -338,7 +374,7 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
             // Rendering and composing (pure) run while the claim commits: a declined claim
             // wastes one composition, a granted one no longer waits for it.
             if let Some((first, _)) = settling.claims.first() {
-                hands.composed = Some((first.clone(), shared.composer.compose(first)));
+                hands.composed = Some((first.clone(), compose(&*shared.composer, first)));
             }
             apply(&shared, &shutdown, &mut hands).await;
             continue;
@@ -582,6 +618,26 @@ fn retry_instant(result: &AttemptResult, options: &DispatchOptions) -> Option<In
     let at = result.next_attempt_at?;
     let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
     (wait <= options.retry_within).then(|| Instant::now() + wait)
+}
+
+/// Renders and composes one letter; a panic there (a bug meeting this letter's data) becomes
+/// this letter's failure, so it cannot take the run down with it.
+fn compose<C: Composer>(composer: &C, key: &LetterKey) -> Result<Composed, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| composer.compose(key))).unwrap_or_else(|panic| {
+        Err(format!(
+            "this letter could not be composed ({})",
+            panic_message(&*panic)
+        ))
+    })
+}
+
+/// What a caught panic said, if it said it as text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "an unexpected error".to_string())
 }
 
 /// Hands a claimed letter to the transport and classifies the outcome.
