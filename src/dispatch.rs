@@ -20,7 +20,9 @@ use crate::delivery::smtp::SmtpTransport;
 use crate::delivery::{self, Composer, DispatchOptions, Progress, RetryPolicy, Summary, Transport};
 use crate::directory::{Directory, Organization};
 use crate::error::{Error, Result};
-use crate::journal::{self, ClaimPolicy, Journal, LetterKey, PlannedLetter, StatementInfo};
+use crate::journal::{
+    self, ClaimPolicy, Journal, JournalError, LetterKey, PlannedLetter, StatementInfo,
+};
 use crate::letters::compose::{self, Composed};
 use crate::letters::preview::{IndexRow, PreviewWriter};
 use crate::letters::{self, Letter, Templates};
@@ -390,7 +392,9 @@ impl Sender {
         let lock = ProcessLock::acquire(&config.data_dir)
             .map_err(|e| Error::io(config.data_dir.join("locks"), e))?;
         let path = config.journal_path();
-        let mut journal = Journal::open(&path)?;
+        let mut journal = Journal::open(&path).map_err(JournalError::untrusted)?;
+        // Never send on a journal that cannot say for sure what was sent already.
+        journal.vouch()?;
         let data = config.data_dir.clone();
         let interrupted = journal
             .recover_interrupted(Utc::now(), &|owner| ProcessLock::is_alive(&data, owner))?;
