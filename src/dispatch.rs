@@ -460,3 +460,13 @@ impl Sender {
         Ok(summary)
     }
 }
+
+impl Drop for Sender {
+    /// At the end of a run the journal file alone holds every event: the process may end with
+    /// the writer's connection open, which would leave the last commits only in `-wal`.
+    fn drop(&mut self) {
+        if let Err(e) = self.reader.checkpoint() {
+            tracing::debug!("journal checkpoint at the end of the run: {e}");
+        }
+    }
+}

@@ -489,10 +489,13 @@ impl Daemon {
             }
             let file = self.holding.remove(&id).flatten();
             // The approved text is the journal's; the inbox file goes with it only if unchanged.
-            let file = file.filter(|f| match plan::read_statement(f, self.config.statement.max_bytes) {
-                Ok(s) => s.id == id,
-                Err(_) => false,
-            });
+            let file =
+                file.filter(
+                    |f| match plan::read_statement(f, self.config.statement.max_bytes) {
+                        Ok(s) => s.id == id,
+                        Err(_) => false,
+                    },
+                );
             tracing::info!(statement = %id, "approved: sending");
             let keys = self.journal_keys(&id)?;
             match self.rebuild(&info) {

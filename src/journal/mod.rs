@@ -613,14 +613,20 @@ impl Journal {
             path: self.path.clone(),
             reason,
         };
+        // Anything but waiting for another process means the content is not what herald wrote
+        // (a text that is not UTF-8, a value of the wrong type, a malformed page).
         let sql = |source: rusqlite::Error| {
-            if is_corrupt(&source) {
-                untrusted(source.to_string())
-            } else {
+            let busy = matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            );
+            if busy {
                 JournalError::Sqlite {
                     path: self.path.clone(),
                     source,
                 }
+            } else {
+                untrusted(source.to_string())
             }
         };
         let problems: Vec<String> = {
@@ -643,6 +649,19 @@ impl Journal {
                 "`herald verify` finds it altered at event #{event_id}: {reason}"
             ))),
         }
+    }
+
+    /// Copies the write-ahead log into the journal file and empties it, so that after a run the
+    /// file alone holds everything (a `-wal` file deleted or left behind by a copy loses
+    /// nothing). Waits for readers as the busy timeout allows; a failure only leaves the log
+    /// for the next checkpoint.
+    pub fn checkpoint(&self) -> Result<(), JournalError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|source| JournalError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// The last event, to be written down after a dispatch; `None` before the first one.

@@ -99,6 +99,18 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     }
     let mut conn = Connection::open(path).map_err(sql)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+    // Before anything is written (even the journal mode): another program's data is left as is.
+    let (version, tables): (i64, bool) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), \
+             EXISTS (SELECT 1 FROM sqlite_master)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(sql)?;
+    if version == 0 && tables {
+        return Err(not_a_journal(path));
+    }
     // `journal_mode` answers with the mode in force; anything but WAL means the file system
     // refused it, and the durability and sharing promises would not hold.
     let mode: String = conn
