@@ -36,6 +36,9 @@ pub mod normalize;
 pub mod plan;
 pub mod statement;
 
+#[cfg(test)]
+mod mutation_tests;
+
 use std::process::ExitCode;
 
 use clap::Parser;
