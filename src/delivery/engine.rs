@@ -963,6 +963,80 @@ mod tests {
             .exists());
     }
 
+    /// Composes as [`FakeComposer`], but panics for `panics`, as lettre's header code did for a
+    /// name holding CRLF.
+    struct PanickingComposer;
+
+    impl Composer for PanickingComposer {
+        fn compose(&self, key: &LetterKey) -> Result<Composed, String> {
+            assert_ne!(key.organization.as_str(), "panics", "header code panicked");
+            FakeComposer.compose(key)
+        }
+    }
+
+    /// Panics when told about `panics`: a bug outside any one letter's work.
+    struct PanickingProgress;
+
+    impl Progress for PanickingProgress {
+        fn attempted(&self, key: &LetterKey, _: &AttemptResult, _: bool) {
+            assert_ne!(key.organization.as_str(), "panics", "progress bar panicked");
+        }
+        fn skipped(&self, _: &LetterKey) {}
+    }
+
+    /// Regression: a worker that panicked on one letter left every letter of the statement
+    /// `sending` and the run hung. A panic composing a letter fails that letter alone; a worker
+    /// that dies for another reason ends the run with an error, and the letters it did not hold
+    /// are given back.
+    #[tokio::test]
+    async fn a_panic_on_one_letter_never_strands_the_others() {
+        let orgs = ["a", "panics", "b", "c", "d", "e", "f"];
+        for concurrency in [1, 3] {
+            let data = tempfile::tempdir().expect("tempdir");
+            let ledger = Arc::new(FakeLedger::new(&[]));
+            let (_stop, shutdown) = watch::channel(false);
+            let run = dispatch(
+                orgs.iter().map(|o| key(o)).collect(),
+                Arc::new(Transport::File(FileTransport::new(data.path()))),
+                Arc::clone(&ledger),
+                Arc::new(PanickingComposer),
+                Arc::new(Quiet),
+                DispatchOptions {
+                    concurrency,
+                    ..options()
+                },
+                shutdown,
+            );
+            let summary = tokio::time::timeout(Duration::from_secs(60), run)
+                .await
+                .expect("the run ends")
+                .expect("dispatch");
+            assert_eq!((summary.sent, summary.failed), (6, 1), "{summary:?}");
+            assert_eq!(summary.undelivered[0].organization.as_str(), "panics");
+            assert!(summary.undelivered[0].reply.contains("could not be composed"));
+            assert_eq!(lock(&ledger.states)["panics"].0, State::Failed);
+            assert_eq!(ledger.sending(), 0);
+        }
+
+        let data = tempfile::tempdir().expect("tempdir");
+        let ledger = Arc::new(FakeLedger::new(&[]));
+        let (_stop, shutdown) = watch::channel(false);
+        let run = dispatch(
+            orgs.iter().map(|o| key(o)).collect(),
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(PanickingProgress),
+            options(),
+            shutdown,
+        );
+        let result = tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .expect("the run ends instead of waiting for the dead worker");
+        let err = result.expect_err("the run says a worker died").to_string();
+        assert!(err.contains("worker stopped"), "{err}");
+    }
+
     #[tokio::test]
     async fn after_shutdown_no_letter_is_started() {
         let data = tempfile::tempdir().expect("tempdir");
