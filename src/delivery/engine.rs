@@ -1013,7 +1013,9 @@ mod tests {
                 .expect("dispatch");
             assert_eq!((summary.sent, summary.failed), (6, 1), "{summary:?}");
             assert_eq!(summary.undelivered[0].organization.as_str(), "panics");
-            assert!(summary.undelivered[0].reply.contains("could not be composed"));
+            assert!(summary.undelivered[0]
+                .reply
+                .contains("could not be composed"));
             assert_eq!(lock(&ledger.states)["panics"].0, State::Failed);
             assert_eq!(ledger.sending(), 0);
         }
