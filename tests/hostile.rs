@@ -238,6 +238,25 @@ fn sent_journal(ws: &Workspace, server: &SmtpServer) -> (Vec<u8>, usize) {
     (bytes, sent)
 }
 
+/// Where the cells of the letters' primary-key index begin in the journal file: damage there
+/// makes registered letters look absent (SQLite's page header gives the cell content area).
+fn letters_index_cells(db_path: &std::path::Path, bytes: &[u8]) -> usize {
+    let root: usize = {
+        let db = rusqlite::Connection::open(db_path).expect("open");
+        db.query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_letters_1'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .expect("the index")
+        .try_into()
+        .expect("positive")
+    };
+    let page = (root - 1) * 4096;
+    let content = usize::from(u16::from_be_bytes([bytes[page + 5], bytes[page + 6]]));
+    page + content
+}
+
 /// Whether SQLite and `herald verify` both find nothing wrong with the journal.
 fn looks_intact(ws: &Workspace) -> bool {
     let path = ws.data_dir().join("herald.db");
@@ -260,22 +279,10 @@ fn a_corrupted_journal_is_refused_and_nothing_is_sent_again() {
     let page = 4096;
     let pages = clean.len() / page;
 
-    // The page of the letters' primary-key index: damage there hides registered letters.
-    let index_root: usize = {
-        let db = rusqlite::Connection::open(&db_path).expect("open");
-        db.query_row(
-            "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_letters_1'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .expect("the index")
-        .try_into()
-        .expect("positive")
-    };
-    let mut trials: Vec<(usize, Vec<u8>)> = vec![
-        ((index_root - 1) * page + page / 2, vec![0x00; 8]),
-        ((index_root - 1) * page + page - 40, vec![0xff; 16]),
-    ];
+    // The cells of the letters' primary-key index: damage there hides registered letters.
+    let cells = letters_index_cells(&db_path, &clean);
+    let mut trials: Vec<(usize, Vec<u8>)> =
+        vec![(cells + 8, vec![0x00; 8]), (cells + 40, vec![0xff; 4])];
     let mut rng = fastrand::Rng::with_seed(16_002);
     for _ in 0..10 {
         // Past the first page: a damaged header only makes every command fail.
@@ -407,4 +414,80 @@ fn readers_open_the_journal_read_only_and_writers_keep_off_foreign_files() {
         std::fs::read(&foreign).expect("file") == before,
         "herald wrote into another program's database"
     );
+}
+
+/// Polls `condition` until it holds, for at most a generous deadline.
+#[track_caller]
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(45);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The daemon applies the size limit too: the statement is rejected with the reason, nothing
+/// is sent, and the daemon keeps running.
+#[test]
+fn the_daemon_rejects_a_statement_over_the_size_limit() {
+    let (ws, server) = smtp_workspace();
+    ws.set("daemon", "poll_secs", 1)
+        .set("daemon", "settle_millis", 200)
+        .set("statement", "max_bytes", 1000);
+    let mut daemon = ws.herald(["daemon"]).spawn();
+    let staged = ws.write("staging/long.txt", ws.read(SEED));
+    let inbox = ws.data_dir().join("inbox");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    std::fs::rename(&staged, inbox.join("long.txt")).expect("rename into the inbox");
+    let error = ws.data_dir().join("rejected/long.txt.error.txt");
+    wait_until("the rejection", || error.exists());
+    let text = std::fs::read_to_string(&error).expect("error file");
+    assert!(
+        text.contains("max_bytes") && text.contains("limit of 1000 bytes"),
+        "{text}"
+    );
+    assert!(
+        daemon.wait_timeout(Duration::ZERO).is_none(),
+        "the daemon stopped"
+    );
+    daemon.terminate();
+    let output = daemon.wait();
+    assert_no_panic(&output);
+    assert_eq!(server.messages().len(), 0);
+}
+
+/// The daemon vouches for the journal before it sends anything: on a damaged one it exits 2.
+#[test]
+fn the_daemon_refuses_to_start_on_a_damaged_journal() {
+    let (ws, server) = smtp_workspace();
+    let (clean, sent) = sent_journal(&ws, &server);
+    let db_path = ws.data_dir().join("herald.db");
+    let mut damaged = clean;
+    let at = letters_index_cells(&db_path, &damaged) + 8;
+    damaged[at..at + 8].copy_from_slice(&[0; 8]);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(ws.data_dir().join(format!("herald.db{suffix}")));
+    }
+    std::fs::write(&db_path, &damaged).expect("write the damaged journal");
+    ws.set("daemon", "poll_secs", 1);
+    let staged = ws.write("staging/seed.txt", ws.read(SEED));
+    let inbox = ws.data_dir().join("inbox");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    std::fs::rename(&staged, inbox.join("seed.txt")).expect("rename into the inbox");
+    let mut daemon = ws.herald(["daemon"]).spawn();
+    let status = daemon.wait_timeout(Duration::from_secs(45));
+    if status.is_none() {
+        daemon.kill();
+    }
+    let output = daemon.wait();
+    assert!(
+        status.is_some(),
+        "the daemon kept running\n{}",
+        output.stderr
+    );
+    assert_refused(&output, &["cannot vouch", "backup"]);
+    assert_eq!(server.messages().len(), sent, "letters were sent again");
 }
