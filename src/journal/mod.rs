@@ -651,13 +651,13 @@ impl Journal {
         }
     }
 
-    /// Copies the write-ahead log into the journal file and empties it, so that after a run the
-    /// file alone holds everything (a `-wal` file deleted or left behind by a copy loses
-    /// nothing). Waits for readers as the busy timeout allows; a failure only leaves the log
-    /// for the next checkpoint.
+    /// Copies the write-ahead log into the journal file, so that after a run the file alone
+    /// holds everything (a `-wal` file deleted or left behind by a copy loses nothing). Passive:
+    /// it never waits for another herald process, and copies what their reads allow; the rest
+    /// goes at the next checkpoint.
     pub fn checkpoint(&self) -> Result<(), JournalError> {
         self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .map_err(|source| JournalError::Sqlite {
                 path: self.path.clone(),
                 source,
