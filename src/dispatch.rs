@@ -377,6 +377,9 @@ pub struct Sender {
     pub options: DispatchOptions,
     /// Letters a dead process had left `sending`, now `uncertain`.
     pub interrupted: Vec<LetterKey>,
+    /// Whether the journal was checked since the last send: opening checks it, and every later
+    /// send checks it again (a daemon runs for months).
+    vouched: AtomicBool,
     _lock: ProcessLock,
 }
 
@@ -430,6 +433,7 @@ impl Sender {
             reader,
             options,
             interrupted,
+            vouched: AtomicBool::new(true),
             _lock: lock,
         })
     }
@@ -447,6 +451,9 @@ impl Sender {
             claim: policy,
             ..self.options.clone()
         };
+        if !self.vouched.swap(false, Ordering::Relaxed) {
+            self.reader.vouch()?;
+        }
         let summary = delivery::dispatch(
             keys,
             Arc::clone(&self.transport),
