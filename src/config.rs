@@ -12,6 +12,8 @@ use lettre::message::Mailbox;
 use lettre::Address;
 use serde::Deserialize;
 
+use crate::header;
+
 /// A configuration problem, worded for the person who edits the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -55,12 +57,14 @@ struct RawConfig {
     delivery: RawDelivery,
     #[serde(default)]
     daemon: RawDaemon,
+    #[serde(default)]
+    statement: RawStatement,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSender {
-    name: String,
+    name: toml::Spanned<String>,
     email: toml::Spanned<String>,
     reply_to: Option<toml::Spanned<String>>,
 }
@@ -106,7 +110,7 @@ struct RawSmtp {
     #[serde(default)]
     allow_insecure: bool,
     #[serde(default)]
-    hello_name: Option<String>,
+    hello_name: Option<toml::Spanned<String>>,
     #[serde(default)]
     ca_file: Option<toml::Spanned<String>>,
 }
@@ -157,6 +161,24 @@ impl Default for RawDaemon {
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStatement {
+    max_bytes: u64,
+}
+
+/// The largest statement read by default: a statement is a few pages of text (the seed is
+/// under 10 KB), and a huge file would be copied into every letter and preview.
+pub const DEFAULT_MAX_STATEMENT_BYTES: u64 = 4 * 1024 * 1024;
+
+impl Default for RawStatement {
+    fn default() -> Self {
+        RawStatement {
+            max_bytes: DEFAULT_MAX_STATEMENT_BYTES,
+        }
+    }
+}
+
 /// The checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -170,6 +192,13 @@ pub struct Config {
     pub transport: TransportKind,
     pub delivery: DeliverySettings,
     pub daemon: DaemonSettings,
+    pub statement: StatementSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatementSettings {
+    /// A statement file larger than this is refused before it is read (`[statement] max_bytes`).
+    pub max_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -339,24 +368,28 @@ impl Config {
             }
         };
 
-        let sender_span = raw.sender.span();
         let raw_sender = raw.sender.into_inner();
-        if raw_sender.name.trim().is_empty() {
-            return Err(invalid(Some(sender_span), "[sender] name is empty".into()));
+        let name = &raw_sender.name;
+        if name.get_ref().trim().is_empty() {
+            return Err(invalid(Some(name.span()), "[sender] name is empty".into()));
+        }
+        // The name and addresses go into `From:` and `Reply-To:` of every letter.
+        if let Some(problem) = header::control_problem("[sender] name", name.get_ref()) {
+            return Err(invalid(Some(name.span()), problem));
         }
         let parse_address = |value: &toml::Spanned<String>, key: &str| {
-            value.get_ref().trim().parse::<Address>().map_err(|_| {
+            header::parse_address(value.get_ref()).map_err(|reason| {
                 invalid(
                     Some(value.span()),
                     format!(
-                        "[sender] {key} `{}` is not a valid email address",
-                        value.get_ref()
+                        "[sender] {key} `{}` {reason}",
+                        header::escaped(value.get_ref())
                     ),
                 )
             })
         };
         let sender = Sender {
-            name: raw_sender.name.trim().to_string(),
+            name: name.get_ref().trim().to_string(),
             email: parse_address(&raw_sender.email, "email")?,
             reply_to: raw_sender
                 .reply_to
@@ -401,6 +434,30 @@ impl Config {
                 if smtp.host.trim().is_empty() {
                     return Err(invalid(Some(smtp_span), "[smtp] host is empty".into()));
                 }
+                // The user name goes on an SMTP command line, the host into messages.
+                for (key, value) in [
+                    ("host", Some(&smtp.host)),
+                    ("username", smtp.username.as_ref()),
+                ] {
+                    if let Some(problem) =
+                        value.and_then(|v| header::control_problem(&format!("[smtp] {key}"), v))
+                    {
+                        return Err(invalid(Some(smtp_span), problem));
+                    }
+                }
+                // Sent raw after `EHLO`: anything but a host name could carry SMTP commands.
+                let hello_name = match &smtp.hello_name {
+                    Some(name) => Some(header::hello_name(name.get_ref()).map_err(|reason| {
+                        invalid(
+                            Some(name.span()),
+                            format!(
+                                "[smtp] hello_name `{}` {reason}",
+                                header::escaped(name.get_ref())
+                            ),
+                        )
+                    })?),
+                    None => None,
+                };
                 if security == Security::None
                     && !is_loopback_host(&smtp.host)
                     && !smtp.allow_insecure
@@ -456,7 +513,7 @@ impl Config {
                         .password_env
                         .unwrap_or_else(|| "HERALD_SMTP_PASSWORD".into()),
                     timeout: Duration::from_secs(timeout_secs),
-                    hello_name: smtp.hello_name,
+                    hello_name,
                     extra_roots,
                 })
             }
@@ -500,6 +557,13 @@ impl Config {
             ));
         }
 
+        if raw.statement.max_bytes == 0 {
+            return Err(invalid(
+                None,
+                "[statement] max_bytes must be at least 1".into(),
+            ));
+        }
+
         Ok(Config {
             path: path.to_path_buf(),
             sender,
@@ -520,6 +584,9 @@ impl Config {
                 hold_corrections: raw.daemon.hold_corrections,
                 settle: Duration::from_millis(raw.daemon.settle_millis),
                 poll: Duration::from_secs(raw.daemon.poll_secs.max(1)),
+            },
+            statement: StatementSettings {
+                max_bytes: raw.statement.max_bytes,
             },
         })
     }
@@ -712,6 +779,106 @@ mod tests {
         assert_eq!(roots.file, dir.path().join("ca.pem"));
         assert_eq!(roots.certificates.len(), 1);
         assert_eq!(roots.certificates[0].as_ref(), ca.cert.der().as_ref());
+    }
+
+    /// Regression: a CR or LF in `[sender] name` passed `check` and panicked inside lettre's
+    /// `From:` code; CRLF and SMTP commands in `hello_name` reached the wire raw. Every value that
+    /// reaches a header or a command line is refused at load with its line and escaped value.
+    #[test]
+    fn header_bound_values_with_control_characters_are_refused() {
+        let smtp =
+            "[transport]\nkind = \"smtp\"\n[smtp]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\n";
+        // (configuration, line, what the message shows)
+        let rows = [
+            (
+                "[sender]\nname = \"Office\\r\\nBcc: evil@x.example\"\nemail = \"s@office.example\"\n".to_string(),
+                2,
+                "`Office\\r\\nBcc: evil@x.example` holds a control character",
+            ),
+            (
+                "[sender]\nname = \"Office\\n\"\nemail = \"s@office.example\"\n".to_string(),
+                2,
+                "`Office\\n`",
+            ),
+            (
+                "[sender]\nname = \"Office\"\nemail = \"s@office.example\\r\"\n".to_string(),
+                3,
+                "email `s@office.example\\r` holds a control character",
+            ),
+            (
+                format!("{SENDER}reply_to = \"r@office.example\\nBcc: x@x.example\"\n"),
+                4,
+                "reply_to `r@office.example\\nBcc: x@x.example`",
+            ),
+            (
+                format!("{SENDER}{smtp}hello_name = \"mail.example\\r\\nMAIL FROM:<spoof@x.example>\"\n"),
+                9,
+                "hello_name `mail.example\\r\\nMAIL FROM:<spoof@x.example>` holds a control character",
+            ),
+            (
+                format!("{SENDER}{smtp}hello_name = \"not a host\"\n"),
+                9,
+                "hello_name `not a host` is not a host name",
+            ),
+            (
+                format!("{SENDER}{smtp}hello_name = \"[10.0.0.300]\"\n"),
+                9,
+                "is not an address literal",
+            ),
+            (
+                format!("{SENDER}{smtp}username = \"me\\r\\nQUIT\"\n"),
+                6,
+                "[smtp] username `me\\r\\nQUIT`",
+            ),
+        ];
+        for (text, line, shown) in rows {
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(
+                err.starts_with(&format!("/etc/herald/herald.toml:{line}: "))
+                    && err.contains(shown),
+                "{text}\n{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn international_domains_become_ascii_and_hello_names_are_kept_checked() {
+        let text = "[sender]\nname = \"Office\"\nemail = \"s@bücher.example\"\n\
+                    reply_to = \"r@мвд.example\"\n[transport]\nkind = \"smtp\"\n[smtp]\n\
+                    host = \"127.0.0.1\"\nsecurity = \"none\"\nhello_name = \"mail.bücher.example\"\n";
+        let config = parse(text).expect("valid");
+        assert_eq!(config.sender.email.to_string(), "s@xn--bcher-kva.example");
+        assert_eq!(
+            config.sender.reply_to.map(|a| a.to_string()).as_deref(),
+            Some("r@xn--b1aew.example")
+        );
+        let TransportKind::Smtp(smtp) = config.transport else {
+            panic!("smtp expected");
+        };
+        assert_eq!(
+            smtp.hello_name.as_deref(),
+            Some("mail.xn--bcher-kva.example")
+        );
+        let err = parse("[sender]\nname = \"Office\"\nemail = \"s@bü-.example\"\n")
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(":3:") && err.contains("IDNA"), "{err}");
+    }
+
+    #[test]
+    fn statements_have_a_size_limit() {
+        assert_eq!(
+            parse(SENDER).expect("valid").statement.max_bytes,
+            DEFAULT_MAX_STATEMENT_BYTES
+        );
+        let small = parse(&format!("{SENDER}[statement]\nmax_bytes = 1000\n")).expect("valid");
+        assert_eq!(small.statement.max_bytes, 1000);
+        for value in ["0", "-1", "\"big\""] {
+            assert!(
+                parse(&format!("{SENDER}[statement]\nmax_bytes = {value}\n")).is_err(),
+                "{value}"
+            );
+        }
     }
 
     /// `config/herald.toml` as shipped, parsed.

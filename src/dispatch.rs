@@ -20,7 +20,9 @@ use crate::delivery::smtp::SmtpTransport;
 use crate::delivery::{self, Composer, DispatchOptions, Progress, RetryPolicy, Summary, Transport};
 use crate::directory::{Directory, Organization};
 use crate::error::{Error, Result};
-use crate::journal::{self, ClaimPolicy, Journal, LetterKey, PlannedLetter, StatementInfo};
+use crate::journal::{
+    self, ClaimPolicy, Journal, JournalError, LetterKey, PlannedLetter, StatementInfo,
+};
 use crate::letters::compose::{self, Composed};
 use crate::letters::preview::{IndexRow, PreviewWriter};
 use crate::letters::{self, Letter, Templates};
@@ -118,9 +120,15 @@ impl Letters {
             self.prepared.sender(),
             &self.plan.addressees,
         );
-        self.templates
+        let letter = self
+            .templates
             .render_prepared(&self.parts, &context)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        // The subject is a header; a template (or a title) can put a control character in it.
+        if let Some(problem) = crate::header::control_problem("the subject", &letter.subject) {
+            return Err(format!("the letter to `{}`: {problem}", org.id));
+        }
+        Ok(letter)
     }
 
     /// Composes a rendered letter (the MIME message, its envelope and Message-ID).
@@ -369,6 +377,9 @@ pub struct Sender {
     pub options: DispatchOptions,
     /// Letters a dead process had left `sending`, now `uncertain`.
     pub interrupted: Vec<LetterKey>,
+    /// Whether the journal was checked since the last send: opening checks it, and every later
+    /// send checks it again (a daemon runs for months).
+    vouched: AtomicBool,
     _lock: ProcessLock,
 }
 
@@ -384,7 +395,9 @@ impl Sender {
         let lock = ProcessLock::acquire(&config.data_dir)
             .map_err(|e| Error::io(config.data_dir.join("locks"), e))?;
         let path = config.journal_path();
-        let mut journal = Journal::open(&path)?;
+        let mut journal = Journal::open(&path).map_err(JournalError::untrusted)?;
+        // Never send on a journal that cannot say for sure what was sent already.
+        journal.vouch()?;
         let data = config.data_dir.clone();
         let interrupted = journal
             .recover_interrupted(Utc::now(), &|owner| ProcessLock::is_alive(&data, owner))?;
@@ -420,6 +433,7 @@ impl Sender {
             reader,
             options,
             interrupted,
+            vouched: AtomicBool::new(true),
             _lock: lock,
         })
     }
@@ -437,6 +451,9 @@ impl Sender {
             claim: policy,
             ..self.options.clone()
         };
+        if !self.vouched.swap(false, Ordering::Relaxed) {
+            self.reader.vouch()?;
+        }
         let summary = delivery::dispatch(
             keys,
             Arc::clone(&self.transport),
@@ -448,5 +465,15 @@ impl Sender {
         )
         .await?;
         Ok(summary)
+    }
+}
+
+impl Drop for Sender {
+    /// At the end of a run the journal file alone holds every event: the process may end with
+    /// the writer's connection open, which would leave the last commits only in `-wal`.
+    fn drop(&mut self) {
+        if let Err(e) = self.reader.checkpoint() {
+            tracing::debug!("journal checkpoint at the end of the run: {e}");
+        }
     }
 }

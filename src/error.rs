@@ -53,6 +53,8 @@ impl Error {
     pub fn code(&self) -> u8 {
         match self {
             Error::Undelivered(_) | Error::Integrity(_) => 1,
+            // Refused before anything was sent.
+            Error::Journal(crate::journal::JournalError::Untrusted { .. }) => 2,
             Error::Journal(_) | Error::Delivery(_) => 1,
             Error::Config(_)
             | Error::Statement(_)

@@ -27,6 +27,7 @@ pub mod delivery;
 pub mod directory;
 pub mod dispatch;
 pub mod error;
+pub(crate) mod header;
 pub mod journal;
 pub mod letters;
 pub mod lock;
@@ -34,6 +35,9 @@ pub mod logging;
 pub mod normalize;
 pub mod plan;
 pub mod statement;
+
+#[cfg(test)]
+mod mutation_tests;
 
 use std::process::ExitCode;
 

@@ -31,10 +31,11 @@ impl Plan {
     }
 }
 
-/// Reads and parses a statement file; errors name the file as given.
-pub fn read_statement(path: &Path) -> Result<Statement, StatementError> {
+/// Reads and parses a statement file of at most `max_bytes` (`[statement] max_bytes`); errors
+/// name the file as given.
+pub fn read_statement(path: &Path, max_bytes: u64) -> Result<Statement, StatementError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| StatementError::Read {
+    let bytes = read_bounded(path, max_bytes).map_err(|source| StatementError::Read {
         path: shown.clone(),
         source,
     })?;
@@ -44,6 +45,34 @@ pub fn read_statement(path: &Path) -> Result<Statement, StatementError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "statement.txt".to_string());
     statement::parse(&shown, &file_name, &text)
+}
+
+/// The file's bytes, refused when there are more than `max_bytes`: a statement is copied into
+/// every letter and preview, so a huge file (or a device that never ends) would fill the disk.
+/// The size is checked before reading and again while reading (the file may grow).
+pub fn read_bounded(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let too_large = |size: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "it is {size} bytes, more than the limit of {max_bytes} bytes \
+                 (`[statement] max_bytes` in the configuration)"
+            ),
+        )
+    };
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > max_bytes {
+        return Err(too_large(size.to_string()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(format!("more than {max_bytes}")));
+    }
+    Ok(bytes)
 }
 
 /// Resolves the statement's addressees, without judging the result.
@@ -71,9 +100,9 @@ pub fn resolve(
 }
 
 /// Reads, parses and resolves; refuses a statement with any unresolved addressee.
-pub fn plan(directory: &Directory, path: &Path) -> Result<Plan> {
+pub fn plan(directory: &Directory, path: &Path, max_bytes: u64) -> Result<Plan> {
     let shown = path.display().to_string();
-    let statement = read_statement(path)?;
+    let statement = read_statement(path, max_bytes)?;
     let plan = resolve(directory, statement, &shown)?;
     plan.resolution.require_complete(&shown)?;
     if plan.resolution.letters.is_empty() {

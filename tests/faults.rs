@@ -481,6 +481,8 @@ fn a_connection_lost_in_the_middle_of_the_data_is_deferred_and_sent_once() {
     ));
     let fx = Fixture::with_body(vec![Org::numbered(1)], &large_body(12));
     fx.smtp(server.port(), 5, 0.05, 0.2);
+    // Larger than the default limit on statements (a few MB), on purpose.
+    fx.set("statement", "max_bytes", 16 * 1024 * 1024);
     fx.dispatch(&[]).assert_success();
     let messages = server.wait_for(1, WAIT);
     assert_eq!(messages.len(), 1);

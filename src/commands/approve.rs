@@ -18,7 +18,7 @@ pub(crate) fn run(config_path: &Path, args: ApproveArgs) -> Result<()> {
         ))
     })?;
     let path = config.journal_path();
-    let Some(mut journal) = Journal::open_existing(&path)? else {
+    let Some(mut journal) = Journal::open_existing_for_writing(&path)? else {
         return Err(Error::Usage(format!(
             "no statement `{id}`: there is no journal yet at {}",
             path.display()

@@ -56,7 +56,7 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
 
     for path in &args.statements {
         let Some(directory) = &directory else { break };
-        match plan::plan(directory, path) {
+        match plan::plan(directory, path, config.statement.max_bytes) {
             Ok(plan) => {
                 let letters = plan.resolution.letters.len();
                 println!(

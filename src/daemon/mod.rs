@@ -368,7 +368,11 @@ impl Daemon {
         let name = file_name(path);
         tracing::info!(file = %name, "taking a statement from the inbox");
         self.catalog.refresh(&self.config);
-        let plan = match plan::plan(&self.catalog.directory, path) {
+        let plan = match plan::plan(
+            &self.catalog.directory,
+            path,
+            self.config.statement.max_bytes,
+        ) {
             Ok(plan) => plan,
             Err(Error::Statement(StatementError::Read { source, .. }))
                 if source.kind() == std::io::ErrorKind::NotFound =>
@@ -485,10 +489,13 @@ impl Daemon {
             }
             let file = self.holding.remove(&id).flatten();
             // The approved text is the journal's; the inbox file goes with it only if unchanged.
-            let file = file.filter(|f| match plan::read_statement(f) {
-                Ok(s) => s.id == id,
-                Err(_) => false,
-            });
+            let file =
+                file.filter(
+                    |f| match plan::read_statement(f, self.config.statement.max_bytes) {
+                        Ok(s) => s.id == id,
+                        Err(_) => false,
+                    },
+                );
             tracing::info!(statement = %id, "approved: sending");
             let keys = self.journal_keys(&id)?;
             match self.rebuild(&info) {

@@ -19,10 +19,12 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::FutureExt as _;
 use lettre::address::Envelope;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
@@ -204,18 +206,25 @@ pub async fn dispatch<L: Ledger, C: Composer, P: Progress>(
     });
     let mut tasks = Vec::with_capacity(workers);
     for _ in 0..workers {
-        tasks.push(tokio::spawn(worker(Arc::clone(&shared), shutdown.clone())));
+        let task = tokio::spawn(worker(Arc::clone(&shared), shutdown.clone()));
+        // A worker that dies (a bug) stops the run at once: the others would otherwise wait
+        // for the letters it held, for ever.
+        let shared = Arc::clone(&shared);
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = task.await {
+                lock(&shared.queue).error.get_or_insert_with(|| {
+                    DeliveryError::Setup(format!("a delivery worker stopped: {e}"))
+                });
+                shared.changed.notify_waiters();
+            }
+        }));
     }
-    let mut died = None;
     for task in tasks {
-        if let Err(e) = task.await {
-            died.get_or_insert_with(|| {
-                DeliveryError::Setup(format!("a delivery worker stopped: {e}"))
-            });
-        }
+        // The watcher itself only awaits and sets the error; it has nothing left to report.
+        let _ = task.await;
     }
     let mut queue = lock(&shared.queue);
-    if let Some(e) = queue.error.take().or(died) {
+    if let Some(e) = queue.error.take() {
         return Err(e);
     }
     let Queue {
@@ -321,9 +330,36 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
         if let Some(((key, _), claim)) = hands.ahead.pop_front() {
             let composed = match hands.composed.take() {
                 Some((k, composed)) if k == key => composed,
-                _ => shared.composer.compose(&key),
+                _ => compose(&*shared.composer, &key),
             };
-            let result = attempt(&shared, &key, claim, composed, &mut session).await;
+            // A panic while sending one letter (a bug) settles that letter alone, `uncertain`
+            // as it may have been handed over; the worker goes on with the others.
+            let result = match AssertUnwindSafe(attempt(
+                &shared,
+                &key,
+                claim.clone(),
+                composed,
+                &mut session,
+            ))
+            .catch_unwind()
+            .await
+            {
+                Ok(result) => result,
+                Err(panic) => {
+                    session = None;
+                    let reason = format!(
+                        "herald failed while sending this letter ({}); it may have arrived",
+                        panic_message(&*panic)
+                    );
+                    classify(
+                        Outcome::NoReply { reason },
+                        claim,
+                        &shared.options.retry,
+                        Utc::now(),
+                        random_jitter(),
+                    )
+                }
+            };
             hands.done.push((key, result));
             if hands
                 .settling
@@ -338,7 +374,7 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
             // Rendering and composing (pure) run while the claim commits: a declined claim
             // wastes one composition, a granted one no longer waits for it.
             if let Some((first, _)) = settling.claims.first() {
-                hands.composed = Some((first.clone(), shared.composer.compose(first)));
+                hands.composed = Some((first.clone(), compose(&*shared.composer, first)));
             }
             apply(&shared, &shutdown, &mut hands).await;
             continue;
@@ -582,6 +618,26 @@ fn retry_instant(result: &AttemptResult, options: &DispatchOptions) -> Option<In
     let at = result.next_attempt_at?;
     let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
     (wait <= options.retry_within).then(|| Instant::now() + wait)
+}
+
+/// Renders and composes one letter; a panic there (a bug meeting this letter's data) becomes
+/// this letter's failure, so it cannot take the run down with it.
+fn compose<C: Composer>(composer: &C, key: &LetterKey) -> Result<Composed, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| composer.compose(key))).unwrap_or_else(|panic| {
+        Err(format!(
+            "this letter could not be composed ({})",
+            panic_message(&*panic)
+        ))
+    })
+}
+
+/// What a caught panic said, if it said it as text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "an unexpected error".to_string())
 }
 
 /// Hands a claimed letter to the transport and classifies the outcome.
@@ -905,6 +961,82 @@ mod tests {
             .path()
             .join("outbox/2021-05-27-1a2b3c4d/done.eml")
             .exists());
+    }
+
+    /// Composes as [`FakeComposer`], but panics for `panics`, as lettre's header code did for a
+    /// name holding CRLF.
+    struct PanickingComposer;
+
+    impl Composer for PanickingComposer {
+        fn compose(&self, key: &LetterKey) -> Result<Composed, String> {
+            assert_ne!(key.organization.as_str(), "panics", "header code panicked");
+            FakeComposer.compose(key)
+        }
+    }
+
+    /// Panics when told about `panics`: a bug outside any one letter's work.
+    struct PanickingProgress;
+
+    impl Progress for PanickingProgress {
+        fn attempted(&self, key: &LetterKey, _: &AttemptResult, _: bool) {
+            assert_ne!(key.organization.as_str(), "panics", "progress bar panicked");
+        }
+        fn skipped(&self, _: &LetterKey) {}
+    }
+
+    /// Regression: a worker that panicked on one letter left every letter of the statement
+    /// `sending` and the run hung. A panic composing a letter fails that letter alone; a worker
+    /// that dies for another reason ends the run with an error, and the letters it did not hold
+    /// are given back.
+    #[tokio::test]
+    async fn a_panic_on_one_letter_never_strands_the_others() {
+        let orgs = ["a", "panics", "b", "c", "d", "e", "f"];
+        for concurrency in [1, 3] {
+            let data = tempfile::tempdir().expect("tempdir");
+            let ledger = Arc::new(FakeLedger::new(&[]));
+            let (_stop, shutdown) = watch::channel(false);
+            let run = dispatch(
+                orgs.iter().map(|o| key(o)).collect(),
+                Arc::new(Transport::File(FileTransport::new(data.path()))),
+                Arc::clone(&ledger),
+                Arc::new(PanickingComposer),
+                Arc::new(Quiet),
+                DispatchOptions {
+                    concurrency,
+                    ..options()
+                },
+                shutdown,
+            );
+            let summary = tokio::time::timeout(Duration::from_secs(60), run)
+                .await
+                .expect("the run ends")
+                .expect("dispatch");
+            assert_eq!((summary.sent, summary.failed), (6, 1), "{summary:?}");
+            assert_eq!(summary.undelivered[0].organization.as_str(), "panics");
+            assert!(summary.undelivered[0]
+                .reply
+                .contains("could not be composed"));
+            assert_eq!(lock(&ledger.states)["panics"].0, State::Failed);
+            assert_eq!(ledger.sending(), 0);
+        }
+
+        let data = tempfile::tempdir().expect("tempdir");
+        let ledger = Arc::new(FakeLedger::new(&[]));
+        let (_stop, shutdown) = watch::channel(false);
+        let run = dispatch(
+            orgs.iter().map(|o| key(o)).collect(),
+            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::clone(&ledger),
+            Arc::new(FakeComposer),
+            Arc::new(PanickingProgress),
+            options(),
+            shutdown,
+        );
+        let result = tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .expect("the run ends instead of waiting for the dead worker");
+        let err = result.expect_err("the run says a worker died").to_string();
+        assert!(err.contains("worker stopped"), "{err}");
     }
 
     #[tokio::test]

@@ -687,6 +687,7 @@ impl Validator {
                     format!("{kind} `{id}` has an empty {what}"),
                 );
             }
+            v.no_control(source, lines, s, &format!("the {what} of {kind} `{id}`"));
         };
         if let Some(n) = name {
             check(self, n, "name");
@@ -702,6 +703,20 @@ impl Validator {
         )
     }
 
+    /// Refuses a value holding a control character: names, contacts and addresses reach the
+    /// letters' headers, where a line break would start a header of its own.
+    fn no_control(
+        &mut self,
+        source: usize,
+        lines: &Lines<'_>,
+        value: &Spanned<String>,
+        what: &str,
+    ) {
+        if let Some(problem) = crate::header::control_problem(what, value.get_ref()) {
+            self.error(source, Some(lines.line(value.span().start)), problem);
+        }
+    }
+
     fn addresses(
         &mut self,
         source: usize,
@@ -714,7 +729,7 @@ impl Validator {
         for e in raw {
             let line = lines.line(e.span().start);
             let text = e.get_ref();
-            match text.trim().parse::<Address>() {
+            match crate::header::parse_address(text) {
                 Ok(address) if !reachable_domain(address.domain()) => self.error(
                     source,
                     Some(line),
@@ -734,10 +749,10 @@ impl Validator {
                         out.push(address);
                     }
                 }
-                Err(_) => self.error(
+                Err(reason) => self.error(
                     source,
                     Some(line),
-                    format!("`{text}` is not a valid email address"),
+                    format!("`{}` {reason}", crate::header::escaped(text)),
                 ),
             }
         }
@@ -783,6 +798,16 @@ impl Validator {
             }
             None => DEFAULT_LANGUAGE.to_string(),
         };
+        for (value, what) in [(&raw.salutation, "salutation"), (&raw.contact, "contact")] {
+            if let Some(value) = value {
+                self.no_control(
+                    source,
+                    lines,
+                    value,
+                    &format!("the {what} of organization `{id}`"),
+                );
+            }
+        }
         let memberships = raw
             .groups
             .iter()
@@ -1063,9 +1088,16 @@ groups = ["g"]
             "groups = [\"g\"]\n[organization.extra]\nx = 1\n[stray]\ny = 2\n\n[[organization]]\nid = \"org-1800\"",
         );
         assert_ne!(subtables, valid);
-        let with_quoted = from_sources(&sources(&[("a.toml", &quoted)])).unwrap();
-        assert_eq!(with_quoted.organizations[0].name, "A\n[[organization]]");
-        assert_eq!(with_quoted.organizations.len(), n + 1);
+        // Read as one string (a line break in a name is refused: it would reach a header), not
+        // as a new entry.
+        assert_eq!(
+            errors(&[("a.toml", &quoted)]),
+            vec![
+                "recipients/a.toml:3: the name of organization `a` `A\\n[[organization]]` holds \
+                  a control character (`\\n`), which could forge mail headers"
+                    .to_string()
+            ]
+        );
         for (name, text) in [
             ("valid", &valid),
             ("planted", &planted),
@@ -1418,5 +1450,63 @@ name = "Ombudsman networks"
             let o = d.organizations.iter().find(|o| o.id.as_str() == id);
             assert_eq!(o.map(|o| o.name.as_str()), Some(name), "{id}");
         }
+    }
+    /// Regression: `name = "Evil Name Org\r\nBcc: evil@x.example"` passed `check`, then panicked
+    /// inside lettre's `To:` code at dispatch. Every value that can reach a header is refused at
+    /// load, with its line and the value escaped.
+    #[test]
+    fn control_characters_in_header_bound_values_are_refused() {
+        let org = |field: &str| {
+            format!("[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\n{field}\n")
+        };
+        // (file text, expected start of the only message)
+        let cases = [
+            (
+                "[[organization]]\nid = \"un\"\nname = \"Evil Name Org\\r\\nBcc: evil@x.example\"\nemails = [\"sg@un.example\"]\n".to_string(),
+                "recipients/a.toml:3: the name of organization `un` `Evil Name Org\\r\\nBcc: evil@x.example` holds a control character",
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"Lone CR\\r\"\nemails = [\"sg@un.example\"]\n".to_string(),
+                "recipients/a.toml:3: the name of organization `un` `Lone CR\\r`",
+            ),
+            (org("aliases = [\"U\\nN\"]"), "recipients/a.toml:5: the alias of organization `un` `U\\nN`"),
+            (org("contact = \"Secretary\\nBcc: x@x.example\""), "recipients/a.toml:5: the contact of organization `un`"),
+            (org("salutation = \"Excellency\\u001b[2J\""), "recipients/a.toml:5: the salutation of organization `un` `Excellency\\u{1b}[2J`"),
+            (org("cc = [\"cc@un.example\\r\\nBcc: x@x.example\"]"), "recipients/a.toml:5: `cc@un.example\\r\\nBcc: x@x.example` holds a control character"),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\ngroups = [\"g\"]\n[[group]]\nid = \"g\"\nname = \"G\\u0007\"\n".to_string(),
+                "recipients/a.toml:8: the name of group `g` `G\\u{7}`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let got = errors(&[("a.toml", &text)]);
+            assert_eq!(got.len(), 1, "{text}\n{got:#?}");
+            assert!(
+                got[0].starts_with(expected),
+                "{text}\nexpected {expected:?}\n     got {:?}",
+                got[0]
+            );
+        }
+    }
+
+    /// Regression: `a@bücher.example` passed `check` and failed at send on a server without
+    /// SMTPUTF8. Domains are converted to ASCII at load; what cannot be converted is refused.
+    #[test]
+    fn international_domains_are_converted_to_ascii_or_refused() {
+        let text = "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"a@bücher.example\"]\ncc = [\"b@Bücher.example\"]\n";
+        let directory = from_sources(&sources(&[("a.toml", text)])).unwrap();
+        let org = &directory.organizations[0];
+        assert_eq!(org.emails[0].to_string(), "a@xn--bcher-kva.example");
+        assert_eq!(org.cc[0].to_string(), "b@xn--bcher-kva.example");
+        let got = errors(&[(
+            "a.toml",
+            "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"a@bü-.example\"]\n",
+        )]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(
+            got[0].starts_with("recipients/a.toml:4: `a@bü-.example` has a domain"),
+            "{got:?}"
+        );
+        assert!(got[0].contains("IDNA"), "{got:?}");
     }
 }

@@ -36,6 +36,38 @@ pub enum JournalError {
     },
     #[error("{}: {message}", path.display())]
     Other { path: PathBuf, message: String },
+    /// The journal is damaged or altered: nothing may be sent on it (exit 2).
+    #[error(
+        "{}: herald cannot vouch for this journal ({reason}), so nothing was sent. Restore it \
+         from a backup: stop every herald process using it, keep this file aside for \
+         inspection, copy the backup to {} and delete `{}-wal` and `{}-shm` beside it, then run \
+         `herald verify`",
+        path.display(), path.display(), path.display(), path.display()
+    )]
+    Untrusted { path: PathBuf, reason: String },
+}
+
+impl JournalError {
+    /// A damaged file as a refusal to send on it.
+    pub fn untrusted(self) -> JournalError {
+        match self {
+            JournalError::Sqlite { path, source } if is_corrupt(&source) => {
+                JournalError::Untrusted {
+                    path,
+                    reason: source.to_string(),
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether SQLite found the file damaged (not a database, malformed pages).
+fn is_corrupt(source: &rusqlite::Error) -> bool {
+    matches!(
+        source.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
 }
 
 /// A letter's delivery state (DESIGN.md).
@@ -399,10 +431,21 @@ impl Journal {
         })
     }
 
-    /// Opens the journal only if the file exists: readers (`history`, `verify`, `status`) must
-    /// not create one as a side effect.
+    /// Opens the journal read-only, if there is one: readers (`history`, `verify`, `status`,
+    /// the notes of `check` and `resolve`) never create, upgrade or write it. `None` when there is
+    /// no journal yet.
     pub fn open_existing(path: &Path) -> Result<Option<Journal>, JournalError> {
-        if !path.exists() {
+        Ok(schema::open_read_only(path)?.map(|conn| Journal {
+            path: path.to_path_buf(),
+            conn,
+            owner: None,
+        }))
+    }
+
+    /// Opens the journal for writing only if there is one (`herald approve`): a command that
+    /// changes a statement must not create an empty journal to find it missing.
+    pub fn open_existing_for_writing(path: &Path) -> Result<Option<Journal>, JournalError> {
+        if schema::open_read_only(path)?.is_none() {
             return Ok(None);
         }
         Journal::open(path).map(Some)
@@ -558,6 +601,67 @@ impl Journal {
             path: self.path.clone(),
             source,
         })
+    }
+
+    /// Checks, before anything is sent, that the journal can be trusted to say what was sent
+    /// already: SQLite's own check of every page and index (`PRAGMA integrity_check`: an index
+    /// missing a row once made a letter look unregistered, so it was registered and sent
+    /// again), then the hash chain and every letter and statement row against it (as `herald
+    /// verify`). Any doubt is [`JournalError::Untrusted`].
+    pub fn vouch(&self) -> Result<(), JournalError> {
+        let untrusted = |reason: String| JournalError::Untrusted {
+            path: self.path.clone(),
+            reason,
+        };
+        // Anything but waiting for another process means the content is not what herald wrote
+        // (a text that is not UTF-8, a value of the wrong type, a malformed page).
+        let sql = |source: rusqlite::Error| {
+            let busy = matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            );
+            if busy {
+                JournalError::Sqlite {
+                    path: self.path.clone(),
+                    source,
+                }
+            } else {
+                untrusted(source.to_string())
+            }
+        };
+        let problems: Vec<String> = {
+            let mut check = self
+                .conn
+                .prepare("PRAGMA integrity_check(10)")
+                .map_err(sql)?;
+            let rows = check.query_map([], |r| r.get(0)).map_err(sql)?;
+            rows.collect::<Result<_, _>>().map_err(sql)?
+        };
+        if problems.len() != 1 || problems[0] != "ok" {
+            return Err(untrusted(format!(
+                "SQLite finds it damaged: {}",
+                problems.join("; ")
+            )));
+        }
+        match chain::verify(&self.conn, None).map_err(sql)? {
+            VerifyReport::Intact { .. } => Ok(()),
+            VerifyReport::Broken { event_id, reason } => Err(untrusted(format!(
+                "`herald verify` finds it altered at event #{event_id}: {reason}"
+            ))),
+        }
+    }
+
+    /// Copies the write-ahead log into the journal file, so that after a run the file alone
+    /// holds everything (a `-wal` file deleted or left behind by a copy loses nothing). Passive:
+    /// it never waits for another herald process, and copies what their reads allow; the rest
+    /// goes at the next checkpoint.
+    pub fn checkpoint(&self) -> Result<(), JournalError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(|source| JournalError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// The last event, to be written down after a dispatch; `None` before the first one.

@@ -3,12 +3,17 @@
 //!
 //! `synchronous = FULL` in WAL mode fsyncs the log on every commit, so a letter recorded `sent`
 //! survives a power cut; `busy_timeout` lets a daemon and a manual dispatch share one file.
+//!
+//! Only a writer creates or upgrades the schema, and never in a file that already holds other
+//! data. Readers (`status`, `history`, `verify`, the notes of `check` and `resolve`) open the
+//! file read-only: a reader that wrote (set WAL mode, created tables) next to a damaged or
+//! missing `-wal` file once replaced a journal's content with an empty schema.
 
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::JournalError;
 
@@ -94,6 +99,18 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     }
     let mut conn = Connection::open(path).map_err(sql)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+    // Before anything is written (even the journal mode): another program's data is left as is.
+    let (version, tables): (i64, bool) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), \
+             EXISTS (SELECT 1 FROM sqlite_master)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(sql)?;
+    if version == 0 && tables {
+        return Err(not_a_journal(path));
+    }
     // `journal_mode` answers with the mode in force; anything but WAL means the file system
     // refused it, and the durability and sharing promises would not hold.
     let mode: String = conn
@@ -119,6 +136,9 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     let version: i64 = tx
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(sql)?;
+    if version == 0 && holds_tables(&tx).map_err(sql)? {
+        return Err(not_a_journal(path));
+    }
     if version > SCHEMA_VERSION {
         return Err(JournalError::Other {
             path: path.to_path_buf(),
@@ -135,6 +155,69 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     }
     tx.commit().map_err(sql)?;
     Ok(conn)
+}
+
+/// Opens an existing journal read-only: nothing is created, upgraded or written, not even the
+/// journal mode. `None` when there is no journal yet (no file, or a file without a schema).
+pub(super) fn open_read_only(path: &Path) -> Result<Option<Connection>, JournalError> {
+    let sql = |source| JournalError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(JournalError::Other {
+                path: path.to_path_buf(),
+                message: format!("cannot read the journal: {e}"),
+            })
+        }
+        // An empty file is what a writer leaves when it stopped before creating the schema.
+        Ok(meta) if meta.len() == 0 => return Ok(None),
+        Ok(_) => {}
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sql)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql)?;
+    if version == 0 {
+        return if holds_tables(&conn).map_err(sql)? {
+            Err(not_a_journal(path))
+        } else {
+            Ok(None)
+        };
+    }
+    if version > SCHEMA_VERSION {
+        return Err(JournalError::Other {
+            path: path.to_path_buf(),
+            message: format!(
+                "the journal has schema version `{version}`, newer than this herald's \
+                 ({SCHEMA_VERSION}): upgrade herald"
+            ),
+        });
+    }
+    Ok(Some(conn))
+}
+
+/// Whether the database already holds tables (or any other schema object).
+fn holds_tables(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master)", [], |r| {
+        r.get(0)
+    })
+}
+
+fn not_a_journal(path: &Path) -> JournalError {
+    JournalError::Untrusted {
+        path: path.to_path_buf(),
+        reason: "the file holds data but not a herald journal, and herald never writes over \
+                 it"
+        .to_string(),
+    }
 }
 
 /// RFC 3339 UTC with microseconds: fixed width, so text order is time order.

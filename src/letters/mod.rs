@@ -587,6 +587,12 @@ impl Templates {
                 continue;
             }
             if template == SUBJECT {
+                // The subject is a header: a control character there could forge another one.
+                if let Some(message) =
+                    crate::header::control_problem("the subject", &one_line(rendered))
+                {
+                    errors.push(problem(message));
+                }
                 continue;
             }
             if !name.is_empty() && !rendered.contains(&escape(name)) {
