@@ -33,11 +33,17 @@ impl Plan {
 
 /// Reads and parses a statement file; errors name the file as given.
 pub fn read_statement(path: &Path) -> Result<Statement, StatementError> {
-    let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| StatementError::Read {
-        path: shown.clone(),
+        path: path.display().to_string(),
         source,
     })?;
+    parse_statement(path, bytes)
+}
+
+/// Parses the bytes read from the statement file at `path` (which names it in errors and gives
+/// the attachment its name; the file is not opened again).
+pub fn parse_statement(path: &Path, bytes: Vec<u8>) -> Result<Statement, StatementError> {
+    let shown = path.display().to_string();
     let text = statement::decode(&shown, bytes)?;
     let file_name = path
         .file_name()
@@ -72,8 +78,12 @@ pub fn resolve(
 
 /// Reads, parses and resolves; refuses a statement with any unresolved addressee.
 pub fn plan(directory: &Directory, path: &Path) -> Result<Plan> {
+    plan_statement(directory, read_statement(path)?, path)
+}
+
+/// [`plan`] for a statement already read from `path`.
+pub fn plan_statement(directory: &Directory, statement: Statement, path: &Path) -> Result<Plan> {
     let shown = path.display().to_string();
-    let statement = read_statement(path)?;
     let plan = resolve(directory, statement, &shown)?;
     plan.resolution.require_complete(&shown)?;
     if plan.resolution.letters.is_empty() {

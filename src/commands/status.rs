@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::cli::{OutputFormat, StatusArgs};
+use crate::daemon::catalog::{self, BrokenFolder};
 use crate::daemon::inbox::is_statement_name;
 use crate::daemon::rejected::{self, Rejected};
 use crate::error::{Error, Result};
@@ -25,6 +26,9 @@ struct Status {
     /// The journal file, or `null` when there is none yet.
     journal: Option<String>,
     daemon: DaemonStatus,
+    /// The recipients directory or templates that do not load as they are on disk now (the
+    /// daemon keeps using its last good copy).
+    broken: Vec<BrokenFolder>,
     inbox: InboxStatus,
     /// Statements held for approval or with letters pending, being sent or deferred.
     in_progress: Vec<StatementOverview>,
@@ -73,6 +77,7 @@ pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
     let mut status = Status {
         journal: None,
         daemon,
+        broken: catalog::broken_on_disk(&config),
         inbox,
         in_progress: Vec::new(),
         needs_attention: Vec::new(),
@@ -216,6 +221,37 @@ fn rejected_entry(out: &mut String, r: &Rejected) {
     };
 }
 
+fn broken_entry(out: &mut String, b: &BrokenFolder) {
+    use std::fmt::Write;
+    let what = match b.folder {
+        "recipients" => "the recipients directory",
+        _ => "the templates",
+    };
+    let since = b
+        .since
+        .map(|t| format!(" since {}", time(t)))
+        .unwrap_or_default();
+    let n = b.problems.len();
+    // Writing into a String cannot fail.
+    let _ = writeln!(
+        out,
+        "BROKEN: {what} on disk ({}) does not load{since}: {n} problem{}",
+        b.path,
+        if n == 1 { "" } else { "s" }
+    );
+    for p in &b.problems {
+        let _ = writeln!(out, "  {p}");
+    }
+    let _ = match b.in_use_since {
+        Some(t) => writeln!(
+            out,
+            "  the daemon keeps using the copy it loaded at {} until this is fixed",
+            time(t)
+        ),
+        None => writeln!(out, "  nothing can be sent with it until this is fixed"),
+    };
+}
+
 fn text(status: &Status, journal_path: &Path) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -225,6 +261,9 @@ fn text(status: &Status, journal_path: &Path) -> String {
         (true, None) => writeln!(out, "daemon: running"),
         (false, _) => writeln!(out, "daemon: not running"),
     };
+    for b in &status.broken {
+        broken_entry(&mut out, b);
+    }
     let _ = if status.inbox.waiting.is_empty() {
         writeln!(out, "inbox: empty ({})", status.inbox.path)
     } else {
