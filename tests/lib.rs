@@ -11,6 +11,7 @@ mod bad_input;
 mod check;
 mod crash;
 mod daemon;
+mod deploy;
 mod dispatch;
 mod faults;
 mod history_verify;
