@@ -276,7 +276,14 @@ pub(crate) enum Unreadable {
 /// with no other name, and its bytes are read from that descriptor alone. A link renamed over
 /// the file after the scan is refused, never read through; the bytes returned are what every
 /// letter attaches, so nothing later opens the path again.
-pub(crate) fn read_statement_file(path: &Path, inbox_device: u64) -> Result<Vec<u8>, Unreadable> {
+///
+/// At most `max_bytes` are read: a larger file is an error (`FileTooLarge`), as it would be copied
+/// into every letter.
+pub(crate) fn read_statement_file(
+    path: &Path,
+    inbox_device: u64,
+    max_bytes: u64,
+) -> Result<Vec<u8>, Unreadable> {
     let mut file = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -291,7 +298,16 @@ pub(crate) fn read_statement_file(path: &Path, inbox_device: u64) -> Result<Vec<
     };
     check_opened(&file, inbox_device)?;
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(Unreadable::Io)?;
+    (&mut file)
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Unreadable::Io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Unreadable::Io(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("it holds more than {max_bytes} bytes"),
+        )));
+    }
     Ok(bytes)
 }
 
@@ -473,23 +489,27 @@ mod tests {
         let link = dir.path().join("s.txt");
         std::os::unix::fs::symlink(&outside, &link).expect("link");
         assert!(matches!(
-            read_statement_file(&link, device),
+            read_statement_file(&link, device, 100),
             Err(Unreadable::NotStatement(NotStatement::SymbolicLink))
         ));
         let hard = dir.path().join("h.txt");
         std::fs::hard_link(&outside, &hard).expect("hard link");
         assert!(matches!(
-            read_statement_file(&hard, device),
+            read_statement_file(&hard, device, 100),
             Err(Unreadable::NotStatement(NotStatement::HardLink))
         ));
         let plain = dir.path().join("p.txt");
         std::fs::write(&plain, "text").expect("write");
         assert_eq!(
-            read_statement_file(&plain, device).ok(),
+            read_statement_file(&plain, device, 4).ok(),
             Some(b"text".to_vec())
         );
         assert!(matches!(
-            read_statement_file(&dir.path().join("gone.txt"), device),
+            read_statement_file(&plain, device, 3),
+            Err(Unreadable::Io(e)) if e.kind() == std::io::ErrorKind::FileTooLarge
+        ));
+        assert!(matches!(
+            read_statement_file(&dir.path().join("gone.txt"), device, 100),
             Err(Unreadable::Gone)
         ));
     }

@@ -50,6 +50,10 @@ const POLICY: ClaimPolicy = ClaimPolicy {
     respect_schedule: true,
 };
 
+/// The largest statement file the daemon reads (a statement is a few pages; it is copied into
+/// every letter).
+const MAX_STATEMENT_BYTES: u64 = 4 * 1024 * 1024;
+
 /// How long a statement whose deferred letters cannot be rebuilt is left alone before the next try.
 const STUCK_PAUSE: Duration = Duration::from_secs(300);
 
@@ -358,7 +362,7 @@ impl Daemon {
     /// One complete file of the inbox: refuse it, hold it, or send its letters.
     async fn take(&mut self, path: &Path) -> Result<()> {
         let name = file_name(path);
-        let bytes = match inbox::read_statement_file(path, self.inbox_device) {
+        let bytes = match inbox::read_statement_file(path, self.inbox_device, MAX_STATEMENT_BYTES) {
             Ok(bytes) => bytes,
             Err(Unreadable::Gone) => {
                 // Taken away before we could read it.
@@ -607,7 +611,7 @@ impl Daemon {
             // The approved text is the journal's; the inbox file goes with it only if unchanged.
             let device = self.inbox_device;
             let file = file.filter(|f| {
-                inbox::read_statement_file(f, device)
+                inbox::read_statement_file(f, device, MAX_STATEMENT_BYTES)
                     .ok()
                     .and_then(|bytes| plan::parse_statement(f, bytes).ok())
                     .is_some_and(|s| s.id == id)
