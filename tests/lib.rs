@@ -13,6 +13,7 @@ mod crash;
 mod daemon;
 mod deploy;
 mod dispatch;
+mod docs;
 mod faults;
 mod history_verify;
 mod rate;
