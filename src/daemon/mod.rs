@@ -16,6 +16,7 @@ pub(crate) mod inbox;
 mod log;
 pub(crate) mod rejected;
 mod report;
+mod watcher;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -24,8 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use notify::Watcher;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::config::Config;
@@ -41,6 +41,7 @@ use crate::statement::{self, StatementError, StatementId};
 use catalog::Catalog;
 use inbox::{Found, Inbox, NotStatement, Unreadable};
 use log::LogProgress;
+use watcher::{can_bring_statement, renamed_into, watch_inbox, Events};
 
 /// The daemon sends what is pending and what is due; never a `failed` letter (that needs a
 /// corrected address and a person's decision) nor an `uncertain` one (it may have arrived).
@@ -173,58 +174,6 @@ struct Daemon {
     /// Statements whose deferred letters could not be rebuilt, and when to try again.
     stuck: HashMap<StatementId, DateTime<Utc>>,
     stop: watch::Receiver<bool>,
-}
-
-type Events = mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
-
-/// Starts a file watcher on the inbox; `None` (polling only) when the platform refuses one.
-fn watch_inbox(dir: &Path) -> Option<(notify::RecommendedWatcher, Events)> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let watcher = notify::recommended_watcher(move |event| {
-        // The daemon stopped listening: nothing left to tell.
-        let _ = tx.send(event);
-    })
-    .and_then(|mut w| {
-        w.watch(dir, notify::RecursiveMode::NonRecursive)?;
-        Ok(w)
-    });
-    match watcher {
-        Ok(w) => Some((w, rx)),
-        Err(e) => {
-            tracing::warn!(
-                error = %e,
-                inbox = %dir.display(),
-                "cannot watch the inbox for changes; polling it only"
-            );
-            None
-        }
-    }
-}
-
-/// The file an event says was renamed into the inbox, if any.
-fn renamed_into(event: &notify::Event) -> Option<&Path> {
-    use notify::event::{ModifyKind, RenameMode};
-    match event.kind {
-        notify::EventKind::Modify(ModifyKind::Name(RenameMode::To)) => {
-            event.paths.first().map(PathBuf::as_path)
-        }
-        notify::EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
-            event.paths.get(1).map(PathBuf::as_path)
-        }
-        _ => None,
-    }
-}
-
-/// Whether an event can bring a statement into the inbox or complete one: a file created,
-/// written, closed after writing, renamed or removed. Opening, reading, closing without writing
-/// (as every scan of the folder does) and metadata changes cannot.
-fn can_bring_statement(kind: &notify::EventKind) -> bool {
-    use notify::event::{AccessKind, AccessMode, ModifyKind};
-    match kind {
-        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        notify::EventKind::Access(_) | notify::EventKind::Modify(ModifyKind::Metadata(_)) => false,
-        _ => true,
-    }
 }
 
 fn until(at: DateTime<Utc>) -> Instant {
@@ -396,13 +345,20 @@ impl Daemon {
                 return Ok(());
             }
         };
-        if let Some(at) = self.already_dispatched(&plan)? {
+        if let Some(Dispatched { at, counts }) = self.already_dispatched(&plan)? {
             let id = plan.statement.id.clone();
+            let failed = if counts.contains_key(&State::Failed) {
+                "; `herald dispatch` sends the failed ones again once their addresses are corrected"
+            } else {
+                ""
+            };
+            let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
             tracing::info!(
                 statement = %id,
                 file = %name,
-                "statement {id} was already dispatched on {}: nothing to send",
-                log::time(at)
+                "statement {id} was already dispatched on {}: nothing to send ({}{failed})",
+                log::time(at),
+                counts.join(", ")
             );
             self.file_away(path, &id, "already dispatched; filed");
             return Ok(());
@@ -512,7 +468,7 @@ impl Daemon {
 
     /// Moves a statement whose dispatch is over to `processed/`; a failure is logged, and the
     /// file left alone until it changes (its letters are in the journal: nothing is sent twice).
-    fn file_away(&mut self, path: &Path, id: &StatementId, what: &str) -> Option<PathBuf> {
+    fn file_away(&mut self, path: &Path, id: &StatementId, what: &str) {
         let report = match self.write_report(id) {
             Ok(report) => Some(report),
             Err(e) => {
@@ -527,11 +483,10 @@ impl Daemon {
                     statement = %id,
                     file = %file_name(path),
                     processed = %moved.display(),
-                    report = report.as_ref().map(|r| r.display().to_string()),
+                    report = report.as_ref().map(|r| tracing::field::display(r.display())),
                     "{what} as {}",
                     moved.display()
                 );
-                Some(moved)
             }
             Err(e) => {
                 tracing::error!(
@@ -541,7 +496,6 @@ impl Daemon {
                     self.folders.processed.display()
                 );
                 self.inbox.set_aside(path);
-                None
             }
         }
     }
@@ -549,7 +503,7 @@ impl Daemon {
     /// When a statement the journal knows, with every letter it calls for already dealt with
     /// (none pending, being sent or deferred), last had a letter change: dropping it again has
     /// nothing to send, and is neither a correction nor something to hold.
-    fn already_dispatched(&self, plan: &Plan) -> Result<Option<DateTime<Utc>>> {
+    fn already_dispatched(&self, plan: &Plan) -> Result<Option<Dispatched>> {
         let id = &plan.statement.id;
         let Some(info) = self.sender.reader.statement(id)? else {
             return Ok(None);
@@ -571,7 +525,15 @@ impl Daemon {
         if rows.is_empty() || !all_registered || !rows.iter().all(|r| done(r.status)) {
             return Ok(None);
         }
-        Ok(rows.iter().map(|r| r.updated_at).max())
+        let mut counts = BTreeMap::new();
+        for row in &rows {
+            *counts.entry(row.status).or_insert(0) += 1;
+        }
+        Ok(rows
+            .iter()
+            .map(|r| r.updated_at)
+            .max()
+            .map(|at| Dispatched { at, counts }))
     }
 
     fn hold(&mut self, path: &Path, letters: &Letters) {
@@ -814,6 +776,12 @@ impl Daemon {
     }
 }
 
+/// A statement whose letters were all dealt with: when the last one was, and how many per state.
+struct Dispatched {
+    at: DateTime<Utc>,
+    counts: BTreeMap<State, u32>,
+}
+
 fn log_summary(id: &StatementId, summary: &Summary) {
     let counts = log::summary(summary);
     if summary.all_sent() {
@@ -827,41 +795,4 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use notify::event::{CreateKind, ModifyKind, RenameMode};
-    use notify::{Event, EventKind};
-
-    #[test]
-    fn only_renames_into_the_folder_make_a_file_complete_at_once() {
-        let dir = PathBuf::from("/data/inbox");
-        let from = dir.join(".s.txt.tmp");
-        let to = dir.join("s.txt");
-        let rows: [(EventKind, Vec<PathBuf>, Option<&Path>); 4] = [
-            (
-                EventKind::Modify(ModifyKind::Name(RenameMode::To)),
-                vec![to.clone()],
-                Some(&to),
-            ),
-            (
-                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
-                vec![from.clone(), to.clone()],
-                Some(&to),
-            ),
-            (
-                EventKind::Modify(ModifyKind::Name(RenameMode::From)),
-                vec![from.clone()],
-                None,
-            ),
-            (EventKind::Create(CreateKind::File), vec![to.clone()], None),
-        ];
-        for (kind, paths, expected) in rows {
-            let mut event = Event::new(kind);
-            event.paths = paths;
-            assert_eq!(renamed_into(&event), expected, "{kind:?}");
-        }
-    }
 }

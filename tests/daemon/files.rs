@@ -172,7 +172,7 @@ fn a_statement_dropped_again_is_filed_as_already_dispatched() {
         2,
         "{log}"
     );
-    assert!(log.contains(" UTC: nothing to send"), "{log}");
+    assert!(log.contains(" UTC: nothing to send (3 sent)"), "{log}");
     for alarm in ["receive it again", "held", "herald approve", "skipped"] {
         assert!(!log.contains(alarm), "`{alarm}` in\n{log}");
     }
