@@ -347,3 +347,30 @@ fn the_log_reads_as_a_person_reads_it() {
         "`{when}` in `{line}`"
     );
 }
+
+/// Regression: with a `.docx` in the inbox, `herald status` said `inbox: empty`. Without a
+/// daemon to move it, status names what lies there that herald will not take.
+#[test]
+fn status_names_what_in_the_inbox_is_not_a_statement() {
+    let ws = Workspace::new();
+    ws.write("var/inbox/letter.docx", "PK");
+    ws.write("var/inbox/statement.txt", SMALL);
+    ws.write("var/inbox/.hidden.docx", "PK");
+    let status = ws.run(["status", "--format", "json"]);
+    status.assert_success();
+    let status = status.json();
+    assert_eq!(
+        status["inbox"]["not_statements"],
+        serde_json::json!(["letter.docx"]),
+        "{status:#}"
+    );
+    assert_eq!(
+        status["inbox"]["waiting"],
+        serde_json::json!(["statement.txt"])
+    );
+    let text = ws.run(["status"]).stdout;
+    assert!(
+        text.contains("1 not a statement herald takes") && text.contains("letter.docx"),
+        "{text}"
+    );
+}
