@@ -751,7 +751,9 @@ impl Daemon {
                 )
                 .await?;
             if report::path(&self.folders.processed, id.as_str()).is_file() {
-                self.write_report(&id)?;
+                if let Err(e) = self.write_report(&id) {
+                    tracing::error!(statement = %id, error = %e, "cannot write the report");
+                }
             }
             log_summary(&id, &summary);
         }
