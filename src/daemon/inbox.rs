@@ -112,7 +112,7 @@ impl NotStatement {
             ),
             NotStatement::SymbolicLink | NotStatement::HardLink | NotStatement::Special => format!(
                 "To send it: copy the statement file itself (`.txt` or `.md`) into {inbox}/, then \
-                 delete this and the rejected entry."
+                 delete the entry here and this file."
             ),
         }
     }

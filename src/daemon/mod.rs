@@ -10,6 +10,11 @@
 //! One loop does the work, one step at a time: take the complete inbox files, send what an
 //! approval released, retry what is due, then sleep until the next poll, file event, settle time or
 //! retry time — whichever comes first.
+//!
+//! No file can stop the daemon: what is not a statement, or cannot go out, is moved to
+//! `rejected/` with an error file; what cannot even be moved is logged and left alone until it
+//! changes. A statement is read once, from a descriptor that is not a link ([`inbox`]), and only
+//! those bytes go on.
 
 pub(crate) mod catalog;
 pub(crate) mod inbox;
