@@ -71,6 +71,13 @@ struct InboxStatus {
 pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
     let daemon = probe_daemon(&config.data_dir)?;
+    let mut broken = catalog::broken_on_disk(&config);
+    if !daemon.running {
+        // No daemon holds a copy: nothing is in use.
+        for b in &mut broken {
+            b.in_use_since = None;
+        }
+    }
     let inbox_dir = config.data_dir.join("inbox");
     let (waiting, not_statements) = inbox_entries(&inbox_dir)?;
     let inbox = InboxStatus {
@@ -82,7 +89,7 @@ pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
     let mut status = Status {
         journal: None,
         daemon,
-        broken: catalog::broken_on_disk(&config),
+        broken,
         inbox,
         in_progress: Vec::new(),
         needs_attention: Vec::new(),
@@ -255,7 +262,10 @@ fn broken_entry(out: &mut String, b: &BrokenFolder) {
             "  the daemon keeps using the copy it loaded at {} until this is fixed",
             time(t)
         ),
-        None => writeln!(out, "  nothing can be sent with it until this is fixed"),
+        None => writeln!(
+            out,
+            "  `herald check` shows the problems; nothing can be sent until they are fixed"
+        ),
     };
 }
 

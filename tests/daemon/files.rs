@@ -374,3 +374,26 @@ fn status_names_what_in_the_inbox_is_not_a_statement() {
         "{text}"
     );
 }
+
+/// Without a daemon, a broken recipients directory is shown too, since its last edit, and no
+/// copy is said to be in use.
+#[test]
+fn status_without_a_daemon_shows_a_broken_recipients_directory() {
+    let ws = Workspace::new();
+    ws.write(
+        "recipients/zz-broken.toml",
+        "[[organization]]\nid = \"broken\"\nname = \"Broken\"\nemails = [\"not an address\"]\n",
+    );
+    let status = ws.run(["status", "--format", "json"]);
+    status.assert_success();
+    let status = status.json();
+    let broken = &status["broken"][0];
+    assert_eq!(broken["folder"], "recipients", "{status:#}");
+    assert!(broken["since"].is_string(), "{status:#}");
+    assert!(broken["in_use_since"].is_null(), "{status:#}");
+    let text = ws.run(["status"]).stdout;
+    assert!(
+        text.contains("BROKEN: the recipients directory") && text.contains("`herald check`"),
+        "{text}"
+    );
+}
