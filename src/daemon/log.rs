@@ -81,7 +81,7 @@ impl Progress for LogProgress {
                 state = %result.state,
                 code,
                 reply = %result.reply,
-                next_attempt = result.next_attempt_at.map(time),
+                next_attempt = result.next_attempt_at.map(|t| tracing::field::display(time(t))),
                 "{}",
                 outcome(result, retrying)
             );
