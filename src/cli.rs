@@ -50,6 +50,7 @@ pub enum Command {
     Approve(ApproveArgs),
     History(HistoryArgs),
     Verify(VerifyArgs),
+    Init(InitArgs),
 }
 
 /// Validate the configuration, the recipients directory and the templates (every template is
@@ -95,6 +96,19 @@ pub struct DispatchArgs {
     /// Also re-send letters whose outcome is unknown (`uncertain`): they may arrive twice.
     #[arg(long)]
     pub resend_uncertain: bool,
+}
+
+/// Write a working configuration to DIR: `herald.toml` (paths relative to it), the shipped
+/// recipients directory and templates. Never overwrites a file; edit `[sender]` and the
+/// recipients' addresses before the first real dispatch.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to write to (e.g. /etc/herald); created if missing.
+    pub dir: PathBuf,
+    /// The data folder (journal, inbox, processed, rejected) the configuration names; a relative
+    /// path is taken from DIR. For the systemd unit: /var/lib/herald.
+    #[arg(long, default_value = "var")]
+    pub data: String,
 }
 
 /// Watch <data>/inbox/ and dispatch every statement dropped there; retry deferred letters; stop

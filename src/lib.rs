@@ -1,6 +1,6 @@
 //! herald distributes official statements by email.
 //!
-//! The pipeline (DESIGN.md), one module per arrow:
+//! The pipeline, one module per arrow:
 //!
 //! ```text
 //! statement file ──parse──▶ Statement ──extract──▶ addressee phrases

@@ -34,11 +34,17 @@ impl Plan {
 /// Reads and parses a statement file of at most `max_bytes` (`[statement] max_bytes`); errors
 /// name the file as given.
 pub fn read_statement(path: &Path, max_bytes: u64) -> Result<Statement, StatementError> {
-    let shown = path.display().to_string();
     let bytes = read_bounded(path, max_bytes).map_err(|source| StatementError::Read {
-        path: shown.clone(),
+        path: path.display().to_string(),
         source,
     })?;
+    parse_statement(path, bytes)
+}
+
+/// Parses the bytes read from the statement file at `path` (which names it in errors and gives
+/// the attachment its name; the file is not opened again).
+pub fn parse_statement(path: &Path, bytes: Vec<u8>) -> Result<Statement, StatementError> {
+    let shown = path.display().to_string();
     let text = statement::decode(&shown, bytes)?;
     let file_name = path
         .file_name()
@@ -51,6 +57,12 @@ pub fn read_statement(path: &Path, max_bytes: u64) -> Result<Statement, Statemen
 /// every letter and preview, so a huge file (or a device that never ends) would fill the disk.
 /// The size is checked before reading and again while reading (the file may grow).
 pub fn read_bounded(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    read_at_most(std::fs::File::open(path)?, max_bytes)
+}
+
+/// Reads an opened statement file of at most `max_bytes`, refusing a larger one before reading
+/// it (by its size) and while reading it (should it grow).
+pub fn read_at_most(file: std::fs::File, max_bytes: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let too_large = |size: String| {
         std::io::Error::new(
@@ -61,7 +73,6 @@ pub fn read_bounded(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
             ),
         )
     };
-    let file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
     if size > max_bytes {
         return Err(too_large(size.to_string()));
@@ -101,8 +112,12 @@ pub fn resolve(
 
 /// Reads, parses and resolves; refuses a statement with any unresolved addressee.
 pub fn plan(directory: &Directory, path: &Path, max_bytes: u64) -> Result<Plan> {
+    plan_statement(directory, read_statement(path, max_bytes)?, path)
+}
+
+/// [`plan`] for a statement already read from `path`.
+pub fn plan_statement(directory: &Directory, statement: Statement, path: &Path) -> Result<Plan> {
     let shown = path.display().to_string();
-    let statement = read_statement(path, max_bytes)?;
     let plan = resolve(directory, statement, &shown)?;
     plan.resolution.require_complete(&shown)?;
     if plan.resolution.letters.is_empty() {

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use crate::support::smtp::{Received, Reply, Script, SmtpServer};
 use crate::support::workspace::{Process, Workspace};
 
+mod files;
+
 const SEED: &str = "seeds/2021-05-27-kalbajar-statement.txt";
 /// Letters the seed statement calls for with the shipped recipients.
 const SEED_LETTERS: usize = 42;

@@ -5,6 +5,7 @@ pub(crate) mod check;
 pub(crate) mod daemon;
 pub(crate) mod dispatch;
 pub(crate) mod history;
+pub(crate) mod init;
 pub(crate) mod resolve;
 pub(crate) mod status;
 pub(crate) mod verify;
@@ -27,6 +28,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Approve(args) => approve::run(&cli.config, args),
         Command::History(args) => history::run(&cli.config, args),
         Command::Verify(args) => verify::run(&cli.config, args),
+        Command::Init(args) => init::run(args),
     }
 }
 

@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::cli::{OutputFormat, StatusArgs};
-use crate::daemon::inbox::is_statement_name;
+use crate::daemon::catalog::{self, BrokenFolder};
+use crate::daemon::inbox::{is_statement_name, is_temporary_name};
 use crate::daemon::rejected::{self, Rejected};
 use crate::error::{Error, Result};
 use crate::journal::{Journal, State, StatementOverview};
@@ -25,6 +26,9 @@ struct Status {
     /// The journal file, or `null` when there is none yet.
     journal: Option<String>,
     daemon: DaemonStatus,
+    /// The recipients directory or templates that do not load as they are on disk now (the
+    /// daemon keeps using its last good copy).
+    broken: Vec<BrokenFolder>,
     inbox: InboxStatus,
     /// Statements held for approval or with letters pending, being sent or deferred.
     in_progress: Vec<StatementOverview>,
@@ -59,20 +63,33 @@ struct InboxStatus {
     path: String,
     /// Statement files waiting to be taken (or held for approval).
     waiting: Vec<String>,
+    /// What lies there that is not a statement herald takes (a running daemon moves it to
+    /// `rejected/`).
+    not_statements: Vec<String>,
 }
 
 pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
     let daemon = probe_daemon(&config.data_dir)?;
+    let mut broken = catalog::broken_on_disk(&config);
+    if !daemon.running {
+        // No daemon holds a copy: nothing is in use.
+        for b in &mut broken {
+            b.in_use_since = None;
+        }
+    }
     let inbox_dir = config.data_dir.join("inbox");
+    let (waiting, not_statements) = inbox_entries(&inbox_dir)?;
     let inbox = InboxStatus {
         path: inbox_dir.display().to_string(),
-        waiting: waiting(&inbox_dir)?,
+        waiting,
+        not_statements,
     };
     let journal_path = config.journal_path();
     let mut status = Status {
         journal: None,
         daemon,
+        broken,
         inbox,
         in_progress: Vec::new(),
         needs_attention: Vec::new(),
@@ -144,19 +161,21 @@ fn probe_daemon(data: &Path) -> Result<DaemonStatus> {
     Ok(DaemonStatus { running, pid })
 }
 
-fn waiting(inbox: &Path) -> Result<Vec<String>> {
+/// The inbox's statement files, and what else lies there (not hidden or temporary), by name.
+fn inbox_entries(inbox: &Path) -> Result<(Vec<String>, Vec<String>)> {
     let entries = match std::fs::read_dir(inbox) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
         Err(e) => return Err(Error::io(inbox, e)),
     };
-    let mut names: Vec<String> = entries
+    let (mut waiting, mut others): (Vec<String>, Vec<String>) = entries
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|name| is_statement_name(name))
-        .collect();
-    names.sort();
-    Ok(names)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !is_temporary_name(name))
+        .partition(|name| is_statement_name(name));
+    waiting.sort();
+    others.sort();
+    Ok((waiting, others))
 }
 
 fn counts(counts: &BTreeMap<State, u32>) -> String {
@@ -216,6 +235,40 @@ fn rejected_entry(out: &mut String, r: &Rejected) {
     };
 }
 
+fn broken_entry(out: &mut String, b: &BrokenFolder) {
+    use std::fmt::Write;
+    let what = match b.folder {
+        "recipients" => "the recipients directory",
+        _ => "the templates",
+    };
+    let since = b
+        .since
+        .map(|t| format!(" since {}", time(t)))
+        .unwrap_or_default();
+    let n = b.problems.len();
+    // Writing into a String cannot fail.
+    let _ = writeln!(
+        out,
+        "BROKEN: {what} on disk ({}) does not load{since}: {n} problem{}",
+        b.path,
+        if n == 1 { "" } else { "s" }
+    );
+    for p in &b.problems {
+        let _ = writeln!(out, "  {p}");
+    }
+    let _ = match b.in_use_since {
+        Some(t) => writeln!(
+            out,
+            "  the daemon keeps using the copy it loaded at {} until this is fixed",
+            time(t)
+        ),
+        None => writeln!(
+            out,
+            "  `herald check` shows the problems; nothing can be sent until they are fixed"
+        ),
+    };
+}
+
 fn text(status: &Status, journal_path: &Path) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -225,6 +278,18 @@ fn text(status: &Status, journal_path: &Path) -> String {
         (true, None) => writeln!(out, "daemon: running"),
         (false, _) => writeln!(out, "daemon: not running"),
     };
+    for b in &status.broken {
+        broken_entry(&mut out, b);
+    }
+    if !status.inbox.not_statements.is_empty() {
+        let _ = writeln!(
+            out,
+            "inbox: {} not a statement herald takes (only `*.txt` and `*.md`; a running daemon \
+             moves them to rejected/): {}",
+            status.inbox.not_statements.len(),
+            status.inbox.not_statements.join(", ")
+        );
+    }
     let _ = if status.inbox.waiting.is_empty() {
         writeln!(out, "inbox: empty ({})", status.inbox.path)
     } else {

@@ -10,10 +10,18 @@
 //! One loop does the work, one step at a time: take the complete inbox files, send what an
 //! approval released, retry what is due, then sleep until the next poll, file event, settle time or
 //! retry time — whichever comes first.
+//!
+//! No file can stop the daemon: what is not a statement, or cannot go out, is moved to
+//! `rejected/` with an error file; what cannot even be moved is logged and left alone until it
+//! changes. A statement is read once, from a descriptor that is not a link ([`inbox`]), and only
+//! those bytes go on.
 
+pub(crate) mod catalog;
 pub(crate) mod inbox;
+mod log;
 pub(crate) mod rejected;
 mod report;
+mod watcher;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -22,24 +30,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use notify::Watcher;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::delivery::{Progress, Summary};
-use crate::directory::{self, Directory, OrgId};
+use crate::delivery::Summary;
+use crate::directory::OrgId;
 use crate::dispatch::{Letters, Sender};
 use crate::error::{Error, Result};
-use crate::journal::{
-    AlreadyReceived, AttemptResult, ClaimPolicy, LetterKey, State, StatementInfo,
-};
-use crate::letters::Templates;
+use crate::journal::{AlreadyReceived, ClaimPolicy, LetterKey, State, StatementInfo};
 use crate::lock::DaemonLock;
-use crate::plan;
+use crate::plan::{self, Plan};
 use crate::statement::{self, StatementError, StatementId};
 
-use inbox::Inbox;
+use catalog::Catalog;
+use inbox::{Found, Inbox, NotStatement, Unreadable};
+use log::LogProgress;
+use watcher::{can_bring_statement, renamed_into, watch_inbox, Events};
 
 /// The daemon sends what is pending and what is due; never a `failed` letter (that needs a
 /// corrected address and a person's decision) nor an `uncertain` one (it may have arrived).
@@ -59,9 +66,10 @@ const STUCK_PAUSE: Duration = Duration::from_secs(300);
 /// the templates or the transport cannot be set up.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {
     let _lock = DaemonLock::acquire(&config.data_dir).map_err(|e| Error::Usage(e.to_string()))?;
-    let folders = Folders::new(&config.data_dir);
-    folders.create()?;
-    let catalog = Catalog::load(&config)?;
+    let folders = Folders::create(&config.data_dir)?;
+    let inbox_device =
+        inbox::device_of(&folders.inbox).map_err(|e| Error::io(&folders.inbox, e))?;
+    let catalog = Catalog::load(&config, &folders.data)?;
     let sender = Sender::open(&config, Duration::ZERO)?;
     if !sender.interrupted.is_empty() {
         let letters: Vec<String> = sender
@@ -79,6 +87,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let (stop_tx, stop) = watch::channel(false);
     let mut daemon = Daemon {
         inbox: Inbox::new(folders.inbox.clone(), config.daemon.settle),
+        inbox_device,
         holding: HashMap::new(),
         stuck: HashMap::new(),
         folders,
@@ -89,13 +98,22 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     };
     daemon.remember_held()?;
     let events = watch_inbox(&daemon.folders.inbox);
+    let approval = if daemon.config.daemon.require_approval {
+        "each statement waits for `herald approve`"
+    } else {
+        "statements are sent without approval"
+    };
+    let watching = if events.is_some() {
+        "watched for changes and scanned"
+    } else {
+        "scanned"
+    };
     tracing::info!(
         inbox = %daemon.folders.inbox.display(),
         transport = %daemon.sender.transport.describe(),
-        require_approval = daemon.config.daemon.require_approval,
-        poll_secs = daemon.config.daemon.poll.as_secs(),
-        watching = events.is_some(),
-        "herald daemon started"
+        "herald daemon started: the inbox is {watching} every {} s; {approval}; letters go to {}",
+        daemon.config.daemon.poll.as_secs(),
+        daemon.sender.transport.describe(),
     );
 
     let work = daemon.serve(events);
@@ -115,8 +133,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     result
 }
 
-/// The folders under `<data>/` the daemon works in.
+/// The folders under `<data>/` the daemon works in, as absolute paths: the watcher reports
+/// absolute paths, which must compare equal to the inbox's (a relative `--config` made a relative
+/// inbox, and no rename into it was recognised).
 struct Folders {
+    data: PathBuf,
     inbox: PathBuf,
     processed: PathBuf,
     rejected: PathBuf,
@@ -124,53 +145,20 @@ struct Folders {
 }
 
 impl Folders {
-    fn new(data: &Path) -> Folders {
-        Folders {
+    fn create(data: &Path) -> Result<Folders> {
+        std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
+        let data = std::fs::canonicalize(data).map_err(|e| Error::io(data, e))?;
+        let folders = Folders {
             inbox: data.join("inbox"),
             processed: data.join("processed"),
             rejected: data.join("rejected"),
             previews: data.join("previews"),
-        }
-    }
-
-    fn create(&self) -> Result<()> {
-        for dir in [&self.inbox, &self.processed, &self.rejected] {
+            data,
+        };
+        for dir in [&folders.inbox, &folders.processed, &folders.rejected] {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        Ok(())
-    }
-}
-
-/// The recipients directory and the templates, reloaded before each statement so that an edit
-/// takes effect without a restart; a reload that fails keeps the last good ones.
-struct Catalog {
-    directory: Arc<Directory>,
-    templates: Arc<Templates>,
-}
-
-impl Catalog {
-    fn load(config: &Config) -> Result<Catalog> {
-        Ok(Catalog {
-            directory: Arc::new(directory::load(&config.recipients_dir)?),
-            templates: Arc::new(Templates::load(&config.templates_dir)?),
-        })
-    }
-
-    fn refresh(&mut self, config: &Config) {
-        match directory::load(&config.recipients_dir) {
-            Ok(d) => self.directory = Arc::new(d),
-            Err(e) => tracing::error!(
-                error = %e,
-                "the recipients directory does not load; using the last good one until it is fixed"
-            ),
-        }
-        match Templates::load(&config.templates_dir) {
-            Ok(t) => self.templates = Arc::new(t),
-            Err(e) => tracing::error!(
-                error = %e,
-                "the templates do not load; using the last good ones until they are fixed"
-            ),
-        }
+        Ok(folders)
     }
 }
 
@@ -180,63 +168,13 @@ struct Daemon {
     catalog: Catalog,
     sender: Sender,
     inbox: Inbox,
+    /// The file system the inbox lies on: a file read from it must lie there too.
+    inbox_device: u64,
     /// Statements held for approval, with their inbox file while it is there.
     holding: HashMap<StatementId, Option<PathBuf>>,
     /// Statements whose deferred letters could not be rebuilt, and when to try again.
     stuck: HashMap<StatementId, DateTime<Utc>>,
     stop: watch::Receiver<bool>,
-}
-
-type Events = mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
-
-/// Starts a file watcher on the inbox; `None` (polling only) when the platform refuses one.
-fn watch_inbox(dir: &Path) -> Option<(notify::RecommendedWatcher, Events)> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let watcher = notify::recommended_watcher(move |event| {
-        // The daemon stopped listening: nothing left to tell.
-        let _ = tx.send(event);
-    })
-    .and_then(|mut w| {
-        w.watch(dir, notify::RecursiveMode::NonRecursive)?;
-        Ok(w)
-    });
-    match watcher {
-        Ok(w) => Some((w, rx)),
-        Err(e) => {
-            tracing::warn!(
-                error = %e,
-                inbox = %dir.display(),
-                "cannot watch the inbox for changes; polling it only"
-            );
-            None
-        }
-    }
-}
-
-/// The file an event says was renamed into the inbox, if any.
-fn renamed_into(event: &notify::Event) -> Option<&Path> {
-    use notify::event::{ModifyKind, RenameMode};
-    match event.kind {
-        notify::EventKind::Modify(ModifyKind::Name(RenameMode::To)) => {
-            event.paths.first().map(PathBuf::as_path)
-        }
-        notify::EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
-            event.paths.get(1).map(PathBuf::as_path)
-        }
-        _ => None,
-    }
-}
-
-/// Whether an event can bring a statement into the inbox or complete one: a file created,
-/// written, closed after writing, renamed or removed. Opening, reading, closing without writing
-/// (as every scan of the folder does) and metadata changes cannot.
-fn can_bring_statement(kind: &notify::EventKind) -> bool {
-    use notify::event::{AccessKind, AccessMode, ModifyKind};
-    match kind {
-        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        notify::EventKind::Access(_) | notify::EventKind::Modify(ModifyKind::Metadata(_)) => false,
-        _ => true,
-    }
 }
 
 fn until(at: DateTime<Utc>) -> Instant {
@@ -273,6 +211,7 @@ impl Daemon {
             if self.stopping() {
                 return Ok(());
             }
+            self.catalog.refresh_if_changed(&self.config);
             let settle = self.take_inbox().await?;
             if self.stopping() {
                 return Ok(());
@@ -351,14 +290,21 @@ impl Daemon {
                 return Ok(None);
             }
         };
-        for path in ready {
+        for Found {
+            path,
+            not_statement,
+        } in ready
+        {
             if self.stopping() {
                 break;
             }
             if self.holding.values().any(|p| p.as_deref() == Some(&*path)) {
                 continue;
             }
-            self.take(&path).await?;
+            match not_statement {
+                Some(what) => self.refuse(&path, &what),
+                None => self.take(&path).await?,
+            }
         }
         Ok(next.map(Instant::from_std))
     }
@@ -366,23 +312,62 @@ impl Daemon {
     /// One complete file of the inbox: refuse it, hold it, or send its letters.
     async fn take(&mut self, path: &Path) -> Result<()> {
         let name = file_name(path);
-        tracing::info!(file = %name, "taking a statement from the inbox");
-        self.catalog.refresh(&self.config);
-        let plan = match plan::plan(
-            &self.catalog.directory,
+        let bytes = match inbox::read_statement_file(
             path,
+            self.inbox_device,
             self.config.statement.max_bytes,
         ) {
-            Ok(plan) => plan,
-            Err(Error::Statement(StatementError::Read { source, .. }))
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
+            Ok(bytes) => bytes,
+            Err(Unreadable::Gone) => {
                 // Taken away before we could read it.
                 self.inbox.forget(path);
                 return Ok(());
             }
-            Err(e) => return self.reject(path, &e),
+            Err(Unreadable::NotStatement(what)) => {
+                self.refuse(path, &what);
+                return Ok(());
+            }
+            Err(Unreadable::Io(source)) => {
+                let error = StatementError::Read {
+                    path: path.display().to_string(),
+                    source,
+                };
+                self.reject(path, &error.into());
+                return Ok(());
+            }
         };
+        tracing::info!(file = %name, "taking a statement from the inbox");
+        self.catalog.refresh(&self.config);
+        // The bytes read from the descriptor are the statement from here on (its attachment
+        // too): the path is never opened again.
+        let plan = match plan::parse_statement(path, bytes)
+            .map_err(Error::from)
+            .and_then(|s| plan::plan_statement(&self.catalog.directory, s, path))
+        {
+            Ok(plan) => plan,
+            Err(e) => {
+                self.reject(path, &e);
+                return Ok(());
+            }
+        };
+        if let Some(Dispatched { at, counts }) = self.already_dispatched(&plan)? {
+            let id = plan.statement.id.clone();
+            let failed = if counts.contains_key(&State::Failed) {
+                "; `herald dispatch` sends the failed ones again once their addresses are corrected"
+            } else {
+                ""
+            };
+            let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            tracing::info!(
+                statement = %id,
+                file = %name,
+                "statement {id} was already dispatched on {}: nothing to send ({}{failed})",
+                log::time(at),
+                counts.join(", ")
+            );
+            self.file_away(path, &id, "already dispatched; filed");
+            return Ok(());
+        }
         let letters = Letters::new(
             plan,
             Arc::clone(&self.catalog.directory),
@@ -430,28 +415,130 @@ impl Daemon {
         self.dispatch(letters, keys, Some(path)).await
     }
 
-    fn reject(&mut self, path: &Path, error: &Error) -> Result<()> {
+    /// A statement that cannot go out: to `rejected/`, with an error file.
+    fn reject(&mut self, path: &Path, error: &Error) {
+        let advice = rejected::advice(&self.folders.inbox);
+        self.file_rejected(path, &error.to_string(), &advice, "statement rejected");
+    }
+
+    /// Something in the inbox that is not a statement herald takes: to `rejected/`, with an error
+    /// file saying what herald takes and how to make a statement of it.
+    fn refuse(&mut self, path: &Path, what: &NotStatement) {
+        let reason = what.reason(&file_name(path));
+        let advice = what.advice(&self.folders.inbox);
+        self.file_rejected(path, &reason, &advice, "not a statement herald takes");
+    }
+
+    /// Moves `path` to `rejected/` and writes its error file. Never stops the daemon: what cannot
+    /// be moved is logged and left alone until it changes.
+    fn file_rejected(&mut self, path: &Path, error: &str, advice: &str, what: &str) {
         let name = file_name(path);
-        let moved = inbox::move_into(path, &self.folders.rejected)
-            .map_err(|e| Error::io(&self.folders.rejected, e))?;
+        let moved = match inbox::move_into(
+            path,
+            &self.folders.rejected,
+            rejected::MAX_REJECTED_NAME,
+        ) {
+            Ok(moved) => moved,
+            Err(e) => {
+                tracing::error!(
+                    file = %name,
+                    error = %error,
+                    "{what}, and it cannot be moved to {}: {e}; it is left in the inbox until it \
+                     changes",
+                    self.folders.rejected.display()
+                );
+                self.inbox.set_aside(path);
+                return;
+            }
+        };
         self.inbox.forget(path);
         let error_file = rejected::error_file_of(&moved);
-        let text = rejected::error_text(
-            path,
-            &moved,
-            &self.folders.inbox,
-            &error.to_string(),
-            Utc::now(),
-        );
-        std::fs::write(&error_file, text).map_err(|e| Error::io(&error_file, e))?;
+        let text = rejected::error_text(path, &moved, advice, error, Utc::now());
+        if let Err(e) = std::fs::write(&error_file, text) {
+            tracing::error!(
+                file = %name,
+                error_file = %error_file.display(),
+                "cannot write the error file: {e}"
+            );
+        }
         tracing::warn!(
             file = %name,
             error = %error,
             rejected = %moved.display(),
             error_file = %error_file.display(),
-            "statement rejected: nothing was sent"
+            "{what}: nothing was sent; it is now in {}",
+            self.folders.rejected.display()
         );
-        Ok(())
+    }
+
+    /// Moves a statement whose dispatch is over to `processed/`; a failure is logged, and the
+    /// file left alone until it changes (its letters are in the journal: nothing is sent twice).
+    fn file_away(&mut self, path: &Path, id: &StatementId, what: &str) {
+        let report = match self.write_report(id) {
+            Ok(report) => Some(report),
+            Err(e) => {
+                tracing::error!(statement = %id, error = %e, "cannot write the report");
+                None
+            }
+        };
+        match inbox::move_into(path, &self.folders.processed, inbox::NAME_MAX) {
+            Ok(moved) => {
+                self.inbox.forget(path);
+                tracing::info!(
+                    statement = %id,
+                    file = %file_name(path),
+                    processed = %moved.display(),
+                    report = report.as_ref().map(|r| tracing::field::display(r.display())),
+                    "{what} as {}",
+                    moved.display()
+                );
+            }
+            Err(e) => {
+                tracing::error!(
+                    statement = %id,
+                    file = %file_name(path),
+                    "cannot move the statement to {}: {e}; it is left in the inbox until it changes",
+                    self.folders.processed.display()
+                );
+                self.inbox.set_aside(path);
+            }
+        }
+    }
+
+    /// When a statement the journal knows, with every letter it calls for already dealt with
+    /// (none pending, being sent or deferred), last had a letter change: dropping it again has
+    /// nothing to send, and is neither a correction nor something to hold.
+    fn already_dispatched(&self, plan: &Plan) -> Result<Option<Dispatched>> {
+        let id = &plan.statement.id;
+        let Some(info) = self.sender.reader.statement(id)? else {
+            return Ok(None);
+        };
+        if info.held {
+            return Ok(None);
+        }
+        let rows = self.sender.reader.letters_of(id)?;
+        let orgs = plan.organization_ids(&self.catalog.directory);
+        let done = |state: State| {
+            matches!(
+                state,
+                State::Sent | State::Partial | State::Failed | State::Uncertain
+            )
+        };
+        let all_registered = orgs
+            .iter()
+            .all(|o| rows.iter().any(|r| r.organization == *o));
+        if rows.is_empty() || !all_registered || !rows.iter().all(|r| done(r.status)) {
+            return Ok(None);
+        }
+        let mut counts = BTreeMap::new();
+        for row in &rows {
+            *counts.entry(row.status).or_insert(0) += 1;
+        }
+        Ok(rows
+            .iter()
+            .map(|r| r.updated_at)
+            .max()
+            .map(|at| Dispatched { at, counts }))
     }
 
     fn hold(&mut self, path: &Path, letters: &Letters) {
@@ -489,13 +576,14 @@ impl Daemon {
             }
             let file = self.holding.remove(&id).flatten();
             // The approved text is the journal's; the inbox file goes with it only if unchanged.
-            let file =
-                file.filter(
-                    |f| match plan::read_statement(f, self.config.statement.max_bytes) {
-                        Ok(s) => s.id == id,
-                        Err(_) => false,
-                    },
-                );
+            let device = self.inbox_device;
+            let max_bytes = self.config.statement.max_bytes;
+            let file = file.filter(|f| {
+                inbox::read_statement_file(f, device, max_bytes)
+                    .ok()
+                    .and_then(|bytes| plan::parse_statement(f, bytes).ok())
+                    .is_some_and(|s| s.id == id)
+            });
             tracing::info!(statement = %id, "approved: sending");
             let keys = self.journal_keys(&id)?;
             match self.rebuild(&info) {
@@ -570,27 +658,23 @@ impl Daemon {
         if summary.not_attempted > 0 {
             tracing::warn!(
                 statement = %id,
-                summary = %summary,
-                "stopped before every letter was attempted; the statement stays in the inbox and \
-                 the next start continues it"
+                "stopped before every letter was attempted ({}); the statement stays in the inbox \
+                 and the next start continues it",
+                log::summary(&summary)
             );
             return Ok(());
         }
-        let report = self.write_report(&id)?;
-        if let Some(path) = file {
-            let moved = inbox::move_into(path, &self.folders.processed)
-                .map_err(|e| Error::io(&self.folders.processed, e))?;
-            self.inbox.forget(path);
-            tracing::info!(
-                statement = %id,
-                file = %file_name(path),
-                processed = %moved.display(),
-                report = %report.display(),
-                summary = %summary,
-                "statement dispatched"
-            );
-        } else {
-            log_summary(&id, &summary);
+        match file {
+            Some(path) => {
+                let what = format!("statement dispatched ({}); filed", log::summary(&summary));
+                self.file_away(path, &id, &what);
+            }
+            None => {
+                if let Err(e) = self.write_report(&id) {
+                    tracing::error!(statement = %id, error = %e, "cannot write the report");
+                }
+                log_summary(&id, &summary);
+            }
         }
         Ok(())
     }
@@ -673,7 +757,9 @@ impl Daemon {
                 )
                 .await?;
             if report::path(&self.folders.processed, id.as_str()).is_file() {
-                self.write_report(&id)?;
+                if let Err(e) = self.write_report(&id) {
+                    tracing::error!(statement = %id, error = %e, "cannot write the report");
+                }
             }
             log_summary(&id, &summary);
         }
@@ -698,11 +784,18 @@ impl Daemon {
     }
 }
 
+/// A statement whose letters were all dealt with: when the last one was, and how many per state.
+struct Dispatched {
+    at: DateTime<Utc>,
+    counts: BTreeMap<State, u32>,
+}
+
 fn log_summary(id: &StatementId, summary: &Summary) {
+    let counts = log::summary(summary);
     if summary.all_sent() {
-        tracing::info!(statement = %id, summary = %summary, "letters sent");
+        tracing::info!(statement = %id, "letters sent: {counts}");
     } else {
-        tracing::warn!(statement = %id, summary = %summary, "some letters were not delivered");
+        tracing::warn!(statement = %id, "some letters were not delivered: {counts}");
     }
 }
 
@@ -710,81 +803,4 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
-}
-
-/// One log line per attempt, with the statement and organisation as fields.
-struct LogProgress {
-    statement: StatementId,
-}
-
-impl Progress for LogProgress {
-    fn attempted(&self, key: &LetterKey, result: &AttemptResult, retrying: bool) {
-        // No code (the file transport, a refused connection): no `code` field rather than `code=`.
-        let code = result.smtp_code;
-        if result.state == State::Sent {
-            tracing::info!(
-                statement = %self.statement,
-                organization = %key.organization,
-                code,
-                reply = %result.reply,
-                "sent"
-            );
-        } else {
-            tracing::warn!(
-                statement = %self.statement,
-                organization = %key.organization,
-                state = %result.state,
-                code,
-                reply = %result.reply,
-                next_attempt_at = ?result.next_attempt_at,
-                retrying,
-                "not sent"
-            );
-        }
-    }
-
-    fn skipped(&self, key: &LetterKey) {
-        tracing::debug!(
-            statement = %self.statement,
-            organization = %key.organization,
-            "skipped: already sent, uncertain, failed or taken by another process"
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use notify::event::{CreateKind, ModifyKind, RenameMode};
-    use notify::{Event, EventKind};
-
-    #[test]
-    fn only_renames_into_the_folder_make_a_file_complete_at_once() {
-        let dir = PathBuf::from("/data/inbox");
-        let from = dir.join(".s.txt.tmp");
-        let to = dir.join("s.txt");
-        let rows: [(EventKind, Vec<PathBuf>, Option<&Path>); 4] = [
-            (
-                EventKind::Modify(ModifyKind::Name(RenameMode::To)),
-                vec![to.clone()],
-                Some(&to),
-            ),
-            (
-                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
-                vec![from.clone(), to.clone()],
-                Some(&to),
-            ),
-            (
-                EventKind::Modify(ModifyKind::Name(RenameMode::From)),
-                vec![from.clone()],
-                None,
-            ),
-            (EventKind::Create(CreateKind::File), vec![to.clone()], None),
-        ];
-        for (kind, paths, expected) in rows {
-            let mut event = Event::new(kind);
-            event.paths = paths;
-            assert_eq!(renamed_into(&event), expected, "{kind:?}");
-        }
-    }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::inbox::is_statement_name;
+use super::inbox::{is_temporary_name, shortened, NAME_MAX};
 
 /// `<statement file name>` + this names its error file.
 pub(crate) const ERROR_SUFFIX: &str = ".error.txt";
@@ -35,22 +35,37 @@ pub(crate) struct Rejected {
     pub(crate) error_file: Option<String>,
 }
 
-/// The path of the error file for the statement at `statement`.
+/// The longest name a rejected entry may have, so that its error file's name fits too.
+pub(crate) const MAX_REJECTED_NAME: usize = NAME_MAX - ERROR_SUFFIX.len();
+
+/// The path of the error file for the statement at `statement` (within `NAME_MAX` whatever the
+/// statement's name).
 pub(crate) fn error_file_of(statement: &Path) -> PathBuf {
     let name = statement
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let name = shortened(&name, MAX_REJECTED_NAME);
     statement.with_file_name(format!("{name}{ERROR_SUFFIX}"))
+}
+
+/// What to tell the person who must fix a statement herald could read but not send.
+pub(crate) fn advice(inbox: &Path) -> String {
+    format!(
+        "To send it: correct it (or the recipients directory), then move it back into {}/ \
+         and delete this file.",
+        inbox.display()
+    )
 }
 
 /// The error file's text for a statement taken from the inbox as `original` (the path the error
 /// names) and now lying at `moved`. The error is reworded to name the file by its name in
-/// `rejected/`, because the inbox path it was found under no longer exists.
+/// `rejected/`, because the inbox path it was found under no longer exists; `advice` says how to
+/// send it after all.
 pub(crate) fn error_text(
     original: &Path,
     moved: &Path,
-    inbox: &Path,
+    advice: &str,
     error: &str,
     at: DateTime<Utc>,
 ) -> String {
@@ -60,12 +75,10 @@ pub(crate) fn error_text(
     format!(
         "{old_name}{REJECTED_AT}{}{NOTHING_SENT}\n\n\
          {error}\n\n\
-         The statement is now {}.\n\
-         To send it: correct it (or the recipients directory), then move it back into {}/ \
-         and delete this file.\n",
+         It is now {}.\n\
+         {advice}\n",
         at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         moved.display(),
-        inbox.display(),
     )
 }
 
@@ -90,8 +103,8 @@ fn parse_error_text(text: &str) -> (Option<DateTime<Utc>>, Option<String>, usize
     (at, first, problems)
 }
 
-/// The statements lying in `dir` (`<data>/rejected/`), oldest name first; none if the folder
-/// does not exist.
+/// What lies in `dir` (`<data>/rejected/`): statements, and files or folders that were not
+/// statements at all, by name; none if the folder does not exist.
 pub(crate) fn list(dir: &Path) -> std::io::Result<Vec<Rejected>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -104,10 +117,7 @@ pub(crate) fn list(dir: &Path) -> std::io::Result<Vec<Rejected>> {
         let Some(name) = entry.file_name().to_str().map(str::to_string) else {
             continue;
         };
-        if !is_statement_name(&name) || name.ends_with(ERROR_SUFFIX) {
-            continue;
-        }
-        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+        if is_temporary_name(&name) || name.ends_with(ERROR_SUFFIX) {
             continue;
         }
         let path = entry.path();
@@ -164,16 +174,13 @@ mod tests {
         let text = error_text(
             Path::new("var/inbox/bad.txt"),
             Path::new("var/rejected/bad.1.txt"),
-            Path::new("var/inbox"),
+            &advice(Path::new("var/inbox")),
             UNRESOLVED,
             at(),
         );
         assert!(!text.contains("var/inbox/bad.txt"), "{text}");
         assert!(text.contains("bad.1.txt: 2 addressees"), "{text}");
-        assert!(
-            text.contains("The statement is now var/rejected/bad.1.txt."),
-            "{text}"
-        );
+        assert!(text.contains("It is now var/rejected/bad.1.txt."), "{text}");
         assert!(text.contains("move it back into var/inbox/"), "{text}");
     }
 
@@ -196,7 +203,7 @@ mod tests {
             let text = error_text(
                 Path::new("var/inbox/bad.txt"),
                 Path::new("var/rejected/bad.txt"),
-                Path::new("var/inbox"),
+                &advice(Path::new("var/inbox")),
                 error,
                 at(),
             );
@@ -217,7 +224,7 @@ mod tests {
         let text = error_text(
             Path::new("inbox/bad.txt"),
             &bad,
-            Path::new("inbox"),
+            &advice(Path::new("inbox")),
             "inbox/bad.txt: the statement is empty",
             at(),
         );

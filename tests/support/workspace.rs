@@ -225,6 +225,13 @@ impl Herald {
         self
     }
 
+    /// Passes this `--config` instead of the workspace's absolute one (a relative path is taken
+    /// from the workspace folder, where herald runs).
+    pub(crate) fn config(mut self, path: impl Into<PathBuf>) -> Herald {
+        self.config = path.into();
+        self
+    }
+
     pub(crate) fn timeout(mut self, timeout: Duration) -> Herald {
         self.timeout = timeout;
         self
