@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::output::{errln, outln};
 use crate::cli::CheckArgs;
 use crate::directory;
 use crate::error::{Error, Result};
@@ -12,12 +13,12 @@ use crate::plan;
 
 pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
-    println!("config      {}: ok", config.path.display());
+    outln!("config      {}: ok", config.path.display());
 
     let mut problems = 0usize;
     let directory = match directory::load(&config.recipients_dir) {
         Ok(d) => {
-            println!(
+            outln!(
                 "directory   {}: {} organisations, {} groups",
                 config.recipients_dir.display(),
                 d.organizations.len(),
@@ -27,7 +28,7 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
         }
         Err(e) => {
             problems += e.0.len();
-            eprintln!("herald: {e}");
+            errln!("herald: {e}");
             None
         }
     };
@@ -36,20 +37,20 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
         Ok(t) => Some(t),
         Err(e) => {
             problems += 1;
-            eprintln!("herald: {e}");
+            errln!("herald: {e}");
             None
         }
     };
     if let (Some(templates), Some(directory)) = (&templates, &directory) {
         match templates.check(directory, &config.sender, None) {
-            Ok(()) => println!(
+            Ok(()) => outln!(
                 "templates   {}: every template renders for all {} organisations",
                 config.templates_dir.display(),
                 directory.organizations.len()
             ),
             Err(e) => {
                 problems += 1;
-                eprintln!("herald: {e}");
+                errln!("herald: {e}");
             }
         }
     }
@@ -59,7 +60,7 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
         match plan::plan(directory, path) {
             Ok(plan) => {
                 let letters = plan.resolution.letters.len();
-                println!(
+                outln!(
                     "statement   {}: {}, {} addressee phrases, {letters} letters",
                     path.display(),
                     plan.statement.id,
@@ -68,26 +69,26 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
                 // Not a problem (a correction is legitimate), but nobody should be surprised.
                 let orgs = plan.organization_ids(directory);
                 for earlier in super::already_received(&config, &plan.statement, &orgs)? {
-                    println!("note        {}", earlier.warning());
+                    outln!("note        {}", earlier.warning());
                 }
                 if let Some(templates) = &templates {
                     if let Err(e) =
                         templates.check(directory, &config.sender, Some(&plan.statement))
                     {
                         problems += 1;
-                        eprintln!("herald: {e}");
+                        errln!("herald: {e}");
                     }
                 }
             }
             Err(e) => {
                 problems += 1;
-                eprintln!("herald: {e}");
+                errln!("herald: {e}");
             }
         }
     }
 
     if problems == 0 {
-        println!("all checks passed");
+        outln!("all checks passed");
         Ok(())
     } else {
         Err(Error::Usage(format!(

@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::output::{errln, outln};
 use crate::cli::DispatchArgs;
 use crate::delivery::{DeliveryError, Progress};
 use crate::directory;
@@ -52,7 +53,7 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
             .clone()
             .unwrap_or_else(|| config.data_dir.join("previews").join(statement.id.as_str()));
         let (n, index) = letters.preview(&out)?;
-        println!(
+        outln!(
             "{n} letters for {} rendered to {} (nothing sent, nothing recorded)\nopen {}",
             statement.id,
             out.display(),
@@ -60,7 +61,7 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
         );
         let orgs = letters.plan.organization_ids(&letters.directory);
         for earlier in super::already_received(&config, statement, &orgs)? {
-            println!("note: {}", earlier.warning());
+            outln!("note: {}", earlier.warning());
         }
         // Only memory: the process ends now, and freeing a large directory entry by entry
         // would only delay that.
@@ -114,7 +115,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
 
     if to_send.is_empty() {
         let delivered = held.len() - left_undelivered.len();
-        println!("{delivered} of {total} already delivered; nothing to send");
+        outln!("{delivered} of {total} already delivered; nothing to send");
         return report_left(&left_undelivered);
     }
     let n = to_send.len();
@@ -130,7 +131,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         .collect();
     if args.yes {
         for warning in &warnings {
-            eprintln!("herald: {warning}");
+            errln!("herald: {warning}");
         }
     } else {
         let mut question = String::new();
@@ -172,7 +173,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
     );
     let mut summary = summary?;
     summary.skipped += total - n;
-    println!("{summary}");
+    outln!("{summary}");
     // The next attempt of each deferred letter, as the journal recorded it.
     let next_attempts: HashMap<String, DateTime<Utc>> = if summary.deferred > 0 {
         sender
@@ -195,7 +196,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
             .filter(|_| letter.state == State::Deferred)
             .map(|at| format!("; next attempt at {}", utc(*at)))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  {} {}{code}: {}{next}",
             letter.state,
             letter.organization.as_str(),
@@ -203,15 +204,16 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         );
     }
     if let Some(hint) = deferred_hint(summary.deferred, next_attempts.values().min(), &source) {
-        println!("{hint}");
+        outln!("{hint}");
     }
     // The chain cannot prove on its own that nothing was cut off its end: this line, noted down
     // (or mailed away), lets `herald verify --expect-head` prove it later.
     if let Some(head) = sender.reader.head()? {
-        println!(
+        outln!(
             "journal head {head} — note it to prove later that nothing was removed \
              (herald verify --expect-head '#{}:{}')",
-            head.id, head.hash
+            head.id,
+            head.hash
         );
     }
     if !summary.all_sent() {
@@ -264,7 +266,7 @@ fn report_left(left: &[(String, State)]) -> Result<()> {
         } else {
             ""
         };
-        println!("  {state} {organization}{hint}");
+        outln!("  {state} {organization}{hint}");
     }
     Err(Error::Undelivered(format!(
         "{} letter(s) not delivered",

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
+use super::output::{errln, out};
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::error::{Error, Result};
 use crate::journal::{HistoryFilter, Journal, LetterRow, State};
@@ -22,13 +23,13 @@ pub(crate) fn run(config_path: &Path, args: HistoryArgs) -> Result<()> {
             // An empty table would print nothing at all; JSON (`[]`) and CSV (the header) say
             // "none" by themselves.
             if rows.is_empty() && args.format == HistoryFormat::Table {
-                eprintln!("no letters match");
+                errln!("no letters match");
             }
             rows
         }
         None => {
             if args.format == HistoryFormat::Table {
-                eprintln!(
+                errln!(
                     "no journal at {} yet: nothing has been dispatched",
                     path.display()
                 );
@@ -41,7 +42,7 @@ pub(crate) fn run(config_path: &Path, args: HistoryArgs) -> Result<()> {
         HistoryFormat::Json => json(&rows)?,
         HistoryFormat::Csv => csv(&rows),
     };
-    print!("{text}");
+    out!("{text}");
     Ok(())
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod check;
 pub(crate) mod daemon;
 pub(crate) mod dispatch;
 pub(crate) mod history;
+pub(crate) mod output;
 pub(crate) mod resolve;
 pub(crate) mod status;
 pub(crate) mod verify;

@@ -2,11 +2,12 @@
 //! which letters would go out. Prints the whole picture even when some phrases are not found, then
 //! exits 2 naming them, so the user sees every problem at once.
 
-use std::io::Write;
+use std::fmt::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::output::{out, outln};
 use crate::cli::{OutputFormat, ResolveArgs};
 use crate::directory::resolve::ResolvedPhrase;
 use crate::directory::{self, Directory};
@@ -50,20 +51,22 @@ pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
     let orgs = plan.organization_ids(&directory);
     let earlier = super::already_received(&config, &plan.statement, &orgs)?;
 
-    let mut out = std::io::stdout().lock();
-    let written = match args.format {
+    match args.format {
         OutputFormat::Json => {
             let json = serde_json::to_string_pretty(&report(&plan, &directory, &earlier))
                 .map_err(|e| Error::Usage(format!("cannot encode the report: {e}")))?;
-            writeln!(out, "{json}")
+            outln!("{json}");
         }
-        OutputFormat::Text => write_text(&mut out, &plan, &directory).and_then(|()| {
-            earlier
-                .iter()
-                .try_for_each(|e| writeln!(out, "\nnote: {}", e.warning()))
-        }),
-    };
-    written.map_err(|e| Error::io("standard output", e))?;
+        OutputFormat::Text => {
+            let mut text = String::new();
+            // Writing into a String cannot fail.
+            let _ = write_text(&mut text, &plan, &directory);
+            for e in &earlier {
+                let _ = writeln!(text, "\nnote: {}", e.warning());
+            }
+            out!("{text}");
+        }
+    }
     plan.resolution.require_complete(&shown)?;
     Ok(())
 }
@@ -99,7 +102,7 @@ fn report<'a>(
     }
 }
 
-fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::io::Result<()> {
+fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::fmt::Result {
     let s = &plan.statement;
     let r = &plan.resolution;
     writeln!(out, "Statement  {}", s.id)?;

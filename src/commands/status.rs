@@ -14,6 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::output::{out, outln};
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::daemon::inbox::is_statement_name;
 use crate::daemon::rejected::{self, Rejected};
@@ -109,9 +110,9 @@ pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
         OutputFormat::Json => {
             let text = serde_json::to_string_pretty(&status)
                 .map_err(|e| Error::Usage(format!("cannot write the status as JSON: {e}")))?;
-            println!("{text}");
+            outln!("{text}");
         }
-        OutputFormat::Text => print!("{}", text(&status, &journal_path)),
+        OutputFormat::Text => out!("{}", text(&status, &journal_path)),
     }
     Ok(())
 }

@@ -151,6 +151,7 @@ impl Workspace {
             env: Vec::new(),
             stdin: None,
             timeout: DEFAULT_TIMEOUT,
+            closed_stdout: false,
         }
     }
 
@@ -199,9 +200,17 @@ pub(crate) struct Herald {
     env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
     timeout: Duration,
+    closed_stdout: bool,
 }
 
 impl Herald {
+    /// Gives herald a standard output whose reader has already gone (as `herald … | head`
+    /// once `head` has exited): every write fails with a broken pipe.
+    pub(crate) fn closed_stdout(mut self) -> Herald {
+        self.closed_stdout = true;
+        self
+    }
+
     pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Herald {
         self.args.push(arg.into());
         self
@@ -249,6 +258,11 @@ impl Herald {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if self.closed_stdout {
+            let (reader, writer) = std::io::pipe().expect("a pipe");
+            drop(reader);
+            command.stdout(writer);
+        }
         command
     }
 
@@ -281,7 +295,10 @@ impl Herald {
         thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
-        let stdout = reader(child.stdout.take().expect("piped stdout"));
+        let stdout = match child.stdout.take() {
+            Some(pipe) => reader(pipe),
+            None => thread::spawn(String::new),
+        };
         let stderr = reader(child.stderr.take().expect("piped stderr"));
         let pid = child.id();
         let (done, status) = mpsc::channel();
