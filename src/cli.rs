@@ -48,6 +48,7 @@ pub enum Command {
     Daemon(DaemonArgs),
     Status(StatusArgs),
     Approve(ApproveArgs),
+    Cancel(CancelArgs),
     History(HistoryArgs),
     Verify(VerifyArgs),
 }
@@ -117,6 +118,15 @@ pub struct ApproveArgs {
     pub statement_id: String,
 }
 
+/// Withdraw a statement's letters that were never offered to a server (`pending` or `deferred`):
+/// they become `cancelled` and are never sent. Letters `sent`, `partial`, `uncertain`, `failed`
+/// or being sent right now stay as they are. The journal records who cancelled and when.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The statement's id, as `herald status` shows it (e.g. 2021-05-27-49d0abd7).
+    pub statement_id: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HistoryFormat {
     Table,
@@ -133,7 +143,8 @@ pub struct HistoryArgs {
     /// Only this organisation id.
     #[arg(long)]
     pub organization: Option<String>,
-    /// Only letters in this state (pending, sending, sent, partial, deferred, failed, uncertain).
+    /// Only letters in this state (pending, sending, sent, partial, deferred, failed, uncertain,
+    /// cancelled).
     #[arg(long)]
     pub status: Option<String>,
     /// Only letters updated at or after this time (RFC 3339, or a date YYYY-MM-DD).

@@ -14,15 +14,18 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::{errln, outln};
+use super::output::{errln, outln, shown};
 use crate::cli::DispatchArgs;
+use crate::config::TransportKind;
+use crate::delivery::file::FileTransport;
 use crate::delivery::{DeliveryError, Progress};
 use crate::directory;
 use crate::dispatch::{Letters, Sender};
 use crate::error::{Error, Result};
-use crate::journal::{AttemptResult, ClaimPolicy, LetterKey, State};
+use crate::journal::{AttemptResult, ClaimPolicy, Journal, LetterKey, State};
 use crate::letters::Templates;
 use crate::plan;
+use crate::statement::StatementId;
 
 /// How long the command waits, within the run, for a deferred letter's next attempt; longer
 /// waits are left to the next dispatch or the daemon.
@@ -78,72 +81,84 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
 }
 
 async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchArgs) -> Result<()> {
-    let sender = Sender::open(config, RETRY_WITHIN)?;
     let source = args.statement.display().to_string();
     let statement_id = letters.plan.statement.id.clone();
-    sender
-        .journal
-        .register(letters.statement_info(&source, false), letters.planned())
-        .await?;
-    let states: HashMap<String, State> = sender
-        .reader
-        .letters_of(&statement_id)?
-        .into_iter()
-        .map(|row| (row.organization, row.status))
-        .collect();
     let policy = ClaimPolicy {
         include_failed: true,
         include_uncertain: args.resend_uncertain,
         respect_schedule: false,
     };
+    // Nothing is written before the user has said yes: the question is asked from what the
+    // journal holds now, read only, and a declined (or impossible) confirmation leaves the
+    // journal as it was — no statement, no `pending` letter left waiting for nobody.
+    if !args.yes {
+        let states = match Journal::open_existing(&config.journal_path())? {
+            Some(journal) => states_of(&journal, &statement_id)?,
+            None => HashMap::new(),
+        };
+        let (to_send, _) = partition(letters.keys(), &states, policy);
+        if !to_send.is_empty() {
+            let statement = &letters.plan.statement;
+            let orgs: Vec<&str> = to_send.iter().map(|k| k.organization.as_str()).collect();
+            let warnings: Vec<String> = super::already_received(config, statement, &orgs)?
+                .iter()
+                .map(|earlier| format!("warning: {}", earlier.warning()))
+                .collect();
+            confirm(&Question {
+                letters: &letters,
+                to_send: &to_send,
+                warnings: &warnings,
+                via: describe_transport(config),
+            })?;
+        }
+    }
+
+    let sender = Sender::open(config, RETRY_WITHIN)?;
+    sender
+        .journal
+        .register(letters.statement_info(&source, false), letters.planned())
+        .await?;
+    let states = states_of(&sender.reader, &statement_id)?;
     let all = letters.keys();
     let total = all.len();
-    let (to_send, held): (Vec<LetterKey>, Vec<LetterKey>) = all.into_iter().partition(|key| {
-        let state = states
-            .get(key.organization.as_str())
-            .copied()
-            .unwrap_or(State::Pending);
-        will_send(state, policy)
-    });
-    // Letters not sent and not to be sent now: they keep the exit status at 1.
+    let (to_send, held) = partition(all, &states, policy);
+    // Letters not sent and not to be sent now: they keep the exit status at 1. A cancelled
+    // letter was withdrawn on purpose: not sent, and not a failure either.
+    let cancelled = held
+        .iter()
+        .filter(|key| states.get(key.organization.as_str()) == Some(&State::Cancelled))
+        .count();
     let left_undelivered: Vec<(String, State)> = held
         .iter()
         .map(|key| key.organization.as_str().to_string())
         .filter_map(|id| states.get(&id).map(|s| (id, *s)))
-        .filter(|(_, s)| *s != State::Sent)
+        .filter(|(_, s)| !matches!(s, State::Sent | State::Cancelled))
         .collect();
 
     if to_send.is_empty() {
-        let delivered = held.len() - left_undelivered.len();
-        outln!("{delivered} of {total} already delivered; nothing to send");
+        let delivered = held.len() - left_undelivered.len() - cancelled;
+        let withdrawn = if cancelled > 0 {
+            format!(", {cancelled} cancelled")
+        } else {
+            String::new()
+        };
+        outln!("{delivered} of {total} already delivered{withdrawn}; nothing to send");
         return report_left(&left_undelivered);
     }
     let n = to_send.len();
     // A corrected statement has a new id and goes to everyone again: by design, but never
-    // without saying so.
-    let statement = &letters.plan.statement;
-    let orgs: Vec<&str> = to_send.iter().map(|k| k.organization.as_str()).collect();
-    let warnings: Vec<String> = sender
-        .reader
-        .already_received(&statement.id, &statement.title, &statement.file_name, &orgs)?
-        .iter()
-        .map(|earlier| format!("warning: {}", earlier.warning()))
-        .collect();
+    // without saying so (the question above said it when there was one).
     if args.yes {
-        for warning in &warnings {
-            errln!("herald: {warning}");
+        let statement = &letters.plan.statement;
+        let orgs: Vec<&str> = to_send.iter().map(|k| k.organization.as_str()).collect();
+        for earlier in sender.reader.already_received(
+            &statement.id,
+            &statement.title,
+            &statement.file_name,
+            &orgs,
+        )? {
+            errln!("herald: warning: {}", earlier.warning());
         }
-    } else {
-        let mut question = String::new();
-        for warning in &warnings {
-            question.push_str(warning);
-            question.push('\n');
-        }
-        question.push_str(&format!(
-            "send {n} letters to {n} organisations via {}? [y/N] ",
-            sender.transport.describe()
-        ));
-        confirm(&question)?;
     }
 
     let progress = Arc::new(Reporter::new(n, total - n));
@@ -252,7 +267,7 @@ fn will_send(state: State, policy: ClaimPolicy) -> bool {
         State::Pending | State::Deferred => true,
         State::Failed => policy.include_failed,
         State::Uncertain => policy.include_uncertain,
-        State::Sending | State::Sent | State::Partial => false,
+        State::Sending | State::Sent | State::Partial | State::Cancelled => false,
     }
 }
 
@@ -274,23 +289,135 @@ fn report_left(left: &[(String, State)]) -> Result<()> {
     )))
 }
 
-fn confirm(question: &str) -> Result<()> {
+/// Each letter's state in the journal, by organisation id.
+fn states_of(journal: &Journal, statement: &StatementId) -> Result<HashMap<String, State>> {
+    Ok(journal
+        .letters_of(statement)?
+        .into_iter()
+        .map(|row| (row.organization, row.status))
+        .collect())
+}
+
+/// The letters this run sends (a letter not yet in the journal is `pending`), and the others.
+fn partition(
+    keys: Vec<LetterKey>,
+    states: &HashMap<String, State>,
+    policy: ClaimPolicy,
+) -> (Vec<LetterKey>, Vec<LetterKey>) {
+    keys.into_iter().partition(|key| {
+        let state = states
+            .get(key.organization.as_str())
+            .copied()
+            .unwrap_or(State::Pending);
+        will_send(state, policy)
+    })
+}
+
+/// Where the letters go, as the question names it.
+fn describe_transport(config: &crate::config::Config) -> String {
+    match &config.transport {
+        TransportKind::File => format!(
+            "the outbox folder {}",
+            FileTransport::new(&config.data_dir).outbox().display()
+        ),
+        TransportKind::Smtp(smtp) => format!("{}:{}", smtp.host, smtp.port),
+    }
+}
+
+/// What the confirmation asks about: the statement, how many organisations, and where to.
+struct Question<'a> {
+    letters: &'a Letters,
+    to_send: &'a [LetterKey],
+    warnings: &'a [String],
+    via: String,
+}
+
+impl Question<'_> {
+    fn text(&self) -> String {
+        let statement = &self.letters.plan.statement;
+        let n = self.to_send.len();
+        let total = self.letters.plan.resolution.letters.len();
+        let mut text = String::new();
+        for warning in self.warnings {
+            text.push_str(warning);
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "statement {} «{}»\n",
+            statement.id,
+            shown(&statement.title)
+        ));
+        let organisations = if n == 1 {
+            "1 organisation".to_string()
+        } else {
+            format!("{n} organisations")
+        };
+        let rest = if n < total {
+            format!(
+                " ({} of its {total} letters are already sent or not sent again)",
+                total - n
+            )
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "send one letter to each of {organisations}{rest} via {}?\n",
+            self.via
+        ));
+        text.push_str("[y]es, [n]o, [l]ist the organisations: ");
+        text
+    }
+
+    /// The organisations asked about, one a line: id, name, To addresses.
+    fn list(&self) -> String {
+        let directory = &self.letters.directory;
+        let width = self
+            .to_send
+            .iter()
+            .map(|k| k.organization.as_str().chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut text = String::new();
+        for key in self.to_send {
+            let id = key.organization.as_str();
+            let (name, to) = directory.organization(&key.organization).map_or_else(
+                || (String::new(), String::new()),
+                |org| {
+                    let to: Vec<String> = org.emails.iter().map(ToString::to_string).collect();
+                    (shown(&org.name).into_owned(), to.join(", "))
+                },
+            );
+            text.push_str(&format!("  {id:width$}  {name}  <{to}>\n"));
+        }
+        text
+    }
+}
+
+/// Asks on the terminal until the answer is yes or no; `l` lists the organisations first.
+fn confirm(question: &Question<'_>) -> Result<()> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
         return Err(Error::Usage(
-            "not on a terminal, so nobody can confirm; nothing was sent (pass --yes to send)"
+            "not on a terminal, so nobody can confirm; nothing was sent or recorded (pass \
+             --yes to send)"
                 .into(),
         ));
     }
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{question}");
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("<stdin>", e))?;
-    confirmed(&answer)
+    loop {
+        errln!("{}", question.text().trim_end_matches('\n'));
+        let mut stderr = std::io::stderr();
+        let _ = stderr.flush();
+        let mut answer = String::new();
+        let read = stdin
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        if read > 0 && matches!(answer.trim().to_ascii_lowercase().as_str(), "l" | "list") {
+            errln!("{}", question.list().trim_end_matches('\n'));
+            continue;
+        }
+        return confirmed(&answer);
+    }
 }
 
 /// `y` or `yes` goes ahead; any other answer declines, with exit status 1 rather than 2: the
@@ -299,7 +426,9 @@ fn confirmed(answer: &str) -> Result<()> {
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
-        Err(Error::Undelivered("not confirmed; nothing was sent".into()))
+        Err(Error::Undelivered(
+            "not confirmed; nothing was sent or recorded".into(),
+        ))
     }
 }
 
@@ -386,7 +515,7 @@ mod tests {
             match confirmed(answer) {
                 Err(e) => {
                     assert_eq!(e.code(), 1, "{answer:?}");
-                    assert_eq!(e.to_string(), "not confirmed; nothing was sent");
+                    assert_eq!(e.to_string(), "not confirmed; nothing was sent or recorded");
                 }
                 Ok(()) => panic!("{answer:?} confirmed"),
             }
@@ -423,6 +552,7 @@ mod tests {
             (State::Sent, false, false),
             (State::Partial, false, false),
             (State::Sending, false, false),
+            (State::Cancelled, false, false),
         ];
         for (state, plain, with_resend) in rows {
             assert_eq!(will_send(state, manual), plain, "{state}");

@@ -1,6 +1,7 @@
 //! One file per subcommand; each exposes `run(config_path, args) -> Result<()>`.
 
 pub(crate) mod approve;
+pub(crate) mod cancel;
 pub(crate) mod check;
 pub(crate) mod daemon;
 pub(crate) mod dispatch;
@@ -26,6 +27,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Daemon(args) => daemon::run(&cli.config, args),
         Command::Status(args) => status::run(&cli.config, args),
         Command::Approve(args) => approve::run(&cli.config, args),
+        Command::Cancel(args) => cancel::run(&cli.config, args),
         Command::History(args) => history::run(&cli.config, args),
         Command::Verify(args) => verify::run(&cli.config, args),
     }

@@ -10,7 +10,8 @@
 //!
 //! Text from the files herald reads (names, titles, file names, server replies) can hold control
 //! characters: a newline in a name would fake a line of `status`, ESC and BEL would drive the
-//! terminal. The writers escape every control character other than line breaks and tabs.
+//! terminal. [`shown`] escapes every control character of one value (`\n` included); the writers
+//! escape those other than line breaks and tabs in whatever else they print.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
@@ -92,6 +93,13 @@ pub(crate) fn stdout_outcome() -> Result<(), Option<String>> {
     Err(STDOUT_ERROR.lock().ok().and_then(|slot| slot.clone()))
 }
 
+/// One value as printed: every control character (line breaks and tabs too) written as a Rust
+/// escape (`\n`, `\u{1b}`), so that it stays one value on one line and cannot drive the
+/// terminal.
+pub(crate) fn shown(value: &str) -> Cow<'_, str> {
+    escape(value, |_| true)
+}
+
 /// Control characters other than line breaks and tabs, escaped.
 fn escape_terminal(text: &str) -> Cow<'_, str> {
     escape(text, |c| !matches!(c, '\n' | '\r' | '\t'))
@@ -136,7 +144,7 @@ mod tests {
             ),
         ];
         for (input, value, terminal) in cases {
-            assert_eq!(escape(input, |_| true), value, "{input:?}");
+            assert_eq!(shown(input), value, "{input:?}");
             assert_eq!(escape_terminal(input), terminal, "{input:?}");
         }
     }

@@ -32,7 +32,7 @@ struct Status {
     /// Statements done with but with letters failed, partial or uncertain, and statements
     /// rejected by the daemon (nothing sent) that still lie in `rejected/`.
     needs_attention: Vec<Attention>,
-    /// Statements whose every letter was sent.
+    /// Statements whose every letter was sent (or cancelled).
     completed: usize,
     letters: BTreeMap<State, u32>,
     next_retry: Option<DateTime<Utc>>,

@@ -51,10 +51,12 @@ pub enum State {
     Deferred,
     Failed,
     Uncertain,
+    /// Withdrawn by `herald cancel` before it was ever offered to a server: final.
+    Cancelled,
 }
 
 impl State {
-    pub const ALL: [State; 7] = [
+    pub const ALL: [State; 8] = [
         State::Pending,
         State::Sending,
         State::Sent,
@@ -62,6 +64,7 @@ impl State {
         State::Deferred,
         State::Failed,
         State::Uncertain,
+        State::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +76,7 @@ impl State {
             State::Deferred => "deferred",
             State::Failed => "failed",
             State::Uncertain => "uncertain",
+            State::Cancelled => "cancelled",
         }
     }
 }
@@ -497,6 +501,17 @@ impl Journal {
     /// Marks every later claim through this handle as made by `owner`.
     pub fn set_owner(&mut self, owner: &str) {
         self.owner = Some(owner.to_string());
+    }
+
+    /// Withdraws the statement's letters never offered to a server (`pending` and `deferred`):
+    /// each becomes `cancelled`, with an event naming `by` (who asked). Returns them.
+    pub fn cancel(
+        &mut self,
+        statement: &StatementId,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LetterKey>, JournalError> {
+        self.write(|ops| ops.cancel(statement, by, now))
     }
 
     /// Holds or releases a statement; `false` if the statement is unknown.
