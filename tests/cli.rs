@@ -324,3 +324,27 @@ fn cancel_withdraws_unsent_letters_on_a_journal_upgraded_from_version_1() {
         &["no statement"],
     );
 }
+
+/// Regression: `verify --expect-head` with the right hash under a wrong number said "journal
+/// altered … rewritten"; the journal is intact, the number is what does not match.
+#[test]
+fn a_right_head_hash_with_a_wrong_number_says_the_number_does_not_match() {
+    let ws = dispatched_seed();
+    let output = verify_ok(&ws);
+    let head = output.stdout.split("head #").nth(1).expect("a head").trim();
+    let (id, hash) = head.split_once(' ').expect("#ID HASH");
+    let id: i64 = id.parse().expect("an event id");
+    ws.run(["verify", "--expect-head", &format!("#{id}:{hash}")])
+        .assert_success();
+
+    let output = ws.run(["verify", "--expect-head", &format!("#{}:{hash}", id - 3)]);
+    assert_no_panic(&output);
+    output.assert_code(2);
+    let said = format!("{}{}", output.stdout, output.stderr);
+    assert!(said.contains("head number does not match"), "{said}");
+    assert!(said.contains(&format!("event #{id}")), "{said}");
+    assert!(
+        !said.contains("altered") && !said.contains("rewritten"),
+        "{said}"
+    );
+}

@@ -43,6 +43,27 @@ pub(crate) fn run(config_path: &Path, args: VerifyArgs) -> Result<()> {
             }
             Ok(())
         }
+        VerifyReport::HeadNumberMismatch {
+            expected_id,
+            actual_id,
+            events,
+            head,
+        } => {
+            match head {
+                Some(head) => outln!("journal intact: {events} events; head {head}"),
+                None => outln!("journal intact: {events} events"),
+            }
+            let hash = expect_head.as_ref().map_or("", |h| h.hash.as_str());
+            outln!(
+                "the head number does not match: hash `{hash}` is the hash of event \
+                 #{actual_id}, not of event #{expected_id}; the journal holds that head and is \
+                 intact up to it — check the number noted (it should read `#{actual_id}:{hash}`)"
+            );
+            Err(Error::Usage(format!(
+                "--expect-head: the head number #{expected_id} does not match (the hash is event \
+                 #{actual_id}'s)"
+            )))
+        }
         VerifyReport::Broken { event_id, reason } => {
             let message = if event_id > 0 {
                 format!("journal altered: event #{event_id}: {reason}")

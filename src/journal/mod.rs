@@ -279,6 +279,14 @@ pub enum VerifyReport {
     },
     /// The first event whose stored hash or content does not match, and why.
     Broken { event_id: i64, reason: String },
+    /// Intact, and the expected head's hash is in the chain, but as event `actual_id`'s, not
+    /// `expected_id`'s as given: the number was noted or typed wrong; nothing was altered.
+    HeadNumberMismatch {
+        expected_id: i64,
+        actual_id: i64,
+        events: u64,
+        head: Option<Head>,
+    },
 }
 
 /// An event's place in the chain and its hash. The hash of the last event (the head) covers, through
@@ -1467,17 +1475,31 @@ mod tests {
                 "{h}: {report:?}"
             );
         }
-        // Right hash, wrong place: event ids are part of what the head proves.
+        // Right hash, wrong number: event ids are part of what the head proves, but a chain
+        // that holds the hash under another number was not altered; the number is wrong.
         let moved = ExpectedHead {
             id: Some(head.id - 1),
             hash: head.hash.clone(),
         };
         match j.verify_expecting(Some(&moved)).unwrap() {
+            VerifyReport::HeadNumberMismatch {
+                expected_id,
+                actual_id,
+                ..
+            } => assert_eq!((expected_id, actual_id), (head.id - 1, head.id)),
+            other => panic!("{other:?}"),
+        }
+        // A hash the chain does not hold, at a number it does: rewritten up to that event.
+        let rewritten = ExpectedHead {
+            id: Some(head.id - 1),
+            hash: "0f".repeat(32),
+        };
+        match j.verify_expecting(Some(&rewritten)).unwrap() {
             VerifyReport::Broken { event_id, reason } => {
                 assert_eq!(event_id, head.id - 1);
                 assert!(reason.contains("not the expected head"), "{reason}");
             }
-            intact => panic!("{intact:?}"),
+            other => panic!("{other:?}"),
         }
 
         // The second statement is removed whole: its events (the end of the chain), its letters
