@@ -137,10 +137,10 @@ pub enum HistoryFormat {
 /// The delivery history from the journal.
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// Only this statement id.
+    /// Only this statement id (any case).
     #[arg(long)]
     pub statement: Option<String>,
-    /// Only this organisation id.
+    /// Only this organisation id, as in `recipients/*.toml` (any case: `OSCE` finds `osce`).
     #[arg(long)]
     pub organization: Option<String>,
     /// Only letters in this state (pending, sending, sent, partial, deferred, failed, uncertain,
@@ -156,6 +156,10 @@ pub struct HistoryArgs {
     /// `table` for people, `json` or `csv` (times in UTC, written with `Z`) for scripts.
     #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
     pub format: HistoryFormat,
+    /// In the table, show every value whole (the full server reply) instead of fitting 100
+    /// columns.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 /// Check the journal's integrity; exit 0 only if intact.

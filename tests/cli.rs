@@ -348,3 +348,68 @@ fn a_right_head_hash_with_a_wrong_number_says_the_number_does_not_match() {
         "{said}"
     );
 }
+
+/// Regression: `history --organization OSCE` found nothing (ids are lower case), and the table
+/// ran past 100 columns without the address the letter went to. Now the filter ignores case,
+/// every line fits 100 columns and names the To address, and `--wide` shows the whole reply.
+#[test]
+fn history_matches_any_case_fits_100_columns_and_wide_shows_the_full_reply() {
+    let long_reply = format!(
+        "2.0.0 Ok: queued as 4F2K9 {}",
+        "and-a-long-tail ".repeat(10)
+    );
+    let long_reply = long_reply.trim_end();
+    let server = SmtpServer::start(Script::new().on_data_end_for(
+        "pm@osce.example",
+        Times::Always,
+        Reply::new(250, long_reply),
+    ));
+    let ws = Workspace::new();
+    ws.smtp(server.port());
+    ws.run(["dispatch", SEED, "--yes"]).assert_success();
+    let (_, json) = resolve_json(&ws, SEED);
+    let letters = json["letters"].as_array().expect("letters");
+
+    for filter in ["OSCE", "osce", "Osce"] {
+        let output = ws.run(["history", "--organization", filter]);
+        output.assert_success();
+        assert!(
+            output.stdout.contains("osce"),
+            "{filter}: {}",
+            output.stdout
+        );
+        assert_eq!(
+            output.stdout.lines().count(),
+            3,
+            "{filter}: {}",
+            output.stdout
+        );
+    }
+
+    let table = ws.run(["history"]);
+    table.assert_success();
+    for line in table.stdout.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    for letter in letters {
+        let to = letter["to"][0].as_str().expect("an address");
+        assert!(
+            table.stdout.contains(&format!("to {to}")),
+            "{to} missing:\n{}",
+            table.stdout
+        );
+    }
+    assert!(!table.stdout.contains(long_reply), "{}", table.stdout);
+
+    let wide = ws.run(["history", "--organization", "OSCE", "--wide"]);
+    wide.assert_success();
+    assert!(
+        wide.stdout.contains(&format!("250 {long_reply}")),
+        "{}",
+        wide.stdout
+    );
+}
