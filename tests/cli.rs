@@ -413,3 +413,42 @@ fn history_matches_any_case_fits_100_columns_and_wide_shows_the_full_reply() {
         wide.stdout
     );
 }
+
+/// Regression: a config folder copied elsewhere failed with only `<folder>/recipients: cannot
+/// read the recipients folder`. The message now says that paths are relative to the config
+/// file's folder, names the config file and the path it resolved to.
+#[test]
+fn a_copied_config_folder_says_paths_are_relative_to_the_config_file() {
+    let shipped = Workspace::new();
+    let ws = Workspace::empty();
+    ws.write("config/herald.toml", shipped.read("config/herald.toml"));
+    let config = ws.config_path();
+    let resolved = ws.path().join("recipients");
+    for args in [
+        vec!["check"],
+        vec!["resolve", "x.txt"],
+        vec!["dispatch", "x.txt", "--yes"],
+    ] {
+        let output = ws.run(args.clone());
+        assert_refused(
+            &output,
+            &[
+                "relative to that file's folder",
+                &config.display().to_string(),
+                &resolved.display().to_string(),
+                "`[paths] recipients`",
+            ],
+        );
+    }
+    let output = ws.run(["check"]);
+    assert!(
+        output.stderr.contains("`[paths] templates`"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("check found 2 problems"),
+        "{}",
+        output.stderr
+    );
+}

@@ -16,7 +16,14 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
     outln!("config      {}: ok", config.path.display());
 
     let mut problems = 0usize;
-    let directory = match directory::load(&config.recipients_dir) {
+    let missing = |folder| super::missing_folders(&config, &[folder]).pop();
+    let recipients_missing = missing(super::Folder::Recipients);
+    let templates_missing = missing(super::Folder::Templates);
+    let loaded = match recipients_missing {
+        Some(why) => Err((1, why)),
+        None => directory::load(&config.recipients_dir).map_err(|e| (e.0.len(), e.to_string())),
+    };
+    let directory = match loaded {
         Ok(d) => {
             outln!(
                 "directory   {}: {} organisations, {} groups",
@@ -26,14 +33,17 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
             );
             Some(d)
         }
-        Err(e) => {
-            problems += e.0.len();
+        Err((n, e)) => {
+            problems += n;
             errln!("herald: {e}");
             None
         }
     };
 
-    let templates = match Templates::load(&config.templates_dir) {
+    let templates = match templates_missing.map_or_else(
+        || Templates::load(&config.templates_dir).map_err(|e| e.to_string()),
+        Err,
+    ) {
         Ok(t) => Some(t),
         Err(e) => {
             problems += 1;

@@ -33,6 +33,10 @@ const RETRY_WITHIN: Duration = Duration::from_secs(60);
 
 pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
+    super::require_folders(
+        &config,
+        &[super::Folder::Recipients, super::Folder::Templates],
+    )?;
     // The templates load while the directory does: neither needs the other. A directory that
     // does not load is reported first, as before.
     let (directory, templates) = std::thread::scope(|scope| {

@@ -44,6 +44,7 @@ struct LetterJson<'a> {
 
 pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
+    super::require_folders(&config, &[super::Folder::Recipients])?;
     let directory = directory::load(&config.recipients_dir)?;
     let shown = args.statement.display().to_string();
     let statement = plan::read_statement(&args.statement)?;
