@@ -34,6 +34,7 @@ pub mod logging;
 pub mod normalize;
 pub mod plan;
 pub mod statement;
+pub(crate) mod toml_error;
 
 use std::process::ExitCode;
 

@@ -452,3 +452,68 @@ fn a_copied_config_folder_says_paths_are_relative_to_the_config_file() {
         output.stderr
     );
 }
+
+/// The shipped `recipients/un.toml` with `edit` applied to its first line that satisfies `pick`;
+/// returns the 1-based number of that line.
+fn edit_un_toml(
+    ws: &Workspace,
+    pick: impl Fn(&str) -> bool,
+    edit: impl Fn(&str) -> String,
+) -> usize {
+    let text = ws.read("recipients/un.toml");
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let at = lines.iter().position(|l| pick(l)).expect("a line to edit");
+    lines[at] = edit(&lines[at]);
+    ws.recipients("un.toml", &(lines.join("\n") + "\n"));
+    at + 1
+}
+
+/// Regression: one missing `]` gave 111 error lines, the first naming the next line, none the
+/// line of the mistake; `language = fr` said "invalid boolean". Now: one message per file, at
+/// the line and column of the mistake, with the line and a caret, and quotes shown.
+#[test]
+fn one_toml_mistake_gives_one_message_at_its_place() {
+    let ws = Workspace::new();
+    let line = edit_un_toml(
+        &ws,
+        |l| l.starts_with("emails = [") && l.ends_with(']'),
+        |l| l.trim_end_matches(']').to_string(),
+    );
+    let output = ws.run(["check"]);
+    assert_refused(&output, &["check found 1 problem"]);
+    let said = &output.stderr;
+    assert!(
+        said.contains(&format!("un.toml:{line}: a `]` is missing here")),
+        "{said}"
+    );
+    assert_eq!(said.matches('^').count(), 1, "{said}");
+    assert!(said.lines().count() <= 8, "{said}");
+
+    let ws = Workspace::new();
+    let line = edit_un_toml(
+        &ws,
+        |l| l.starts_with("language = \""),
+        |_| "language = fr".into(),
+    );
+    let output = ws.run(["check"]);
+    assert_refused(&output, &["check found 1 problem", "language = \"fr\""]);
+    assert!(
+        output
+            .stderr
+            .contains(&format!("un.toml:{line}: `fr` needs quotes")),
+        "{}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("boolean"), "{}", output.stderr);
+
+    // The configuration too.
+    let ws = Workspace::new();
+    let config = ws.read("config/herald.toml");
+    assert!(config.contains("kind = \"file\""), "{config}");
+    ws.write(
+        "config/herald.toml",
+        config.replacen("kind = \"file\"", "kind = file", 1),
+    );
+    let output = ws.run(["check"]);
+    assert_refused(&output, &["`file` needs quotes", "kind = \"file\"", "^"]);
+}
