@@ -517,3 +517,50 @@ fn one_toml_mistake_gives_one_message_at_its_place() {
     let output = ws.run(["check"]);
     assert_refused(&output, &["`file` needs quotes", "kind = \"file\"", "^"]);
 }
+
+/// Regression: values were printed raw: a file name with a line break faked lines of `status`,
+/// and ESC and BEL from a title reached the terminal. Every control character in a value is now
+/// printed escaped.
+#[test]
+fn control_characters_in_values_never_reach_the_terminal_raw() {
+    let ws = Workspace::new();
+    let title = "Statement on cultural heritage \u{1b}[2J\u{7} in Kalbajar";
+    let text = SMALL.replacen("Statement on cultural heritage in Kalbajar", title, 1);
+    let path = ws.statement("escape.txt", &text);
+    let output = ws.run(["resolve", path.to_str().expect("path")]);
+    output.assert_success();
+    assert!(
+        !output.stdout.contains('\u{1b}') && !output.stdout.contains('\u{7}'),
+        "{:?}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("\\u{1b}[2J\\u{7}"),
+        "{}",
+        output.stdout
+    );
+
+    // A file in the inbox whose name holds a line break and an escape sequence.
+    ws.write(
+        "var/inbox/evil\nstatements: 99 in progress\u{1b}[1A.txt",
+        SMALL,
+    );
+    let output = ws.run(["status"]);
+    output.assert_success();
+    assert!(!output.stdout.contains('\u{1b}'), "{:?}", output.stdout);
+    assert!(
+        !output
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("statements: 99")),
+        "a file name faked a line:\n{}",
+        output.stdout
+    );
+    assert!(
+        output
+            .stdout
+            .contains("evil\\nstatements: 99 in progress\\u{1b}[1A.txt"),
+        "{}",
+        output.stdout
+    );
+}

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::output::outln;
+use super::output::{outln, shown};
 use crate::cli::ApproveArgs;
 use crate::error::{Error, Result};
 use crate::journal::Journal;
@@ -38,7 +38,7 @@ pub(crate) fn run(config_path: &Path, args: ApproveArgs) -> Result<()> {
     journal.set_held(&id, false)?;
     outln!(
         "{id} approved ({}); the daemon sends its letters within {} s",
-        info.title,
+        shown(&info.title),
         config.daemon.poll.as_secs()
     );
     Ok(())

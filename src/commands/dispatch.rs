@@ -219,7 +219,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
             "  {} {}{code}: {}{next}",
             letter.state,
             letter.organization.as_str(),
-            letter.reply
+            shown(&letter.reply)
         );
     }
     if let Some(hint) = deferred_hint(summary.deferred, next_attempts.values().min(), &source) {
@@ -477,17 +477,21 @@ impl Progress for Reporter {
                 }
                 if result.state != State::Sent {
                     let code = code.map(|c| format!(" {c}")).unwrap_or_default();
-                    bar.println(format!("{} {org}{code} {}", result.state, result.reply));
+                    bar.println(format!(
+                        "{} {org}{code} {}",
+                        result.state,
+                        shown(&result.reply)
+                    ));
                 }
             }
             None if result.state == State::Sent => {
-                tracing::info!(organization = org, code, reply = %result.reply, "sent");
+                tracing::info!(organization = org, code, reply = %shown(&result.reply), "sent");
             }
             None => tracing::warn!(
                 organization = org,
                 state = %result.state,
                 code,
-                reply = %result.reply,
+                reply = %shown(&result.reply),
                 retrying,
                 "not sent"
             ),

@@ -100,8 +100,23 @@ pub(crate) fn shown(value: &str) -> Cow<'_, str> {
     escape(value, |_| true)
 }
 
-/// Control characters other than line breaks and tabs, escaped.
+/// Control characters other than line breaks and tabs, escaped; a carriage return too unless a
+/// line feed follows it (alone it would let the rest of a line overwrite its start).
 fn escape_terminal(text: &str) -> Cow<'_, str> {
+    let lone_cr = text
+        .match_indices('\r')
+        .any(|(i, _)| !text[i + 1..].starts_with('\n'));
+    if lone_cr {
+        let mut out = String::with_capacity(text.len() + 8);
+        let mut parts = text.split("\r\n").peekable();
+        while let Some(part) = parts.next() {
+            out.push_str(&escape(part, |c| !matches!(c, '\n' | '\t')));
+            if parts.peek().is_some() {
+                out.push_str("\r\n");
+            }
+        }
+        return Cow::Owned(out);
+    }
     escape(text, |c| !matches!(c, '\n' | '\r' | '\t'))
 }
 
@@ -132,6 +147,7 @@ mod tests {
             ("plain «text» ü", "plain «text» ü", "plain «text» ü"),
             ("a\nb", "a\\nb", "a\nb"),
             ("a\r\nb\tc", "a\\r\\nb\\tc", "a\r\nb\tc"),
+            ("over\rwrite\r\n", "over\\rwrite\\r\\n", "over\\rwrite\r\n"),
             (
                 "bell\u{7}esc\u{1b}[31m",
                 "bell\\u{7}esc\\u{1b}[31m",

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::output::{out, outln};
+use super::output::{out, outln, shown};
 use crate::cli::{OutputFormat, ResolveArgs};
 use crate::directory::resolve::ResolvedPhrase;
 use crate::directory::{self, Directory};
@@ -107,7 +107,7 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
     let s = &plan.statement;
     let r = &plan.resolution;
     writeln!(out, "Statement  {}", s.id)?;
-    writeln!(out, "Title      {}", s.title)?;
+    writeln!(out, "Title      {}", shown(&s.title))?;
     writeln!(
         out,
         "Date       {}",
@@ -117,8 +117,8 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
         )
     )?;
     match (&s.signatory, &s.signatory_title) {
-        (Some(name), Some(title)) => writeln!(out, "Signatory  {name}, {title}")?,
-        (Some(name), None) => writeln!(out, "Signatory  {name}")?,
+        (Some(name), Some(title)) => writeln!(out, "Signatory  {}, {}", shown(name), shown(title))?,
+        (Some(name), None) => writeln!(out, "Signatory  {}", shown(name))?,
         _ => writeln!(out, "Signatory  (none found)")?,
     }
     let unresolved = r.unresolved().count();
@@ -132,19 +132,23 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
         unresolved
     )?;
     for p in &r.phrases {
-        writeln!(out, "  {}", p.phrase)?;
+        writeln!(out, "  {}", shown(&p.phrase))?;
         if p.organizations.is_empty() {
             let hint = if p.suggestions.is_empty() {
                 String::new()
             } else {
-                let names: Vec<String> = p.suggestions.iter().map(|s| format!("`{s}`")).collect();
+                let names: Vec<String> = p
+                    .suggestions
+                    .iter()
+                    .map(|s| format!("`{}`", shown(s)))
+                    .collect();
                 format!(" — did you mean {}?", names.join(", "))
             };
             writeln!(out, "      ✗ not found in the recipients directory{hint}")?;
         }
         for id in &p.organizations {
             let name = directory.organization(id).map_or("", |o| o.name.as_str());
-            writeln!(out, "      → {id}  {name}")?;
+            writeln!(out, "      → {}  {}", shown(id.as_str()), shown(name))?;
         }
     }
     writeln!(out)?;
