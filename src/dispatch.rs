@@ -110,7 +110,7 @@ impl Letters {
     }
 
     /// Renders one organisation's letter from the templates.
-    fn render(&self, org: &Organization) -> std::result::Result<Letter, String> {
+    fn render(&self, org: &Organization) -> std::result::Result<Letter, letters::LetterError> {
         let context = letters::context_with(
             &self.plan.statement,
             &self.facts,
@@ -118,9 +118,7 @@ impl Letters {
             self.prepared.sender(),
             &self.plan.addressees,
         );
-        self.templates
-            .render_prepared(&self.parts, &context)
-            .map_err(|e| e.to_string())
+        self.templates.render_prepared(&self.parts, &context)
     }
 
     /// Composes a rendered letter (the MIME message, its envelope and Message-ID).
@@ -142,7 +140,7 @@ impl Letters {
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
     pub fn render_all(&self) -> Result<()> {
-        let problems: Vec<String> = self
+        let problems: Vec<letters::LetterError> = self
             .by_shares(|orgs| {
                 orgs.iter()
                     .filter_map(|org| self.render(org).err())
@@ -197,15 +195,16 @@ impl Letters {
 
     /// The refusal of a dispatch in which `problems` (in the order of the letters) could not
     /// be rendered.
-    fn refuse_unrendered(&self, problems: Vec<String>) -> Result<()> {
+    fn refuse_unrendered(&self, problems: Vec<letters::LetterError>) -> Result<()> {
         if problems.is_empty() {
             return Ok(());
         }
         let total = self.plan.resolution.letters.len();
+        let failed = problems.len();
+        // The same mistake for many letters is said once, with how many (crate::error::grouped).
         Err(Error::Usage(format!(
-            "{} of {total} letters cannot be rendered, so none was sent:\n  {}",
-            problems.len(),
-            problems.join("\n  ")
+            "{failed} of {total} letters cannot be rendered, so none was sent:\n  {}",
+            crate::error::grouped(problems).join("\n  ")
         )))
     }
 
@@ -220,9 +219,9 @@ impl Letters {
         let failed = AtomicBool::new(false);
         let mut shares: Vec<Share> =
             self.by_shares(|chunk| self.preview_share(chunk, out, &writer, &failed));
-        let problems: Vec<String> = shares
-            .iter()
-            .flat_map(|share| share.unrendered.iter().cloned())
+        let problems: Vec<letters::LetterError> = shares
+            .iter_mut()
+            .flat_map(|share| std::mem::take(&mut share.unrendered))
             .collect();
         // The first in the order of the letters, as when they were written one by one.
         let error = shares.iter_mut().find_map(|share| share.error.take());
@@ -299,7 +298,7 @@ const SHARE: usize = 64;
 struct Share {
     rows: Vec<IndexRow>,
     /// Render failures, in the order of the letters.
-    unrendered: Vec<String>,
+    unrendered: Vec<letters::LetterError>,
     /// The first other failure (composing, writing).
     error: Option<Error>,
 }
@@ -315,7 +314,7 @@ impl Composer for Letters {
                     key.organization
                 )
             })?;
-        let letter = self.render(org)?;
+        let letter = self.render(org).map_err(|e| e.to_string())?;
         Letters::compose(self, &letter, org)
     }
 }

@@ -564,3 +564,82 @@ fn control_characters_in_values_never_reach_the_terminal_raw() {
         output.stdout
     );
 }
+
+/// Regression: with the SMTP server down, every letter was tried (42 identical `deferred …
+/// Connection refused` lines) and retried within the run for about a minute. Now the run stops
+/// at the first refused connection, says so once, and leaves the letters not tried as they were.
+#[test]
+fn an_unreachable_server_is_said_once_and_the_other_letters_are_not_tried() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let ws = Workspace::new();
+    // Retries due within the run, which it would otherwise wait for; letters claimed ahead (at
+    // most `max_sending`) may be tried before the run stops, no other.
+    ws.smtp(free)
+        .set("delivery", "backoff_base_secs", 1.0)
+        .set("delivery", "max_sending", 4);
+    let output = ws.run(["dispatch", SEED, "--yes"]);
+    assert_no_panic(&output);
+    output.assert_code(1);
+    assert_eq!(
+        output.stdout.matches("cannot be reached").count(),
+        1,
+        "{}",
+        output.stdout
+    );
+    assert!(output.stdout.lines().count() < 10, "{}", output.stdout);
+
+    let states = letter_states(&ws);
+    let (_, json) = resolve_json(&ws, SEED);
+    assert_eq!(
+        states.len(),
+        json["letters"].as_array().expect("letters").len()
+    );
+    let tried = states.iter().filter(|(_, _, s)| s != "pending").count();
+    assert!((1..=4).contains(&tried), "{tried} tried: {states:?}");
+    assert!(
+        states
+            .iter()
+            .all(|(_, _, s)| s == "pending" || s == "deferred"),
+        "{states:?}"
+    );
+    // Each letter tried was tried once: no retry within the run.
+    let attempts: i64 = ws
+        .journal()
+        .query_row("SELECT max(attempts) FROM letters", [], |r| r.get(0))
+        .expect("attempts");
+    assert_eq!(attempts, 1);
+}
+
+/// Regression: a misspelt template variable printed the same error once per letter (38 lines),
+/// then "check found 1 problem". The same mistake is now one line saying how many letters, and
+/// the count agrees with the lines; a dry run says it once too.
+#[test]
+fn the_same_template_error_for_every_letter_is_one_line() {
+    let ws = Workspace::new();
+    let template = ws.read("templates/en/letter.txt.hbs");
+    ws.write(
+        "templates/en/letter.txt.hbs",
+        format!("{{{{statment.title}}}}\n{template}"),
+    );
+    let output = ws.run(["check"]);
+    assert_refused(&output, &["check found 1 problem"]);
+    let lines: Vec<&str> = output
+        .stderr
+        .lines()
+        .filter(|l| l.contains("statment.title"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", output.stderr);
+    assert!(lines[0].contains(" letters: line 1"), "{}", lines[0]);
+
+    let output = ws.run(["dispatch", SEED, "--dry-run"]);
+    assert_refused(&output, &["cannot be rendered"]);
+    assert_eq!(
+        output.stderr.matches("statment.title").count(),
+        1,
+        "{}",
+        output.stderr
+    );
+}

@@ -8,7 +8,7 @@ use super::output::{errln, outln};
 use crate::cli::CheckArgs;
 use crate::directory;
 use crate::error::{Error, Result};
-use crate::letters::Templates;
+use crate::letters::{LetterError, Templates};
 use crate::plan;
 
 pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
@@ -58,10 +58,7 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
                 config.templates_dir.display(),
                 directory.organizations.len()
             ),
-            Err(e) => {
-                problems += 1;
-                errln!("herald: {e}");
-            }
+            Err(e) => problems += report(e),
         }
     }
 
@@ -85,8 +82,7 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
                     if let Err(e) =
                         templates.check(directory, &config.sender, Some(&plan.statement))
                     {
-                        problems += 1;
-                        errln!("herald: {e}");
+                        problems += report(e);
                     }
                 }
             }
@@ -106,4 +102,14 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
             if problems == 1 { "" } else { "s" }
         )))
     }
+}
+
+/// Prints template problems, each distinct one once (the same mistake in every letter is one
+/// line saying how many letters); returns how many lines that made, the count `check` reports.
+fn report(e: LetterError) -> usize {
+    let lines = crate::error::grouped(vec![e]);
+    for line in &lines {
+        errln!("herald: {line}");
+    }
+    lines.len()
 }

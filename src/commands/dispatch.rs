@@ -165,8 +165,8 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         }
     }
 
-    let progress = Arc::new(Reporter::new(n, total - n));
     let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let progress = Arc::new(Reporter::new(n, total - n, stop.clone()));
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             tracing::warn!("interrupted: finishing the letters in flight, starting no new one");
@@ -193,6 +193,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
     let mut summary = summary?;
     summary.skipped += total - n;
     outln!("{summary}");
+    let stopped = progress.stopped_by();
     // The next attempt of each deferred letter, as the journal recorded it.
     let next_attempts: HashMap<String, DateTime<Utc>> = if summary.deferred > 0 {
         sender
@@ -205,22 +206,86 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
     } else {
         HashMap::new()
     };
+    // The same outcome for many letters (a server down refuses them all alike) is one line.
+    // Grouped lines say when the first of their letters goes next.
+    type Group<'a> = (
+        (State, Option<u16>, &'a str),
+        Vec<&'a str>,
+        Option<DateTime<Utc>>,
+    );
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for letter in &summary.undelivered {
-        let code = letter
-            .smtp_code
-            .map(|c| format!(" ({c})"))
-            .unwrap_or_default();
+        let org = letter.organization.as_str();
         let next = next_attempts
-            .get(letter.organization.as_str())
+            .get(org)
             .filter(|_| letter.state == State::Deferred)
-            .map(|at| format!("; next attempt at {}", utc(*at)))
-            .unwrap_or_default();
+            .copied();
+        let key = (letter.state, letter.smtp_code, letter.reply.as_str());
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, orgs, first)) => {
+                orgs.push(org);
+                *first = (*first).into_iter().chain(next).min();
+            }
+            None => groups.push((key, vec![org], next)),
+        }
+    }
+    // One or two letters alike read as well line by line.
+    let groups: Vec<Group<'_>> = groups
+        .into_iter()
+        .flat_map(|(key, orgs, next)| {
+            if orgs.len() >= GROUP_FROM {
+                vec![(key, orgs, next)]
+            } else {
+                orgs.into_iter()
+                    .map(|org| {
+                        let own = next_attempts
+                            .get(org)
+                            .filter(|_| key.0 == State::Deferred)
+                            .copied();
+                        (key, vec![org], own)
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    for ((state, code, reply), orgs, next) in &groups {
+        let code = code.map(|c| format!(" ({c})")).unwrap_or_default();
+        let (who, next) = match orgs.as_slice() {
+            [one] => (
+                (*one).to_string(),
+                next.map(|at| format!("; next attempt at {}", utc(at))),
+            ),
+            many => (
+                format!("{} letters ({})", many.len(), many.join(", ")),
+                next.map(|at| format!("; the first next attempt at {}", utc(at))),
+            ),
+        };
         outln!(
-            "  {} {}{code}: {}{next}",
-            letter.state,
-            letter.organization.as_str(),
-            shown(&letter.reply)
+            "  {state} {who}{code}: {}{}",
+            shown(reply),
+            next.unwrap_or_default()
         );
+    }
+    if let Some(stop) = &stopped {
+        let left = n.saturating_sub(
+            summary.sent + summary.partial + summary.failed + summary.deferred + summary.uncertain,
+        );
+        let what = match stop {
+            Stop::Unreachable => format!(
+                "the SMTP server {} cannot be reached, so this run stopped: {left} other \
+                 letter(s) were not tried and stay as they were (pending or deferred); run the \
+                 same command again when the server is reachable",
+                sender.transport.describe()
+            ),
+            Stop::Configuration(_) => format!(
+                "the SMTP server {} refuses herald's configuration, so this run stopped: {left} \
+                 other letter(s) were not tried and stay as they were; fix [smtp] in {} and run \
+                 the same command again",
+                sender.transport.describe(),
+                config.path.display()
+            ),
+        };
+        outln!("{what}");
     }
     if let Some(hint) = deferred_hint(summary.deferred, next_attempts.values().min(), &source) {
         outln!("{hint}");
@@ -235,11 +300,20 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
             head.hash
         );
     }
-    if !summary.all_sent() {
+    if let Some(Stop::Configuration(reason)) = stopped {
+        return Err(Error::Usage(format!(
+            "SMTP configuration: {}",
+            shown(&reason)
+        )));
+    }
+    if !summary.all_sent() || stopped.is_some() {
         return Err(Error::Undelivered(format!("{summary}")));
     }
     report_left(&left_undelivered)
 }
+
+/// Letters with the same outcome are reported on one line from this many on.
+const GROUP_FROM: usize = 3;
 
 /// A time as the journal, history and README show it: `2021-05-27T18:30:00Z`.
 fn utc(at: DateTime<Utc>) -> String {
@@ -436,13 +510,58 @@ fn confirmed(answer: &str) -> Result<()> {
     }
 }
 
-/// A progress bar on a terminal, one log line per letter otherwise.
+/// A progress bar on a terminal, one log line per letter otherwise; and the one who stops the
+/// run when the relay cannot be used at all.
 struct Reporter {
     bar: Option<ProgressBar>,
+    /// Stops the run (no new letter is started; see the engine).
+    stop: tokio::sync::watch::Sender<bool>,
+    /// A server reply came (or a letter went): the relay can be reached.
+    reached: std::sync::atomic::AtomicBool,
+    stopped: std::sync::Mutex<Option<Stop>>,
+    /// The outcomes already logged (state and reply): the same one again is logged at debug
+    /// level only, so a server refusing every letter alike fills no screen.
+    logged: std::sync::Mutex<std::collections::HashSet<(State, String)>>,
+}
+
+/// Why a run stopped before trying every letter.
+#[derive(Debug, Clone)]
+enum Stop {
+    /// No connection could be made before any reply came: every other letter would fail alike.
+    Unreachable,
+    /// The relay refuses the configuration (no STARTTLS, a certificate, AUTH over plain text).
+    Configuration(String),
+}
+
+impl Stop {
+    /// What an attempt's result says about the relay, when it says that no letter can go: the
+    /// transport's words for a connection that could not be made or is refused for good.
+    fn of(result: &AttemptResult) -> Option<Stop> {
+        if result.smtp_code.is_some() {
+            return None;
+        }
+        let reply = result.reply.as_str();
+        match result.state {
+            State::Deferred if reply.starts_with("connecting to ") => Some(Stop::Unreachable),
+            State::Failed
+                if [
+                    "does not offer STARTTLS",
+                    "TLS handshake with",
+                    "refusing to send the password",
+                    "is not a valid TLS server name",
+                ]
+                .iter()
+                .any(|m| reply.contains(m)) =>
+            {
+                Some(Stop::Configuration(reply.to_string()))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Reporter {
-    fn new(total: usize, skipped: usize) -> Reporter {
+    fn new(total: usize, skipped: usize, stop: tokio::sync::watch::Sender<bool>) -> Reporter {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total as u64);
             if let Ok(style) =
@@ -455,7 +574,13 @@ impl Reporter {
         if skipped > 0 {
             tracing::info!("{skipped} letter(s) already delivered or held; skipping them");
         }
-        Reporter { bar }
+        Reporter {
+            bar,
+            stop,
+            reached: std::sync::atomic::AtomicBool::new(false),
+            stopped: std::sync::Mutex::new(None),
+            logged: std::sync::Mutex::new(std::collections::HashSet::new()),
+        }
     }
 
     fn finish(&self) {
@@ -463,10 +588,47 @@ impl Reporter {
             bar.finish_and_clear();
         }
     }
+
+    /// Whether no letter had this outcome (state and reply) before.
+    fn first_of_its_kind(&self, result: &AttemptResult) -> bool {
+        self.logged
+            .lock()
+            .map(|mut seen| seen.insert((result.state, result.reply.clone())))
+            .unwrap_or(true)
+    }
+
+    /// Why the run was stopped early, if it was.
+    fn stopped_by(&self) -> Option<Stop> {
+        self.stopped.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Stops the run at the first sign that no letter can go: a relay that could not be reached
+    /// before any reply came, or one that refuses the configuration. The letters not yet tried
+    /// keep their state; those tried are recorded as usual.
+    fn watch_relay(&self, result: &AttemptResult) {
+        use std::sync::atomic::Ordering;
+        if result.smtp_code.is_some() || result.state == State::Sent {
+            self.reached.store(true, Ordering::Relaxed);
+            return;
+        }
+        let stop = match Stop::of(result) {
+            Some(Stop::Unreachable) if self.reached.load(Ordering::Relaxed) => return,
+            Some(stop) => stop,
+            None => return,
+        };
+        let Ok(mut stopped) = self.stopped.lock() else {
+            return;
+        };
+        if stopped.is_none() {
+            *stopped = Some(stop);
+            let _ = self.stop.send(true);
+        }
+    }
 }
 
 impl Progress for Reporter {
     fn attempted(&self, key: &LetterKey, result: &AttemptResult, retrying: bool) {
+        self.watch_relay(result);
         let org = key.organization.as_str();
         // No code (the file transport, a refused connection): no `code` field, not `code=""`.
         let code = result.smtp_code;
@@ -487,13 +649,20 @@ impl Progress for Reporter {
             None if result.state == State::Sent => {
                 tracing::info!(organization = org, code, reply = %shown(&result.reply), "sent");
             }
-            None => tracing::warn!(
+            None if self.first_of_its_kind(result) => tracing::warn!(
                 organization = org,
                 state = %result.state,
                 code,
                 reply = %shown(&result.reply),
                 retrying,
                 "not sent"
+            ),
+            None => tracing::debug!(
+                organization = org,
+                state = %result.state,
+                code,
+                retrying,
+                "not sent (as above)"
             ),
         }
     }
