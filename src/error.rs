@@ -90,7 +90,8 @@ pub(crate) fn grouped(errors: Vec<crate::letters::LetterError>) -> Vec<String> {
         }
     }
     // (path, message) → organisations, in first-seen order; other errors keep their place.
-    let mut groups: Vec<(Option<(PathBuf, String)>, Vec<String>, String)> = Vec::new();
+    type Group = (Option<(PathBuf, String)>, Vec<String>, String);
+    let mut groups: Vec<Group> = Vec::new();
     for e in flat {
         match e {
             LetterError::Render {
