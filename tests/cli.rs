@@ -643,3 +643,59 @@ fn the_same_template_error_for_every_letter_is_one_line() {
         output.stderr
     );
 }
+
+/// Regression: two dispatches of one statement at once: the first to finish exited 1, counting
+/// the letters the other was still sending as undelivered; once it failed with `journal:
+/// database is locked`. Letters another live process holds are now reported as such, are no
+/// failure, and the journal waits for its lock.
+#[test]
+fn two_dispatches_at_once_share_the_letters_and_neither_fails() {
+    let server = SmtpServer::start(Script::new().delay(std::time::Duration::from_millis(20)));
+    let ws = Workspace::new();
+    ws.smtp(server.port());
+    let (_, json) = resolve_json(&ws, SEED);
+    let letters = json["letters"].as_array().expect("letters").len();
+    let first = ws.herald(["dispatch", SEED, "--yes"]).spawn();
+    let second = ws.herald(["dispatch", SEED, "--yes"]).spawn();
+    let outputs = [first.wait(), second.wait()];
+    for output in &outputs {
+        assert_no_panic(output);
+        assert!(!output.stderr.contains("locked"), "{}", output.stderr);
+        output.assert_success();
+    }
+    let messages = server.messages();
+    assert_eq!(messages.len(), letters, "each letter once");
+    assert!(letter_states(&ws).iter().all(|(_, _, s)| s == "sent"));
+}
+
+/// Regression: a dispatch starting while another herald process opened or closed the same new
+/// journal failed at once with `journal: database is locked` (6 runs in 200 of two dispatches, a
+/// status and a history at once), instead of waiting as the busy timeout promises. Several
+/// rounds, each on a new journal; the failure was a race, so one round alone rarely showed it.
+#[test]
+fn processes_opening_a_new_journal_together_wait_for_each_other() {
+    let ws = Workspace::new();
+    for round in 0..8 {
+        let _ = std::fs::remove_dir_all(ws.data_dir());
+        let runs = [
+            ws.herald(["dispatch", SEED, "--yes"]).spawn(),
+            ws.herald(["dispatch", SEED, "--yes"]).spawn(),
+            ws.herald(["status"]).spawn(),
+            ws.herald(["history"]).spawn(),
+        ];
+        for run in runs {
+            let output = run.wait();
+            assert_no_panic(&output);
+            assert!(
+                !output.stderr.contains("locked"),
+                "round {round}: {}",
+                output.stderr
+            );
+            output.assert_success();
+        }
+        assert!(
+            letter_states(&ws).iter().all(|(_, _, s)| s == "sent"),
+            "round {round}"
+        );
+    }
+}

@@ -132,21 +132,28 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         .iter()
         .filter(|key| states.get(key.organization.as_str()) == Some(&State::Cancelled))
         .count();
+    // A letter `sending` now is another live process's (opening the sender turned those of
+    // dead processes `uncertain`): that process sends and reports it; not a failure of this run.
     let left_undelivered: Vec<(String, State)> = held
         .iter()
         .map(|key| key.organization.as_str().to_string())
         .filter_map(|id| states.get(&id).map(|s| (id, *s)))
-        .filter(|(_, s)| !matches!(s, State::Sent | State::Cancelled))
+        .filter(|(_, s)| !matches!(s, State::Sent | State::Cancelled | State::Sending))
         .collect();
 
     if to_send.is_empty() {
-        let delivered = held.len() - left_undelivered.len() - cancelled;
+        let elsewhere = held
+            .iter()
+            .filter(|key| states.get(key.organization.as_str()) == Some(&State::Sending))
+            .count();
+        let delivered = held.len() - left_undelivered.len() - cancelled - elsewhere;
         let withdrawn = if cancelled > 0 {
             format!(", {cancelled} cancelled")
         } else {
             String::new()
         };
         outln!("{delivered} of {total} already delivered{withdrawn}; nothing to send");
+        report_elsewhere(&sender, &statement_id)?;
         return report_left(&left_undelivered);
     }
     let n = to_send.len();
@@ -300,6 +307,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
             head.hash
         );
     }
+    report_elsewhere(&sender, &statement_id)?;
     if let Some(Stop::Configuration(reason)) = stopped {
         return Err(Error::Usage(format!(
             "SMTP configuration: {}",
@@ -347,6 +355,29 @@ fn will_send(state: State, policy: ClaimPolicy) -> bool {
         State::Uncertain => policy.include_uncertain,
         State::Sending | State::Sent | State::Partial | State::Cancelled => false,
     }
+}
+
+/// Says which of the statement's letters another herald process is sending right now (a
+/// second dispatch, the daemon): they are that process's to send and report, not failures here.
+fn report_elsewhere(sender: &Sender, statement: &StatementId) -> Result<()> {
+    let mut elsewhere: Vec<String> = sender
+        .reader
+        .letters_of(statement)?
+        .into_iter()
+        .filter(|row| row.status == State::Sending)
+        .map(|row| row.organization)
+        .collect();
+    if elsewhere.is_empty() {
+        return Ok(());
+    }
+    elsewhere.sort();
+    outln!(
+        "{} letter(s) are being sent by another herald process right now, which records and \
+         reports them (`herald history --statement {statement}` shows how they end): {}",
+        elsewhere.len(),
+        elsewhere.join(", ")
+    );
+    Ok(())
 }
 
 fn report_left(left: &[(String, State)]) -> Result<()> {

@@ -138,9 +138,7 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
     // `journal_mode` answers with the mode in force; anything but WAL means the file system
     // refused it, and the durability and sharing promises would not hold.
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(sql)?;
+    let mode = journal_mode_wal(&conn).map_err(sql)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(JournalError::Other {
             path: path.to_path_buf(),
@@ -200,6 +198,28 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.execute_batch("PRAGMA foreign_keys = ON;")
         .map_err(sql)?;
     Ok(conn)
+}
+
+/// Puts the file in WAL mode (a no-op when it already is) and answers the mode in force.
+///
+/// Turning a new file to WAL needs it to itself: when another process opens the same new file at
+/// that moment, SQLite answers "database is locked" at once, without the busy handler. That is
+/// waited out here, as the busy timeout promises for everything else.
+fn journal_mode_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// RFC 3339 UTC with microseconds: fixed width, so text order is time order.
