@@ -54,11 +54,16 @@ pub enum Command {
 }
 
 /// Validate the configuration, the recipients directory and the templates (every template is
-/// rendered once for every organisation); resolve the statements given.
+/// rendered once for every organisation), and that an SMTP password the configuration names is
+/// set; resolve the statements given. With --smtp, also try the relay.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Statements to parse and resolve as well.
     pub statements: Vec<PathBuf>,
+    /// Also connect to the SMTP relay and report each step (connect, TLS and its certificate,
+    /// EHLO, STARTTLS, AUTH, QUIT); no mail is sent.
+    #[arg(long)]
+    pub smtp: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

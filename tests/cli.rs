@@ -699,3 +699,118 @@ fn processes_opening_a_new_journal_together_wait_for_each_other() {
         );
     }
 }
+
+/// Regression: `check` passed with the SMTP password variable unset, and dispatch then refused.
+/// And `check --smtp` tries the relay step by step (connect, EHLO, STARTTLS and its certificate,
+/// AUTH, QUIT), sending no mail.
+#[test]
+fn check_finds_a_missing_password_and_tries_the_relay_step_by_step() {
+    use crate::support::tls_front::{Front, TestAuthority};
+
+    let server = SmtpServer::start(Script::new().auth("statements", "s3cret"));
+    let ws = Workspace::new();
+    ws.smtp(server.port()).set("smtp", "username", "statements");
+    let output = ws.run(["check"]);
+    assert_refused(&output, &["HERALD_SMTP_PASSWORD", "check found 1 problem"]);
+    assert_eq!(server.connections(), 0);
+
+    let output = ws
+        .herald(["check", "--smtp"])
+        .env("HERALD_SMTP_PASSWORD", "s3cret")
+        .run();
+    assert_no_panic(&output);
+    output.assert_success();
+    for step in [
+        "connect to 127.0.0.1",
+        "greeting and EHLO",
+        "AUTH as `statements`",
+        "QUIT",
+    ] {
+        let line = output
+            .stdout
+            .lines()
+            .find(|l| l.contains(step))
+            .unwrap_or_else(|| panic!("no `{step}` step:\n{}", output.stdout));
+        assert!(line.ends_with(" ok"), "{line}");
+    }
+    assert!(!output.stdout.contains("s3cret") && !output.stderr.contains("s3cret"));
+    assert_eq!(server.credentials().len(), 1);
+    assert!(server.messages().is_empty(), "check sent mail");
+    let commands: Vec<String> = server.commands().into_iter().map(|(_, c)| c).collect();
+    assert!(
+        commands.iter().any(|c| c.starts_with("QUIT")),
+        "{commands:?}"
+    );
+    assert!(
+        !commands.iter().any(|c| c.starts_with("MAIL")),
+        "{commands:?}"
+    );
+
+    // A wrong password: AUTH is the step that fails.
+    let output = ws
+        .herald(["check", "--smtp"])
+        .env("HERALD_SMTP_PASSWORD", "wrong")
+        .run();
+    assert_refused(&output, &["--smtp"]);
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|l| l.contains("AUTH") && l.ends_with("FAILED")),
+        "{}",
+        output.stdout
+    );
+
+    // STARTTLS required and not offered: that step fails, nothing after it is tried.
+    let ws = Workspace::new();
+    ws.smtp(server.port()).set("smtp", "security", "starttls");
+    let output = ws.run(["check", "--smtp"]);
+    assert_refused(&output, &["does not offer STARTTLS"]);
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|l| l.contains("STARTTLS") && l.ends_with("FAILED")),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|l| l.contains("QUIT") && l.ends_with("not tried")),
+        "{}",
+        output.stdout
+    );
+
+    // Through a STARTTLS relay whose certificate an authority the configuration names signed;
+    // then the same relay without that authority: the certificate step fails.
+    let authority = TestAuthority::new();
+    let front = Front::starttls(&authority, server.addr());
+    let ws = Workspace::new();
+    ws.smtp(front.port()).set("smtp", "security", "starttls");
+    authority.write_ca(&ws.path().join("config/relay-ca.pem"));
+    ws.set("smtp", "ca_file", "relay-ca.pem");
+    let output = ws.run(["check", "--smtp"]);
+    output.assert_success();
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|l| l.contains("STARTTLS, certificate for 127.0.0.1") && l.ends_with(" ok")),
+        "{}",
+        output.stdout
+    );
+    ws.unset("smtp", "ca_file");
+    let output = ws.run(["check", "--smtp"]);
+    assert_refused(&output, &["certificate"]);
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|l| l.contains("STARTTLS") && l.ends_with("FAILED")),
+        "{}",
+        output.stdout
+    );
+    assert!(server.messages().is_empty(), "check sent mail");
+}
