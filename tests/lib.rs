@@ -10,6 +10,7 @@ mod common;
 mod bad_input;
 mod check;
 mod cli;
+mod cli_relay;
 mod crash;
 mod daemon;
 mod dispatch;
