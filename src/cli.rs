@@ -48,17 +48,23 @@ pub enum Command {
     Daemon(DaemonArgs),
     Status(StatusArgs),
     Approve(ApproveArgs),
+    Cancel(CancelArgs),
     History(HistoryArgs),
     Verify(VerifyArgs),
     Init(InitArgs),
 }
 
 /// Validate the configuration, the recipients directory and the templates (every template is
-/// rendered once for every organisation); resolve the statements given.
+/// rendered once for every organisation), and that an SMTP password the configuration names is
+/// set; resolve the statements given. With --smtp, also try the relay.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Statements to parse and resolve as well.
     pub statements: Vec<PathBuf>,
+    /// Also connect to the SMTP relay and report each step (connect, TLS and its certificate,
+    /// EHLO, STARTTLS, AUTH, QUIT); no mail is sent.
+    #[arg(long)]
+    pub smtp: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,6 +137,15 @@ pub struct ApproveArgs {
     pub statement_id: String,
 }
 
+/// Withdraw a statement's letters that were never offered to a server (`pending` or `deferred`):
+/// they become `cancelled` and are never sent. Letters `sent`, `partial`, `uncertain`, `failed`
+/// or being sent right now stay as they are. The journal records who cancelled and when.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The statement's id, as `herald status` shows it (e.g. 2021-05-27-49d0abd7).
+    pub statement_id: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HistoryFormat {
     Table,
@@ -141,13 +156,14 @@ pub enum HistoryFormat {
 /// The delivery history from the journal.
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// Only this statement id.
+    /// Only this statement id (any case).
     #[arg(long)]
     pub statement: Option<String>,
-    /// Only this organisation id.
+    /// Only this organisation id, as in `recipients/*.toml` (any case: `OSCE` finds `osce`).
     #[arg(long)]
     pub organization: Option<String>,
-    /// Only letters in this state (pending, sending, sent, partial, deferred, failed, uncertain).
+    /// Only letters in this state (pending, sending, sent, partial, deferred, failed, uncertain,
+    /// cancelled).
     #[arg(long)]
     pub status: Option<String>,
     /// Only letters updated at or after this time (RFC 3339, or a date YYYY-MM-DD).
@@ -159,6 +175,10 @@ pub struct HistoryArgs {
     /// `table` for people, `json` or `csv` (times in UTC, written with `Z`) for scripts.
     #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
     pub format: HistoryFormat,
+    /// In the table, show every value whole (the full server reply) instead of fitting 100
+    /// columns.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 /// Check the journal's integrity; exit 0 only if intact.

@@ -353,8 +353,18 @@ impl Config {
                 line: span.map_or(1, |s| line_of(text, s.start)),
                 message,
             };
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_string()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, message) = if crate::toml_error::is_valid_syntax(text) {
+                crate::toml_error::describe_value(text, e.span(), e.message())
+            } else {
+                crate::toml_error::describe(text, e.span(), e.message())
+            };
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                message,
+            }
+        })?;
         let base = path
             .parent()
             .map(Path::to_path_buf)

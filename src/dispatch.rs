@@ -112,7 +112,7 @@ impl Letters {
     }
 
     /// Renders one organisation's letter from the templates.
-    fn render(&self, org: &Organization) -> std::result::Result<Letter, String> {
+    fn render(&self, org: &Organization) -> std::result::Result<Letter, letters::LetterError> {
         let context = letters::context_with(
             &self.plan.statement,
             &self.facts,
@@ -120,15 +120,7 @@ impl Letters {
             self.prepared.sender(),
             &self.plan.addressees,
         );
-        let letter = self
-            .templates
-            .render_prepared(&self.parts, &context)
-            .map_err(|e| e.to_string())?;
-        // The subject is a header; a template (or a title) can put a control character in it.
-        if let Some(problem) = crate::header::control_problem("the subject", &letter.subject) {
-            return Err(format!("the letter to `{}`: {problem}", org.id));
-        }
-        Ok(letter)
+        self.templates.render_prepared(&self.parts, &context)
     }
 
     /// Composes a rendered letter (the MIME message, its envelope and Message-ID).
@@ -150,7 +142,7 @@ impl Letters {
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
     pub fn render_all(&self) -> Result<()> {
-        let problems: Vec<String> = self
+        let problems: Vec<letters::LetterError> = self
             .by_shares(|orgs| {
                 orgs.iter()
                     .filter_map(|org| self.render(org).err())
@@ -205,15 +197,16 @@ impl Letters {
 
     /// The refusal of a dispatch in which `problems` (in the order of the letters) could not
     /// be rendered.
-    fn refuse_unrendered(&self, problems: Vec<String>) -> Result<()> {
+    fn refuse_unrendered(&self, problems: Vec<letters::LetterError>) -> Result<()> {
         if problems.is_empty() {
             return Ok(());
         }
         let total = self.plan.resolution.letters.len();
+        let failed = problems.len();
+        // The same mistake for many letters is said once, with how many (crate::error::grouped).
         Err(Error::Usage(format!(
-            "{} of {total} letters cannot be rendered, so none was sent:\n  {}",
-            problems.len(),
-            problems.join("\n  ")
+            "{failed} of {total} letters cannot be rendered, so none was sent:\n  {}",
+            crate::error::grouped(problems).join("\n  ")
         )))
     }
 
@@ -228,9 +221,9 @@ impl Letters {
         let failed = AtomicBool::new(false);
         let mut shares: Vec<Share> =
             self.by_shares(|chunk| self.preview_share(chunk, out, &writer, &failed));
-        let problems: Vec<String> = shares
-            .iter()
-            .flat_map(|share| share.unrendered.iter().cloned())
+        let problems: Vec<letters::LetterError> = shares
+            .iter_mut()
+            .flat_map(|share| std::mem::take(&mut share.unrendered))
             .collect();
         // The first in the order of the letters, as when they were written one by one.
         let error = shares.iter_mut().find_map(|share| share.error.take());
@@ -307,7 +300,7 @@ const SHARE: usize = 64;
 struct Share {
     rows: Vec<IndexRow>,
     /// Render failures, in the order of the letters.
-    unrendered: Vec<String>,
+    unrendered: Vec<letters::LetterError>,
     /// The first other failure (composing, writing).
     error: Option<Error>,
 }
@@ -323,7 +316,7 @@ impl Composer for Letters {
                     key.organization
                 )
             })?;
-        let letter = self.render(org)?;
+        let letter = self.render(org).map_err(|e| e.to_string())?;
         Letters::compose(self, &letter, org)
     }
 }

@@ -75,3 +75,57 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Letter errors as lines to show, the same mistake once: the rendering errors that differ only
+/// by organisation (a template variable misspelt fails for every letter alike) become one line
+/// saying how many letters and which, in the order first met.
+pub(crate) fn grouped(errors: Vec<crate::letters::LetterError>) -> Vec<String> {
+    use crate::letters::LetterError;
+    let mut flat = Vec::with_capacity(errors.len());
+    let mut queue = errors;
+    while !queue.is_empty() {
+        for e in std::mem::take(&mut queue) {
+            match e {
+                LetterError::Many(more) => queue.extend(more),
+                other => flat.push(other),
+            }
+        }
+    }
+    // (path, message) → organisations, in first-seen order; other errors keep their place.
+    type Group = (Option<(PathBuf, String)>, Vec<String>, String);
+    let mut groups: Vec<Group> = Vec::new();
+    for e in flat {
+        match e {
+            LetterError::Render {
+                path,
+                organization,
+                message,
+            } => {
+                let key = Some((path, message));
+                match groups.iter_mut().find(|(k, _, _)| *k == key) {
+                    Some((_, orgs, _)) => orgs.push(organization),
+                    None => groups.push((key, vec![organization], String::new())),
+                }
+            }
+            other => groups.push((None, Vec::new(), other.to_string())),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, orgs, line)| match key {
+            None => line,
+            Some((path, message)) if orgs.len() == 1 => {
+                format!("{}: rendering for `{}`: {message}", path.display(), orgs[0])
+            }
+            Some((path, message)) => {
+                let named: Vec<String> = orgs.iter().map(|o| format!("`{o}`")).collect();
+                format!(
+                    "{}: {} letters: {message} (for {})",
+                    path.display(),
+                    orgs.len(),
+                    named.join(", ")
+                )
+            }
+        })
+        .collect()
+}

@@ -35,6 +35,7 @@ pub mod logging;
 pub mod normalize;
 pub mod plan;
 pub mod statement;
+pub(crate) mod toml_error;
 
 #[cfg(test)]
 mod mutation_tests;
@@ -47,11 +48,19 @@ use clap::Parser;
 pub fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     logging::init(cli.verbose, cli.quiet, cli.log_format);
-    match commands::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("herald: {err}");
+    let result = commands::run(cli);
+    // A command's own failure decides the status; a closed standard output only ends an
+    // otherwise successful run with 141, quietly (commands::output).
+    match (result, commands::output::stdout_outcome()) {
+        (Err(err), _) => {
+            commands::output::errln!("herald: {err}");
             ExitCode::from(err.code())
+        }
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
+        (Ok(()), Err(None)) => ExitCode::from(commands::output::CLOSED_STDOUT_STATUS),
+        (Ok(()), Err(Some(message))) => {
+            commands::output::errln!("herald: cannot write to standard output: {message}");
+            ExitCode::from(1)
         }
     }
 }

@@ -9,6 +9,8 @@ mod common;
 
 mod bad_input;
 mod check;
+mod cli;
+mod cli_relay;
 mod crash;
 mod daemon;
 mod deploy;

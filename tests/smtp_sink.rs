@@ -191,7 +191,8 @@ fn starttls_required_but_not_offered_by_smtp_sink_sends_nothing() {
     let fx = Fixture::new(vec![Org::numbered(1)]);
     fx.smtp(sink.port(), 5, 0.05, 0.2)
         .set("smtp", "security", "starttls");
-    fx.dispatch(&[]).assert_code(1);
+    // A configuration problem (exit 2), not a letter that failed for its own reasons.
+    fx.dispatch(&[]).assert_code(2);
     assert_eq!(fx.state("org-01"), "failed");
     let events = fx.outcomes("org-01");
     assert_eq!(events.len(), 1, "not retried: {events:?}");

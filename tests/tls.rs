@@ -21,7 +21,15 @@ fn starttls_required_but_not_offered_sends_nothing_in_plain_text() {
     fx.smtp(server.port(), 5, 0.05, 0.2)
         .set("smtp", "security", "starttls");
     let out = fx.dispatch(&[]);
-    out.assert_code(1);
+    // A configuration problem (exit 2), said as such, not a letter that failed.
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("SMTP configuration")
+            && out.stdout.contains("refuses herald's configuration"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     assert_eq!(fx.state("org-01"), "failed");
     let events = fx.outcomes("org-01");
     assert_eq!(events.len(), 1, "not retried: {events:?}");
@@ -128,7 +136,8 @@ fn a_self_signed_certificate_is_refused_and_nothing_is_sent() {
     fx.smtp(tls.addr.port(), 5, 0.05, 0.2)
         .set("smtp", "security", "tls");
     let out = fx.dispatch(&[]);
-    out.assert_code(1);
+    // A configuration problem (exit 2), not a letter that failed.
+    out.assert_code(2);
     assert_eq!(fx.state("org-01"), "failed");
     let events = fx.outcomes("org-01");
     assert_eq!(

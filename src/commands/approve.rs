@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::output::{outln, shown};
 use crate::cli::ApproveArgs;
 use crate::error::{Error, Result};
 use crate::journal::Journal;
@@ -31,13 +32,13 @@ pub(crate) fn run(config_path: &Path, args: ApproveArgs) -> Result<()> {
         )));
     };
     if !info.held {
-        println!("{id} is not held: it was already approved, or never needed approval");
+        outln!("{id} is not held: it was already approved, or never needed approval");
         return Ok(());
     }
     journal.set_held(&id, false)?;
-    println!(
+    outln!(
         "{id} approved ({}); the daemon sends its letters within {} s",
-        info.title,
+        shown(&info.title),
         config.daemon.poll.as_secs()
     );
     Ok(())

@@ -4,20 +4,31 @@
 
 use std::path::Path;
 
+use super::output::{errln, outln, shown};
 use crate::cli::CheckArgs;
+use crate::config::{Security, SmtpSettings, TransportKind};
+use crate::delivery::classify::Outcome;
+use crate::delivery::smtp::SmtpTransport;
 use crate::directory;
 use crate::error::{Error, Result};
-use crate::letters::Templates;
+use crate::letters::{LetterError, Templates};
 use crate::plan;
 
 pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
-    println!("config      {}: ok", config.path.display());
+    outln!("config      {}: ok", config.path.display());
 
     let mut problems = 0usize;
-    let directory = match directory::load(&config.recipients_dir) {
+    let missing = |folder| super::missing_folders(&config, &[folder]).pop();
+    let recipients_missing = missing(super::Folder::Recipients);
+    let templates_missing = missing(super::Folder::Templates);
+    let loaded = match recipients_missing {
+        Some(why) => Err((1, why)),
+        None => directory::load(&config.recipients_dir).map_err(|e| (e.0.len(), e.to_string())),
+    };
+    let directory = match loaded {
         Ok(d) => {
-            println!(
+            outln!(
                 "directory   {}: {} organisations, {} groups",
                 config.recipients_dir.display(),
                 d.organizations.len(),
@@ -25,32 +36,32 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
             );
             Some(d)
         }
-        Err(e) => {
-            problems += e.0.len();
-            eprintln!("herald: {e}");
+        Err((n, e)) => {
+            problems += n;
+            errln!("herald: {e}");
             None
         }
     };
 
-    let templates = match Templates::load(&config.templates_dir) {
+    let templates = match templates_missing.map_or_else(
+        || Templates::load(&config.templates_dir).map_err(|e| e.to_string()),
+        Err,
+    ) {
         Ok(t) => Some(t),
         Err(e) => {
             problems += 1;
-            eprintln!("herald: {e}");
+            errln!("herald: {e}");
             None
         }
     };
     if let (Some(templates), Some(directory)) = (&templates, &directory) {
         match templates.check(directory, &config.sender, None) {
-            Ok(()) => println!(
+            Ok(()) => outln!(
                 "templates   {}: every template renders for all {} organisations",
                 config.templates_dir.display(),
                 directory.organizations.len()
             ),
-            Err(e) => {
-                problems += 1;
-                eprintln!("herald: {e}");
-            }
+            Err(e) => problems += report(e),
         }
     }
 
@@ -59,7 +70,7 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
         match plan::plan(directory, path, config.statement.max_bytes) {
             Ok(plan) => {
                 let letters = plan.resolution.letters.len();
-                println!(
+                outln!(
                     "statement   {}: {}, {} addressee phrases, {letters} letters",
                     path.display(),
                     plan.statement.id,
@@ -68,31 +79,243 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
                 // Not a problem (a correction is legitimate), but nobody should be surprised.
                 let orgs = plan.organization_ids(directory);
                 for earlier in super::already_received(&config, &plan.statement, &orgs)? {
-                    println!("note        {}", earlier.warning());
+                    outln!("note        {}", earlier.warning());
                 }
                 if let Some(templates) = &templates {
                     if let Err(e) =
                         templates.check(directory, &config.sender, Some(&plan.statement))
                     {
-                        problems += 1;
-                        eprintln!("herald: {e}");
+                        problems += report(e);
                     }
                 }
             }
             Err(e) => {
                 problems += 1;
-                eprintln!("herald: {e}");
+                errln!("herald: {e}");
             }
         }
     }
 
+    problems += transport(&config, args.smtp);
+
     if problems == 0 {
-        println!("all checks passed");
+        outln!("all checks passed");
         Ok(())
     } else {
         Err(Error::Usage(format!(
             "check found {problems} problem{}",
             if problems == 1 { "" } else { "s" }
         )))
+    }
+}
+
+/// Prints template problems, each distinct one once (the same mistake in every letter is one
+/// line saying how many letters); returns how many lines that made, the count `check` reports.
+fn report(e: LetterError) -> usize {
+    let lines = crate::error::grouped(vec![e]);
+    for line in &lines {
+        errln!("herald: {line}");
+    }
+    lines.len()
+}
+
+/// The transport: an SMTP password the configuration names but the environment lacks is found
+/// here, not at the first dispatch; with `smtp`, the relay is tried step by step (no mail is
+/// sent). Returns the number of problems.
+fn transport(config: &crate::config::Config, smtp: bool) -> usize {
+    let settings = match &config.transport {
+        TransportKind::Smtp(settings) => settings,
+        TransportKind::File => {
+            outln!(
+                "transport   file: letters are written to {}",
+                config.data_dir.join("outbox").display()
+            );
+            if smtp {
+                errln!(
+                    "herald: --smtp: the configuration sends to files (`[transport] kind = \
+                     \"file\"`), so no SMTP server is tried"
+                );
+            }
+            return 0;
+        }
+    };
+    let target = format!("{}:{}", settings.host, settings.port);
+    let transport = match SmtpTransport::new(settings.clone()) {
+        Ok(transport) => transport,
+        Err(e) => {
+            errln!(
+                "herald: {e} (`[smtp] password_env` in {})",
+                config.path.display()
+            );
+            return 1;
+        }
+    };
+    let auth = match (&settings.username, transport_has_password(settings)) {
+        (Some(user), true) => format!(
+            ", as `{user}` with the password from `{}`",
+            settings.password_env
+        ),
+        _ => String::new(),
+    };
+    outln!(
+        "transport   smtp {target} ({}){auth}",
+        security(settings.security)
+    );
+    if !smtp {
+        return 0;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            errln!("herald: --smtp: cannot start: {e}");
+            return 1;
+        }
+    };
+    let steps = steps(settings);
+    let outcome = runtime.block_on(async {
+        match transport.connect().await {
+            Ok(session) => {
+                session.quit(settings.timeout).await;
+                Ok(())
+            }
+            Err(outcome) => Err(outcome),
+        }
+    });
+    // The step that failed is the one the transport's words name (or, for a server's refusal,
+    // its reply code); the ones before it passed.
+    let (failure, failed_at) = match outcome {
+        Ok(()) => (None, None),
+        Err(outcome) => {
+            let at = failed_step(&steps, &outcome);
+            (Some(failure_text(outcome)), Some(at))
+        }
+    };
+    for (i, step) in steps.iter().enumerate() {
+        let status = match failed_at {
+            None => "ok",
+            Some(at) if i < at => "ok",
+            Some(at) if i == at => "FAILED",
+            Some(_) => "not tried",
+        };
+        outln!("smtp        {:<40} {status}", step.label(settings));
+    }
+    match failure {
+        None => {
+            outln!(
+                "smtp        {target}: the relay takes herald's configuration (no mail was sent)"
+            );
+            0
+        }
+        Some(text) => {
+            errln!("herald: --smtp: {target}: {}", shown(&text));
+            1
+        }
+    }
+}
+
+/// Whether the configured password variable is set (its value is never shown).
+fn transport_has_password(settings: &SmtpSettings) -> bool {
+    std::env::var_os(&settings.password_env).is_some()
+}
+
+fn security(security: Security) -> &'static str {
+    match security {
+        Security::StartTls => "STARTTLS required",
+        Security::Tls => "TLS from the first byte",
+        Security::None => "no encryption",
+    }
+}
+
+/// One step of a connection to the relay, as `check --smtp` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Connect,
+    TlsHandshake,
+    Ehlo,
+    StartTls,
+    Auth,
+    Quit,
+}
+
+impl Step {
+    fn label(self, settings: &SmtpSettings) -> String {
+        match self {
+            Step::Connect => format!("connect to {}:{}", settings.host, settings.port),
+            Step::TlsHandshake => format!("TLS, certificate for {}", settings.host),
+            Step::Ehlo => "greeting and EHLO".to_string(),
+            Step::StartTls => format!("STARTTLS, certificate for {}", settings.host),
+            Step::Auth => format!(
+                "AUTH as `{}`",
+                settings.username.as_deref().unwrap_or_default()
+            ),
+            Step::Quit => "QUIT".to_string(),
+        }
+    }
+
+    /// Words of the transport's failure messages that name this step.
+    fn named_by(self, text: &str) -> bool {
+        match self {
+            Step::Connect => text.starts_with("connecting to "),
+            Step::TlsHandshake => {
+                text.starts_with("TLS handshake") || text.contains("TLS server name")
+            }
+            Step::Ehlo => text.contains("greeting and EHLO"),
+            Step::StartTls => text.contains("STARTTLS"),
+            Step::Auth => text.contains("AUTH") || text.contains("the password"),
+            Step::Quit => false,
+        }
+    }
+}
+
+/// The steps a connection takes with these settings, in order.
+fn steps(settings: &SmtpSettings) -> Vec<Step> {
+    let mut steps = vec![Step::Connect];
+    if settings.security == Security::Tls {
+        steps.push(Step::TlsHandshake);
+    }
+    steps.push(Step::Ehlo);
+    if settings.security == Security::StartTls {
+        steps.push(Step::StartTls);
+    }
+    if settings.username.is_some() {
+        steps.push(Step::Auth);
+    }
+    steps.push(Step::Quit);
+    steps
+}
+
+/// The index of the step a failed connection stopped at: the one its message names, or for a
+/// server's refusal the one its code belongs to (530–538: AUTH; 454: STARTTLS; else the
+/// greeting or EHLO).
+fn failed_step(steps: &[Step], outcome: &Outcome) -> usize {
+    let step = match outcome {
+        Outcome::Refused { reply, .. } => match reply.code {
+            530..=538 => Step::Auth,
+            454 => Step::StartTls,
+            _ => Step::Ehlo,
+        },
+        other => {
+            let text = failure_text(other.clone());
+            steps
+                .iter()
+                .copied()
+                .find(|s| s.named_by(&text))
+                .unwrap_or(Step::Ehlo)
+        }
+    };
+    steps.iter().position(|s| *s == step).unwrap_or(0)
+}
+
+/// The transport's words for a failed connection.
+fn failure_text(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::NotHandedOver { reason }
+        | Outcome::NoReply { reason }
+        | Outcome::Unsendable { reason } => reason,
+        Outcome::Refused { reply, .. } => format!("{} {}", reply.code, reply.text),
+        other => format!("{other:?}"),
     }
 }

@@ -5,12 +5,10 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
+use super::output::{errln, out, shown};
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::error::{Error, Result};
 use crate::journal::{HistoryFilter, Journal, LetterRow, State};
-
-/// Replies longer than this are cut in the table (JSON and CSV keep them whole).
-const REPLY_WIDTH: usize = 60;
 
 pub(crate) fn run(config_path: &Path, args: HistoryArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
@@ -22,13 +20,13 @@ pub(crate) fn run(config_path: &Path, args: HistoryArgs) -> Result<()> {
             // An empty table would print nothing at all; JSON (`[]`) and CSV (the header) say
             // "none" by themselves.
             if rows.is_empty() && args.format == HistoryFormat::Table {
-                eprintln!("no letters match");
+                errln!("no letters match");
             }
             rows
         }
         None => {
             if args.format == HistoryFormat::Table {
-                eprintln!(
+                errln!(
                     "no journal at {} yet: nothing has been dispatched",
                     path.display()
                 );
@@ -37,11 +35,11 @@ pub(crate) fn run(config_path: &Path, args: HistoryArgs) -> Result<()> {
         }
     };
     let text = match args.format {
-        HistoryFormat::Table => table(&rows),
+        HistoryFormat::Table => table(&rows, args.wide),
         HistoryFormat::Json => json(&rows)?,
         HistoryFormat::Csv => csv(&rows),
     };
-    print!("{text}");
+    out!("{text}");
     Ok(())
 }
 
@@ -52,9 +50,11 @@ fn filter(args: &HistoryArgs) -> Result<HistoryFilter> {
         .map(|s| s.parse::<State>())
         .transpose()
         .map_err(|m| Error::Usage(format!("--status: {m}")))?;
+    // Ids are lower case (`osce`, `2021-05-27-49d0abd7`): `--organization OSCE` means `osce`.
+    let id = |given: &Option<String>| given.as_deref().map(|g| g.trim().to_ascii_lowercase());
     Ok(HistoryFilter {
-        statement: args.statement.clone(),
-        organization: args.organization.clone(),
+        statement: id(&args.statement),
+        organization: id(&args.organization),
         status,
         since: args
             .since
@@ -151,65 +151,95 @@ fn csv_line(fields: impl IntoIterator<Item = String>) -> String {
     format!("{}\r\n", quoted.join(","))
 }
 
-fn table(rows: &[LetterRow]) -> String {
-    let header = [
-        "STATEMENT",
-        "ORGANIZATION",
-        "STATUS",
-        "ATTEMPTS",
-        "UPDATED",
-        "REPLY",
-    ];
-    let mut lines: Vec<[String; 6]> = vec![header.map(String::from)];
-    for r in rows {
-        lines.push([
-            r.statement_id.clone(),
-            r.organization.clone(),
-            r.status.to_string(),
-            r.attempts.to_string(),
-            r.updated_at.format("%Y-%m-%d %H:%M:%SZ").to_string(),
-            truncate(r.smtp_reply.as_deref().unwrap_or(""), REPLY_WIDTH),
-        ]);
-    }
+/// The table's width: it fits a terminal of 100 columns (`--wide` lifts the limit).
+const TABLE_WIDTH: usize = 100;
+/// An organisation id longer than this is cut in the table's first line.
+const ORGANIZATION_WIDTH: usize = 43;
+
+/// Two lines per letter, at most [`TABLE_WIDTH`] columns unless `wide`: when it was last updated
+/// (UTC), its statement, organisation, state and attempts; then, indented, whom it went to and
+/// the server's reply. `wide` keeps every value whole, the reply on one line.
+fn table(rows: &[LetterRow], wide: bool) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut widths = [0usize; 6];
-    for line in &lines {
-        for (w, cell) in widths.iter_mut().zip(line) {
-            *w = (*w).max(cell.chars().count());
+    let cut = |text: &str, width: usize| {
+        if wide {
+            text.to_string()
+        } else {
+            truncate(text, width)
         }
-    }
-    let mut out = String::new();
-    for line in &lines {
-        let mut text = String::new();
-        for (i, (cell, w)) in line.iter().zip(widths).enumerate() {
-            if i > 0 {
-                text.push_str("  ");
-            }
-            let pad = w - cell.chars().count();
-            // Numbers align right, text left.
-            if i == 3 {
-                text.push_str(&" ".repeat(pad));
-                text.push_str(cell);
-            } else {
-                text.push_str(cell);
-                text.push_str(&" ".repeat(pad));
-            }
+    };
+    let organizations: Vec<String> = rows
+        .iter()
+        .map(|r| cut(&shown(&r.organization), ORGANIZATION_WIDTH))
+        .collect();
+    let org_width = organizations
+        .iter()
+        .map(|o| o.chars().count())
+        .chain(std::iter::once("ORGANIZATION".len()))
+        .max()
+        .unwrap_or(0);
+    let statement_width = rows
+        .iter()
+        .map(|r| r.statement_id.chars().count())
+        .chain(std::iter::once("STATEMENT".len()))
+        .max()
+        .unwrap_or(0);
+    let state_width = State::ALL
+        .map(|s| s.as_str().len())
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    let line = |cells: [&str; 5]| {
+        let [updated, statement, organization, state, attempts] = cells;
+        let text = format!(
+            "{updated:16}  {statement:statement_width$}  {organization:org_width$}  \
+             {state:state_width$}  {attempts:>5}"
+        );
+        format!("{}\n", text.trim_end())
+    };
+    let mut out = line([
+        "UPDATED (UTC)",
+        "STATEMENT",
+        "ORGANIZATION",
+        "STATUS",
+        "TRIES",
+    ]);
+    for (r, organization) in rows.iter().zip(&organizations) {
+        out += &line([
+            &r.updated_at.format("%Y-%m-%d %H:%M").to_string(),
+            &shown(&r.statement_id),
+            organization,
+            r.status.as_str(),
+            &r.attempts.to_string(),
+        ]);
+        let mut detail = format!("to {}", shown(&r.to.join(", ")));
+        if !r.cc.is_empty() {
+            detail.push_str(&format!("; cc {}", shown(&r.cc.join(", "))));
         }
-        out.push_str(text.trim_end());
+        if let Some(reply) = r.smtp_reply.as_deref().filter(|t| !t.trim().is_empty()) {
+            detail.push_str(" — ");
+            detail.push_str(&shown(&one_line(reply)));
+        }
+        out.push_str("  ");
+        out.push_str(&cut(&detail, TABLE_WIDTH - 2));
         out.push('\n');
     }
     out
 }
 
-/// One line, at most `width` characters, ending in `…` when cut.
-fn truncate(reply: &str, width: usize) -> String {
-    let one_line = reply.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= width {
-        return one_line;
+/// A reply on one line: SMTP's multi-line replies and runs of spaces become single spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// At most `width` characters, ending in `…` when cut.
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
     }
-    let mut cut: String = one_line.chars().take(width - 1).collect();
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
     cut.push('…');
     cut
 }
@@ -228,6 +258,7 @@ mod tests {
             since: since.map(String::from),
             until: until.map(String::from),
             format: HistoryFormat::Table,
+            wide: false,
         }
     }
 
@@ -321,19 +352,34 @@ mod tests {
     }
 
     #[test]
-    fn table_aligns_and_truncates() {
-        let long = "250 ".to_string() + &"x".repeat(100);
-        let text = table(&[row("un", "250 ok"), row("un-secretary-general", &long)]);
+    fn table_fits_100_columns_unless_wide() {
+        let long = "250 ".to_string() + &"x".repeat(150);
+        let long_org = "o".repeat(60);
+        let rows = [row("un", "250 ok"), row(&long_org, &long)];
+        let text = table(&rows, false);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 3);
-        let status_col = lines[0].find("STATUS").unwrap();
-        assert_eq!(lines[1].find("sent"), Some(status_col));
-        assert_eq!(lines[2].find("sent"), Some(status_col));
-        assert!(lines[2].ends_with('…'));
-        assert_eq!(
-            lines[2].split("  ").last().unwrap().chars().count(),
-            REPLY_WIDTH
-        );
-        assert_eq!(table(&[]), "");
+        assert_eq!(lines.len(), 5, "{text}");
+        for line in &lines {
+            assert!(line.chars().count() <= TABLE_WIDTH, "{line}");
+        }
+        let column = |line: &str, word: &str| line[..line.find(word).unwrap()].chars().count();
+        let status_col = column(lines[0], "STATUS");
+        assert_eq!(column(lines[1], "sent"), status_col);
+        assert_eq!(column(lines[3], "sent"), status_col);
+        assert_eq!(lines[2], "  to a@x.example, b@x.example — 250 ok");
+        assert!(lines[4].ends_with('…'), "{}", lines[4]);
+        assert!(lines[3].contains('…'), "{}", lines[3]);
+
+        let wide = table(&rows, true);
+        assert!(wide.contains(&long) && wide.contains(&long_org), "{wide}");
+        assert_eq!(table(&[], false), "");
+    }
+
+    /// Regression: a name or reply with a line break faked a line of the table.
+    #[test]
+    fn control_characters_stay_inside_their_cell() {
+        let text = table(&[row("un", "250 ok\n\u{1b}[2Jforged")], true);
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(!text.contains('\u{1b}'), "{text}");
     }
 }

@@ -2,11 +2,12 @@
 //! which letters would go out. Prints the whole picture even when some phrases are not found, then
 //! exits 2 naming them, so the user sees every problem at once.
 
-use std::io::Write;
+use std::fmt::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::output::{out, outln, shown};
 use crate::cli::{OutputFormat, ResolveArgs};
 use crate::directory::resolve::ResolvedPhrase;
 use crate::directory::{self, Directory};
@@ -43,6 +44,7 @@ struct LetterJson<'a> {
 
 pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
+    super::require_folders(&config, &[super::Folder::Recipients])?;
     let directory = directory::load(&config.recipients_dir)?;
     let shown = args.statement.display().to_string();
     let statement = plan::read_statement(&args.statement, config.statement.max_bytes)?;
@@ -50,20 +52,22 @@ pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
     let orgs = plan.organization_ids(&directory);
     let earlier = super::already_received(&config, &plan.statement, &orgs)?;
 
-    let mut out = std::io::stdout().lock();
-    let written = match args.format {
+    match args.format {
         OutputFormat::Json => {
             let json = serde_json::to_string_pretty(&report(&plan, &directory, &earlier))
                 .map_err(|e| Error::Usage(format!("cannot encode the report: {e}")))?;
-            writeln!(out, "{json}")
+            outln!("{json}");
         }
-        OutputFormat::Text => write_text(&mut out, &plan, &directory).and_then(|()| {
-            earlier
-                .iter()
-                .try_for_each(|e| writeln!(out, "\nnote: {}", e.warning()))
-        }),
-    };
-    written.map_err(|e| Error::io("standard output", e))?;
+        OutputFormat::Text => {
+            let mut text = String::new();
+            // Writing into a String cannot fail.
+            let _ = write_text(&mut text, &plan, &directory);
+            for e in &earlier {
+                let _ = writeln!(text, "\nnote: {}", e.warning());
+            }
+            out!("{text}");
+        }
+    }
     plan.resolution.require_complete(&shown)?;
     Ok(())
 }
@@ -99,11 +103,11 @@ fn report<'a>(
     }
 }
 
-fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::io::Result<()> {
+fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::fmt::Result {
     let s = &plan.statement;
     let r = &plan.resolution;
     writeln!(out, "Statement  {}", s.id)?;
-    writeln!(out, "Title      {}", s.title)?;
+    writeln!(out, "Title      {}", shown(&s.title))?;
     writeln!(
         out,
         "Date       {}",
@@ -113,8 +117,8 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
         )
     )?;
     match (&s.signatory, &s.signatory_title) {
-        (Some(name), Some(title)) => writeln!(out, "Signatory  {name}, {title}")?,
-        (Some(name), None) => writeln!(out, "Signatory  {name}")?,
+        (Some(name), Some(title)) => writeln!(out, "Signatory  {}, {}", shown(name), shown(title))?,
+        (Some(name), None) => writeln!(out, "Signatory  {}", shown(name))?,
         _ => writeln!(out, "Signatory  (none found)")?,
     }
     let unresolved = r.unresolved().count();
@@ -128,19 +132,23 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
         unresolved
     )?;
     for p in &r.phrases {
-        writeln!(out, "  {}", p.phrase)?;
+        writeln!(out, "  {}", shown(&p.phrase))?;
         if p.organizations.is_empty() {
             let hint = if p.suggestions.is_empty() {
                 String::new()
             } else {
-                let names: Vec<String> = p.suggestions.iter().map(|s| format!("`{s}`")).collect();
+                let names: Vec<String> = p
+                    .suggestions
+                    .iter()
+                    .map(|s| format!("`{}`", shown(s)))
+                    .collect();
                 format!(" — did you mean {}?", names.join(", "))
             };
             writeln!(out, "      ✗ not found in the recipients directory{hint}")?;
         }
         for id in &p.organizations {
             let name = directory.organization(id).map_or("", |o| o.name.as_str());
-            writeln!(out, "      → {id}  {name}")?;
+            writeln!(out, "      → {}  {}", shown(id.as_str()), shown(name))?;
         }
     }
     writeln!(out)?;

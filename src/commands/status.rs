@@ -14,6 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::output::{out, outln, shown};
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::daemon::catalog::{self, BrokenFolder};
 use crate::daemon::inbox::{is_statement_name, is_temporary_name};
@@ -35,7 +36,7 @@ struct Status {
     /// Statements done with but with letters failed, partial or uncertain, and statements
     /// rejected by the daemon (nothing sent) that still lie in `rejected/`.
     needs_attention: Vec<Attention>,
-    /// Statements whose every letter was sent.
+    /// Statements whose every letter was sent (or cancelled).
     completed: usize,
     letters: BTreeMap<State, u32>,
     next_retry: Option<DateTime<Utc>>,
@@ -126,9 +127,9 @@ pub(crate) fn run(config_path: &Path, args: StatusArgs) -> Result<()> {
         OutputFormat::Json => {
             let text = serde_json::to_string_pretty(&status)
                 .map_err(|e| Error::Usage(format!("cannot write the status as JSON: {e}")))?;
-            println!("{text}");
+            outln!("{text}");
         }
-        OutputFormat::Text => print!("{}", text(&status, &journal_path)),
+        OutputFormat::Text => out!("{}", text(&status, &journal_path)),
     }
     Ok(())
 }
@@ -201,7 +202,7 @@ fn statement(out: &mut String, s: &StatementOverview) {
         String::new()
     };
     // Writing into a String cannot fail.
-    let _ = writeln!(out, "  {}  {}{held}", s.id, s.title);
+    let _ = writeln!(out, "  {}  {}{held}", shown(&s.id), shown(&s.title));
     let _ = write!(out, "    {}", counts(&s.counts));
     if let Some(t) = s.next_retry {
         let _ = write!(out, "; next retry {}", time(t));
@@ -216,21 +217,25 @@ fn rejected_entry(out: &mut String, r: &Rejected) {
         .map(|t| format!(" at {}", time(t)))
         .unwrap_or_default();
     // Writing into a String cannot fail.
-    let _ = writeln!(out, "  REJECTED {}{when}: nothing was sent", r.file);
+    let _ = writeln!(out, "  REJECTED {}{when}: nothing was sent", shown(&r.file));
     if let Some(error) = &r.error {
         let more = if r.problems > 1 {
             format!(" ({} problems)", r.problems)
         } else {
             String::new()
         };
-        let _ = writeln!(out, "    {error}{more}");
+        let _ = writeln!(out, "    {}{more}", shown(error));
     }
     let _ = match &r.error_file {
-        Some(f) => writeln!(out, "    see {f}; fix it, then move it back into the inbox"),
+        Some(f) => writeln!(
+            out,
+            "    see {}; fix it, then move it back into the inbox",
+            shown(f)
+        ),
         None => writeln!(
             out,
             "    at {}; fix it, then move it back into the inbox",
-            r.path
+            shown(&r.path)
         ),
     };
 }
@@ -291,14 +296,14 @@ fn text(status: &Status, journal_path: &Path) -> String {
         );
     }
     let _ = if status.inbox.waiting.is_empty() {
-        writeln!(out, "inbox: empty ({})", status.inbox.path)
+        writeln!(out, "inbox: empty ({})", shown(&status.inbox.path))
     } else {
         writeln!(
             out,
             "inbox: {} file(s) waiting in {}: {}",
             status.inbox.waiting.len(),
-            status.inbox.path,
-            status.inbox.waiting.join(", ")
+            shown(&status.inbox.path),
+            shown(&status.inbox.waiting.join(", "))
         )
     };
     if status.journal.is_none() {

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::output::outln;
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::journal::{Journal, VerifyReport};
@@ -15,7 +16,7 @@ pub(crate) fn run(config_path: &Path, args: VerifyArgs) -> Result<()> {
     // Not creating a journal here: an empty new file would look like a verified history.
     let Some(journal) = Journal::open_existing(&path)? else {
         if let Some(head) = expect_head {
-            println!(
+            outln!(
                 "journal altered: no journal at {}, but head `{}` was expected",
                 path.display(),
                 head.hash
@@ -25,7 +26,7 @@ pub(crate) fn run(config_path: &Path, args: VerifyArgs) -> Result<()> {
                 path.display()
             )));
         }
-        println!(
+        outln!(
             "no journal at {} yet: nothing has been dispatched",
             path.display()
         );
@@ -34,13 +35,34 @@ pub(crate) fn run(config_path: &Path, args: VerifyArgs) -> Result<()> {
     match journal.verify_expecting(expect_head.as_ref())? {
         VerifyReport::Intact { events, head } => {
             match head {
-                Some(head) => println!("journal intact: {events} events; head {head}"),
-                None => println!("journal intact: {events} events"),
+                Some(head) => outln!("journal intact: {events} events; head {head}"),
+                None => outln!("journal intact: {events} events"),
             }
             if expect_head.is_some() {
-                println!("the expected head is in the chain: nothing before it was altered");
+                outln!("the expected head is in the chain: nothing before it was altered");
             }
             Ok(())
+        }
+        VerifyReport::HeadNumberMismatch {
+            expected_id,
+            actual_id,
+            events,
+            head,
+        } => {
+            match head {
+                Some(head) => outln!("journal intact: {events} events; head {head}"),
+                None => outln!("journal intact: {events} events"),
+            }
+            let hash = expect_head.as_ref().map_or("", |h| h.hash.as_str());
+            outln!(
+                "the head number does not match: hash `{hash}` is the hash of event \
+                 #{actual_id}, not of event #{expected_id}; the journal holds that head and is \
+                 intact up to it — check the number noted (it should read `#{actual_id}:{hash}`)"
+            );
+            Err(Error::Usage(format!(
+                "--expect-head: the head number #{expected_id} does not match (the hash is event \
+                 #{actual_id}'s)"
+            )))
         }
         VerifyReport::Broken { event_id, reason } => {
             let message = if event_id > 0 {
@@ -48,7 +70,7 @@ pub(crate) fn run(config_path: &Path, args: VerifyArgs) -> Result<()> {
             } else {
                 format!("journal altered: {reason}")
             };
-            println!("{message}");
+            outln!("{message}");
             Err(Error::Integrity(format!(
                 "the journal at {} has been altered",
                 path.display()

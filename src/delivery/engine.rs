@@ -264,7 +264,7 @@ fn count(summary: &mut Summary, key: &LetterKey, result: &AttemptResult) {
         State::Partial => summary.partial += 1,
         State::Deferred => summary.deferred += 1,
         State::Uncertain => summary.uncertain += 1,
-        State::Failed | State::Pending | State::Sending => summary.failed += 1,
+        State::Failed | State::Pending | State::Sending | State::Cancelled => summary.failed += 1,
     }
     summary.undelivered.push(Undelivered {
         organization: key.organization.clone(),

@@ -539,13 +539,11 @@ impl Validator {
     fn read_whole(&mut self, source: usize, file: &Path, text: &str, starts: &[usize]) {
         let lines = Lines { starts, base: 0 };
         let (root, parse_errors) = DeTable::parse_recoverable(text);
-        if !parse_errors.is_empty() {
-            // A partly parsed file would produce follow-up errors about what the parser skipped.
-            for e in parse_errors {
-                let line = e.span().map_or(1, |s| lines.line(s.start));
-                let message = e.message().trim().replace('\n', "; ");
-                self.error(source, Some(line), format!("not valid TOML: {message}"));
-            }
+        if let Some(e) = parse_errors.first() {
+            // Only the first: the parser's recovery reports follow-ups that are not mistakes,
+            // and a partly parsed file would add more about what it skipped.
+            let (line, message) = crate::toml_error::describe(text, e.span(), e.message());
+            self.error(source, Some(line), message);
             return;
         }
         self.read_root(source, file, &lines, root);

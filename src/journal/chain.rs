@@ -216,6 +216,10 @@ pub(super) fn verify(
     let mut expected_prev = GENESIS.to_string();
     let mut previous_id: Option<i64> = None;
     let mut found_expected = false;
+    // The event that has the expected hash under another number, and the event of the expected
+    // number with another hash.
+    let mut hash_elsewhere: Option<i64> = None;
+    let mut rewritten_at: Option<(i64, String)> = None;
     let mut count: u64 = 0;
     {
         let mut stmt = tx.prepare(
@@ -281,15 +285,13 @@ pub(super) fn verify(
             if let Some(want) = expected {
                 if want.id.is_none_or(|w| w == id) && want.hash == hash {
                     found_expected = true;
+                } else if want.hash == hash {
+                    // The expected hash, under another number than the one given: the chain
+                    // holds it (ids run without gaps, and each hash covers its id), so the
+                    // number was noted or typed wrong. Said once the rest has been checked.
+                    hash_elsewhere = Some(id);
                 } else if want.id == Some(id) {
-                    return Ok(broken(
-                        id,
-                        format!(
-                            "its hash is `{hash}`, not the expected head `{}`: the journal was \
-                             rewritten up to that event",
-                            want.hash
-                        ),
-                    ));
+                    rewritten_at = Some((id, hash.clone()));
                 }
             }
             // The hash vouches for the detail: herald wrote it, so it must be what herald writes.
@@ -379,7 +381,20 @@ pub(super) fn verify(
             count += 1;
         }
     }
-    if let Some(want) = expected.filter(|_| !found_expected) {
+    let wrong_number = expected
+        .filter(|_| !found_expected)
+        .and_then(|want| Some((want.id?, hash_elsewhere?)));
+    if let Some((id, hash)) = rewritten_at.filter(|_| wrong_number.is_none()) {
+        let want = expected.map_or("", |w| w.hash.as_str());
+        return Ok(broken(
+            id,
+            format!(
+                "its hash is `{hash}`, not the expected head `{want}`: the journal was rewritten \
+                 up to that event"
+            ),
+        ));
+    }
+    if let Some(want) = expected.filter(|_| !found_expected && wrong_number.is_none()) {
         let end = previous_id.map_or_else(
             || "the journal has no event".to_string(),
             |p| format!("the chain ends at event #{p}"),
@@ -423,6 +438,14 @@ pub(super) fn verify(
         id,
         hash: expected_prev,
     });
+    if let Some((expected_id, actual_id)) = wrong_number {
+        return Ok(VerifyReport::HeadNumberMismatch {
+            expected_id,
+            actual_id,
+            events: count,
+            head,
+        });
+    }
     Ok(VerifyReport::Intact {
         events: count,
         head,

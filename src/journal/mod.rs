@@ -83,10 +83,12 @@ pub enum State {
     Deferred,
     Failed,
     Uncertain,
+    /// Withdrawn by `herald cancel` before it was ever offered to a server: final.
+    Cancelled,
 }
 
 impl State {
-    pub const ALL: [State; 7] = [
+    pub const ALL: [State; 8] = [
         State::Pending,
         State::Sending,
         State::Sent,
@@ -94,6 +96,7 @@ impl State {
         State::Deferred,
         State::Failed,
         State::Uncertain,
+        State::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +108,7 @@ impl State {
             State::Deferred => "deferred",
             State::Failed => "failed",
             State::Uncertain => "uncertain",
+            State::Cancelled => "cancelled",
         }
     }
 }
@@ -307,6 +311,14 @@ pub enum VerifyReport {
     },
     /// The first event whose stored hash or content does not match, and why.
     Broken { event_id: i64, reason: String },
+    /// Intact, and the expected head's hash is in the chain, but as event `actual_id`'s, not
+    /// `expected_id`'s as given: the number was noted or typed wrong; nothing was altered.
+    HeadNumberMismatch {
+        expected_id: i64,
+        actual_id: i64,
+        events: u64,
+        head: Option<Head>,
+    },
 }
 
 /// An event's place in the chain and its hash. The hash of the last event (the head) covers, through
@@ -542,6 +554,17 @@ impl Journal {
         self.owner = Some(owner.to_string());
     }
 
+    /// Withdraws the statement's letters never offered to a server (`pending` and `deferred`):
+    /// each becomes `cancelled`, with an event naming `by` (who asked). Returns them.
+    pub fn cancel(
+        &mut self,
+        statement: &StatementId,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LetterKey>, JournalError> {
+        self.write(|ops| ops.cancel(statement, by, now))
+    }
+
     /// Holds or releases a statement; `false` if the statement is unknown.
     pub fn set_held(&mut self, statement: &StatementId, held: bool) -> Result<bool, JournalError> {
         self.write(|ops| ops.set_held(statement, held))
@@ -644,7 +667,8 @@ impl Journal {
             )));
         }
         match chain::verify(&self.conn, None).map_err(sql)? {
-            VerifyReport::Intact { .. } => Ok(()),
+            // No head is expected here, so no head number can mismatch.
+            VerifyReport::Intact { .. } | VerifyReport::HeadNumberMismatch { .. } => Ok(()),
             VerifyReport::Broken { event_id, reason } => Err(untrusted(format!(
                 "`herald verify` finds it altered at event #{event_id}: {reason}"
             ))),
@@ -1556,17 +1580,31 @@ mod tests {
                 "{h}: {report:?}"
             );
         }
-        // Right hash, wrong place: event ids are part of what the head proves.
+        // Right hash, wrong number: event ids are part of what the head proves, but a chain
+        // that holds the hash under another number was not altered; the number is wrong.
         let moved = ExpectedHead {
             id: Some(head.id - 1),
             hash: head.hash.clone(),
         };
         match j.verify_expecting(Some(&moved)).unwrap() {
+            VerifyReport::HeadNumberMismatch {
+                expected_id,
+                actual_id,
+                ..
+            } => assert_eq!((expected_id, actual_id), (head.id - 1, head.id)),
+            other => panic!("{other:?}"),
+        }
+        // A hash the chain does not hold, at a number it does: rewritten up to that event.
+        let rewritten = ExpectedHead {
+            id: Some(head.id - 1),
+            hash: "0f".repeat(32),
+        };
+        match j.verify_expecting(Some(&rewritten)).unwrap() {
             VerifyReport::Broken { event_id, reason } => {
                 assert_eq!(event_id, head.id - 1);
                 assert!(reason.contains("not the expected head"), "{reason}");
             }
-            intact => panic!("{intact:?}"),
+            other => panic!("{other:?}"),
         }
 
         // The second statement is removed whole: its events (the end of the chain), its letters

@@ -36,7 +36,7 @@ pub(crate) fn claimable(
         State::Deferred => !policy.respect_schedule || next_attempt_at.is_none_or(|t| t <= now),
         State::Failed => policy.include_failed,
         State::Uncertain => policy.include_uncertain,
-        State::Sending | State::Sent | State::Partial => false,
+        State::Sending | State::Sent | State::Partial | State::Cancelled => false,
     }
 }
 
@@ -673,6 +673,56 @@ impl Ops<'_> {
         Ok(keys)
     }
 
+    /// See [`Journal::cancel`](super::Journal::cancel). The event keeps the letter's attempt
+    /// count, code and reply (the row keeps them too) and says who withdrew it.
+    pub(crate) fn cancel(
+        &self,
+        statement: &crate::statement::StatementId,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LetterKey>, JournalError> {
+        let at = timestamp(now);
+        let organizations: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT organization FROM letters WHERE statement_id = ?1 \
+                     AND state IN ('pending', 'deferred') ORDER BY organization",
+                )
+                .map_err(|e| self.sql(e))?;
+            let rows = stmt
+                .query_map(params![statement.as_str()], |r| r.get(0))
+                .map_err(|e| self.sql(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
+        };
+        let mut keys = Vec::with_capacity(organizations.len());
+        for organization in organizations {
+            let key = super::letter_key(self.path, statement.as_str(), &organization)?;
+            let Some(cur) = self.current(&key)? else {
+                continue;
+            };
+            self.exec(
+                "UPDATE letters SET state = 'cancelled', next_attempt_at = NULL, updated_at = ?3 \
+                 WHERE statement_id = ?1 AND organization = ?2",
+                params![key.statement.as_str(), key.organization.as_str(), at],
+            )
+            .map_err(|e| self.sql(e))?;
+            self.append_event(&NewEvent {
+                at: &at,
+                key: &key,
+                from_state: Some(cur.state),
+                to_state: State::Cancelled,
+                attempt: cur.attempts,
+                smtp_code: cur.smtp_code,
+                smtp_reply: cur.smtp_reply.as_deref(),
+                detail: serde_json::json!({ "cancelled_by": by, "next_attempt_at": null })
+                    .to_string(),
+            })?;
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
     pub(crate) fn set_held(
         &self,
         statement: &crate::statement::StatementId,
@@ -743,7 +793,12 @@ mod tests {
             include_uncertain: true,
             respect_schedule: false,
         };
-        for state in [State::Sending, State::Sent, State::Partial] {
+        for state in [
+            State::Sending,
+            State::Sent,
+            State::Partial,
+            State::Cancelled,
+        ] {
             assert!(!claimable(state, all, None, now), "{state}");
         }
     }

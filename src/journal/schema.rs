@@ -13,12 +13,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::JournalError;
 
 /// The schema this herald writes; an older file is upgraded, a newer one refused.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+///
+/// 1: the first. 2: letters may be `cancelled` (`herald cancel`).
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -85,6 +87,46 @@ BEGIN
 END;
 "#;
 
+/// Version 1 to 2: the `letters` table again, with `cancelled` among the states its CHECK allows.
+/// SQLite cannot change a CHECK in place: the table is copied into a new one, which then takes
+/// the old one's name (sqlite.org/lang_altertable.html, "making other kinds of table schema
+/// changes"). `events` is not touched, so its hash chain and triggers stay as they are; its
+/// foreign key names `letters` and refers to the new table once it bears that name. Runs with
+/// foreign keys off (dropping the old table must not check `events` against it), inside the
+/// caller's transaction, and ends with a foreign key check.
+const MIGRATE_V1_TO_V2: &str = r#"
+CREATE TABLE letters_v2 (
+    statement_id         TEXT NOT NULL REFERENCES statements(id),
+    organization         TEXT NOT NULL,
+    to_addresses         TEXT NOT NULL,
+    cc_addresses         TEXT NOT NULL,
+    message_id           TEXT NOT NULL,
+    state                TEXT NOT NULL CHECK (state IN
+        ('pending', 'sending', 'sent', 'partial', 'deferred', 'failed', 'uncertain',
+         'cancelled')),
+    attempts             INTEGER NOT NULL DEFAULT 0,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    smtp_code            INTEGER,
+    smtp_reply           TEXT,
+    recipients           TEXT NOT NULL DEFAULT '[]',
+    next_attempt_at      TEXT,
+    claimed_by           TEXT,
+    created_at           TEXT NOT NULL,
+    updated_at           TEXT NOT NULL,
+    PRIMARY KEY (statement_id, organization)
+);
+INSERT INTO letters_v2 (statement_id, organization, to_addresses, cc_addresses, message_id,
+    state, attempts, consecutive_failures, smtp_code, smtp_reply, recipients, next_attempt_at,
+    claimed_by, created_at, updated_at)
+SELECT statement_id, organization, to_addresses, cc_addresses, message_id,
+    state, attempts, consecutive_failures, smtp_code, smtp_reply, recipients, next_attempt_at,
+    claimed_by, created_at, updated_at FROM letters;
+DROP TABLE letters;
+ALTER TABLE letters_v2 RENAME TO letters;
+CREATE INDEX letters_by_state ON letters (state, next_attempt_at);
+CREATE INDEX letters_by_update ON letters (updated_at);
+"#;
+
 /// Opens the connection, applies the settings and brings the schema up to date.
 pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     let sql = |source| JournalError::Sqlite {
@@ -113,9 +155,7 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     }
     // `journal_mode` answers with the mode in force; anything but WAL means the file system
     // refused it, and the durability and sharing promises would not hold.
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(sql)?;
+    let mode = journal_mode_wal(&conn).map_err(sql)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(JournalError::Other {
             path: path.to_path_buf(),
@@ -125,8 +165,11 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
     // Each request of a group commit runs in a savepoint, whose undo copies of the pages it
     // changes go to a statement journal: a temporary file by default (a write per page), in
     // memory with `temp_store = MEMORY`. Nothing durable lives there.
+    // Foreign keys are turned on only once the schema is up to date: a migration rebuilds a
+    // table other tables refer to (`PRAGMA foreign_keys` cannot change inside a transaction).
+    // (The bundled SQLite turns them on by default.)
     conn.execute_batch(
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+        "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF;",
     )
     .map_err(sql)?;
 
@@ -148,12 +191,32 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
             ),
         });
     }
-    if version < SCHEMA_VERSION {
+    if version < 1 {
         tx.execute_batch(SCHEMA_V1).map_err(sql)?;
+    }
+    if version < 2 {
+        tx.execute_batch(MIGRATE_V1_TO_V2).map_err(sql)?;
+        let dangling: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()
+            .map_err(sql)?;
+        if let Some(table) = dangling {
+            return Err(JournalError::Other {
+                path: path.to_path_buf(),
+                message: format!(
+                    "upgrading the journal to schema version 2: a row of `{table}` refers to \
+                     nothing; the journal was left as it was"
+                ),
+            });
+        }
+    }
+    if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(sql)?;
     }
     tx.commit().map_err(sql)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")
+        .map_err(sql)?;
     Ok(conn)
 }
 
@@ -217,6 +280,28 @@ fn not_a_journal(path: &Path) -> JournalError {
         reason: "the file holds data but not a herald journal, and herald never writes over \
                  it"
         .to_string(),
+    }
+}
+
+/// Puts the file in WAL mode (a no-op when it already is) and answers the mode in force.
+///
+/// Turning a new file to WAL needs it to itself: when another process opens the same new file at
+/// that moment, SQLite answers "database is locked" at once, without the busy handler. That is
+/// waited out here, as the busy timeout promises for everything else.
+fn journal_mode_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -390,7 +390,10 @@ impl Templates {
         let language = self.language(context.organization.language);
         let data = Context::wraps(context)
             .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
-        let subject = one_line(language.render(SUBJECT, false, &data, context)?);
+        let subject = language.checked_subject(
+            one_line(language.render(SUBJECT, false, &data, context)?),
+            context,
+        )?;
         let text = language.render(LETTER_TXT, false, &data, context)?;
         let html = language.render(LETTER_HTML, true, &data, context)?;
         Ok(Letter {
@@ -464,8 +467,10 @@ impl Templates {
         }
         .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
         let mut repeats = Repeats::default();
-        let subject =
-            one_line(language.render_prepared(0, fixed, &data, context, &mut Vec::new())?);
+        let subject = language.checked_subject(
+            one_line(language.render_prepared(0, fixed, &data, context, &mut Vec::new())?),
+            context,
+        )?;
         let text = language.render_prepared(1, fixed, &data, context, &mut repeats.text)?;
         let html = language.render_prepared(2, fixed, &data, context, &mut repeats.html)?;
         Ok(Letter {
@@ -839,6 +844,23 @@ impl Language {
         registry
             .render_with_context(template, data)
             .map_err(|e| self.render_error(template, html, ctx, e))
+    }
+
+    /// The rendered subject, refused when it holds a control character: it becomes a header,
+    /// where a line break from a template or a title could forge another one.
+    fn checked_subject(
+        &self,
+        subject: String,
+        ctx: &LetterContext<'_>,
+    ) -> Result<String, LetterError> {
+        match crate::header::control_problem("the subject", &subject) {
+            None => Ok(subject),
+            Some(message) => Err(LetterError::Render {
+                path: self.dir.join(SUBJECT),
+                organization: ctx.organization.id.to_string(),
+                message,
+            }),
+        }
     }
 
     fn render_error(

@@ -6,6 +6,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -151,6 +152,8 @@ impl Workspace {
             env: Vec::new(),
             stdin: None,
             timeout: DEFAULT_TIMEOUT,
+            closed_stdout: false,
+            terminal: false,
         }
     }
 
@@ -199,9 +202,26 @@ pub(crate) struct Herald {
     env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
     timeout: Duration,
+    closed_stdout: bool,
+    terminal: bool,
 }
 
 impl Herald {
+    /// Runs herald with its standard input and standard error on a terminal (a pseudo-terminal
+    /// the test holds): the input given with `stdin` is typed there, and `Output::stderr` is
+    /// what the terminal showed (the typed input echoed too). Standard output stays a pipe.
+    pub(crate) fn terminal(mut self) -> Herald {
+        self.terminal = true;
+        self
+    }
+
+    /// Gives herald a standard output whose reader has already gone (as `herald … | head`
+    /// once `head` has exited): every write fails with a broken pipe.
+    pub(crate) fn closed_stdout(mut self) -> Herald {
+        self.closed_stdout = true;
+        self
+    }
+
     pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Herald {
         self.args.push(arg.into());
         self
@@ -256,6 +276,11 @@ impl Herald {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if self.closed_stdout {
+            let (reader, writer) = std::io::pipe().expect("a pipe");
+            drop(reader);
+            command.stdout(writer);
+        }
         command
     }
 
@@ -281,15 +306,38 @@ impl Herald {
     }
 
     fn spawn_inner(&self) -> Process {
-        let mut child = self.command().spawn().expect("start the herald binary");
-        let mut stdin = child.stdin.take().expect("piped stdin");
+        let mut command = self.command();
         let input = self.stdin.clone().unwrap_or_default();
-        // A thread, so that a large input cannot deadlock against herald's output.
-        thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-        let stdout = reader(child.stdout.take().expect("piped stdout"));
-        let stderr = reader(child.stderr.take().expect("piped stderr"));
+        let mut terminal = None;
+        if self.terminal {
+            let (master, slave) = pseudo_terminal();
+            command
+                .stdin(slave.try_clone().expect("the terminal"))
+                .stderr(slave);
+            terminal = Some(master);
+        }
+        let mut child = command.spawn().expect("start the herald binary");
+        let stderr = match (terminal, child.stdin.take(), child.stderr.take()) {
+            (Some(master), _, _) => {
+                // Typed ahead: the terminal keeps the lines until herald reads them.
+                let mut typing = master.try_clone().expect("the terminal");
+                typing.write_all(&input).expect("type on the terminal");
+                // Once herald has exited, reading the terminal fails (EIO): the end of it.
+                reader(master)
+            }
+            (None, Some(mut stdin), Some(stderr)) => {
+                // A thread, so that a large input cannot deadlock against herald's output.
+                thread::spawn(move || {
+                    let _ = stdin.write_all(&input);
+                });
+                reader(stderr)
+            }
+            _ => panic!("herald's stdin and stderr are not set up"),
+        };
+        let stdout = match child.stdout.take() {
+            Some(pipe) => reader(pipe),
+            None => thread::spawn(String::new),
+        };
         let pid = child.id();
         let (done, status) = mpsc::channel();
         thread::spawn(move || {
@@ -303,6 +351,23 @@ impl Herald {
             stderr: Some(stderr),
         }
     }
+}
+
+/// A pseudo-terminal: the test's end (master) and herald's (slave).
+fn pseudo_terminal() -> (fs::File, fs::File) {
+    use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
+        .expect("open a pseudo-terminal");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let name = ptsname(&master, Vec::new()).expect("ptsname");
+    let path = std::ffi::OsStr::from_bytes(name.as_bytes()).to_owned();
+    let slave = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .expect("open the terminal's other end");
+    (fs::File::from(master), slave)
 }
 
 fn wait(mut child: Child) -> std::io::Result<ExitStatus> {

@@ -1,0 +1,98 @@
+//! `herald cancel STATEMENT-ID`: withdraws the statement's letters that were never offered to a
+//! server. `pending` and `deferred` letters become `cancelled`, each with a journal event saying
+//! who cancelled it (the operating system's user name) and when; a letter `sending` right now,
+//! `sent`, `partial`, `uncertain` or `failed` stays as it is (those were offered to a server).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::Utc;
+
+use super::output::{outln, shown};
+use crate::cli::CancelArgs;
+use crate::error::{Error, Result};
+use crate::journal::{Journal, State};
+use crate::statement::StatementId;
+
+pub(crate) fn run(config_path: &Path, args: CancelArgs) -> Result<()> {
+    let config = super::load_config(config_path)?;
+    let given = args.statement_id.trim();
+    let id = StatementId::parse(given).ok_or_else(|| {
+        Error::Usage(format!(
+            "`{}` is not a statement id (expected `YYYY-MM-DD-xxxxxxxx` or \
+             `undated-xxxxxxxx`, as `herald status` shows)",
+            shown(given)
+        ))
+    })?;
+    let path = config.journal_path();
+    let Some(mut journal) = Journal::open_existing_for_writing(&path)? else {
+        return Err(Error::Usage(format!(
+            "no statement `{id}`: there is no journal yet at {}",
+            path.display()
+        )));
+    };
+    let Some(info) = journal.statement(&id)? else {
+        return Err(Error::Usage(format!(
+            "no statement `{id}` in the journal {} (`herald status` lists the statements)",
+            path.display()
+        )));
+    };
+    let by = user_name();
+    let cancelled = journal.cancel(&id, &by, Utc::now())?;
+    let mut kept: BTreeMap<State, u32> = BTreeMap::new();
+    for row in journal.letters_of(&id)? {
+        if row.status != State::Cancelled {
+            *kept.entry(row.status).or_insert(0) += 1;
+        }
+    }
+    let title = shown(&info.title);
+    if cancelled.is_empty() {
+        outln!("{id} «{title}»: no letter to cancel (none is pending or deferred)");
+    } else {
+        let names: Vec<&str> = cancelled.iter().map(|k| k.organization.as_str()).collect();
+        outln!(
+            "{id} «{title}»: {} letter(s) cancelled by {}: {}",
+            cancelled.len(),
+            shown(&by),
+            names.join(", ")
+        );
+    }
+    if !kept.is_empty() {
+        let kept: Vec<String> = kept.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        outln!(
+            "left as they are (already offered to a server): {}",
+            kept.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Who is cancelling: the login name (`USER`, `LOGNAME`), else the name of this process's user
+/// in the password file, else its number.
+fn user_name() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Some(name) = std::env::var(var).ok().filter(|n| !n.trim().is_empty()) {
+            return name;
+        }
+    }
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        });
+    let Some(uid) = uid else {
+        return "unknown user".to_string();
+    };
+    let name = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.len() > 2 && fields[2] == uid).then(|| fields[0].to_string())
+            })
+        });
+    name.unwrap_or_else(|| format!("uid {uid}"))
+}
