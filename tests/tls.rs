@@ -67,7 +67,7 @@ impl SelfSignedTls {
     fn start() -> SelfSignedTls {
         let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
             .expect("a self-signed certificate");
-        let config = server_config(vec![cert.cert.der().clone()], &cert.key_pair);
+        let config = server_config(vec![cert.cert.der().clone()], &cert.signing_key);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("address");
         let seen = Arc::new((Mutex::new(TlsSeen::default()), Condvar::new()));

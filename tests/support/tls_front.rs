@@ -38,9 +38,8 @@ impl TestAuthority {
         let params =
             rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
                 .expect("server");
-        let cert = params
-            .signed_by(&key, &ca, &ca_key)
-            .expect("server certificate");
+        let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+        let cert = params.signed_by(&key, &issuer).expect("server certificate");
         TestAuthority {
             ca_pem: ca.pem(),
             server: server_config(vec![cert.der().clone(), ca.der().clone()], &key),
