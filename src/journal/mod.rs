@@ -1403,11 +1403,11 @@ mod tests {
     fn an_eventful_journal_is_intact() {
         let (_dir, mut j) = journal();
         eventful_journal(&mut j);
-        let events: u64 = j
+        let events: i64 = j
             .conn
             .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(intact_events(&j), events);
+        assert_eq!(intact_events(&j) as i64, events);
         let stored = j.statement(&statement().id).unwrap().unwrap();
         assert_eq!(
             stored.source,
