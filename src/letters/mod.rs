@@ -1026,6 +1026,7 @@ fn sample_organization(language: &str) -> Option<Organization> {
         salutation: None,
         contact: None,
         groups: Vec::new(),
+        heads: Vec::new(),
         origin: crate::directory::Origin {
             file: PathBuf::from("(sample)"),
             line: 0,
@@ -1176,6 +1177,7 @@ pub(crate) mod fixtures {
             salutation: salutation.map(str::to_string),
             contact: None,
             groups: Vec::new(),
+            heads: Vec::new(),
             origin: Origin {
                 file: PathBuf::from("recipients/test.toml"),
                 line: 1,
