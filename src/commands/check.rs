@@ -4,8 +4,10 @@
 
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use crate::cli::CheckArgs;
-use crate::directory;
+use crate::directory::{self, Directory};
 use crate::error::{Error, Result};
 use crate::letters::Templates;
 use crate::plan;
@@ -41,6 +43,9 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
         }
     };
     if let (Some(templates), Some(directory)) = (&templates, &directory) {
+        for line in fallbacks(templates, directory) {
+            println!("fallback    {line}");
+        }
         match templates.check(directory, &config.sender, None) {
             Ok(()) => println!(
                 "templates   {}: every template renders for all {} organisations",
@@ -95,4 +100,39 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
             if problems == 1 { "" } else { "s" }
         )))
     }
+}
+
+/// Organisations listed in the report of a language without templates, before "and N more".
+const FALLBACK_SHOWN: usize = 8;
+
+/// One line per language that has no templates of its own: the language its organisations'
+/// letters are written in instead, and which organisations they are. Not a problem — English is
+/// the documented fallback — but an office should know who gets a letter in another language.
+fn fallbacks(templates: &Templates, directory: &Directory) -> Vec<String> {
+    let mut missing: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::new();
+    for org in &directory.organizations {
+        let used = templates.language_for(&org.language);
+        if used != org.language {
+            missing
+                .entry(org.language.as_str())
+                .or_insert((used, Vec::new()))
+                .1
+                .push(org.id.as_str());
+        }
+    }
+    missing
+        .into_iter()
+        .map(|(language, (used, ids))| {
+            let n = ids.len();
+            let mut shown = ids[..n.min(FALLBACK_SHOWN)].join(", ");
+            if n > FALLBACK_SHOWN {
+                shown.push_str(&format!(" and {} more", n - FALLBACK_SHOWN));
+            }
+            format!(
+                "no `{language}` templates: {n} organisation{} get{} letters in `{used}`: {shown}",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" },
+            )
+        })
+        .collect()
 }

@@ -128,7 +128,10 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
         unresolved
     )?;
     for p in &r.phrases {
-        writeln!(out, "  {}", p.phrase)?;
+        match p.evidence() {
+            Some(evidence) => writeln!(out, "  {}  [{evidence}]", p.phrase)?,
+            None => writeln!(out, "  {}", p.phrase)?,
+        }
         if p.organizations.is_empty() {
             let hint = if p.suggestions.is_empty() {
                 String::new()
@@ -136,7 +139,11 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
                 let names: Vec<String> = p.suggestions.iter().map(|s| format!("`{s}`")).collect();
                 format!(" — did you mean {}?", names.join(", "))
             };
-            writeln!(out, "      ✗ not found in the recipients directory{hint}")?;
+            let reason = p
+                .reason
+                .as_deref()
+                .unwrap_or("not found in the recipients directory");
+            writeln!(out, "      ✗ {reason}{hint}")?;
         }
         for id in &p.organizations {
             let name = directory.organization(id).map_or("", |o| o.name.as_str());
