@@ -1677,7 +1677,7 @@ mod tests {
         assert!(templates
             .check(&Directory::default(), &sender(), None)
             .is_ok());
-        assert_eq!(templates.languages(), vec!["en", "fr"]);
+        assert_eq!(templates.languages(), vec!["en", "az", "fr", "ru"]);
     }
 
     #[test]
