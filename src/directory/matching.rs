@@ -314,9 +314,11 @@ fn head(directory: &Directory, key: &str) -> Option<Found> {
         if let Some(found) = head_of(directory, title, strip_connectors(rest)) {
             return Some(found);
         }
-        // Name first: "oic secretary general", "bmt nin bas katibi".
+        // Name first: "oic secretary general", "bmt nin bas katibi", and "oics" of "OIC's".
         let (rest, title) = (key[..at].trim_end(), key[at..].trim_start());
-        if let Some(found) = head_of(directory, title, rest) {
+        if let Some(found) = head_of(directory, title, rest)
+            .or_else(|| head_of(directory, title, rest.strip_suffix('s')?))
+        {
             return Some(found);
         }
     }
@@ -485,6 +487,14 @@ pub(crate) fn is_acronym(written: &str) -> bool {
 /// Whether `acronym`'s letters are, in order, initials of the words of `name` ("OSCE" of
 /// "Organization for Security and Co-operation in Europe", "CoE" of "Council of Europe").
 pub(crate) fn acronym_of(acronym: &str, name: &str) -> bool {
+    // In a mixed-case acronym the capitals are the initials ("AzAC", "CoE"); in one of capitals
+    // only, every letter is.
+    let capitals: String = acronym.chars().filter(|c| c.is_uppercase()).collect();
+    let acronym = if acronym.chars().any(char::is_lowercase) && capitals.chars().count() >= 2 {
+        capitals.as_str()
+    } else {
+        acronym
+    };
     let letters: Vec<char> = name_key(acronym).chars().filter(|c| *c != ' ').collect();
     // Initials of the words as written, hyphenated parts included ("Co-operation").
     let initials: Vec<char> = name
@@ -521,7 +531,12 @@ pub(crate) fn part_of(directory: &Directory, key: &str) -> Option<(Entry, usize)
         }
     };
     for &at in &bounds {
-        consider(key[..at].trim_end());
+        let before = key[..at].trim_end();
+        consider(before);
+        // "unescos regional office" of "UNESCO's Regional Office".
+        if let Some(owner) = before.strip_suffix('s') {
+            consider(owner);
+        }
         consider(strip_connectors(key[at..].trim_start()));
     }
     best
@@ -703,6 +718,8 @@ mod tests {
             // Heads declared by the organisation, in four languages.
             ("Secretary-General of the OIC", To("oic", Head)),
             ("the OIC Secretary General", To("oic", Head)),
+            ("the OIC’s Secretary-General", To("oic", Head)),
+            ("UNESCO's Regional Office", Refused("unesco")),
             (
                 "Secrétaire général de l'Organisation de la coopération islamique",
                 To("oic", Head),
@@ -796,6 +813,7 @@ mod tests {
                 true,
             ),
             ("PDO", "Public Defender of Georgia", true),
+            ("AzAC", "Azerbaijani-American Council", true),
             ("ООН", "Организация Объединённых Наций", true),
             (
                 "ODIHR",
