@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::matching::{match_phrase, Outcome, Rule};
+use super::matching::{find, match_phrase, Outcome, Rule};
 use super::suggest::suggestions;
 use super::{Directory, Entry, OrgId};
 use crate::addressees::{clean_list_item, split_sentence};
@@ -182,10 +182,7 @@ pub fn resolve(directory: &Directory, addressees: &AddresseeSource) -> Resolutio
 /// The entry a phrase names, by any rule of [`super::matching`]; `None` when it is refused or
 /// unknown. Never a substring match: a phrase that merely contains a known name is not that name.
 pub(crate) fn lookup_phrase(directory: &Directory, phrase: &str) -> Option<Entry> {
-    match match_phrase(directory, phrase) {
-        Outcome::Found(found) => Some(found.entry),
-        _ => None,
-    }
+    find(directory, phrase).map(|found| found.entry)
 }
 
 /// A test organisation: `(id, name, aliases, groups)`.
