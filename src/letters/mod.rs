@@ -1042,14 +1042,12 @@ fn long_date_az(date: NaiveDate) -> String {
     let year = date.year().unsigned_abs();
     const UNITS: [&str; 10] = ["", "ci", "ci", "cü", "cü", "ci", "cı", "ci", "ci", "cu"];
     const TENS: [&str; 10] = ["", "cu", "ci", "cu", "cı", "ci", "cı", "ci", "ci", "cı"];
-    let suffix = if year % 10 != 0 {
-        UNITS[(year % 10) as usize]
-    } else if year / 10 % 10 != 0 {
-        TENS[(year / 10 % 10) as usize]
-    } else if year / 100 % 10 != 0 {
-        "cü"
-    } else {
-        "ci"
+    let digit = |place: u32| (year / place % 10) as usize;
+    let suffix = match (digit(1), digit(10), digit(100)) {
+        (units @ 1..=9, _, _) => UNITS[units],
+        (0, tens @ 1..=9, _) => TENS[tens],
+        (0, 0, 1..=9) => "cü",
+        _ => "ci",
     };
     let month = MONTHS_AZ[date.month0() as usize];
     format!("{} {month} {}-{suffix} il", date.day(), date.year())
