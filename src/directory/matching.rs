@@ -425,6 +425,23 @@ fn one_known(directory: &Directory, known: Found, known_text: &str, unknown: &st
     };
     let unknown_key = name_key(unknown);
     let names = entry_names(directory, known.entry);
+    // "U.N. Secretary-General, the United Nations Children's Fund (UNICEF)": a list that was not
+    // split, never one name. A comma counts only where the entry's own names have none.
+    let listed = unknown.contains([';', '•', '·', '\n', '\t'])
+        || unknown.contains(" – ")
+        || unknown.contains(" — ")
+        || (unknown.contains(',') && !names.iter().any(|n| n.contains(',')));
+    let other = part_of(directory, &unknown_key)
+        .map(|(entry, _)| entry)
+        .filter(|&entry| entry != known.entry);
+    if listed || other.is_some() {
+        let mut near = vec![known.entry];
+        near.extend(other);
+        return Outcome::Refused {
+            reason: format!("`{unknown}` is not in the directory and reads as more than one name"),
+            near,
+        };
+    }
     let known_words: Vec<String> = names.iter().map(|n| name_key(n)).collect();
     // A body's word the organisation's own names do not have ("Regional Office", "Committee").
     let sub_body = unknown_key.split(' ').any(|w| {
@@ -736,6 +753,22 @@ mod tests {
                 Refused("council-of-europe"),
             ),
             // Disagreeing, or an unknown part that is not the known one.
+            (
+                "UN Secretary-General, the United Nations Children’s Fund (UNICEF)",
+                Refused("unicef"),
+            ),
+            (
+                "Council of Europe; • Office of the UN High Commissioner for Human Rights (OHCHR)",
+                Refused("ohchr"),
+            ),
+            (
+                "Défenseur des droits – United Nations Children's Fund (UNICEF)",
+                Refused("unicef"),
+            ),
+            (
+                "Secretary-General of the United Nations Children's Fund (UNICEF)",
+                Refused("unicef"),
+            ),
             ("Council of Europe (OSCE)", Refused("council-of-europe")),
             ("Human Rights Committee (OHCHR)", Refused("ohchr")),
             ("ODIHR (OSCE)", Refused("osce")),
