@@ -323,6 +323,14 @@ fn head(directory: &Directory, key: &str) -> Option<Found> {
     if directory.heads.is_empty() {
         return None;
     }
+    // "à la Secrétaire générale du Conseil de l'Europe": the sentence's words first.
+    let mut key = key;
+    while let Some((first, rest)) = key.split_once(' ') {
+        if !FUNCTION_WORDS.contains(&first) {
+            break;
+        }
+        key = rest;
+    }
     let bounds = word_bounds(key);
     for &at in &bounds {
         // Title first: "director general of unesco", "генеральныи директор юнеско".
@@ -791,6 +799,7 @@ mod tests {
                 To("oic", Head),
             ),
             ("the Director-General of UNESCO", To("unesco", Head)),
+            ("à la Directrice générale de l’UNESCO", To("unesco", Head)),
             ("Генеральный директор ЮНЕСКО", To("unesco", Head)),
             ("YUNESKO-nun Baş direktoru", To("unesco", Head)),
             ("Secretary-General of the OIC (OIC)", To("oic", NameAcronym)),

@@ -1217,6 +1217,14 @@ groups = ["g"]
                 ],
             ),
             (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\nheads = [\"Secretary-General\",\n \" - \"]\n",
+                &["recipients/a.toml:6: organization `un` has an empty head title"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\nheads = \"Secretary-General\"\n",
+                &["recipients/a.toml:5: invalid type"],
+            ),
+            (
                 "[[organization]]\nid = \"un\"\nname = 3\nemails = [\"sg@un.example\"]\n",
                 &["recipients/a.toml:3: invalid type"],
             ),
@@ -1426,6 +1434,65 @@ name = "Ombudsman networks"
                 g.id,
                 g.members
             );
+        }
+    }
+
+    /// Statements in French, Russian and Azerbaijani name the same institutions: every shipped
+    /// entry carries names in each, with the inflected Russian and Azerbaijani forms a statement
+    /// uses (at least two of each, nominative and dative), and its heads resolve.
+    #[test]
+    fn the_shipped_entries_have_french_russian_and_azerbaijani_names() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipients");
+        let d = match load(&dir) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let french = |n: &String| {
+            [
+                " de ",
+                " des ",
+                " du ",
+                " pour ",
+                " la ",
+                "l'",
+                "é",
+                "è",
+                "ï",
+                "médiateurs",
+            ]
+            .iter()
+            .any(|w| n.contains(w))
+        };
+        let russian = |n: &String| n.chars().any(|c| ('а'..='я').contains(&c));
+        let azerbaijani = |n: &String| n.chars().any(|c| "əƏıİşŞğĞçÇ".contains(c));
+        let entries = d
+            .organizations
+            .iter()
+            .map(|o| (o.id.as_str(), &o.name, &o.aliases))
+            .chain(
+                d.groups
+                    .iter()
+                    .map(|g| (g.id.as_str(), &g.name, &g.aliases)),
+            );
+        for (id, name, aliases) in entries {
+            let names: Vec<&String> = std::iter::once(name).chain(aliases).collect();
+            let count = |test: &dyn Fn(&String) -> bool| names.iter().filter(|n| test(n)).count();
+            assert!(count(&french) >= 1, "{id}: no French name");
+            assert!(count(&russian) >= 2, "{id}: Russian");
+            assert!(count(&azerbaijani) >= 2, "{id}: Azerbaijani");
+        }
+        let heads = [
+            ("Secretary-General of the OIC", "oic"),
+            ("Генеральному секретарю Совета Европы", "council-of-europe"),
+            ("Directrice générale de l'UNESCO", "unesco"),
+            ("ATƏT-in Baş Katibinə", "osce"),
+        ];
+        for (phrase, id) in heads {
+            let found = resolve::lookup_phrase(&d, phrase);
+            let Some(Entry::Organization(i)) = found else {
+                panic!("{phrase}: {found:?}");
+            };
+            assert_eq!(d.organizations[i].id.as_str(), id, "{phrase}");
         }
     }
 
