@@ -79,28 +79,18 @@ pub enum Outcome {
     Unknown,
 }
 
-/// Words a statement puts before a name that belong to the sentence, in English, French and
-/// Russian, as keys ("à" is "a", "l'" is "l"). Dropped only from the start of a phrase, and only
-/// when the whole phrase is not a name itself.
+/// Words a statement puts before a name that belong to the sentence, in English, French, Russian
+/// and Azerbaijani, as keys ("à" is "a", "l'" is "l", "və" is "ve"), with courtesy titles ("His
+/// Excellency", "Madame", "господину"). Dropped only from the start of a phrase, and only when the
+/// whole phrase is not a name itself.
+#[rustfmt::skip]
 const FUNCTION_WORDS: &[&str] = &[
-    "to",
-    "also",
-    "and",
-    "au",
-    "aux",
-    "a",
-    "du",
-    "de",
-    "des",
-    "le",
-    "la",
-    "les",
-    "l",
-    "d",
-    "et",
-    "в",
-    "адрес",
-    "к",
+    "to", "also", "and", "copy", "copies", "his", "her", "excellency", "he", "mr", "mrs", "ms",
+    "madam", "au", "aux", "a", "du", "de", "des", "le", "la", "les", "l", "d", "et", "ainsi",
+    "qu", "que", "attention", "son", "excellence", "madame", "monsieur", "в", "адрес", "к", "на",
+    "имя", "а", "также", "и", "его", "ее", "превосходительству", "превосходительство",
+    "господину", "госпоже", "ve", "hemcinin", "elece", "habele", "zati", "alileri", "cenab",
+    "xanim",
 ];
 
 /// Words a statement puts before a plural name ("different ombudsmen", "all national human
@@ -683,6 +673,7 @@ mod tests {
                     "Director-General",
                     "Directrice générale",
                     "Генеральный директор",
+                    "Генерального директора",
                     "Baş direktoru",
                 ],
             ),
@@ -800,6 +791,18 @@ mod tests {
             ),
             ("the Director-General of UNESCO", To("unesco", Head)),
             ("à la Directrice générale de l’UNESCO", To("unesco", Head)),
+            (
+                "His Excellency the Secretary-General of the OIC",
+                To("oic", Head),
+            ),
+            (
+                "Madame la Directrice générale de l'UNESCO",
+                To("unesco", Head),
+            ),
+            ("ainsi qu’aux médiateurs", To("ombudsmen", Group)),
+            ("а также Совету Европы", To("council-of-europe", Alias)),
+            ("на имя Генерального директора ЮНЕСКО", To("unesco", Head)),
+            ("həmçinin Avropa Şurasına", To("council-of-europe", Alias)),
             ("Генеральный директор ЮНЕСКО", To("unesco", Head)),
             ("YUNESKO-nun Baş direktoru", To("unesco", Head)),
             ("Secretary-General of the OIC (OIC)", To("oic", NameAcronym)),
