@@ -99,7 +99,7 @@ const FUNCTION_WORDS: &[&str] = &[
 const QUALIFIERS: &[&str] = &[
     "different", "various", "all", "other", "relevant", "respective", "concerned", "differents",
     "differentes", "divers", "diverses", "tous", "toutes", "autres", "различные", "различным",
-    "все", "всем", "другие", "другим", "muxtelif", "butun", "diger",
+    "различных", "все", "всем", "всех", "другие", "другим", "других", "muxtelif", "butun", "diger",
 ];
 
 /// Azerbaijani case endings as keys ("-ə" is "e", "-nın" is "nin"), written after a hyphen or an
