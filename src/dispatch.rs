@@ -237,6 +237,7 @@ impl Letters {
             n += share.rows.len();
             writer.push(share.rows);
         }
+        writer.set_addressees(&self.plan.resolution.phrases);
         let index = writer
             .finish(&self.plan.statement)
             .map_err(|e| Error::io(out, e))?;

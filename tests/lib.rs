@@ -19,6 +19,7 @@ mod docs;
 mod faults;
 mod history_verify;
 mod hostile;
+mod matching;
 mod rate;
 mod resolve;
 mod smtp_server_selftest;

@@ -71,7 +71,14 @@ fn the_seed_resolves_to_the_json_of_the_design() {
         let k = keys(a);
         assert!(k.contains("phrase") && k.contains("organizations"), "{a}");
         assert!(
-            k.is_subset(&set(&["phrase", "organizations", "suggestions"])),
+            k.is_subset(&set(&[
+                "phrase",
+                "rule",
+                "matched",
+                "organizations",
+                "reason",
+                "suggestions"
+            ])),
             "{a}"
         );
         assert!(!strings(&a["organizations"]).is_empty(), "unresolved: {a}");

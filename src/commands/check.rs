@@ -2,6 +2,7 @@
 //! templates (each rendered once for every organisation), and resolves the statements given.
 //! Every problem found is reported, not only the first; exit 2 if there was any.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::output::{errln, outln, shown};
@@ -9,7 +10,7 @@ use crate::cli::CheckArgs;
 use crate::config::{Security, SmtpSettings, TransportKind};
 use crate::delivery::classify::Outcome;
 use crate::delivery::smtp::SmtpTransport;
-use crate::directory;
+use crate::directory::{self, Directory};
 use crate::error::{Error, Result};
 use crate::letters::{LetterError, Templates};
 use crate::plan;
@@ -55,6 +56,9 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
         }
     };
     if let (Some(templates), Some(directory)) = (&templates, &directory) {
+        for line in fallbacks(templates, directory) {
+            outln!("fallback    {line}");
+        }
         match templates.check(directory, &config.sender, None) {
             Ok(()) => outln!(
                 "templates   {}: every template renders for all {} organisations",
@@ -318,4 +322,39 @@ fn failure_text(outcome: Outcome) -> String {
         Outcome::Refused { reply, .. } => format!("{} {}", reply.code, reply.text),
         other => format!("{other:?}"),
     }
+}
+
+/// Organisations listed in the report of a language without templates, before "and N more".
+const FALLBACK_SHOWN: usize = 8;
+
+/// One line per language that has no templates of its own: the language its organisations'
+/// letters are written in instead, and which organisations they are. Not a problem — English is
+/// the documented fallback — but an office should know who gets a letter in another language.
+fn fallbacks(templates: &Templates, directory: &Directory) -> Vec<String> {
+    let mut missing: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::new();
+    for org in &directory.organizations {
+        let used = templates.language_for(&org.language);
+        if used != org.language {
+            missing
+                .entry(org.language.as_str())
+                .or_insert((used, Vec::new()))
+                .1
+                .push(org.id.as_str());
+        }
+    }
+    missing
+        .into_iter()
+        .map(|(language, (used, ids))| {
+            let n = ids.len();
+            let mut shown = ids[..n.min(FALLBACK_SHOWN)].join(", ");
+            if n > FALLBACK_SHOWN {
+                shown.push_str(&format!(" and {} more", n - FALLBACK_SHOWN));
+            }
+            format!(
+                "no `{language}` templates: {n} organisation{} get{} letters in `{used}`: {shown}",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" },
+            )
+        })
+        .collect()
 }

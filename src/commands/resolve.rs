@@ -132,7 +132,10 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
         unresolved
     )?;
     for p in &r.phrases {
-        writeln!(out, "  {}", shown(&p.phrase))?;
+        match p.evidence() {
+            Some(evidence) => writeln!(out, "  {}  [{}]", shown(&p.phrase), shown(&evidence))?,
+            None => writeln!(out, "  {}", shown(&p.phrase))?,
+        }
         if p.organizations.is_empty() {
             let hint = if p.suggestions.is_empty() {
                 String::new()
@@ -144,7 +147,11 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
                     .collect();
                 format!(" — did you mean {}?", names.join(", "))
             };
-            writeln!(out, "      ✗ not found in the recipients directory{hint}")?;
+            let reason = p
+                .reason
+                .as_deref()
+                .unwrap_or("not found in the recipients directory");
+            writeln!(out, "      ✗ {reason}{hint}")?;
         }
         for id in &p.organizations {
             let name = directory.organization(id).map_or("", |o| o.name.as_str());

@@ -5,7 +5,9 @@
 //! Emails are parsed into `lettre::Address` here, so an invalid address fails at load time and
 //! never at send time.
 
+pub mod matching;
 pub mod resolve;
+pub mod suggest;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -73,6 +75,9 @@ pub struct Organization {
     pub contact: Option<String>,
     /// Ids of the groups it belongs to.
     pub groups: Vec<String>,
+    /// Titles of its head, in any language ("Secretary-General", "Генеральный секретарь"):
+    /// "Secretary-General of the OIC" names the OIC itself.
+    pub heads: Vec<String>,
     pub origin: Origin,
 }
 
@@ -94,6 +99,14 @@ pub enum Entry {
     Group(usize),
 }
 
+/// A known name: the entry it stands for and which of the entry's names it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named {
+    pub entry: Entry,
+    /// 0 for the entry's `name`, `i + 1` for its alias `i`.
+    pub written: usize,
+}
+
 /// The loaded, validated directory.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
@@ -101,8 +114,12 @@ pub struct Directory {
     pub groups: Vec<Group>,
     /// Every name and alias of every organisation and group, keyed by
     /// [`crate::normalize::name_key`], so lookups ignore case, punctuation and Unicode form.
-    pub names: HashMap<String, Entry>,
+    pub names: HashMap<String, Named>,
+    /// Every head title (by key) with the organisations that declare it.
+    pub heads: HashMap<String, Vec<usize>>,
     by_id: HashMap<OrgId, usize>,
+    /// The index of names for suggestions, built at the first phrase that needs one.
+    suggest: std::sync::OnceLock<suggest::SuggestIndex>,
 }
 
 /// Two entries that claim the same name (after normalisation).
@@ -128,7 +145,7 @@ impl Directory {
             .chain(groups.iter().map(|g| 1 + g.aliases.len()))
             .sum();
         // Sized once: growing a map of tens of thousands of names rehashes every key many times.
-        let mut names: HashMap<String, Entry> = HashMap::with_capacity(count);
+        let mut names: HashMap<String, Named> = HashMap::with_capacity(count);
         let mut clashes = Vec::new();
         let entries = organizations
             .iter()
@@ -145,21 +162,31 @@ impl Directory {
             Entry::Group(i) => groups[i].origin.clone(),
         };
         for (entry, name, aliases, origin) in entries {
-            for n in std::iter::once(name).chain(aliases.iter()) {
+            for (written, n) in std::iter::once(name).chain(aliases.iter()).enumerate() {
                 let key = crate::normalize::name_key(n);
                 if key.is_empty() {
                     continue;
                 }
                 match names.get(&key) {
-                    Some(&existing) if existing != entry => clashes.push(NameClash {
+                    Some(existing) if existing.entry != entry => clashes.push(NameClash {
                         name: n.clone(),
-                        first: origin_of(existing),
+                        first: origin_of(existing.entry),
                         second: origin.clone(),
                     }),
                     Some(_) => {}
                     None => {
-                        names.insert(key, entry);
+                        names.insert(key, Named { entry, written });
                     }
+                }
+            }
+        }
+        let mut heads: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, o) in organizations.iter().enumerate() {
+            for title in &o.heads {
+                let key = crate::normalize::name_key(title);
+                let declared = heads.entry(key).or_default();
+                if declared.last() != Some(&i) {
+                    declared.push(i);
                 }
             }
         }
@@ -173,7 +200,9 @@ impl Directory {
                 organizations,
                 groups,
                 names,
+                heads,
                 by_id,
+                suggest: std::sync::OnceLock::new(),
             },
             clashes,
         )
@@ -181,7 +210,32 @@ impl Directory {
 
     /// The entry a name stands for, if the directory knows it.
     pub fn lookup(&self, name: &str) -> Option<Entry> {
-        self.names.get(&crate::normalize::name_key(name)).copied()
+        self.names
+            .get(&crate::normalize::name_key(name))
+            .map(|n| n.entry)
+    }
+
+    /// The name or alias `written` of an entry, as the directory writes it.
+    pub fn written(&self, named: Named) -> Option<&str> {
+        let (name, aliases) = match named.entry {
+            Entry::Organization(i) => self.organizations.get(i).map(|o| (&o.name, &o.aliases))?,
+            Entry::Group(g) => self.groups.get(g).map(|g| (&g.name, &g.aliases))?,
+        };
+        match named.written {
+            0 => Some(name),
+            n => aliases.get(n - 1).map(String::as_str),
+        }
+    }
+
+    /// The index of names for suggestions, built once, at the first phrase that needs one.
+    pub(crate) fn suggest_index(&self) -> &suggest::SuggestIndex {
+        self.suggest
+            .get_or_init(|| suggest::SuggestIndex::new(self))
+    }
+
+    /// The entry's own name.
+    pub fn entry_name(&self, entry: Entry) -> &str {
+        self.written(Named { entry, written: 0 }).unwrap_or("")
     }
 
     pub fn organization(&self, id: &OrgId) -> Option<&Organization> {
@@ -330,6 +384,7 @@ const ORG_KEYS: &[&str] = &[
     "salutation",
     "contact",
     "groups",
+    "heads",
 ];
 const ORG_REQUIRED: &[&str] = &["id", "name", "emails"];
 const GROUP_KEYS: &[&str] = &["id", "name", "aliases"];
@@ -371,6 +426,8 @@ struct RawOrganization {
     contact: Option<Spanned<String>>,
     #[serde(default)]
     groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    heads: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -806,6 +863,15 @@ impl Validator {
                 );
             }
         }
+        for title in &raw.heads {
+            if crate::normalize::name_key(title.get_ref()).is_empty() {
+                self.error(
+                    source,
+                    Some(lines.line(title.span().start)),
+                    format!("organization `{id}` has an empty head title"),
+                );
+            }
+        }
         let memberships = raw
             .groups
             .iter()
@@ -826,6 +892,7 @@ impl Validator {
             salutation: raw.salutation.map(Spanned::into_inner),
             contact: raw.contact.map(Spanned::into_inner),
             groups: raw.groups.into_iter().map(Spanned::into_inner).collect(),
+            heads: raw.heads.into_iter().map(Spanned::into_inner).collect(),
             origin: Origin {
                 file: file.to_path_buf(),
                 line,
@@ -1067,7 +1134,7 @@ groups = ["g"]
         let planted = lines.join("\n") + "\n";
         let expected = vec![
             format!("recipients/a.toml:{}: `office.org-1500.example` is not a valid email address", 6 * 1499 + 8),
-            format!("recipients/a.toml:{}: unknown key `fax` in organization (expected one of `id`, `name`, `aliases`, `emails`, `cc`, `language`, `salutation`, `contact`, `groups`)", 6 * 1899 + 10),
+            format!("recipients/a.toml:{}: unknown key `fax` in organization (expected one of `id`, `name`, `aliases`, `emails`, `cc`, `language`, `salutation`, `contact`, `groups`, `heads`)", 6 * 1899 + 10),
         ];
 
         // A line opening `[[` inside a multi-line array, just past the first piece boundary.
@@ -1178,6 +1245,14 @@ groups = ["g"]
                     "recipients/a.toml:3: organization `un` has an empty name",
                     "recipients/a.toml:4: organization `un` has an empty alias",
                 ],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\nheads = [\"Secretary-General\",\n \" - \"]\n",
+                &["recipients/a.toml:6: organization `un` has an empty head title"],
+            ),
+            (
+                "[[organization]]\nid = \"un\"\nname = \"UN\"\nemails = [\"sg@un.example\"]\nheads = \"Secretary-General\"\n",
+                &["recipients/a.toml:5: invalid type"],
             ),
             (
                 "[[organization]]\nid = \"un\"\nname = 3\nemails = [\"sg@un.example\"]\n",
@@ -1389,6 +1464,65 @@ name = "Ombudsman networks"
                 g.id,
                 g.members
             );
+        }
+    }
+
+    /// Statements in French, Russian and Azerbaijani name the same institutions: every shipped
+    /// entry carries names in each, with the inflected Russian and Azerbaijani forms a statement
+    /// uses (at least two of each, nominative and dative), and its heads resolve.
+    #[test]
+    fn the_shipped_entries_have_french_russian_and_azerbaijani_names() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipients");
+        let d = match load(&dir) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let french = |n: &String| {
+            [
+                " de ",
+                " des ",
+                " du ",
+                " pour ",
+                " la ",
+                "l'",
+                "é",
+                "è",
+                "ï",
+                "médiateurs",
+            ]
+            .iter()
+            .any(|w| n.contains(w))
+        };
+        let russian = |n: &String| n.chars().any(|c| ('а'..='я').contains(&c));
+        let azerbaijani = |n: &String| n.chars().any(|c| "əƏıİşŞğĞçÇ".contains(c));
+        let entries = d
+            .organizations
+            .iter()
+            .map(|o| (o.id.as_str(), &o.name, &o.aliases))
+            .chain(
+                d.groups
+                    .iter()
+                    .map(|g| (g.id.as_str(), &g.name, &g.aliases)),
+            );
+        for (id, name, aliases) in entries {
+            let names: Vec<&String> = std::iter::once(name).chain(aliases).collect();
+            let count = |test: &dyn Fn(&String) -> bool| names.iter().filter(|n| test(n)).count();
+            assert!(count(&french) >= 1, "{id}: no French name");
+            assert!(count(&russian) >= 2, "{id}: Russian");
+            assert!(count(&azerbaijani) >= 2, "{id}: Azerbaijani");
+        }
+        let heads = [
+            ("Secretary-General of the OIC", "oic"),
+            ("Генеральному секретарю Совета Европы", "council-of-europe"),
+            ("Directrice générale de l'UNESCO", "unesco"),
+            ("ATƏT-in Baş Katibinə", "osce"),
+        ];
+        for (phrase, id) in heads {
+            let found = resolve::lookup_phrase(&d, phrase);
+            let Some(Entry::Organization(i)) = found else {
+                panic!("{phrase}: {found:?}");
+            };
+            assert_eq!(d.organizations[i].id.as_str(), id, "{phrase}");
         }
     }
 

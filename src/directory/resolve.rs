@@ -1,51 +1,53 @@
 //! Addressee phrases → organisations (pure).
 //!
-//! A phrase resolves only to the entry whose whole name it is, never to a broader organisation
-//! whose name it merely contains ("the OSCE Office for Democratic Institutions and Human Rights"
-//! never goes to the OSCE). A group resolves to all its members. Each organisation gets one letter
-//! however many phrases name it. A phrase that matches nothing comes back with up to three
-//! suggestions.
+//! A phrase resolves only by the rules of [`super::matching`] (name, alias, acronym, head, group,
+//! "name (acronym)"), never to a broader organisation whose name it merely contains ("the OSCE
+//! Office for Democratic Institutions and Human Rights" never goes to the OSCE). A group resolves
+//! to all its members. Each organisation gets one letter however many phrases name it. A phrase
+//! that is refused comes back with the reason and up to three suggestions.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::Serialize;
 
+use super::matching::{find, match_phrase, Outcome, Rule};
+use super::suggest::suggestions;
 use super::{Directory, Entry, OrgId};
 use crate::addressees::{clean_list_item, split_sentence};
-use crate::normalize::name_key;
 use crate::statement::AddresseeSource;
 
-/// Words a statement puts before a plural name ("different ombudsmen", "all national human rights
-/// institutions"): tried without them when the whole phrase is not a known name.
-const QUALIFIERS: &[&str] = &[
-    "different",
-    "various",
-    "all",
-    "other",
-    "relevant",
-    "respective",
-    "concerned",
-];
-
-/// Words too common in institution names to count as evidence that two names are alike.
-const STOPWORDS: &[&str] = &[
-    "of", "and", "for", "in", "on", "to", "at", "its", "de", "des", "du", "la", "le",
-];
-
-/// A name scoring below this is no suggestion at all.
-const SUGGESTION_THRESHOLD: f64 = 0.6;
-const MAX_SUGGESTIONS: usize = 3;
+/// Why a phrase that mentions nothing known is refused.
+const NOT_FOUND: &str = "not found in the recipients directory";
 
 /// One addressee phrase and what it resolved to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedPhrase {
     /// The phrase as it stands in the statement (leading "the"/"to" dropped).
     pub phrase: String,
+    /// The rule that matched it, when it resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
+    /// The directory's name, alias or head title it matched, as written there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
     pub organizations: Vec<OrgId>,
+    /// Why it was refused, when `organizations` is empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Closest names, when `organizations` is empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<String>,
+}
+
+impl ResolvedPhrase {
+    /// "alias `UN Security Council`", "head `Director-General of UNESCO`": the evidence in words.
+    pub fn evidence(&self) -> Option<String> {
+        let rule = self.rule?;
+        Some(match &self.matched {
+            Some(m) => format!("{} `{m}`", rule.as_str()),
+            None => rule.as_str().to_string(),
+        })
+    }
 }
 
 /// The outcome of resolving one statement.
@@ -94,6 +96,10 @@ impl fmt::Display for Unresolved {
         )?;
         for p in &self.phrases {
             write!(f, "\n  `{}`", p.phrase)?;
+            // A phrase that mentions nothing known needs no more reason than the heading's.
+            if let Some(reason) = p.reason.as_deref().filter(|r| *r != NOT_FOUND) {
+                write!(f, ": {reason}")?;
+            }
             if !p.suggestions.is_empty() {
                 let s: Vec<String> = p.suggestions.iter().map(|s| format!("`{s}`")).collect();
                 write!(f, " (did you mean {}?)", s.join(", "))?;
@@ -122,14 +128,20 @@ pub fn resolve(directory: &Directory, addressees: &AddresseeSource) -> Resolutio
     let phrases = phrases
         .into_iter()
         .map(|phrase| {
-            let members: Vec<usize> = match lookup_phrase(directory, &phrase) {
-                Some(Entry::Organization(i)) => vec![i],
-                Some(Entry::Group(g)) => directory
-                    .groups
-                    .get(g)
-                    .map(|g| g.members.clone())
-                    .unwrap_or_default(),
-                None => Vec::new(),
+            let outcome = match_phrase(directory, &phrase);
+            let (members, rule, matched): (Vec<usize>, _, _) = match &outcome {
+                Outcome::Found(found) => {
+                    let members = match found.entry {
+                        Entry::Organization(i) => vec![i],
+                        Entry::Group(g) => directory
+                            .groups
+                            .get(g)
+                            .map(|g| g.members.clone())
+                            .unwrap_or_default(),
+                    };
+                    (members, Some(found.rule), Some(found.matched.clone()))
+                }
+                _ => (Vec::new(), None, None),
             };
             let mut organizations = Vec::with_capacity(members.len());
             for i in members {
@@ -143,14 +155,23 @@ pub fn resolve(directory: &Directory, addressees: &AddresseeSource) -> Resolutio
                     letters.push(i);
                 }
             }
-            let suggestions = if organizations.is_empty() {
-                suggestions(directory, &phrase)
-            } else {
-                Vec::new()
+            let (reason, suggestions) = match outcome {
+                Outcome::Found(_) if !organizations.is_empty() => (None, Vec::new()),
+                Outcome::Found(_) | Outcome::Unknown => (
+                    Some(NOT_FOUND.to_string()),
+                    suggestions(directory, &phrase, &[]),
+                ),
+                Outcome::Refused { reason, near } => {
+                    let s = suggestions(directory, &phrase, &near);
+                    (Some(reason), s)
+                }
             };
             ResolvedPhrase {
                 phrase,
+                rule: rule.filter(|_| !organizations.is_empty()),
+                matched: matched.filter(|_| !organizations.is_empty()),
                 organizations,
+                reason,
                 suggestions,
             }
         })
@@ -158,105 +179,10 @@ pub fn resolve(directory: &Directory, addressees: &AddresseeSource) -> Resolutio
     Resolution { phrases, letters }
 }
 
-/// The entry a phrase names: its whole key, or its key without leading qualifiers. Never a
-/// substring match — a phrase that merely contains a known name is not that name.
+/// The entry a phrase names, by any rule of [`super::matching`]; `None` when it is refused or
+/// unknown. Never a substring match: a phrase that merely contains a known name is not that name.
 pub(crate) fn lookup_phrase(directory: &Directory, phrase: &str) -> Option<Entry> {
-    let key = name_key(phrase);
-    if let Some(&entry) = directory.names.get(&key) {
-        return Some(entry);
-    }
-    let mut rest = key.as_str();
-    while let Some((first, tail)) = rest.split_once(' ') {
-        if !QUALIFIERS.contains(&first) {
-            break;
-        }
-        rest = tail;
-        if let Some(&entry) = directory.names.get(rest) {
-            return Some(entry);
-        }
-    }
-    None
-}
-
-/// Up to three display names of entries whose names or aliases look like the phrase: by edit
-/// distance (typos) or by shared significant words (a word left out or added), best first.
-fn suggestions(directory: &Directory, phrase: &str) -> Vec<String> {
-    let key = name_key(phrase);
-    let words: HashSet<&str> = significant_words(&key).collect();
-    if words.is_empty() {
-        return Vec::new();
-    }
-    // Best score per entry, with the name that scored it, keyed by (is a group, index): `Entry`
-    // itself is not hashable.
-    let mut best: HashMap<(bool, usize), (f64, Entry, &String)> = HashMap::new();
-    for (candidate, &entry) in &directory.names {
-        let mut shared = 0usize;
-        let mut total = words.len();
-        for w in significant_words(candidate) {
-            total += 1;
-            if words.contains(w) {
-                shared += 1;
-            }
-        }
-        let mut score = 2.0 * shared as f64 / total as f64;
-        let (short, long) = if key.len() < candidate.len() {
-            (key.len(), candidate.len())
-        } else {
-            (candidate.len(), key.len())
-        };
-        // Edit distance is the costly part: only for names that share a word or are short
-        // (a typo in a one-word acronym), and whose lengths are close enough to reach the
-        // threshold at all.
-        let worth_editing = (shared > 0 || long <= 12) && score < 1.0;
-        if worth_editing && (long - short) as f64 <= (1.0 - SUGGESTION_THRESHOLD) * long as f64 {
-            score = score.max(strsim::normalized_levenshtein(&key, candidate));
-        }
-        if score < SUGGESTION_THRESHOLD {
-            continue;
-        }
-        let slot = match entry {
-            Entry::Organization(i) => (false, i),
-            Entry::Group(g) => (true, g),
-        };
-        let kept = best.entry(slot).or_insert((score, entry, candidate));
-        // Ties go to the first name in order, so the answer does not depend on the hash map's.
-        if score > kept.0 || (score == kept.0 && candidate < kept.2) {
-            *kept = (score, entry, candidate);
-        }
-    }
-    // The name or alias that came closest, as written in the directory: "Counsil of Europe" is
-    // better answered with the alias "Council of Europe" than with the name "Conseil de
-    // l'Europe".
-    let name = |entry: Entry, candidate: &str| {
-        let (name, aliases) = match entry {
-            Entry::Organization(i) => directory
-                .organizations
-                .get(i)
-                .map(|o| (&o.name, &o.aliases))?,
-            Entry::Group(g) => directory.groups.get(g).map(|g| (&g.name, &g.aliases))?,
-        };
-        let written = std::iter::once(name)
-            .chain(aliases)
-            .find(|written| name_key(written) == candidate)
-            .unwrap_or(name);
-        Some(written.clone())
-    };
-    let mut named: Vec<(f64, String)> = best
-        .into_values()
-        .filter_map(|(s, e, candidate)| Some((s, name(e, candidate)?)))
-        .collect();
-    // Names break ties so that the order does not depend on the hash map's.
-    named.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    named
-        .into_iter()
-        .take(MAX_SUGGESTIONS)
-        .map(|(_, n)| n)
-        .collect()
-}
-
-fn significant_words(key: &str) -> impl Iterator<Item = &str> {
-    key.split(' ')
-        .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
+    find(directory, phrase).map(|found| found.entry)
 }
 
 /// A test organisation: `(id, name, aliases, groups)`.
@@ -348,6 +274,16 @@ pub(crate) fn test_directory(
     organizations: &[TestOrganization],
     groups: &[TestGroup],
 ) -> Directory {
+    test_directory_with_heads(organizations, groups, &[])
+}
+
+/// [`test_directory`] with head titles: `(organisation id, titles)`.
+#[cfg(test)]
+pub(crate) fn test_directory_with_heads(
+    organizations: &[TestOrganization],
+    groups: &[TestGroup],
+    heads: &[(&str, &[&str])],
+) -> Directory {
     use super::{Group, Organization, Origin};
     let origin = |line: usize| Origin {
         file: "recipients/test.toml".into(),
@@ -369,6 +305,11 @@ pub(crate) fn test_directory(
             salutation: None,
             contact: None,
             groups: strings(groups),
+            heads: heads
+                .iter()
+                .filter(|(of, _)| of == id)
+                .flat_map(|(_, titles)| strings(titles))
+                .collect(),
             origin: origin(line + 1),
         })
         .collect();
@@ -565,7 +506,7 @@ mod tests {
                 "Organization for Security & Co-operation in Europe (OSCE)",
                 &[(
                     "Organization for Security & Co-operation in Europe (OSCE)",
-                    &[],
+                    &["osce"],
                 )],
             ),
         ];

@@ -301,7 +301,14 @@ impl StatementFacts {
 }
 
 /// The words a title may open with that already say "this is a statement".
-const STATEMENT_WORDS: [&str; 3] = ["statement", "declaration", "déclaration"];
+const STATEMENT_WORDS: [&str; 6] = [
+    "statement",
+    "declaration",
+    "déclaration",
+    "заявление",
+    "bəyanat",
+    "bəyanatı",
+];
 
 fn opens_with_statement(title: &str) -> bool {
     let first: String = title
@@ -320,6 +327,13 @@ fn mentions_date(title: &str, date: NaiveDate) -> bool {
     let forms = [
         long_date(date, false),
         long_date(date, true),
+        // "27 мая 2021" of "27 мая 2021 г." or "… года"; "27 may 2021" of "27 may 2021-ci il".
+        long_date_ru(date).trim_end_matches(" г.").to_string(),
+        long_date_az(date)
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
         date.format("%B %-d, %Y").to_string(),
         date.format("%B %-d %Y").to_string(),
         date.format("%-d %B, %Y").to_string(),
@@ -625,6 +639,12 @@ impl Templates {
             .unwrap_or(&self.english)
     }
 
+    /// The code of the folder an organisation of language `code` gets its letters from: its
+    /// own, its primary subtag's, or `en`.
+    pub fn language_for(&self, code: &str) -> &str {
+        &self.language(code).code
+    }
+
     /// The language folders loaded, `en` first.
     pub fn languages(&self) -> Vec<&str> {
         let mut codes: Vec<&str> = self.others.keys().map(String::as_str).collect();
@@ -653,10 +673,11 @@ impl Language {
             splits: [None, None, None],
             paragraphs_per_letter: true,
         };
-        let french = code.split(['-', '_']).next() == Some("fr");
+        let primary = code.split(['-', '_']).next().unwrap_or(code).to_string();
         for registry in [&mut language.text, &mut language.html] {
             registry.set_strict_mode(true);
-            registry.register_helper("long_date", Box::new(LongDate { french }));
+            let primary = primary.clone();
+            registry.register_helper("long_date", Box::new(LongDate { primary }));
         }
         language.text.register_escape_fn(handlebars::no_escape);
         language.html.register_escape_fn(escape_html);
@@ -981,9 +1002,11 @@ const MONTHS_FR: [&str; 12] = [
 ];
 
 /// `{{long_date statement.date}}`: `2021-05-27` → `27 May 2021` (`27 mai 2021`, and French
-/// `1er` for the first day, in a French folder); an empty date renders nothing.
+/// `1er` for the first day, in a French folder; `27 мая 2021 г.` in Russian, `27 may 2021-ci il`
+/// in Azerbaijani); an empty date renders nothing.
 struct LongDate {
-    french: bool,
+    /// The folder's primary language subtag.
+    primary: String,
 }
 
 impl HelperDef for LongDate {
@@ -1004,9 +1027,58 @@ impl HelperDef for LongDate {
         }
         let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
             .map_err(|_| RenderErrorReason::InvalidParamType("a date such as `2021-05-27`"))?;
-        out.write(&long_date(date, self.french))?;
+        let long = match self.primary.as_str() {
+            "ru" => long_date_ru(date),
+            "az" => long_date_az(date),
+            primary => long_date(date, primary == "fr"),
+        };
+        out.write(&long)?;
         Ok(())
     }
+}
+
+const MONTHS_RU_GENITIVE: [&str; 12] = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+];
+const MONTHS_AZ: [&str; 12] = [
+    "yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avqust", "sentyabr", "oktyabr",
+    "noyabr", "dekabr",
+];
+
+/// `27 мая 2021 г.`, as Russian official letters date a document.
+fn long_date_ru(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    let month = MONTHS_RU_GENITIVE[date.month0() as usize];
+    format!("{} {month} {} г.", date.day(), date.year())
+}
+
+/// `27 may 2021-ci il`: the ordinal suffix follows the vowel of the year's last spoken word
+/// (bir → -ci, üç → -cü, altı → -cı, doqquz → -cu, on → -cu, qırx → -cı, yüz → -cü, min → -ci).
+fn long_date_az(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    let year = date.year().unsigned_abs();
+    const UNITS: [&str; 10] = ["", "ci", "ci", "cü", "cü", "ci", "cı", "ci", "ci", "cu"];
+    const TENS: [&str; 10] = ["", "cu", "ci", "cu", "cı", "ci", "cı", "ci", "ci", "cı"];
+    let digit = |place: u32| (year / place % 10) as usize;
+    let suffix = match (digit(1), digit(10), digit(100)) {
+        (units @ 1..=9, _, _) => UNITS[units],
+        (0, tens @ 1..=9, _) => TENS[tens],
+        (0, 0, 1..=9) => "cü",
+        _ => "ci",
+    };
+    let month = MONTHS_AZ[date.month0() as usize];
+    format!("{} {month} {}-{suffix} il", date.day(), date.year())
 }
 
 fn long_date(date: NaiveDate, french: bool) -> String {
@@ -1054,6 +1126,7 @@ fn sample_organization(language: &str) -> Option<Organization> {
         salutation: None,
         contact: None,
         groups: Vec::new(),
+        heads: Vec::new(),
         origin: crate::directory::Origin {
             file: PathBuf::from("(sample)"),
             line: 0,
@@ -1204,6 +1277,7 @@ pub(crate) mod fixtures {
             salutation: salutation.map(str::to_string),
             contact: None,
             groups: Vec::new(),
+            heads: Vec::new(),
             origin: Origin {
                 file: PathBuf::from("recipients/test.toml"),
                 line: 1,
@@ -1629,7 +1703,7 @@ mod tests {
         assert!(templates
             .check(&Directory::default(), &sender(), None)
             .is_ok());
-        assert_eq!(templates.languages(), vec!["en", "fr"]);
+        assert_eq!(templates.languages(), vec!["en", "az", "fr", "ru"]);
     }
 
     #[test]
@@ -1833,6 +1907,27 @@ mod tests {
         for ((y, m, d), french, expected) in cases {
             let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
             assert_eq!(long_date(date, french), expected);
+        }
+        let local = [
+            ((2021, 5, 27), "27 мая 2021 г.", "27 may 2021-ci il"),
+            ((2023, 4, 4), "4 апреля 2023 г.", "4 aprel 2023-cü il"),
+            ((2026, 12, 2), "2 декабря 2026 г.", "2 dekabr 2026-cı il"),
+            ((2029, 1, 1), "1 января 2029 г.", "1 yanvar 2029-cu il"),
+            (
+                (2030, 9, 30),
+                "30 сентября 2030 г.",
+                "30 sentyabr 2030-cu il",
+            ),
+            ((2040, 3, 8), "8 марта 2040 г.", "8 mart 2040-cı il"),
+            ((2100, 6, 15), "15 июня 2100 г.", "15 iyun 2100-cü il"),
+            ((2000, 7, 20), "20 июля 2000 г.", "20 iyul 2000-ci il"),
+        ];
+        for ((y, m, d), ru, az) in local {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(
+                (long_date_ru(date), long_date_az(date)),
+                (ru.into(), az.into())
+            );
         }
     }
 

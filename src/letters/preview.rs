@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::compose::Composed;
 use super::{escape_html as html_escape, Letter, StatementContext};
+use crate::directory::resolve::ResolvedPhrase;
 use crate::directory::Organization;
 use crate::statement::Statement;
 
@@ -23,6 +24,8 @@ pub struct PreviewWriter {
     /// The folder did not exist before: [`PreviewWriter::discard`] removes it again.
     created: bool,
     rows: Vec<IndexRow>,
+    /// The addressee phrases with the rule that matched each, rendered for the index.
+    addressees: String,
 }
 
 /// A letter's line of the index, rendered by the thread that wrote the letter.
@@ -41,6 +44,7 @@ impl PreviewWriter {
             dir: out_dir.to_path_buf(),
             created,
             rows: Vec::new(),
+            addressees: String::new(),
         })
     }
 
@@ -91,6 +95,32 @@ impl PreviewWriter {
         }
     }
 
+    /// Shows in the index how each addressee phrase was resolved: the rule, what it matched in
+    /// the directory, and the organisations, as `herald resolve` does.
+    pub fn set_addressees(&mut self, phrases: &[ResolvedPhrase]) {
+        let mut out = String::from(
+            "<h2 style=\"font-size: 16px;\">Addressees</h2>\n<table style=\"border-collapse: collapse;\">\n\
+             <thead><tr><th>Phrase</th><th>Rule</th><th>Organisations</th></tr></thead>\n<tbody>\n",
+        );
+        for p in phrases {
+            let evidence = p
+                .evidence()
+                .or_else(|| p.reason.clone())
+                .unwrap_or_default();
+            let orgs: Vec<&str> = p.organizations.iter().map(|o| o.as_str()).collect();
+            // `write!` into a String cannot fail.
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                html_escape(&p.phrase),
+                html_escape(&evidence),
+                html_escape(&orgs.join(", "))
+            );
+        }
+        out.push_str("</tbody>\n</table>\n<h2 style=\"font-size: 16px;\">Letters</h2>\n");
+        self.addressees = out;
+    }
+
     /// Writes `index.html` and returns its path.
     pub fn finish(self, statement: &Statement) -> io::Result<PathBuf> {
         let path = self.dir.join("index.html");
@@ -112,7 +142,7 @@ impl PreviewWriter {
              <body style=\"font-family: sans-serif; margin: 24px; color: #1a1a1a;\">\n\
              <h1 style=\"font-size: 20px;\">Dry run: {title}</h1>\n\
              <p>Statement <code>{id}</code>{date} — {n} letter{s}, none sent.</p>\n\
-             <table style=\"border-collapse: collapse;\">\n\
+             {addressees}<table style=\"border-collapse: collapse;\">\n\
              <thead><tr><th>Organisation</th><th>To</th><th>Cc</th><th>Subject</th>\
              <th>Files</th></tr></thead>\n<tbody>\n",
             id = html_escape(statement.id.as_str()),
@@ -122,6 +152,7 @@ impl PreviewWriter {
                 format!(" of {}", html_escape(&ctx.date_long))
             },
             n = self.rows.len(),
+            addressees = self.addressees,
             s = if self.rows.len() == 1 { "" } else { "s" },
         );
         for row in &self.rows {
