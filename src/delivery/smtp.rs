@@ -11,6 +11,12 @@
 //! TCP_NODELAY, bound every command and the whole transaction with a timeout, drop the connection
 //! after anything but a clean success, and wrap the socket in a [`Tracked`] stream that tells
 //! "lost before the end of data" (safe to retry) from "lost waiting for the reply" (uncertain).
+//!
+//! The message data goes out in two writes: the data itself, then, once the end-of-data mark
+//! (`journal::marks`) has been written, the final `<CRLF>.<CRLF>`. A server delivers only after
+//! that `.`, so a crash before the mark leaves a letter no server can have delivered. If the mark
+//! cannot be written, the `.` is never sent: the [`Tracked`] stream refuses every later write and
+//! the connection is dropped, which makes the server discard the transaction.
 
 use std::fmt;
 use std::future::Future;
@@ -35,6 +41,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
 use super::classify::{Outcome, Reply};
+use super::EndOfDataMark;
 use crate::config::{ConfigError, Security, SmtpSettings};
 use crate::journal::RecipientOutcome;
 
@@ -130,11 +137,13 @@ impl SmtpTransport {
 
     /// Sends one message over `session`, connecting first when there is none. After anything but
     /// an accepted message the connection is dropped, never reused: its state is unknown.
+    /// `mark` is called once, after the message data and before its end: see the module header.
     pub async fn deliver(
         &self,
         session: &mut Option<SmtpSession>,
         envelope: &Envelope,
         bytes: &[u8],
+        mark: EndOfDataMark,
     ) -> Outcome {
         if session.is_none() {
             match self.connect().await {
@@ -153,7 +162,7 @@ impl SmtpTransport {
         let limit = self.settings.timeout.saturating_mul(commands);
         let outcome = match tokio::time::timeout(
             limit,
-            s.transaction(envelope, bytes, self.settings.timeout),
+            s.transaction(envelope, bytes, mark, self.settings.timeout),
         )
         .await
         {
@@ -330,7 +339,13 @@ impl SmtpSession {
         let _ = tokio::time::timeout(limit, self.conn.quit()).await;
     }
 
-    async fn transaction(&mut self, envelope: &Envelope, bytes: &[u8], per: Duration) -> Outcome {
+    async fn transaction(
+        &mut self,
+        envelope: &Envelope,
+        bytes: &[u8],
+        mark: EndOfDataMark,
+        per: Duration,
+    ) -> Outcome {
         self.probe.reset();
         let info = self.conn.server_info();
         let mut parameters = Vec::new();
@@ -437,13 +452,25 @@ impl SmtpSession {
             return f.before_data("DATA", recipients);
         }
         self.probe.arm();
-        // The whole data and its end in one write, stuffed with a fast scan; lettre's `message`
-        // stuffs byte by byte and writes the end separately. `command` writes, flushes and only
-        // then reads, as `message` does, so the probe keeps its meaning.
-        let sent = match std::str::from_utf8(bytes) {
-            Ok(text) => bounded(per, self.conn.command(data_body(text))).await,
-            Err(_) => bounded(per, self.conn.message(bytes)).await,
+        // lettre's `message_iter` writes and flushes each part (dot-stuffed), asks for the next,
+        // and once there is none writes the end of data and reads the reply: so the mark, left
+        // when it asks after the last part, comes after the data and before its end.
+        let mut unmarked = None;
+        let data = MarkedData {
+            data: Some(bytes),
+            mark: Some(mark),
+            probe: &self.probe,
+            unmarked: &mut unmarked,
         };
+        let sent = bounded(per, self.conn.message_iter(data)).await;
+        if let Some(e) = unmarked {
+            return Outcome::NotHandedOver {
+                reason: format!(
+                    "the end-of-data mark could not be written, so the end of data was not sent: \
+                     {e}"
+                ),
+            };
+        }
         match sent {
             Ok(response) => Outcome::Accepted {
                 reply: reply_of(&response),
@@ -463,30 +490,32 @@ impl SmtpSession {
     }
 }
 
-/// A message's data as sent after `DATA`: every line starting with `.` gets another one
-/// (RFC 5321 4.5.2), then the end of data `<CRLF>.<CRLF>`; byte for byte what lettre's `message`
-/// sends. Built in one allocation of about the right size: lettre's `command` copies a `String`
-/// once more, but a `Display` it would build up piece by piece, growing as it goes.
-fn data_body(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 64 + 8);
-    let mut from = 0;
-    if text.starts_with('.') {
-        out.push('.');
-    }
-    // Dots are rare in message data (none in base64), so look for them, then at what precedes.
-    let mut at = 0;
-    while let Some(dot) = text[at..].find('.') {
-        let dot = at + dot;
-        if text[..dot].ends_with("\r\n") {
-            out.push_str(&text[from..dot]);
-            out.push('.');
-            from = dot;
+/// The message data as one part for lettre's `message_iter`; asked for a part after it, it
+/// writes the end-of-data mark. If that fails it seals the stream, so the end of data lettre
+/// then writes never leaves, and keeps the error in `unmarked`.
+struct MarkedData<'a> {
+    data: Option<&'a [u8]>,
+    mark: Option<EndOfDataMark>,
+    probe: &'a Probe,
+    unmarked: &'a mut Option<io::Error>,
+}
+
+impl<'a> Iterator for MarkedData<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if let Some(data) = self.data.take() {
+            return Some(data);
         }
-        at = dot + 1;
+        if let Some(mark) = self.mark.take() {
+            // A write of a few bytes to a file: no reason to leave the task for it.
+            if let Err(e) = mark() {
+                self.probe.sealed.store(true, Ordering::SeqCst);
+                *self.unmarked = Some(e);
+            }
+        }
+        None
     }
-    out.push_str(&text[from..]);
-    out.push_str("\r\n.\r\n");
-    out
 }
 
 /// Why a step did not get a positive reply.
@@ -569,6 +598,8 @@ fn reply_of_error(e: &lettre::transport::smtp::Error) -> Reply {
 #[derive(Debug, Default)]
 struct Probe {
     armed: AtomicBool,
+    /// No byte may leave any more: the end-of-data mark could not be written.
+    sealed: AtomicBool,
     read_after_arm: AtomicBool,
     /// While set, every byte read is kept in `greeting` (the greeting and the EHLO reply, which
     /// lettre parses without keeping the PIPELINING keyword).
@@ -579,6 +610,7 @@ struct Probe {
 impl Probe {
     fn reset(&self) {
         self.armed.store(false, Ordering::SeqCst);
+        self.sealed.store(false, Ordering::SeqCst);
         self.read_after_arm.store(false, Ordering::SeqCst);
     }
 
@@ -591,6 +623,13 @@ impl Probe {
     /// `\r\n.\r\n`; so a read after arming proves the end of data left this process.
     fn data_ended(&self) -> bool {
         self.read_after_arm.load(Ordering::SeqCst)
+    }
+
+    /// The error a write gets once the stream is sealed.
+    fn refuse_if_sealed(&self) -> Option<io::Error> {
+        self.sealed
+            .load(Ordering::SeqCst)
+            .then(|| io::Error::other("not sent: the end-of-data mark could not be written"))
     }
 
     /// Stops capturing and says whether the EHLO reply read so far offers PIPELINING.
@@ -675,6 +714,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(refused) = self.probe.refuse_if_sealed() {
+            return Poll::Ready(Err(refused));
+        }
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -691,6 +733,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(refused) = self.probe.refuse_if_sealed() {
+            return Poll::Ready(Err(refused));
+        }
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
@@ -795,6 +840,108 @@ mod tests {
 
     use std::path::Path;
 
+    fn unmarked() -> EndOfDataMark {
+        Box::new(|| Ok(()))
+    }
+
+    /// The data lines a server read, and whether the final `.` came after the mark (`None`: it
+    /// never came).
+    type Heard = (Vec<String>, Option<bool>);
+
+    /// A minimal SMTP server on a blocking thread for one message: it answers every command,
+    /// reads the data and, when the final `.` arrives, notes whether `marked` was already set.
+    /// Joined, it returns the data lines read and whether the `.` came after the mark (`None`
+    /// if it never came).
+    fn one_message_server(marked: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<Heard>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut writer = stream;
+            let mut lines = Vec::new();
+            let mut in_data = false;
+            let _ = writer.write_all(b"220 test\r\n");
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return (lines, None);
+                }
+                if in_data {
+                    if line == ".\r\n" {
+                        let after_mark = marked.load(Ordering::SeqCst);
+                        let _ = writer.write_all(b"250 2.0.0 queued\r\n");
+                        return (lines, Some(after_mark));
+                    }
+                    lines.push(line);
+                    continue;
+                }
+                let reply: &[u8] = match line.get(..4).unwrap_or("") {
+                    "EHLO" => b"250-test\r\n250 8BITMIME\r\n",
+                    "DATA" => {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    }
+                    _ => b"250 ok\r\n",
+                };
+                let _ = writer.write_all(reply);
+            }
+        });
+        (port, server)
+    }
+
+    #[tokio::test]
+    async fn the_end_of_data_leaves_only_after_the_mark_was_written() {
+        let marked = Arc::new(AtomicBool::new(false));
+        let (port, server) = one_message_server(Arc::clone(&marked));
+        let (envelope, bytes) = message(&["sg@un.example"], "First line.\r\n.leading dot\r\n");
+        let flag = Arc::clone(&marked);
+        let outcome = transport(port)
+            .deliver(
+                &mut None,
+                &envelope,
+                &bytes,
+                Box::new(move || {
+                    flag.store(true, Ordering::SeqCst);
+                    Ok(())
+                }),
+            )
+            .await;
+        assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+        let (lines, after_mark) = server.join().expect("server");
+        assert_eq!(after_mark, Some(true), "the `.` came before the mark");
+        // The data went out whole and dot-stuffed before it.
+        assert!(
+            lines.contains(&"..leading dot\r\n".to_string()),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn when_the_mark_cannot_be_written_the_end_of_data_is_never_sent() {
+        let marked = Arc::new(AtomicBool::new(false));
+        let (port, server) = one_message_server(marked);
+        let (envelope, bytes) = message(&["sg@un.example"], "x\r\n");
+        let mut session = None;
+        let outcome = transport(port)
+            .deliver(
+                &mut session,
+                &envelope,
+                &bytes,
+                Box::new(|| Err(io::Error::other("disk full"))),
+            )
+            .await;
+        assert!(
+            matches!(&outcome, Outcome::NotHandedOver { reason } if reason.contains("end-of-data mark") && reason.contains("disk full")),
+            "{outcome:?}"
+        );
+        assert!(session.is_none(), "the connection is dropped");
+        let (lines, end) = server.join().expect("server");
+        assert_eq!(end, None, "no end of data after {lines:?}");
+        assert!(!lines.is_empty(), "the data itself went out");
+    }
+
     #[tokio::test]
     async fn several_messages_over_one_reused_connection_are_accepted_with_the_full_reply() {
         let sink = sink(&[]).await;
@@ -810,7 +957,9 @@ mod tests {
         .enumerate()
         {
             let (envelope, bytes) = message(&["sg@un.example", "office@un.example"], body);
-            let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+            let outcome = transport
+                .deliver(&mut session, &envelope, &bytes, unmarked())
+                .await;
             let Outcome::Accepted { reply, recipients } = outcome else {
                 panic!("message {i}: {outcome:?}");
             };
@@ -843,7 +992,9 @@ mod tests {
         let transport = transport(sink.port);
         let mut session = None;
         let (envelope, bytes) = message(&["sg@un.example"], "x\n");
-        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        let outcome = transport
+            .deliver(&mut session, &envelope, &bytes, unmarked())
+            .await;
         let Outcome::Refused { reply, recipients } = outcome else {
             panic!("{outcome:?}");
         };
@@ -860,7 +1011,9 @@ mod tests {
         let transport = transport(sink.port);
         let mut session = None;
         let (envelope, bytes) = message(&["sg@un.example"], "x\n");
-        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        let outcome = transport
+            .deliver(&mut session, &envelope, &bytes, unmarked())
+            .await;
         assert!(
             matches!(&outcome, Outcome::Refused { reply, .. } if (500..600).contains(&reply.code)),
             "{outcome:?}"
@@ -873,7 +1026,9 @@ mod tests {
         let transport = transport(sink.port);
         let mut session = None;
         let (envelope, bytes) = message(&["sg@un.example"], "x\n");
-        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        let outcome = transport
+            .deliver(&mut session, &envelope, &bytes, unmarked())
+            .await;
         assert!(matches!(outcome, Outcome::NoReply { .. }), "{outcome:?}");
         assert!(session.is_none());
     }
@@ -884,7 +1039,9 @@ mod tests {
         let transport = transport(sink.port);
         let mut session = None;
         let (envelope, bytes) = message(&["sg@un.example"], "x\n");
-        let outcome = transport.deliver(&mut session, &envelope, &bytes).await;
+        let outcome = transport
+            .deliver(&mut session, &envelope, &bytes, unmarked())
+            .await;
         assert!(
             matches!(outcome, Outcome::NotHandedOver { .. }),
             "{outcome:?}"
@@ -898,7 +1055,12 @@ mod tests {
             .expect("free port")
             .port();
         let outcome = transport(port)
-            .deliver(&mut None, &message(&["a@b.example"], "x").0, b"x")
+            .deliver(
+                &mut None,
+                &message(&["a@b.example"], "x").0,
+                b"x",
+                unmarked(),
+            )
             .await;
         assert!(
             matches!(outcome, Outcome::NotHandedOver { .. }),
@@ -913,7 +1075,12 @@ mod tests {
         settings.security = Security::StartTls;
         let transport = SmtpTransport::new(settings).expect("transport");
         let outcome = transport
-            .deliver(&mut None, &message(&["a@b.example"], "x").0, b"x")
+            .deliver(
+                &mut None,
+                &message(&["a@b.example"], "x").0,
+                b"x",
+                unmarked(),
+            )
             .await;
         assert!(
             matches!(&outcome, Outcome::Unsendable { reason } if reason.contains("STARTTLS")),
@@ -974,22 +1141,6 @@ mod tests {
         ];
         for (reply, expected) in cases {
             assert_eq!(offers_pipelining(reply), expected, "{reply:?}");
-        }
-    }
-
-    #[test]
-    fn data_lines_starting_with_a_dot_get_another_and_the_data_ends_with_a_lone_dot() {
-        for (text, wire) in [
-            ("", "\r\n.\r\n"),
-            ("a\r\nb\r\n", "a\r\nb\r\n\r\n.\r\n"),
-            (".a", "..a\r\n.\r\n"),
-            ("a\r\n.b\r\n..c", "a\r\n..b\r\n...c\r\n.\r\n"),
-            ("a\r\n.\r\n.", "a\r\n..\r\n..\r\n.\r\n"),
-            // Only a dot after CRLF starts a line, as in lettre's codec.
-            ("a\n.b\r.c", "a\n.b\r.c\r\n.\r\n"),
-            ("é\r\n.é", "é\r\n..é\r\n.\r\n"),
-        ] {
-            assert_eq!(data_body(text), wire, "{text:?}");
         }
     }
 
