@@ -927,12 +927,20 @@ mod tests {
             organization: OrgId::new("un").unwrap(),
         };
         let claimed_by = "7-ab@boot-1";
-        let marked: Result<HashSet<String>, String> =
-            Ok(HashSet::from([marks::line(claimed_by, &key, 2)]));
-        let none: Result<HashSet<String>, String> = Ok(HashSet::new());
-        let unreadable: Result<HashSet<String>, String> = Err("permission denied".into());
+        type Marked = Result<HashSet<String>, String>;
+        let marked: Marked = Ok(HashSet::from([marks::line(claimed_by, &key, 2)]));
+        let none: Marked = Ok(HashSet::new());
+        let unreadable: Marked = Err("permission denied".into());
         // (claimed_by, attempt, boot now, marks, given back?, words of the rule)
-        let cases: &[(Option<&str>, u32, Option<&str>, &Result<_, _>, bool, &str)] = &[
+        type Case<'a> = (
+            Option<&'a str>,
+            u32,
+            Option<&'a str>,
+            &'a Marked,
+            bool,
+            &'a str,
+        );
+        let cases: &[Case<'_>] = &[
             (
                 Some(claimed_by),
                 2,
