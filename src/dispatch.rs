@@ -391,6 +391,13 @@ impl Sender {
         let mut journal = Journal::open(&path)?;
         let data = config.data_dir.clone();
         let boot = marks::boot_id();
+        if boot.is_none() {
+            tracing::warn!(
+                "the machine's boot identity cannot be read (/proc/sys/kernel/random/boot_id): \
+                 after a crash, every letter left `sending` will be `uncertain`, even those that \
+                 never reached a server"
+            );
+        }
         let recovery = journal.recover_interrupted(
             Utc::now(),
             &|token| ProcessLock::is_alive(&data, token),
