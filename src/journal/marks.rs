@@ -59,7 +59,7 @@ pub(crate) fn path_of(journal: &Path) -> PathBuf {
 }
 
 /// The identity of the running boot, if the system has one.
-pub fn boot_id() -> Option<String> {
+pub(crate) fn boot_id() -> Option<String> {
     if cfg!(debug_assertions) {
         if let Ok(id) = std::env::var(BOOT_ID_VARIABLE) {
             return valid_boot_id(&id);
