@@ -15,8 +15,8 @@
 //! The message data goes out in two writes: the data itself, then, once the end-of-data mark
 //! (`journal::marks`) has been written, the final `<CRLF>.<CRLF>`. A server delivers only after
 //! that `.`, so a crash before the mark leaves a letter no server can have delivered. If the mark
-//! cannot be written, the `.` is never sent: the [`Tracked`] stream refuses every later write and
-//! the connection is dropped, which makes the server discard the transaction.
+//! cannot be written, the `.` is never sent, and the connection, dropped, makes the server
+//! discard the transaction.
 
 use std::fmt;
 use std::future::Future;
@@ -451,26 +451,23 @@ impl SmtpSession {
         if let Err(f) = data_reply {
             return f.before_data("DATA", recipients);
         }
-        self.probe.arm();
-        // lettre's `message_iter` writes and flushes each part (dot-stuffed), asks for the next,
-        // and once there is none writes the end of data and reads the reply: so the mark, left
-        // when it asks after the last part, comes after the data and before its end.
-        let mut unmarked = None;
-        let data = MarkedData {
-            data: Some(bytes),
-            mark: Some(mark),
-            probe: &self.probe,
-            unmarked: &mut unmarked,
+        let sent = match std::str::from_utf8(bytes) {
+            Ok(text) => match self.data_then_mark(text, mark, per, &recipients).await {
+                Ok(()) => {
+                    self.probe.arm();
+                    bounded(per, self.conn.message_iter(std::iter::empty::<&[u8]>())).await
+                }
+                Err(outcome) => return outcome,
+            },
+            // lettre writes such data and its end at once: the mark goes before both.
+            Err(_) => {
+                if let Err(e) = mark() {
+                    return unmarked(&e);
+                }
+                self.probe.arm();
+                bounded(per, self.conn.message(bytes)).await
+            }
         };
-        let sent = bounded(per, self.conn.message_iter(data)).await;
-        if let Some(e) = unmarked {
-            return Outcome::NotHandedOver {
-                reason: format!(
-                    "the end-of-data mark could not be written, so the end of data was not sent: \
-                     {e}"
-                ),
-            };
-        }
         match sent {
             Ok(response) => Outcome::Accepted {
                 reply: reply_of(&response),
@@ -490,32 +487,98 @@ impl SmtpSession {
     }
 }
 
-/// The message data as one part for lettre's `message_iter`; asked for a part after it, it
-/// writes the end-of-data mark. If that fails it seals the stream, so the end of data lettre
-/// then writes never leaves, and keeps the error in `unmarked`.
-struct MarkedData<'a> {
-    data: Option<&'a [u8]>,
-    mark: Option<EndOfDataMark>,
-    probe: &'a Probe,
-    unmarked: &'a mut Option<io::Error>,
-}
-
-impl<'a> Iterator for MarkedData<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if let Some(data) = self.data.take() {
-            return Some(data);
-        }
-        if let Some(mark) = self.mark.take() {
-            // A write of a few bytes to a file: no reason to leave the task for it.
-            if let Err(e) = mark() {
-                self.probe.sealed.store(true, Ordering::SeqCst);
-                *self.unmarked = Some(e);
+impl SmtpSession {
+    /// Writes the message data (stuffed with a fast scan: lettre's `message` stuffs byte by
+    /// byte) without its end, then the end-of-data mark. The data goes out through `command`,
+    /// which writes, flushes and only then reads: its first read after arming proves the data
+    /// left, and the reply it then waits for cannot come before the end of data, so it is
+    /// dropped there, having read nothing. `Err` is the letter's outcome.
+    async fn data_then_mark(
+        &mut self,
+        text: &str,
+        mark: EndOfDataMark,
+        per: Duration,
+        recipients: &[RecipientOutcome],
+    ) -> Result<(), Outcome> {
+        self.probe.arm();
+        let probe = &self.probe;
+        let mut writing = std::pin::pin!(self.conn.command(data_body(text)));
+        let written = bounded_step(
+            per,
+            std::future::poll_fn(|cx| match writing.as_mut().poll(cx) {
+                Poll::Ready(answer) => Poll::Ready(Some(answer)),
+                Poll::Pending if probe.data_ended() => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            }),
+        )
+        .await;
+        match written {
+            Ok(None) => {}
+            // A server answers inside the data only to give up on it (a 421 before closing).
+            Ok(Some(Ok(response))) => {
+                return Err(Outcome::NotHandedOver {
+                    reason: format!(
+                        "the server answered before the end of data: {}",
+                        reply_of(&response).text
+                    ),
+                })
+            }
+            Ok(Some(Err(e))) if e.status().is_some() => {
+                return Err(Failure::Smtp(e).before_data("message data", recipients.to_vec()))
+            }
+            Ok(Some(Err(e))) => {
+                return Err(Outcome::NotHandedOver {
+                    reason: format!("connection lost while sending the message data: {e}"),
+                })
+            }
+            Err(limit) => {
+                return Err(Outcome::NotHandedOver {
+                    reason: format!(
+                        "connection lost while sending the message data: not taken within {}s",
+                        limit.as_secs()
+                    ),
+                })
             }
         }
-        None
+        // Only now the mark; an error stops the letter short of its end, and the connection,
+        // dropped, makes the server discard the transaction.
+        mark().map_err(|e| unmarked(&e))
     }
+}
+
+/// The outcome of a letter whose end-of-data mark could not be written.
+fn unmarked(e: &io::Error) -> Outcome {
+    Outcome::NotHandedOver {
+        reason: format!(
+            "the end-of-data mark could not be written, so the end of data was not sent: {e}"
+        ),
+    }
+}
+
+/// A message's data as sent after `DATA`, without its end: every line starting with `.` gets
+/// another one (RFC 5321 4.5.2); byte for byte what lettre's `message` sends before the end of
+/// data `<CRLF>.<CRLF>`. Built in one allocation of about the right size: lettre's `command`
+/// copies a `String` once more, but a `Display` it would build up piece by piece, growing as it
+/// goes.
+fn data_body(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 64 + 8);
+    let mut from = 0;
+    if text.starts_with('.') {
+        out.push('.');
+    }
+    // Dots are rare in message data (none in base64), so look for them, then at what precedes.
+    let mut at = 0;
+    while let Some(dot) = text[at..].find('.') {
+        let dot = at + dot;
+        if text[..dot].ends_with("\r\n") {
+            out.push_str(&text[from..dot]);
+            out.push('.');
+            from = dot;
+        }
+        at = dot + 1;
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// Why a step did not get a positive reply.
@@ -551,6 +614,12 @@ impl Failure {
             },
         }
     }
+}
+
+/// A step bounded by `limit`, whose own result is not a lettre `Result`; `Err(limit)` on
+/// timeout.
+async fn bounded_step<T>(limit: Duration, step: impl Future<Output = T>) -> Result<T, Duration> {
+    tokio::time::timeout(limit, step).await.map_err(|_| limit)
 }
 
 async fn bounded<T>(
@@ -598,8 +667,6 @@ fn reply_of_error(e: &lettre::transport::smtp::Error) -> Reply {
 #[derive(Debug, Default)]
 struct Probe {
     armed: AtomicBool,
-    /// No byte may leave any more: the end-of-data mark could not be written.
-    sealed: AtomicBool,
     read_after_arm: AtomicBool,
     /// While set, every byte read is kept in `greeting` (the greeting and the EHLO reply, which
     /// lettre parses without keeping the PIPELINING keyword).
@@ -610,7 +677,6 @@ struct Probe {
 impl Probe {
     fn reset(&self) {
         self.armed.store(false, Ordering::SeqCst);
-        self.sealed.store(false, Ordering::SeqCst);
         self.read_after_arm.store(false, Ordering::SeqCst);
     }
 
@@ -619,17 +685,10 @@ impl Probe {
         self.armed.store(true, Ordering::SeqCst);
     }
 
-    /// lettre reads the reply only after it has written and flushed the whole body and the final
-    /// `\r\n.\r\n`; so a read after arming proves the end of data left this process.
+    /// lettre reads a reply only after it has written and flushed what it was given (the data,
+    /// then the final `\r\n.\r\n`); so a read after arming proves that left this process.
     fn data_ended(&self) -> bool {
         self.read_after_arm.load(Ordering::SeqCst)
-    }
-
-    /// The error a write gets once the stream is sealed.
-    fn refuse_if_sealed(&self) -> Option<io::Error> {
-        self.sealed
-            .load(Ordering::SeqCst)
-            .then(|| io::Error::other("not sent: the end-of-data mark could not be written"))
     }
 
     /// Stops capturing and says whether the EHLO reply read so far offers PIPELINING.
@@ -714,9 +773,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if let Some(refused) = self.probe.refuse_if_sealed() {
-            return Poll::Ready(Err(refused));
-        }
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -733,9 +789,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if let Some(refused) = self.probe.refuse_if_sealed() {
-            return Poll::Ready(Err(refused));
-        }
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
@@ -1141,6 +1194,23 @@ mod tests {
         ];
         for (reply, expected) in cases {
             assert_eq!(offers_pipelining(reply), expected, "{reply:?}");
+        }
+    }
+
+    #[test]
+    fn data_lines_starting_with_a_dot_get_another_and_the_data_ends_with_a_lone_dot() {
+        // The data as `data_body` stuffs it, then the end lettre's `message_iter` writes.
+        for (text, wire) in [
+            ("", "\r\n.\r\n"),
+            ("a\r\nb\r\n", "a\r\nb\r\n\r\n.\r\n"),
+            (".a", "..a\r\n.\r\n"),
+            ("a\r\n.b\r\n..c", "a\r\n..b\r\n...c\r\n.\r\n"),
+            ("a\r\n.\r\n.", "a\r\n..\r\n..\r\n.\r\n"),
+            // Only a dot after CRLF starts a line, as in lettre's codec.
+            ("a\n.b\r.c", "a\n.b\r.c\r\n.\r\n"),
+            ("é\r\n.é", "é\r\n..é\r\n.\r\n"),
+        ] {
+            assert_eq!(data_body(text) + "\r\n.\r\n", wire, "{text:?}");
         }
     }
 
