@@ -485,9 +485,7 @@ impl SmtpSession {
             },
         }
     }
-}
 
-impl SmtpSession {
     /// Writes the message data (stuffed with a fast scan: lettre's `message` stuffs byte by
     /// byte) without its end, then the end-of-data mark. The data goes out through `command`,
     /// which writes, flushes and only then reads: its first read after arming proves the data
