@@ -439,4 +439,7 @@ fn in_the_same_boot_letters_claimed_ahead_and_never_offered_are_sent_normally() 
     }
     let history = fx.history("uncertain");
     assert_eq!(history.len(), stalled.len(), "{history:?}");
+    // With no letter `sending` any more, the marks are emptied: the file does not grow forever.
+    let marks = fx.ws.data_dir().join("herald.marks");
+    assert_eq!(std::fs::metadata(&marks).map(|m| m.len()).ok(), Some(0));
 }
