@@ -2,9 +2,11 @@
 //! rendered and composed on demand, and a [`Sender`] that owns the transport, this process's
 //! lock and the journal writer.
 //!
-//! Opening a [`Sender`] is where a process joins the journal: it takes its own lock, turns the
-//! letters that a dead process left `sending` into `uncertain` (never those a live process is
-//! sending right now), and only then starts claiming.
+//! Opening a [`Sender`] is where a process joins the journal: it takes its own lock, recovers
+//! the letters that a dead process left `sending` (never those a live process is sending right
+//! now): `uncertain` if their end of data may have gone out, back to be sent if it cannot have
+//! (`journal::marks`), and only then starts claiming, each claim recording this process's lock
+//! token and the machine's boot identity.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -20,6 +22,7 @@ use crate::delivery::smtp::SmtpTransport;
 use crate::delivery::{self, Composer, DispatchOptions, Progress, RetryPolicy, Summary, Transport};
 use crate::directory::{Directory, Organization};
 use crate::error::{Error, Result};
+use crate::journal::marks::{self, Claimant, Marks};
 use crate::journal::{
     self, ClaimPolicy, Journal, JournalError, LetterKey, PlannedLetter, StatementInfo,
 };
@@ -369,7 +372,8 @@ pub struct Sender {
     /// A second connection for reads (states, overview); writes go through `journal`.
     pub reader: Journal,
     pub options: DispatchOptions,
-    /// Letters a dead process had left `sending`, now `uncertain`.
+    /// Letters a dead process had left `sending` whose end of data may have gone out, now
+    /// `uncertain`.
     pub interrupted: Vec<LetterKey>,
     /// Whether the journal was checked since the last send: opening checks it, and every later
     /// send checks it again (a daemon runs for months).
@@ -393,9 +397,20 @@ impl Sender {
         // Never send on a journal that cannot say for sure what was sent already.
         journal.vouch()?;
         let data = config.data_dir.clone();
-        let interrupted = journal
-            .recover_interrupted(Utc::now(), &|owner| ProcessLock::is_alive(&data, owner))?;
-        for key in &interrupted {
+        let boot = marks::boot_id();
+        if boot.is_none() {
+            tracing::warn!(
+                "the machine's boot identity cannot be read (/proc/sys/kernel/random/boot_id): \
+                 after a crash, every letter left `sending` will be `uncertain`, even those that \
+                 never reached a server"
+            );
+        }
+        let recovery = journal.recover_interrupted(
+            Utc::now(),
+            &|token| ProcessLock::is_alive(&data, token),
+            boot.as_deref(),
+        )?;
+        for key in &recovery.uncertain {
             tracing::warn!(
                 statement = %key.statement,
                 organization = %key.organization,
@@ -403,7 +418,18 @@ impl Sender {
                  `herald dispatch --resend-uncertain` sends it again"
             );
         }
-        journal.set_owner(lock.token());
+        for key in &recovery.given_back {
+            tracing::info!(
+                statement = %key.statement,
+                organization = %key.organization,
+                "an earlier run stopped before this letter's end of data: no server can have delivered it, \
+                 so it is back to be sent"
+            );
+        }
+        let claimant = Claimant::new(lock.token(), boot);
+        journal.set_owner(&claimant);
+        let marks =
+            Marks::open(&path, &claimant).map_err(|e| Error::io(marks::path_of(&path), e))?;
         let writer = journal::Writer::start(journal)?;
         let reader = Journal::open(&path)?;
         let options = DispatchOptions {
@@ -420,13 +446,14 @@ impl Sender {
             claim: ClaimPolicy::default(),
             retry_within: retry_within.min(config.delivery.backoff_cap),
             max_sending: config.delivery.max_sending,
+            marks: Some(Arc::new(marks)),
         };
         Ok(Sender {
             transport: Arc::new(transport),
             journal: writer,
             reader,
             options,
-            interrupted,
+            interrupted: recovery.uncertain,
             vouched: AtomicBool::new(true),
             _lock: lock,
         })
@@ -458,7 +485,21 @@ impl Sender {
             shutdown,
         )
         .await?;
+        self.prune_marks().await;
         Ok(summary)
+    }
+
+    /// Empties the end-of-data marks once no letter is `sending` (this run's are all recorded
+    /// now), so the file does not grow with every letter a long-running daemon sends. On a
+    /// connection of its own, in a transaction of its own: a failure costs only the space.
+    async fn prune_marks(&self) {
+        let path = self.journal.path().to_path_buf();
+        let pruned = tokio::task::spawn_blocking(move || Journal::open(&path)?.prune_marks()).await;
+        match pruned {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("end-of-data marks not emptied: {e}"),
+            Err(e) => tracing::warn!("end-of-data marks not emptied: {e}"),
+        }
     }
 }
 

@@ -1,23 +1,24 @@
 //! Crash safety: herald killed with SIGKILL in the middle of a dispatch, then run again. Every
-//! organisation ends with exactly one message, except the letters in flight at the kill, which are
-//! reported `uncertain` (at most `[delivery] max_sending` of them, or one per session if that is
-//! more) and received at most one; none twice, none silently missing.
+//! organisation ends with exactly one message, except the letters whose final `.` was in flight
+//! at the kill, which are reported `uncertain` (at most one per session) and received at most
+//! one; none twice, none silently missing. Letters claimed ahead and never offered go back to be
+//! sent. After a restart of the machine (a new boot identity) every letter left `sending` is
+//! `uncertain`: the end-of-data marks that tell them apart are not synced to disk.
 
-use std::collections::HashMap;
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use crate::faults::{per_address, Fixture, Org, WAIT};
-use crate::support::smtp::{Script, SmtpServer};
+use crate::support::smtp::{Fault, Script, SmtpServer};
 
 const ORGANIZATIONS: usize = 60;
 const CONCURRENCY: usize = 4;
 
-/// The shipped `max_sending`: letters claimed ahead, `sending` at once over all sessions.
-const SHIPPED_MAX_SENDING: usize = 16;
-
 #[test]
 fn a_dispatch_killed_mid_run_and_run_again_delivers_each_letter_once_or_reports_it_uncertain() {
-    killed_mid_run(None, SHIPPED_MAX_SENDING);
+    // Claimed ahead up to the shipped `max_sending` (16), yet at most one letter per session has
+    // its end of data in flight.
+    killed_mid_run(None, CONCURRENCY);
 }
 
 #[test]
@@ -92,6 +93,10 @@ fn killed_mid_run(max_sending: Option<usize>, bound: usize) {
         let events = fx.outcomes(org);
         let last = events.last().expect("an event");
         assert!(last.reply.contains("herald stopped"), "{org}: {events:?}");
+        assert!(
+            last.reply.contains("end-of-data mark found"),
+            "{org}: {events:?}"
+        );
     }
 }
 
@@ -196,4 +201,245 @@ fn a_dispatch_stopped_with_ctrl_c_gives_back_the_letters_it_claimed_ahead() {
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
     assert!(fx.states().values().all(|s| s == "sent"));
     fx.ws.run(["verify"]).assert_success();
+}
+
+/// Kills in all, over as many workspaces as it takes.
+const KILLS: usize = 100;
+/// Kills per workspace at most, before a last run sends the rest.
+const KILLS_PER_WORKSPACE: usize = 10;
+const LETTERS_PER_WORKSPACE: usize = 40;
+
+/// What the kills came to.
+#[derive(Debug, Default)]
+struct Totals {
+    kills: usize,
+    /// Letters reported `uncertain` after a kill.
+    uncertain: usize,
+    /// Of those, the letters whose final `.` the server read.
+    uncertain_ended: usize,
+    /// Letters a kill left `sending` that went back to be sent (recovery events).
+    given_back: usize,
+}
+
+#[test]
+fn killed_at_a_hundred_random_moments_only_letters_whose_final_dot_was_in_flight_are_uncertain() {
+    // Seeded: the same kill moments (relative to what the server saw) on every run.
+    let mut rng = fastrand::Rng::with_seed(14);
+    let mut totals = Totals::default();
+    let mut workspace = 0;
+    while totals.kills < KILLS {
+        let concurrency = 1 + workspace % 8;
+        workspace += 1;
+        let left = (KILLS - totals.kills).min(KILLS_PER_WORKSPACE);
+        kill_and_dispatch_again(&mut rng, concurrency, left, &mut totals);
+    }
+    eprintln!(
+        "{} kills over {workspace} workspaces: {} letters uncertain, of which {} had their final \
+         `.` read by the server; {} letters left `sending` went back to be sent",
+        totals.kills, totals.uncertain, totals.uncertain_ended, totals.given_back
+    );
+    assert_eq!(totals.kills, KILLS);
+}
+
+/// Dispatches one statement again and again, each run killed at a random moment (up to `kills`
+/// times, or until a run finishes first), then once more to the end; checks what the server
+/// received against the journal.
+fn kill_and_dispatch_again(
+    rng: &mut fastrand::Rng,
+    concurrency: usize,
+    kills: usize,
+    totals: &mut Totals,
+) {
+    // Every reply after a `.` comes 25 ms late: a kill often catches letters waiting for it.
+    let server = SmtpServer::start(Script::new().delay_after_end(Duration::from_millis(25)));
+    let fx = Fixture::new((1..=LETTERS_PER_WORKSPACE).map(Org::numbered).collect());
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("delivery", "concurrency", concurrency as i64);
+    let statement = fx.statement.display().to_string();
+    // Addresses whose data began in a run that was killed: the only ones that may be uncertain.
+    let mut receiving: HashSet<String> = HashSet::new();
+    let mut killed = 0;
+    while killed < kills {
+        let started_before = server.data_started().len();
+        // The moment: after 0 to 2 more ends of data, then 0 to 30 ms more.
+        let target = server.data_ended().len() + rng.usize(0..=2);
+        let pause = Duration::from_millis(rng.u64(0..=30));
+        let mut run = fx.ws.herald(["dispatch", &statement, "--yes"]).spawn();
+        let deadline = Instant::now() + WAIT;
+        let mut finished = false;
+        while !server.ends_reach(target, Duration::from_millis(5)) {
+            if run.wait_timeout(Duration::from_millis(1)).is_some() {
+                finished = true;
+                break;
+            }
+            assert!(Instant::now() < deadline, "no end of data within {WAIT:?}");
+        }
+        if !finished {
+            std::thread::sleep(pause);
+            run.kill();
+        }
+        let out = run.wait();
+        // Everything the dead process wrote is read before anything is counted.
+        server.wait_idle(WAIT);
+        if out.status != 128 + 9 {
+            // It finished before the moment came: nothing is left to interrupt here.
+            assert!(out.status == 0 || out.status == 1, "{out:?}");
+            break;
+        }
+        killed += 1;
+        for rcpts in &server.data_started()[started_before..] {
+            receiving.extend(rcpts.iter().cloned());
+        }
+    }
+    fx.dispatch(&[]);
+    server.wait_idle(WAIT);
+
+    let received = per_address(&server);
+    let ended: HashSet<String> = server.data_ended().into_iter().flatten().collect();
+    let states = fx.states();
+    let mut uncertain = 0;
+    for org in &fx.orgs {
+        let address = &org.emails[0];
+        let count = received.get(address).copied().unwrap_or(0);
+        match states[&org.id].as_str() {
+            "sent" => assert_eq!(count, 1, "{}: sent, and received {count} times", org.id),
+            "uncertain" => {
+                uncertain += 1;
+                assert!(count <= 1, "{}: uncertain, received {count} times", org.id);
+                assert!(
+                    receiving.contains(address),
+                    "{} is uncertain, but the server never began to receive it while herald \
+                     was killed (concurrency {concurrency})",
+                    org.id
+                );
+                if ended.contains(address) {
+                    totals.uncertain_ended += 1;
+                }
+            }
+            // Lost: neither sent nor reported.
+            other => panic!("{} ended `{other}` (concurrency {concurrency})", org.id),
+        }
+    }
+    assert!(
+        uncertain <= killed * concurrency,
+        "{uncertain} uncertain after {killed} kills at concurrency {concurrency}"
+    );
+    let given_back: i64 = fx
+        .ws
+        .journal()
+        .query_row(
+            "SELECT count(*) FROM events WHERE from_state = 'sending' AND to_state != 'uncertain' \
+             AND json_extract(detail, '$.recovery') LIKE 'never reached the server''s end of data%'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    fx.ws.run(["verify"]).assert_success();
+    totals.kills += killed;
+    totals.uncertain += uncertain;
+    totals.given_back += usize::try_from(given_back).unwrap_or(0);
+}
+
+/// Kills a dispatch whose first two letters wait forever for the server's answer to their `.`
+/// while the session claims ahead, then dispatches again with boot identity `then` and `now`.
+/// Returns the letters the kill left `sending`, the two whose `.` went out, and the fixture.
+fn left_sending_across_boots(
+    then: &str,
+    now: &str,
+) -> (Vec<String>, Vec<String>, Fixture, SmtpServer) {
+    let server = SmtpServer::start(Script::new().on_data_end_first(2, Fault::Stall));
+    let fx = Fixture::new((1..=12).map(Org::numbered).collect());
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("delivery", "concurrency", 2)
+        .set("delivery", "max_sending", 8);
+    let statement = fx.statement.display().to_string();
+    let mut first = fx
+        .ws
+        .herald(["dispatch", &statement, "--yes"])
+        .env("HERALD_TEST_BOOT_ID", then)
+        .spawn();
+    let stalled: Vec<String> = server
+        .wait_for_dropped(2, WAIT)
+        .into_iter()
+        .flat_map(|m| m.rcpt_to)
+        .collect();
+    first.kill();
+    first.wait();
+    let mut sending: Vec<String> = fx
+        .states()
+        .into_iter()
+        .filter(|(_, s)| s == "sending")
+        .map(|(org, _)| org)
+        .collect();
+    sending.sort();
+    assert!(
+        sending.len() > stalled.len(),
+        "letters were claimed ahead: {sending:?}, stalled {stalled:?}"
+    );
+    fx.ws
+        .herald(["dispatch", &statement, "--yes"])
+        .env("HERALD_TEST_BOOT_ID", now)
+        .run();
+    (sending, stalled, fx, server)
+}
+
+#[test]
+fn after_a_restart_of_the_machine_every_letter_left_sending_is_uncertain() {
+    let (sending, _, fx, server) = left_sending_across_boots("boot-before", "boot-after");
+    let received = per_address(&server);
+    for (org, state) in fx.states() {
+        let count = received.get(&format!("office@{org}.example")).copied();
+        if sending.contains(&org) {
+            assert_eq!(state, "uncertain", "{org}");
+            let events = fx.outcomes(&org);
+            let reply = &events.last().expect("an event").reply;
+            assert!(
+                reply.contains("the machine restarted") && reply.contains("boot-before"),
+                "{org}: {reply}"
+            );
+            assert_eq!(count, None, "{org} is not sent again");
+        } else {
+            assert_eq!((state.as_str(), count), ("sent", Some(1)), "{org}");
+        }
+    }
+    // `history` shows the rule that decided.
+    let history = fx.history("uncertain");
+    assert_eq!(history.len(), sending.len());
+    assert!(history.iter().all(|row| row["smtp_reply"]
+        .as_str()
+        .is_some_and(|r| r.contains("the machine restarted"))));
+}
+
+#[test]
+fn in_the_same_boot_letters_claimed_ahead_and_never_offered_are_sent_normally() {
+    let (sending, stalled, fx, server) = left_sending_across_boots("boot-same", "boot-same");
+    let received = per_address(&server);
+    for (org, state) in fx.states() {
+        let address = format!("office@{org}.example");
+        let count = received.get(&address).copied();
+        if stalled.contains(&address) {
+            // Its `.` went out and the answer never came: it may have arrived.
+            assert_eq!(state, "uncertain", "{org}");
+            let events = fx.outcomes(&org);
+            let reply = &events.last().expect("an event").reply;
+            assert!(reply.contains("end-of-data mark found"), "{org}: {reply}");
+        } else {
+            assert_eq!((state.as_str(), count), ("sent", Some(1)), "{org}");
+        }
+        if sending.contains(&org) && !stalled.contains(&address) {
+            // Given back first, saying why, then sent.
+            let events = fx.outcomes(&org);
+            assert!(
+                events.iter().any(|e| e.state == "pending"
+                    && e.reply
+                        .starts_with("never reached the server's end of data")),
+                "{org}: {events:?}"
+            );
+        }
+    }
+    let history = fx.history("uncertain");
+    assert_eq!(history.len(), stalled.len(), "{history:?}");
+    // With no letter `sending` any more, the marks are emptied: the file does not grow forever.
+    let marks = fx.ws.data_dir().join("herald.marks");
+    assert_eq!(std::fs::metadata(&marks).map(|m| m.len()).ok(), Some(0));
 }

@@ -6,9 +6,12 @@
 //! commit runs: each commit writes the outcomes of the letters it attempted and claims the next
 //! ones, so the fsync is off the critical path. A letter is handed over only once its claim is
 //! durable. A worker holds at most `DispatchOptions::window` letters `sending` (claimed and not
-//! yet recorded), so a crash leaves at most `max_sending` letters `uncertain` (one per worker if
-//! that is more); with a window of one, each attempt is recorded with the claim of the next
-//! letter, which is composed while that commit runs.
+//! yet recorded); with a window of one, each attempt is recorded with the claim of the next
+//! letter, which is composed while that commit runs. Each attempt leaves an end-of-data mark
+//! (`journal::marks`) just before its end of data, so a crash of herald leaves `uncertain` only
+//! the letters whose end of data was in flight (at most one per worker), and the others go back
+//! to be sent; a power loss, which can lose a mark, leaves at most `max_sending` letters
+//! `uncertain` (one per worker if that is more).
 //!
 //! Letters are composed by the worker that sends them, one at a time, so memory does not grow with
 //! the number of letters. A deferred letter is tried again within the same run when its next
@@ -31,8 +34,9 @@ use tokio::time::Instant;
 
 use super::classify::{classify, random_jitter, Outcome, RetryPolicy};
 use super::rate::RateLimiter;
-use super::{DeliveryError, Summary, Transport};
+use super::{DeliveryError, EndOfDataMark, Summary, Transport};
 use crate::directory::OrgId;
+use crate::journal::marks::Marks;
 use crate::journal::{
     AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, Settled, State,
 };
@@ -129,9 +133,12 @@ pub struct DispatchOptions {
     /// A deferred letter whose next attempt is due within this is retried in the same run.
     pub retry_within: Duration,
     /// Letters that may be `sending` at once over all workers (at least one per worker): claimed
-    /// ahead in one commit while earlier ones are handed over. A crash leaves at most this many
-    /// `uncertain`.
+    /// ahead in one commit while earlier ones are handed over. A power loss leaves at most this
+    /// many `uncertain`.
     pub max_sending: usize,
+    /// Where each attempt leaves its end-of-data mark; `None` leaves none (tests of the engine
+    /// alone: without marks, recovery would give back letters that may have been delivered).
+    pub marks: Option<Arc<Marks>>,
 }
 
 impl DispatchOptions {
@@ -659,12 +666,16 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
                     .iter()
                     .any(|a| AsRef::<str>::as_ref(a) == r.address)
             });
+            let mark = end_of_data_mark(shared.options.marks.as_ref(), key, claim.attempt);
             match &*shared.transport {
-                Transport::File(file) => file.deliver(key, composed.bytes).await,
+                Transport::File(file) => file.deliver(key, composed.bytes, mark).await,
                 // The same message (same Message-ID, every address in its headers), but only to
                 // the addresses that still need it: the others have it or refused it for good.
                 Transport::Smtp(smtp) => match remaining(&composed.envelope, &claim) {
-                    Some(envelope) => smtp.deliver(session, &envelope, &composed.bytes).await,
+                    Some(envelope) => {
+                        smtp.deliver(session, &envelope, &composed.bytes, mark)
+                            .await
+                    }
                     None => Outcome::NoAddressLeft,
                 },
             }
@@ -677,6 +688,17 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
         Utc::now(),
         random_jitter(),
     )
+}
+
+/// The mark attempt `attempt` of `key` leaves just before its end of data.
+fn end_of_data_mark(marks: Option<&Arc<Marks>>, key: &LetterKey, attempt: u32) -> EndOfDataMark {
+    match marks {
+        Some(marks) => {
+            let (marks, key) = (Arc::clone(marks), key.clone());
+            Box::new(move || marks.mark(&key, attempt))
+        }
+        None => Box::new(|| Ok(())),
+    }
 }
 
 /// The envelope of this attempt: the letter's, without the addresses `claim` says are settled;
@@ -921,6 +943,7 @@ mod tests {
             claim: ClaimPolicy::default(),
             retry_within: Duration::from_secs(60),
             max_sending: 16,
+            marks: None,
         }
     }
 

@@ -1,11 +1,13 @@
 //! The file transport (the default): each message becomes
 //! `<data>/outbox/<statement-id>/<org-id>.eml`, written whole or not at all (temporary name,
 //! fsync, rename, fsync of the folder), so a crash never leaves half a letter that looks sent.
+//! The rename is this transport's end of data: the end-of-data mark goes just before it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::classify::Outcome;
+use super::EndOfDataMark;
 use crate::journal::LetterKey;
 
 #[derive(Debug, Clone)]
@@ -32,10 +34,10 @@ impl FileTransport {
             .join(format!("{}.eml", key.organization.as_str()))
     }
 
-    pub async fn deliver(&self, key: &LetterKey, bytes: Vec<u8>) -> Outcome {
+    pub async fn deliver(&self, key: &LetterKey, bytes: Vec<u8>, mark: EndOfDataMark) -> Outcome {
         let path = self.path_of(key);
         let written = path.clone();
-        match tokio::task::spawn_blocking(move || write_atomically(&written, &bytes)).await {
+        match tokio::task::spawn_blocking(move || write_atomically(&written, &bytes, mark)).await {
             Ok(Ok(())) => Outcome::Written {
                 path: path.display().to_string(),
             },
@@ -49,7 +51,7 @@ impl FileTransport {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_atomically(path: &Path, bytes: &[u8], mark: EndOfDataMark) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -61,6 +63,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
+    mark().map_err(|e| std::io::Error::new(e.kind(), format!("the end-of-data mark: {e}")))?;
     std::fs::rename(&temporary, path)?;
     // The rename is durable only once the folder itself is synced.
     std::fs::File::open(dir)?.sync_all()
@@ -81,7 +84,11 @@ mod tests {
             organization: OrgId::new("un-secretary-general").expect("org id"),
         };
         let outcome = transport
-            .deliver(&key, b"Subject: x\r\n\r\nbody\r\n".to_vec())
+            .deliver(
+                &key,
+                b"Subject: x\r\n\r\nbody\r\n".to_vec(),
+                Box::new(|| Ok(())),
+            )
             .await;
         let expected = data
             .path()
@@ -114,10 +121,34 @@ mod tests {
             statement: StatementId::parse("2021-05-27-1a2b3c4d").expect("id"),
             organization: OrgId::new("un").expect("org id"),
         };
-        let outcome = transport.deliver(&key, b"x".to_vec()).await;
+        let outcome = transport
+            .deliver(&key, b"x".to_vec(), Box::new(|| Ok(())))
+            .await;
         assert!(
             matches!(outcome, Outcome::NotHandedOver { .. }),
             "{outcome:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_letter_whose_mark_cannot_be_written_is_not_put_in_the_outbox() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let transport = FileTransport::new(data.path());
+        let key = LetterKey {
+            statement: StatementId::parse("2021-05-27-1a2b3c4d").expect("id"),
+            organization: OrgId::new("un").expect("org id"),
+        };
+        let outcome = transport
+            .deliver(
+                &key,
+                b"x".to_vec(),
+                Box::new(|| Err(std::io::Error::other("disk full"))),
+            )
+            .await;
+        assert!(
+            matches!(&outcome, Outcome::NotHandedOver { reason } if reason.contains("disk full")),
+            "{outcome:?}"
+        );
+        assert!(!transport.path_of(&key).exists());
     }
 }

@@ -6,6 +6,10 @@
 //! - [`rate`]: one smooth rate limit shared by all workers.
 //! - [`smtp`] and [`file`]: the transports; [`Transport`] chooses between them.
 //! - [`engine`]: the worker pool that claims, composes, sends and records each letter.
+//!
+//! Both transports leave an end-of-data mark ([`EndOfDataMark`]) just before the step after
+//! which a letter may have been delivered, so that recovery after a crash can tell the letters
+//! that may have arrived from those that cannot have (`journal::marks`).
 
 pub mod classify;
 pub mod engine;
@@ -21,6 +25,10 @@ pub use engine::{
 };
 
 use crate::journal::JournalError;
+
+/// Leaves the mark that a letter's end of data is about to be written (`journal::marks`); called
+/// once, just before, and an error stops the letter there: its end of data is never written.
+pub type EndOfDataMark = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {

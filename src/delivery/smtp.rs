@@ -11,6 +11,12 @@
 //! TCP_NODELAY, bound every command and the whole transaction with a timeout, drop the connection
 //! after anything but a clean success, and wrap the socket in a [`Tracked`] stream that tells
 //! "lost before the end of data" (safe to retry) from "lost waiting for the reply" (uncertain).
+//!
+//! The message data goes out in two writes: the data itself, then, once the end-of-data mark
+//! (`journal::marks`) has been written, the final `<CRLF>.<CRLF>`. A server delivers only after
+//! that `.`, so a crash before the mark leaves a letter no server can have delivered. If the mark
+//! cannot be written, the `.` is never sent, and the connection, dropped, makes the server
+//! discard the transaction.
 
 use std::fmt;
 use std::future::Future;
@@ -35,6 +41,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
 use super::classify::{Outcome, Reply};
+use super::EndOfDataMark;
 use crate::config::{ConfigError, Security, SmtpSettings};
 use crate::journal::RecipientOutcome;
 
@@ -130,11 +137,13 @@ impl SmtpTransport {
 
     /// Sends one message over `session`, connecting first when there is none. After anything but
     /// an accepted message the connection is dropped, never reused: its state is unknown.
+    /// `mark` is called once, after the message data and before its end: see the module header.
     pub async fn deliver(
         &self,
         session: &mut Option<SmtpSession>,
         envelope: &Envelope,
         bytes: &[u8],
+        mark: EndOfDataMark,
     ) -> Outcome {
         if session.is_none() {
             match self.connect().await {
@@ -153,7 +162,7 @@ impl SmtpTransport {
         let limit = self.settings.timeout.saturating_mul(commands);
         let outcome = match tokio::time::timeout(
             limit,
-            s.transaction(envelope, bytes, self.settings.timeout),
+            s.transaction(envelope, bytes, mark, self.settings.timeout),
         )
         .await
         {
@@ -330,7 +339,13 @@ impl SmtpSession {
         let _ = tokio::time::timeout(limit, self.conn.quit()).await;
     }
 
-    async fn transaction(&mut self, envelope: &Envelope, bytes: &[u8], per: Duration) -> Outcome {
+    async fn transaction(
+        &mut self,
+        envelope: &Envelope,
+        bytes: &[u8],
+        mark: EndOfDataMark,
+        per: Duration,
+    ) -> Outcome {
         self.probe.reset();
         let info = self.conn.server_info();
         let mut parameters = Vec::new();
@@ -436,13 +451,22 @@ impl SmtpSession {
         if let Err(f) = data_reply {
             return f.before_data("DATA", recipients);
         }
-        self.probe.arm();
-        // The whole data and its end in one write, stuffed with a fast scan; lettre's `message`
-        // stuffs byte by byte and writes the end separately. `command` writes, flushes and only
-        // then reads, as `message` does, so the probe keeps its meaning.
         let sent = match std::str::from_utf8(bytes) {
-            Ok(text) => bounded(per, self.conn.command(data_body(text))).await,
-            Err(_) => bounded(per, self.conn.message(bytes)).await,
+            Ok(text) => match self.data_then_mark(text, mark, per, &recipients).await {
+                Ok(()) => {
+                    self.probe.arm();
+                    bounded(per, self.conn.message_iter(std::iter::empty::<&[u8]>())).await
+                }
+                Err(outcome) => return outcome,
+            },
+            // lettre writes such data and its end at once: the mark goes before both.
+            Err(_) => {
+                if let Err(e) = mark() {
+                    return unmarked(&e);
+                }
+                self.probe.arm();
+                bounded(per, self.conn.message(bytes)).await
+            }
         };
         match sent {
             Ok(response) => Outcome::Accepted {
@@ -461,12 +485,79 @@ impl SmtpSession {
             },
         }
     }
+
+    /// Writes the message data (stuffed with a fast scan: lettre's `message` stuffs byte by
+    /// byte) without its end, then the end-of-data mark. The data goes out through `command`,
+    /// which writes, flushes and only then reads: its first read after arming proves the data
+    /// left, and the reply it then waits for cannot come before the end of data, so it is
+    /// dropped there, having read nothing. `Err` is the letter's outcome.
+    async fn data_then_mark(
+        &mut self,
+        text: &str,
+        mark: EndOfDataMark,
+        per: Duration,
+        recipients: &[RecipientOutcome],
+    ) -> Result<(), Outcome> {
+        self.probe.arm();
+        let probe = &self.probe;
+        let mut writing = std::pin::pin!(self.conn.command(data_body(text)));
+        let written = bounded_step(
+            per,
+            std::future::poll_fn(|cx| match writing.as_mut().poll(cx) {
+                Poll::Ready(answer) => Poll::Ready(Some(answer)),
+                Poll::Pending if probe.data_ended() => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            }),
+        )
+        .await;
+        match written {
+            Ok(None) => {}
+            // A server answers inside the data only to give up on it (a 421 before closing).
+            Ok(Some(Ok(response))) => {
+                return Err(Outcome::NotHandedOver {
+                    reason: format!(
+                        "the server answered before the end of data: {}",
+                        reply_of(&response).text
+                    ),
+                })
+            }
+            Ok(Some(Err(e))) if e.status().is_some() => {
+                return Err(Failure::Smtp(e).before_data("message data", recipients.to_vec()))
+            }
+            Ok(Some(Err(e))) => {
+                return Err(Outcome::NotHandedOver {
+                    reason: format!("connection lost while sending the message data: {e}"),
+                })
+            }
+            Err(limit) => {
+                return Err(Outcome::NotHandedOver {
+                    reason: format!(
+                        "connection lost while sending the message data: not taken within {}s",
+                        limit.as_secs()
+                    ),
+                })
+            }
+        }
+        // Only now the mark; an error stops the letter short of its end, and the connection,
+        // dropped, makes the server discard the transaction.
+        mark().map_err(|e| unmarked(&e))
+    }
 }
 
-/// A message's data as sent after `DATA`: every line starting with `.` gets another one
-/// (RFC 5321 4.5.2), then the end of data `<CRLF>.<CRLF>`; byte for byte what lettre's `message`
-/// sends. Built in one allocation of about the right size: lettre's `command` copies a `String`
-/// once more, but a `Display` it would build up piece by piece, growing as it goes.
+/// The outcome of a letter whose end-of-data mark could not be written.
+fn unmarked(e: &io::Error) -> Outcome {
+    Outcome::NotHandedOver {
+        reason: format!(
+            "the end-of-data mark could not be written, so the end of data was not sent: {e}"
+        ),
+    }
+}
+
+/// A message's data as sent after `DATA`, without its end: every line starting with `.` gets
+/// another one (RFC 5321 4.5.2); byte for byte what lettre's `message` sends before the end of
+/// data `<CRLF>.<CRLF>`. Built in one allocation of about the right size: lettre's `command`
+/// copies a `String` once more, but a `Display` it would build up piece by piece, growing as it
+/// goes.
 fn data_body(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 64 + 8);
     let mut from = 0;
@@ -485,7 +576,6 @@ fn data_body(text: &str) -> String {
         at = dot + 1;
     }
     out.push_str(&text[from..]);
-    out.push_str("\r\n.\r\n");
     out
 }
 
@@ -522,6 +612,12 @@ impl Failure {
             },
         }
     }
+}
+
+/// A step bounded by `limit`, whose own result is not a lettre `Result`; `Err(limit)` on
+/// timeout.
+async fn bounded_step<T>(limit: Duration, step: impl Future<Output = T>) -> Result<T, Duration> {
+    tokio::time::timeout(limit, step).await.map_err(|_| limit)
 }
 
 async fn bounded<T>(
@@ -587,8 +683,8 @@ impl Probe {
         self.armed.store(true, Ordering::SeqCst);
     }
 
-    /// lettre reads the reply only after it has written and flushed the whole body and the final
-    /// `\r\n.\r\n`; so a read after arming proves the end of data left this process.
+    /// lettre reads a reply only after it has written and flushed what it was given (the data,
+    /// then the final `\r\n.\r\n`); so a read after arming proves that left this process.
     fn data_ended(&self) -> bool {
         self.read_after_arm.load(Ordering::SeqCst)
     }
@@ -710,7 +806,135 @@ where
 
 #[cfg(test)]
 mod tests {
+    use lettre::message::{header::ContentType, Message};
+
     use super::*;
+
+    fn transport(port: u16) -> SmtpTransport {
+        SmtpTransport::new(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::None,
+            username: None,
+            password_env: "HERALD_TEST_UNUSED_PASSWORD".into(),
+            timeout: Duration::from_secs(5),
+            hello_name: Some("herald.test".into()),
+            extra_roots: None,
+        })
+        .expect("transport")
+    }
+
+    fn message(to: &[&str], body: &str) -> (Envelope, Vec<u8>) {
+        let mut builder = Message::builder()
+            .from("Office <statements@office.example>".parse().expect("from"))
+            .subject("Statement");
+        for address in to {
+            builder = builder.to(address.parse().expect("to"));
+        }
+        let message = builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .expect("message");
+        (message.envelope().clone(), message.formatted())
+    }
+
+    /// The data lines a server read, and whether the final `.` came after the mark (`None`: it
+    /// never came).
+    type Heard = (Vec<String>, Option<bool>);
+
+    /// A minimal SMTP server on a blocking thread for one message: it answers every command,
+    /// reads the data and, when the final `.` arrives, notes whether `marked` was already set.
+    /// Joined, it returns the data lines read and whether the `.` came after the mark (`None`
+    /// if it never came).
+    fn one_message_server(marked: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<Heard>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut writer = stream;
+            let mut lines = Vec::new();
+            let mut in_data = false;
+            let _ = writer.write_all(b"220 test\r\n");
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return (lines, None);
+                }
+                if in_data {
+                    if line == ".\r\n" {
+                        let after_mark = marked.load(Ordering::SeqCst);
+                        let _ = writer.write_all(b"250 2.0.0 queued\r\n");
+                        return (lines, Some(after_mark));
+                    }
+                    lines.push(line);
+                    continue;
+                }
+                let reply: &[u8] = match line.get(..4).unwrap_or("") {
+                    "EHLO" => b"250-test\r\n250 8BITMIME\r\n",
+                    "DATA" => {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    }
+                    _ => b"250 ok\r\n",
+                };
+                let _ = writer.write_all(reply);
+            }
+        });
+        (port, server)
+    }
+
+    #[tokio::test]
+    async fn the_end_of_data_leaves_only_after_the_mark_was_written() {
+        let marked = Arc::new(AtomicBool::new(false));
+        let (port, server) = one_message_server(Arc::clone(&marked));
+        let (envelope, bytes) = message(&["sg@un.example"], "First line.\r\n.leading dot\r\n");
+        let flag = Arc::clone(&marked);
+        let outcome = transport(port)
+            .deliver(
+                &mut None,
+                &envelope,
+                &bytes,
+                Box::new(move || {
+                    flag.store(true, Ordering::SeqCst);
+                    Ok(())
+                }),
+            )
+            .await;
+        assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+        let (lines, after_mark) = server.join().expect("server");
+        assert_eq!(after_mark, Some(true), "the `.` came before the mark");
+        // The data went out whole and dot-stuffed before it.
+        assert!(
+            lines.contains(&"..leading dot\r\n".to_string()),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn when_the_mark_cannot_be_written_the_end_of_data_is_never_sent() {
+        let marked = Arc::new(AtomicBool::new(false));
+        let (port, server) = one_message_server(marked);
+        let (envelope, bytes) = message(&["sg@un.example"], "x\r\n");
+        let mut session = None;
+        let outcome = transport(port)
+            .deliver(
+                &mut session,
+                &envelope,
+                &bytes,
+                Box::new(|| Err(io::Error::other("disk full"))),
+            )
+            .await;
+        assert!(
+            matches!(&outcome, Outcome::NotHandedOver { reason } if reason.contains("end-of-data mark") && reason.contains("disk full")),
+            "{outcome:?}"
+        );
+        assert!(session.is_none(), "the connection is dropped");
+        let (lines, end) = server.join().expect("server");
+        assert_eq!(end, None, "no end of data after {lines:?}");
+        assert!(!lines.is_empty(), "the data itself went out");
+    }
 
     #[test]
     fn pipelining_is_read_from_a_parsed_ehlo_reply_after_the_server_name() {
@@ -770,6 +994,7 @@ mod tests {
 
     #[test]
     fn data_lines_starting_with_a_dot_get_another_and_the_data_ends_with_a_lone_dot() {
+        // The data as `data_body` stuffs it, then the end lettre's `message_iter` writes.
         for (text, wire) in [
             ("", "\r\n.\r\n"),
             ("a\r\nb\r\n", "a\r\nb\r\n\r\n.\r\n"),
@@ -780,7 +1005,7 @@ mod tests {
             ("a\n.b\r.c", "a\n.b\r.c\r\n.\r\n"),
             ("é\r\n.é", "é\r\n..é\r\n.\r\n"),
         ] {
-            assert_eq!(data_body(text), wire, "{text:?}");
+            assert_eq!(data_body(text) + "\r\n.\r\n", wire, "{text:?}");
         }
     }
 
@@ -879,7 +1104,9 @@ mod tests {
                 .await
                 .expect("lettre sends the data");
             let stuffed = std::mem::take(&mut *written.lock().expect("recorder"));
-            assert_eq!(data_body(text).as_bytes(), stuffed.as_slice(), "{text:?}");
+            // herald writes the end of data `\r\n.\r\n` on its own, after the end-of-data mark.
+            let ours = data_body(text) + "\r\n.\r\n";
+            assert_eq!(ours.as_bytes(), stuffed.as_slice(), "{text:?}");
         }
         assert_eq!(texts.len(), 19_531 + 3);
     }

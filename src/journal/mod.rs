@@ -19,11 +19,13 @@ use crate::directory::OrgId;
 use crate::statement::StatementId;
 
 mod chain;
+pub mod marks;
 mod ops;
 mod query;
 mod schema;
 mod writer;
 
+pub use ops::Recovery;
 pub use writer::{Settled, Writer, WriterStats};
 
 #[derive(Debug, thiserror::Error)]
@@ -536,22 +538,31 @@ impl Journal {
         self.write(|ops| ops.release(key, now))
     }
 
-    /// Letters left `sending` by a process that died become `uncertain`; returns them.
+    /// Letters left `sending` by a process that died become `uncertain` if they may have reached
+    /// a server, or go back to the state they had before the claim if they cannot have
+    /// ([`marks`] says how that is told, `boot` being the running boot's identity); then, if no
+    /// letter is `sending` any more, the end-of-data marks are emptied.
     ///
-    /// `alive` answers whether the process that claimed a letter (its owner token) still runs: a
+    /// `alive` answers whether the process that claimed a letter (its lock token) still runs: a
     /// letter another live process is sending right now is left alone. Letters claimed without
     /// an owner are taken as left behind.
     pub fn recover_interrupted(
         &mut self,
         now: DateTime<Utc>,
         alive: &dyn Fn(&str) -> bool,
-    ) -> Result<Vec<LetterKey>, JournalError> {
-        self.write(|ops| ops.recover_interrupted(now, alive))
+        boot: Option<&str>,
+    ) -> Result<Recovery, JournalError> {
+        self.write(|ops| ops.recover_interrupted(now, alive, boot))
     }
 
-    /// Marks every later claim through this handle as made by `owner`.
-    pub fn set_owner(&mut self, owner: &str) {
-        self.owner = Some(owner.to_string());
+    /// Empties the end-of-data marks if no letter is `sending`; `true` if it did.
+    pub fn prune_marks(&mut self) -> Result<bool, JournalError> {
+        self.write(|ops| ops.prune_marks())
+    }
+
+    /// Marks every later claim through this handle as made by `owner` (its `claimed_by`).
+    pub fn set_owner(&mut self, owner: &marks::Claimant) {
+        self.owner = Some(owner.text());
     }
 
     /// Withdraws the statement's letters never offered to a server (`pending` and `deferred`):
@@ -994,7 +1005,7 @@ mod tests {
         assert_eq!(rows[0].recipients, history, "kept while sending");
 
         // The process dies while sending: recovery keeps what earlier attempts settled.
-        j.recover_interrupted(t(4), &|_| false).unwrap();
+        j.recover_interrupted(t(4), &|_| false, None).unwrap();
         assert_eq!(state_of(&j, "un"), State::Uncertain);
         assert_eq!(
             j.letters_of(&statement().id).unwrap()[0].recipients,
@@ -1101,7 +1112,10 @@ mod tests {
         drive_to(&mut j, "un", State::Sending);
         drive_to(&mut j, "osce", State::Sent);
         drive_to(&mut j, "coe", State::Sending);
-        let recovered = j.recover_interrupted(t(9), &|_| false).unwrap();
+        let recovered = j
+            .recover_interrupted(t(9), &|_| false, None)
+            .unwrap()
+            .uncertain;
         assert_eq!(recovered, vec![key("coe"), key("un")]);
         assert_eq!(state_of(&j, "un"), State::Uncertain);
         assert_eq!(state_of(&j, "osce"), State::Sent);
@@ -1119,7 +1133,10 @@ mod tests {
             j.claim(&key("un"), ClaimPolicy::default(), t(10)).unwrap(),
             None
         );
-        assert!(j.recover_interrupted(t(11), &|_| false).unwrap().is_empty());
+        assert_eq!(
+            j.recover_interrupted(t(11), &|_| false, None).unwrap(),
+            Recovery::default()
+        );
     }
 
     #[test]
@@ -1127,13 +1144,14 @@ mod tests {
         let (_dir, mut j) = journal();
         j.register(&statement(), &[planned("un"), planned("osce")], t(0))
             .unwrap();
-        j.set_owner("live-process");
+        j.set_owner(&marks::Claimant::new("live-process", None));
         drive_to(&mut j, "un", State::Sending);
-        j.set_owner("dead-process");
+        j.set_owner(&marks::Claimant::new("dead-process", None));
         drive_to(&mut j, "osce", State::Sending);
         let recovered = j
-            .recover_interrupted(t(9), &|owner| owner == "live-process")
-            .unwrap();
+            .recover_interrupted(t(9), &|owner| owner == "live-process", None)
+            .unwrap()
+            .uncertain;
         assert_eq!(recovered, vec![key("osce")]);
         assert_eq!(state_of(&j, "un"), State::Sending);
         assert_eq!(state_of(&j, "osce"), State::Uncertain);
@@ -1370,7 +1388,7 @@ mod tests {
         j.record(&key("osce"), &sent, t(5)).unwrap();
 
         j.claim(&key("coe"), any, t(1)).unwrap().unwrap();
-        j.recover_interrupted(t(6), &|_| false).unwrap();
+        j.recover_interrupted(t(6), &|_| false, None).unwrap();
         j.claim(&key("coe"), any, t(7)).unwrap().unwrap();
         j.record(
             &key("coe"),

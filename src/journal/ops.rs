@@ -5,12 +5,14 @@
 //! chain can never disagree after a crash.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::chain::{Addresses, CreationDetail, EventFields, StatementDigest, GENESIS};
+use super::marks::{self, Claimant};
 use super::schema::timestamp;
 use super::{
     AttemptResult, Claim, ClaimPolicy, JournalError, LetterKey, PlannedLetter, RecipientOutcome,
@@ -21,8 +23,84 @@ use super::{
 pub(crate) const RELEASED_NOTE: &str =
     "claimed ahead but not offered to the server before herald stopped; given back as it was";
 
-/// The reply recorded when a process stopped while a letter was `sending`.
-pub(crate) const INTERRUPTED_REPLY: &str = "herald stopped during this attempt: the letter may or may not have been delivered, so it is not re-sent automatically";
+/// The reply recorded when a process stopped while a letter was `sending` and may have reached
+/// a server: `{rule}` says why it may have.
+fn interrupted_reply(rule: &str) -> String {
+    format!(
+        "herald stopped during this attempt ({rule}): the letter may or may not have been \
+         delivered, so it is not re-sent automatically"
+    )
+}
+
+/// How recovery judges a letter a dead process left `sending` (see [`super::marks`]); each
+/// verdict carries the rule that decided, which its event and reply record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// It may have reached a server.
+    Uncertain(String),
+    /// It cannot have: back to the state it had before the claim.
+    GiveBack(String),
+}
+
+/// The verdict on one letter left `sending`: claimed as `claimed_by` for attempt `attempt`,
+/// judged in boot `boot` against the end-of-data marks (`Err`: they could not be read).
+pub(crate) fn judge(
+    claimed_by: Option<&str>,
+    key: &LetterKey,
+    attempt: u32,
+    boot: Option<&str>,
+    marked: &Result<HashSet<String>, String>,
+) -> Verdict {
+    let Some(claimed_by) = claimed_by else {
+        return Verdict::Uncertain(
+            "the claim records no process, so nothing shows how far the attempt went".into(),
+        );
+    };
+    let Some(then) = Claimant::parse(claimed_by).boot else {
+        return Verdict::Uncertain(
+            "the claim records no boot identity, so a missing end-of-data mark proves nothing"
+                .into(),
+        );
+    };
+    let Some(now) = boot else {
+        return Verdict::Uncertain(
+            "the machine's boot identity cannot be read now, so a restart since the claim cannot \
+             be ruled out"
+                .into(),
+        );
+    };
+    if then != now {
+        return Verdict::Uncertain(format!(
+            "the machine restarted since the claim (boot `{then}`, now `{now}`): an end-of-data \
+             mark written before the restart may have been lost"
+        ));
+    }
+    match marked {
+        Err(e) => Verdict::Uncertain(format!("the end-of-data marks cannot be read: {e}")),
+        Ok(marked) if marked.contains(&marks::line(claimed_by, key, attempt)) => {
+            Verdict::Uncertain(
+                "its end of data was being written (end-of-data mark found) and no reply was \
+                 recorded"
+                    .into(),
+            )
+        }
+        Ok(_) => Verdict::GiveBack(
+            "never reached the server's end of data: herald stopped before writing it (no \
+             end-of-data mark for this claim, same boot), so no server can have delivered it; \
+             back to be sent normally"
+                .into(),
+        ),
+    }
+}
+
+/// What recovery did with the letters dead processes left `sending`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Now `uncertain`: they may have reached a server.
+    pub uncertain: Vec<LetterKey>,
+    /// Given back to the state they had before the claim: they cannot have.
+    pub given_back: Vec<LetterKey>,
+}
 
 /// May a letter in `state` be claimed under `policy` at `now`?
 pub(crate) fn claimable(
@@ -450,6 +528,17 @@ impl Ops<'_> {
         result: &AttemptResult,
         now: DateTime<Utc>,
     ) -> Result<(), JournalError> {
+        self.record_as(key, result, now, None)
+    }
+
+    /// [`Ops::record`], with the recovery rule that decided the outcome in the event's detail.
+    fn record_as(
+        &self,
+        key: &LetterKey,
+        result: &AttemptResult,
+        now: DateTime<Utc>,
+        recovery: Option<&str>,
+    ) -> Result<(), JournalError> {
         let at = timestamp(now);
         if matches!(result.state, State::Pending | State::Sending) {
             return Err(self.other(format!(
@@ -496,10 +585,13 @@ impl Ops<'_> {
                 ),
             }));
         };
-        let detail = serde_json::json!({
+        let mut detail = serde_json::json!({
             "recipients": result.recipients,
             "next_attempt_at": next,
         });
+        if let Some(rule) = recovery {
+            detail["recovery"] = rule.into();
+        }
         self.append_event(&NewEvent {
             at: &at,
             key,
@@ -517,6 +609,18 @@ impl Ops<'_> {
     /// returns to the state, attempt count, reply, per-address outcomes and next-attempt time it
     /// had before the claim, as the events before the claim say, with an event of its own.
     pub(crate) fn release(&self, key: &LetterKey, now: DateTime<Utc>) -> Result<(), JournalError> {
+        self.give_back(key, now, None)
+    }
+
+    /// [`Ops::release`]; with `recovery`, for a letter a dead process left `sending` without
+    /// reaching its end of data: the rule goes into the event's detail and, as the reply, into
+    /// the row (so `history` shows why the letter is back), in place of the reply it had.
+    fn give_back(
+        &self,
+        key: &LetterKey,
+        now: DateTime<Utc>,
+        recovery: Option<&str>,
+    ) -> Result<(), JournalError> {
         let at = timestamp(now);
         let letter = format!("letter `{}` / `{}`", key.statement, key.organization);
         match self.current(key)? {
@@ -593,6 +697,10 @@ impl Ops<'_> {
             .find_map(|e| detail(&e.5)?.get("next_attempt_at").cloned())
             .and_then(|v| v.as_str().map(str::to_owned));
         let attempts = claim.2.saturating_sub(1);
+        let (code, reply) = match recovery {
+            Some(rule) => (None, Some(rule.to_string())),
+            None => (before.3, before.4.clone()),
+        };
         self.exec(
             "UPDATE letters SET state = ?3, attempts = ?4, smtp_code = ?5, smtp_reply = ?6, \
                  recipients = ?7, next_attempt_at = ?8, updated_at = ?9, claimed_by = NULL \
@@ -602,75 +710,137 @@ impl Ops<'_> {
                 key.organization.as_str(),
                 state.as_str(),
                 attempts,
-                before.3,
-                before.4,
+                code,
+                reply,
                 json(&recipients),
                 next,
                 at
             ],
         )
         .map_err(|e| self.sql(e))?;
-        let detail = serde_json::json!({
-            "released": RELEASED_NOTE,
-            "recipients": recipients,
-            "next_attempt_at": next,
-        });
+        let detail = match recovery {
+            Some(rule) => serde_json::json!({
+                "recovery": rule,
+                "recipients": recipients,
+                "next_attempt_at": next,
+            }),
+            None => serde_json::json!({
+                "released": RELEASED_NOTE,
+                "recipients": recipients,
+                "next_attempt_at": next,
+            }),
+        };
         self.append_event(&NewEvent {
             at: &at,
             key,
             from_state: Some(State::Sending),
             to_state: state,
             attempt: attempts,
-            smtp_code: before.3,
-            smtp_reply: before.4.as_deref(),
+            smtp_code: code,
+            smtp_reply: reply.as_deref(),
             detail: detail.to_string(),
         })?;
         Ok(())
     }
 
+    /// Judges every letter left `sending` by a process no longer alive (`alive` answers for a
+    /// lock token) in boot `boot` ([`judge`]): `uncertain`, or given back. Then empties the
+    /// end-of-data marks if no letter is `sending` any more: the caller's transaction holds the
+    /// write lock, so no claim (and so no new mark) can come in between.
     pub(crate) fn recover_interrupted(
         &self,
         now: DateTime<Utc>,
         alive: &dyn Fn(&str) -> bool,
-    ) -> Result<Vec<LetterKey>, JournalError> {
-        let stuck: Vec<(String, String, Option<String>)> = {
+        boot: Option<&str>,
+    ) -> Result<Recovery, JournalError> {
+        let stuck: Vec<(String, String, Option<String>, u32)> = {
             let mut stmt = self
                 .conn
                 .prepare(
-                    "SELECT statement_id, organization, claimed_by FROM letters \
+                    "SELECT statement_id, organization, claimed_by, attempts FROM letters \
                      WHERE state = 'sending' ORDER BY statement_id, organization",
                 )
                 .map_err(|e| self.sql(e))?;
             let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .map_err(|e| self.sql(e))?;
             rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
         };
-        let mut keys = Vec::with_capacity(stuck.len());
-        for (statement, organization, owner) in stuck {
-            if owner.as_deref().is_some_and(alive) {
+        let marks_path = marks::path_of(self.path);
+        let mut marked = None;
+        let mut recovery = Recovery::default();
+        let mut left = 0;
+        for (statement, organization, owner, attempt) in stuck {
+            if owner
+                .as_deref()
+                .is_some_and(|o| alive(&Claimant::parse(o).token))
+            {
+                left += 1;
                 continue;
             }
             let key = super::letter_key(self.path, &statement, &organization)?;
-            // What earlier attempts settled stays known; only this attempt's outcome is lost.
-            let recipients = self
-                .current(&key)?
-                .map(|cur| cur.recipients)
-                .unwrap_or_default();
-            self.record(
-                &key,
-                &AttemptResult {
-                    state: State::Uncertain,
-                    smtp_code: None,
-                    reply: INTERRUPTED_REPLY.to_string(),
-                    recipients,
-                    next_attempt_at: None,
-                },
-                now,
-            )?;
-            keys.push(key);
+            // Read once, and only when a letter needs it.
+            let marked = marked.get_or_insert_with(|| {
+                marks::read(&marks_path).map_err(|e| format!("{}: {e}", marks_path.display()))
+            });
+            match judge(owner.as_deref(), &key, attempt, boot, marked) {
+                Verdict::GiveBack(rule) => {
+                    self.give_back(&key, now, Some(&rule))?;
+                    recovery.given_back.push(key);
+                }
+                Verdict::Uncertain(rule) => {
+                    // What earlier attempts settled stays known; only this attempt's outcome is
+                    // lost.
+                    let recipients = self
+                        .current(&key)?
+                        .map(|cur| cur.recipients)
+                        .unwrap_or_default();
+                    let result = AttemptResult {
+                        state: State::Uncertain,
+                        smtp_code: None,
+                        reply: interrupted_reply(&rule),
+                        recipients,
+                        next_attempt_at: None,
+                    };
+                    self.record_as(&key, &result, now, Some(&rule))?;
+                    recovery.uncertain.push(key);
+                }
+            }
         }
-        Ok(keys)
+        if left == 0 {
+            // Housekeeping only: a file that cannot be emptied stops nothing here (the claims
+            // that would append to it will say so).
+            if let Err(e) = marks::clear(&marks_path) {
+                tracing::warn!(
+                    "cannot empty the end-of-data marks {}: {e}",
+                    marks_path.display()
+                );
+            }
+        }
+        Ok(recovery)
+    }
+
+    /// Empties the end-of-data marks when no letter is `sending`: they only speak of letters
+    /// that are.
+    pub(crate) fn prune_marks(&self) -> Result<bool, JournalError> {
+        let sending: i64 = self
+            .row(
+                "SELECT count(*) FROM letters WHERE state = 'sending'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))?;
+        if sending > 0 {
+            return Ok(false);
+        }
+        let path = marks::path_of(self.path);
+        marks::clear(&path).map_err(|e| {
+            self.other(format!(
+                "cannot empty the end-of-data marks {}: {e}",
+                path.display()
+            ))
+        })?;
+        Ok(true)
     }
 
     /// See [`Journal::cancel`](super::Journal::cancel). The event keeps the letter's attempt
@@ -800,6 +970,115 @@ mod tests {
             State::Cancelled,
         ] {
             assert!(!claimable(state, all, None, now), "{state}");
+        }
+    }
+
+    #[test]
+    fn a_letter_left_sending_is_given_back_only_when_the_same_boot_shows_no_mark() {
+        use crate::directory::OrgId;
+        use crate::statement::StatementId;
+        let key = LetterKey {
+            statement: StatementId::parse("2021-05-27-1a2b3c4d").unwrap(),
+            organization: OrgId::new("un").unwrap(),
+        };
+        let claimed_by = "7-ab@boot-1";
+        type Marked = Result<HashSet<String>, String>;
+        let marked: Marked = Ok(HashSet::from([marks::line(claimed_by, &key, 2)]));
+        let none: Marked = Ok(HashSet::new());
+        let unreadable: Marked = Err("permission denied".into());
+        // (claimed_by, attempt, boot now, marks, given back?, words of the rule)
+        type Case<'a> = (
+            Option<&'a str>,
+            u32,
+            Option<&'a str>,
+            &'a Marked,
+            bool,
+            &'a str,
+        );
+        let cases: &[Case<'_>] = &[
+            (
+                Some(claimed_by),
+                2,
+                Some("boot-1"),
+                &none,
+                true,
+                "never reached the server's end of data",
+            ),
+            (
+                Some(claimed_by),
+                2,
+                Some("boot-1"),
+                &marked,
+                false,
+                "end-of-data mark found",
+            ),
+            // The mark of another attempt, or of the same attempt by another process, is no mark.
+            (
+                Some(claimed_by),
+                3,
+                Some("boot-1"),
+                &marked,
+                true,
+                "no end-of-data mark",
+            ),
+            (
+                Some("8-cd@boot-1"),
+                2,
+                Some("boot-1"),
+                &marked,
+                true,
+                "no end-of-data mark",
+            ),
+            (
+                Some(claimed_by),
+                2,
+                Some("boot-2"),
+                &none,
+                false,
+                "the machine restarted",
+            ),
+            (
+                Some(claimed_by),
+                2,
+                Some("boot-2"),
+                &marked,
+                false,
+                "the machine restarted",
+            ),
+            (
+                Some(claimed_by),
+                2,
+                None,
+                &none,
+                false,
+                "cannot be read now",
+            ),
+            (
+                Some("7-ab"),
+                2,
+                Some("boot-1"),
+                &none,
+                false,
+                "no boot identity",
+            ),
+            (None, 2, Some("boot-1"), &none, false, "no process"),
+            (
+                Some(claimed_by),
+                2,
+                Some("boot-1"),
+                &unreadable,
+                false,
+                "permission denied",
+            ),
+        ];
+        for (i, &(by, attempt, boot, marks, given_back, words)) in cases.iter().enumerate() {
+            let verdict = judge(by, &key, attempt, boot, marks);
+            let (back, rule) = match &verdict {
+                Verdict::GiveBack(rule) => (true, rule),
+                Verdict::Uncertain(rule) => (false, rule),
+            };
+            assert_eq!(back, given_back, "case {i}: {verdict:?}");
+            assert!(rule.contains(words), "case {i}: {rule}");
         }
     }
 }

@@ -130,6 +130,7 @@ struct Rule {
 pub(crate) struct Script {
     rules: Vec<Rule>,
     delay: Duration,
+    end_delay: Duration,
     auth: Option<(String, String)>,
     max_size: usize,
     pipelining: bool,
@@ -148,6 +149,7 @@ impl Script {
         Script {
             rules: Vec::new(),
             delay: Duration::ZERO,
+            end_delay: Duration::ZERO,
             auth: None,
             max_size: 10 * 1024 * 1024,
             pipelining: true,
@@ -226,6 +228,13 @@ impl Script {
         self
     }
 
+    /// Wait this long (more) before answering each end of data: a server slow to take a message,
+    /// so that a client spends that long with its final `.` unanswered.
+    pub(crate) fn delay_after_end(mut self, delay: Duration) -> Script {
+        self.end_delay = delay;
+        self
+    }
+
     /// Advertise AUTH PLAIN LOGIN, accept only these credentials, and refuse MAIL before AUTH.
     pub(crate) fn auth(mut self, username: &str, password: &str) -> Script {
         self.auth = Some((username.to_owned(), password.to_owned()));
@@ -290,6 +299,10 @@ struct State {
     pipelined: Vec<(usize, String)>,
     /// Every reply written: connection, code, when it went out.
     replies: Vec<SentReply>,
+    /// The recipients of each message whose data began (DATA answered 354), in order.
+    data_started: Vec<Vec<String>>,
+    /// The recipients of each message whose final `.` was read, whatever the answer, in order.
+    data_ended: Vec<Vec<String>>,
     connections: usize,
     /// Connections open right now, and the most ever open at once.
     open_now: usize,
@@ -307,6 +320,7 @@ struct Shared {
     state: Mutex<State>,
     changed: Condvar,
     delay: Duration,
+    end_delay: Duration,
     auth: Option<(String, String)>,
     max_size: usize,
     pipelining: bool,
@@ -370,6 +384,7 @@ impl SmtpServer {
             }),
             changed: Condvar::new(),
             delay: script.delay,
+            end_delay: script.end_delay,
             auth: script.auth,
             max_size: script.max_size,
             pipelining: script.pipelining,
@@ -438,6 +453,34 @@ impl SmtpServer {
     /// connection's end) that were ever in progress at the same time.
     pub(crate) fn max_simultaneous_transactions(&self) -> usize {
         self.shared.lock().max_in_transaction
+    }
+
+    /// The recipients of every message whose data began (the server answered DATA with 354).
+    pub(crate) fn data_started(&self) -> Vec<Vec<String>> {
+        self.shared.lock().data_started.clone()
+    }
+
+    /// The recipients of every message whose final `.` the server read, answered or not: the
+    /// messages a server may have delivered.
+    pub(crate) fn data_ended(&self) -> Vec<Vec<String>> {
+        self.shared.lock().data_ended.clone()
+    }
+
+    /// Waits up to `timeout` for the `.` of `n` messages; false if fewer came.
+    pub(crate) fn ends_reach(&self, n: usize, timeout: Duration) -> bool {
+        let guard = self.shared.lock();
+        let (state, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(guard, timeout, |s| s.data_ended.len() < n)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.data_ended.len() >= n
+    }
+
+    /// Blocks until no connection is open: every byte a client wrote before it went (or died)
+    /// has been read and accounted for. Panics on timeout.
+    pub(crate) fn wait_idle(&self, timeout: Duration) {
+        self.wait_until(timeout, "every connection to close", |s| s.open_now == 0);
     }
 
     /// Blocks until at least `n` messages were taken; panics (showing what arrived) on timeout.
@@ -940,6 +983,8 @@ impl Connection {
             }
             return Ok(flow);
         }
+        let started = recipients.clone();
+        self.shared.update(|state| state.data_started.push(started));
         let mut data = Vec::new();
         loop {
             let Some(line) = self.read_line()? else {
@@ -947,6 +992,8 @@ impl Connection {
             };
             if line == b".\r\n" || line == b".\n" {
                 self.ahead = !self.reader.buffer().is_empty();
+                let ended = recipients.clone();
+                self.shared.update(|state| state.data_ended.push(ended));
                 break;
             }
             let unstuffed = if line.first() == Some(&b'.') {
@@ -982,6 +1029,9 @@ impl Connection {
             Action::Drop | Action::Stall | Action::DropAfterDataBytes(_) => {
                 self.shared.update(|state| state.dropped.push(message));
             }
+        }
+        if !self.shared.end_delay.is_zero() {
+            thread::sleep(self.shared.end_delay);
         }
         // The transaction ends with its answer, so it counts as in progress until then (a drop or
         // stall ends it when the connection goes).
