@@ -55,6 +55,14 @@ struct RawConfig {
     delivery: RawDelivery,
     #[serde(default)]
     daemon: RawDaemon,
+    #[serde(default)]
+    statement: RawStatement,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatement {
+    date_order: Option<toml::Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +178,8 @@ pub struct Config {
     pub transport: TransportKind,
     pub delivery: DeliverySettings,
     pub daemon: DaemonSettings,
+    /// `[statement] date_order`: how a slashed date whose day and month are both 12 or less is read.
+    pub date_order: crate::statement::DateOrder,
 }
 
 #[derive(Debug, Clone)]
@@ -500,6 +510,21 @@ impl Config {
             ));
         }
 
+        let date_order = match &raw.statement.date_order {
+            None => crate::statement::DateOrder::default(),
+            Some(value) => {
+                crate::statement::DateOrder::parse(value.get_ref()).ok_or_else(|| {
+                    invalid(
+                        Some(value.span()),
+                        format!(
+                            "[statement] date_order `{}` is not one of `dmy`, `mdy`, `ymd`",
+                            value.get_ref()
+                        ),
+                    )
+                })?
+            }
+        };
+
         Ok(Config {
             path: path.to_path_buf(),
             sender,
@@ -521,6 +546,7 @@ impl Config {
                 settle: Duration::from_millis(raw.daemon.settle_millis),
                 poll: Duration::from_secs(raw.daemon.poll_secs.max(1)),
             },
+            date_order,
         })
     }
 

@@ -1,15 +1,27 @@
 //! From a statement file to the letters it calls for: read, parse, resolve, and refuse anything
-//! that cannot go out as it stands (no addressees, an addressee not in the directory).
+//! that cannot go out as it stands (no addressees, passages that disagree, an addressee not in
+//! the directory, no date).
 //!
 //! `dispatch`, `resolve`, `check` and the daemon all start here, so a statement is judged the
 //! same way whichever command meets it.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::directory::resolve::{self, Resolution};
 use crate::directory::Directory;
 use crate::error::{Error, Result};
-use crate::statement::{self, Statement, StatementError};
+use crate::normalize::name_key;
+use crate::statement::{self, AddresseeSource, DateOrder, Statement, StatementError};
+
+/// How statements are read and judged: from the configuration and the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// `[statement] date_order`.
+    pub date_order: DateOrder,
+    /// `herald dispatch --allow-undated`: a statement without a date may go out.
+    pub allow_undated: bool,
+}
 
 /// A statement and the organisations it reaches.
 #[derive(Debug, Clone)]
@@ -18,6 +30,17 @@ pub struct Plan {
     pub resolution: Resolution,
     /// Every addressee phrase as written, for the letters' context.
     pub addressees: Vec<String>,
+    /// The passages whose phrases these are (indexes into `statement.passages`), in order.
+    pub passages: Vec<usize>,
+    /// Where each phrase of `resolution.phrases` stands: its passage and its line in the file.
+    pub origins: Vec<PhraseOrigin>,
+}
+
+/// The passage (index into the statement's passages) and file line a phrase comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhraseOrigin {
+    pub passage: usize,
+    pub line: usize,
 }
 
 impl Plan {
@@ -32,7 +55,7 @@ impl Plan {
 }
 
 /// Reads and parses a statement file; errors name the file as given.
-pub fn read_statement(path: &Path) -> Result<Statement, StatementError> {
+pub fn read_statement(path: &Path, order: DateOrder) -> Result<Statement, StatementError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| StatementError::Read {
         path: shown.clone(),
@@ -43,21 +66,78 @@ pub fn read_statement(path: &Path) -> Result<Statement, StatementError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "statement.txt".to_string());
-    statement::parse(&shown, &file_name, &text)
+    statement::parse_in_order(&shown, &file_name, &text, order)
 }
 
-/// Resolves the statement's addressees, without judging the result.
+/// Resolves the statement's addressees, without judging whether they all resolved.
+///
+/// Every passage is resolved on its own. Passages naming the addressees (not copies) must name
+/// the same institutions, or the statement is refused naming both: a clerk asks rather than
+/// guesses. The addressees are then those of the first such passage and of every passage of
+/// copies.
 pub fn resolve(
     directory: &Directory,
     statement: Statement,
     shown: &str,
 ) -> Result<Plan, StatementError> {
-    let Some(source) = statement.addressees.as_ref() else {
+    let passages = &statement.passages;
+    if passages.is_empty() {
         return Err(StatementError::NoAddressees {
             path: shown.to_string(),
         });
-    };
-    let resolution = resolve::resolve(directory, source);
+    }
+    let resolved: Vec<Resolution> = passages
+        .iter()
+        .map(|p| resolve::resolve(directory, &p.source))
+        .collect();
+    let main: Vec<usize> = (0..passages.len())
+        .filter(|&i| !passages[i].copies)
+        .collect();
+    if let Some(&first) = main.first() {
+        let named = institutions(&resolved[first]);
+        if let Some(&other) = main[1..]
+            .iter()
+            .find(|&&i| institutions(&resolved[i]) != named)
+        {
+            let (a, b) = (&passages[first], &passages[other]);
+            return Err(StatementError::Disagreeing {
+                path: shown.to_string(),
+                first: (a.first_line, a.text.clone()),
+                second: (b.first_line, b.text.clone()),
+            });
+        }
+    }
+    let used: Vec<usize> = (0..passages.len())
+        .filter(|&i| passages[i].copies || main.first() == Some(&i))
+        .collect();
+
+    let mut phrases = Vec::new();
+    let mut origins = Vec::new();
+    let mut letters = Vec::new();
+    for &p in &used {
+        let passage = &passages[p];
+        let mut cursor = 0;
+        for phrase in &resolved[p].phrases {
+            let line = match &passage.source {
+                AddresseeSource::Sentence(text) => match locate(text, &phrase.phrase, cursor) {
+                    Some((start, end)) => {
+                        cursor = end;
+                        passage.line_at(start)
+                    }
+                    None => passage.line_at(cursor),
+                },
+                AddresseeSource::List(_) => passage.first_line,
+            };
+            origins.push(PhraseOrigin { passage: p, line });
+            phrases.push(phrase.clone());
+        }
+        for &i in &resolved[p].letters {
+            if !letters.contains(&i) {
+                letters.push(i);
+            }
+        }
+    }
+    let resolution = Resolution { phrases, letters };
     let addressees = resolution
         .phrases
         .iter()
@@ -67,19 +147,71 @@ pub fn resolve(
         statement,
         resolution,
         addressees,
+        passages: used,
+        origins,
     })
 }
 
-/// Reads, parses and resolves; refuses a statement with any unresolved addressee.
-pub fn plan(directory: &Directory, path: &Path) -> Result<Plan> {
+/// What a passage names, to compare passages: the organisations it resolved to, and each phrase
+/// that resolved to none.
+fn institutions(resolution: &Resolution) -> BTreeSet<String> {
+    resolution
+        .phrases
+        .iter()
+        .flat_map(|p| {
+            if p.organizations.is_empty() {
+                vec![format!("?{}", name_key(&p.phrase))]
+            } else {
+                p.organizations
+                    .iter()
+                    .map(|o| o.as_str().to_string())
+                    .collect()
+            }
+        })
+        .collect()
+}
+
+/// The byte range of `phrase` in `text` at or after `from`, whitespace runs matching any
+/// whitespace (a phrase is written with single spaces; the text may hold line breaks).
+fn locate(text: &str, phrase: &str, from: usize) -> Option<(usize, usize)> {
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    let first = *words.first()?;
+    let mut at = from;
+    while let Some(found) = text.get(at..)?.find(first) {
+        let start = at + found;
+        let mut end = start + first.len();
+        let mut ok = true;
+        for word in &words[1..] {
+            let rest = &text[end..];
+            let spaces = rest.len() - rest.trim_start().len();
+            if spaces == 0 || !rest[spaces..].starts_with(word) {
+                ok = false;
+                break;
+            }
+            end += spaces + word.len();
+        }
+        if ok {
+            return Some((start, end));
+        }
+        at = start + first.len();
+    }
+    None
+}
+
+/// Reads, parses and resolves; refuses a statement with any unresolved addressee, or without a
+/// date unless `reading.allow_undated`.
+pub fn plan(directory: &Directory, path: &Path, reading: Reading) -> Result<Plan> {
     let shown = path.display().to_string();
-    let statement = read_statement(path)?;
+    let statement = read_statement(path, reading.date_order)?;
     let plan = resolve(directory, statement, &shown)?;
     plan.resolution.require_complete(&shown)?;
     if plan.resolution.letters.is_empty() {
         return Err(Error::Statement(StatementError::NoAddressees {
             path: shown,
         }));
+    }
+    if plan.statement.date.is_none() && !reading.allow_undated {
+        return Err(Error::Statement(StatementError::Undated { path: shown }));
     }
     Ok(plan)
 }

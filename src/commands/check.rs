@@ -56,7 +56,14 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
 
     for path in &args.statements {
         let Some(directory) = &directory else { break };
-        match plan::plan(directory, path) {
+        match plan::plan(
+            directory,
+            path,
+            plan::Reading {
+                date_order: config.date_order,
+                allow_undated: false,
+            },
+        ) {
             Ok(plan) => {
                 let letters = plan.resolution.letters.len();
                 println!(

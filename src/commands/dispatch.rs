@@ -41,7 +41,14 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
     });
     let directory = Arc::new(directory?);
     let templates = Arc::new(templates?);
-    let plan = plan::plan(&directory, &args.statement)?;
+    let plan = plan::plan(
+        &directory,
+        &args.statement,
+        plan::Reading {
+            date_order: config.date_order,
+            allow_undated: args.allow_undated,
+        },
+    )?;
     let letters = Letters::new(plan, directory, templates, &config);
 
     // The dry run renders every letter once, and refuses as below if one does not render.

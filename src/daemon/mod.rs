@@ -368,7 +368,14 @@ impl Daemon {
         let name = file_name(path);
         tracing::info!(file = %name, "taking a statement from the inbox");
         self.catalog.refresh(&self.config);
-        let plan = match plan::plan(&self.catalog.directory, path) {
+        let plan = match plan::plan(
+            &self.catalog.directory,
+            path,
+            plan::Reading {
+                date_order: self.config.date_order,
+                allow_undated: false,
+            },
+        ) {
             Ok(plan) => plan,
             Err(Error::Statement(StatementError::Read { source, .. }))
                 if source.kind() == std::io::ErrorKind::NotFound =>
@@ -485,7 +492,7 @@ impl Daemon {
             }
             let file = self.holding.remove(&id).flatten();
             // The approved text is the journal's; the inbox file goes with it only if unchanged.
-            let file = file.filter(|f| match plan::read_statement(f) {
+            let file = file.filter(|f| match plan::read_statement(f, self.config.date_order) {
                 Ok(s) => s.id == id,
                 Err(_) => false,
             });
@@ -523,7 +530,8 @@ impl Daemon {
         self.catalog.refresh(&self.config);
         let shown = format!("{} (kept in the journal)", info.file_name);
         let statement =
-            statement::parse(&shown, &info.file_name, &info.text).map_err(|e| e.to_string())?;
+            statement::parse_in_order(&shown, &info.file_name, &info.text, self.config.date_order)
+                .map_err(|e| e.to_string())?;
         let plan =
             plan::resolve(&self.catalog.directory, statement, &shown).map_err(|e| e.to_string())?;
         Ok(Letters::new(
