@@ -115,9 +115,12 @@ pub fn split_text(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<Phrase> {
                     (tokens.get(last + 1), tokens.get(last + 2))
                 {
                     let word = &text[s..e];
-                    let new_name = is_filler(word)
-                        || is_list_marker(word)
-                        || known_name_at(text, &tokens, last + 2, s, is_known).is_some();
+                    let Token::Word(ps, pe) = tokens[last] else {
+                        break;
+                    };
+                    let new_name =
+                        starts_new_name(&text[ps..pe], and_word(text, &tokens, last + 1), word)
+                            || known_name_at(text, &tokens, last + 2, s, is_known).is_some();
                     if new_name {
                         break;
                     }
@@ -140,6 +143,65 @@ pub fn split_text(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<Phrase> {
         i = last + 1;
     }
     phrases
+}
+
+/// Whether an unknown name ends at "and" (`and`, the word joining, `next` after it): when a new
+/// item plainly starts. English capitalises every word of a name ("Office for Democratic
+/// Institutions and Human Rights"), so there only "and the", "and to" or a list marker tell;
+/// French and Russian capitalise a name's first word only, so "et Conseil", "и Совету" start a
+/// new one; Azerbaijani puts each addressee in the dative ("Şurasına və …"); an acronym after
+/// "and" is a name of its own in any language.
+fn starts_new_name(before: &str, and: &str, next: &str) -> bool {
+    const NEW_ITEM: &[&str] = &[
+        "the",
+        "to",
+        "also",
+        "à",
+        "au",
+        "aux",
+        "в",
+        "во",
+        "к",
+        "ко",
+        "также",
+        "həmçinin",
+    ];
+    let lower = next.to_lowercase();
+    // "Name (ACRONYM) and …": the bracket closed the name.
+    if NEW_ITEM.contains(&lower.as_str()) || is_list_marker(next) || before.ends_with(')') {
+        return true;
+    }
+    let letters: Vec<char> = next
+        .split(['-', '\'', '’'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .collect();
+    if letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase()) {
+        return true;
+    }
+    match and.to_lowercase().as_str() {
+        "et" | "и" => next.starts_with(char::is_uppercase),
+        "və" => {
+            let before = before.to_lowercase();
+            ["na", "nə", "ya", "yə", "-a", "-ə"]
+                .iter()
+                .any(|suffix| before.ends_with(suffix))
+        }
+        _ => false,
+    }
+}
+
+/// The word of an `And` separator token at `i` ("and", "et", "и", "və", "&").
+fn and_word<'a>(text: &'a str, tokens: &[Token], i: usize) -> &'a str {
+    // The separator keeps no range: find the word between the two neighbouring words.
+    let (Some(&Token::Word(_, pe)), Some(&Token::Word(ns, _))) =
+        (tokens.get(i.wrapping_sub(1)), tokens.get(i + 1))
+    else {
+        return "";
+    };
+    text[pe..ns].trim()
 }
 
 fn is_filler(word: &str) -> bool {

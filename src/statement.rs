@@ -556,8 +556,11 @@ fn find_signature(
         }
         let block = &blocks[b];
         let signature_like = block.lines.iter().all(|l| {
+            // "On behalf of the signatories," and "Sincerely," close a letter, not a sentence.
             l.chars().count() <= MAX_LINE
-                && (!ends_sentence(l) || date::parse_date_line(l, order).is_some())
+                && (!ends_sentence(l)
+                    || l.ends_with(',')
+                    || date::parse_date_line(l, order).is_some())
         });
         if !signature_like || lines + block.lines.len() > MAX_LINES {
             break;

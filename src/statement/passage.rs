@@ -356,7 +356,9 @@ fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], found: &mut Found
             covered_to = to;
             continue;
         }
-        // Prose: a line break inside the sentence is a space (same length, so offsets hold).
+        // Prose: a line break inside the sentence is a space (same length, so offsets hold); the
+        // list stops where a clause of its own starts ("…, in the hope that …").
+        let list_end = list_start + clause_cut(&paragraph[list_start..list_end]);
         let source = paragraph[list_start..list_end]
             .trim_end()
             .trim_end_matches(['.', '!', '?', ';'])
@@ -409,6 +411,28 @@ fn mark_used(
             }
         }
     }
+}
+
+/// The length of the list before a clause of its own starts in it: "…, in the hope that they
+/// …", "… and call on them to …", "… с просьбой …", "… afin de …".
+fn clause_cut(list: &str) -> usize {
+    let starts = list
+        .char_indices()
+        .filter(|&(i, c)| i > 0 && !c.is_whitespace() && list[..i].ends_with([' ', '\n']))
+        .map(|(i, _)| i);
+    for at in starts {
+        let rest = fold(&list[at..]);
+        let clause = CLAUSE_STARTS.iter().any(|c| {
+            rest.strip_prefix(c)
+                .is_some_and(|after| after.is_empty() || after.starts_with([' ', ',', '\n']))
+        });
+        if clause {
+            return list[..at]
+                .trim_end_matches([' ', ',', ';', '\n', '—', '–'])
+                .len();
+        }
+    }
+    list.len()
 }
 
 /// Where a colon introduces the list in the text after the verb: at its start ("to: A, B") or
@@ -1258,6 +1282,12 @@ const WEAK_DETERMINERS: &[&str] = &["the", "la", "le", "les", "l'"];
 /// Adjectives allowed between determiner and noun; those of `PRESENT_ADJECTIVES` make "the" point
 /// at this document ("the present statement", "la présente déclaration").
 const ADJECTIVES: &[&str] = &[
+    "press",
+    "news",
+    "final",
+    "annual",
+    "closing",
+    "solemn",
     "present",
     "open",
     "joint",
@@ -1591,6 +1621,81 @@ const FOLLOWING: &[&str] = &[
     "следующ",
     "ниже",
     "aşağıdakı",
+];
+
+/// Words opening a clause after the list of addressees: the list ends before them.
+const CLAUSE_STARTS: &[&str] = &[
+    "whose",
+    "where",
+    "whereby",
+    "чья",
+    "чьи",
+    "чей",
+    "dont",
+    "in the hope",
+    "hoping",
+    "with the request",
+    "with a request",
+    "with a view",
+    "calling on",
+    "calling upon",
+    "urging",
+    "asking them",
+    "requesting",
+    "in order to",
+    "so that",
+    "which",
+    "who",
+    "whom",
+    "and call",
+    "and calls",
+    "and urge",
+    "and urges",
+    "and ask",
+    "and asks",
+    "and request",
+    "and requests",
+    "and invite",
+    "and invites",
+    "for information",
+    "for their information",
+    "for their attention",
+    "for consideration",
+    "with the call",
+    "dans l'espoir",
+    "afin de",
+    "afin qu'",
+    "pour qu'",
+    "pour que",
+    "en les invitant",
+    "en leur demandant",
+    "et les invitons",
+    "et les appelons",
+    "et appelons",
+    "et demandons",
+    "avec la demande",
+    "avec la prière",
+    "pour information",
+    "qui",
+    "с просьбой",
+    "с призывом",
+    "призывая",
+    "и призываем",
+    "и просим",
+    "и надеемся",
+    "в надежде",
+    "с тем чтобы",
+    "чтобы",
+    "для сведения",
+    "для информации",
+    "которые",
+    "который",
+    "которая",
+    "которое",
+    "чья",
+    "чьи",
+    "чей",
+    "dont",
 ];
 
 /// Copies of the document.
