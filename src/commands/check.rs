@@ -72,6 +72,9 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
                     plan.statement.id,
                     plan.resolution.phrases.len()
                 );
+                if let Some(reading) = &plan.statement.date_reading {
+                    println!("date        {}: {reading}", path.display());
+                }
                 // Not a problem (a correction is legitimate), but nobody should be surprised.
                 let orgs = plan.organization_ids(directory);
                 for earlier in super::already_received(&config, &plan.statement, &orgs)? {

@@ -983,7 +983,7 @@ fn object_at(toks: &[Tok], o: usize) -> Option<Object> {
     if !is_document_noun(noun) {
         return None;
     }
-    if !(strong_det || present || WEAK_DETERMINERS.contains(&det)) && !is_cyrillic(noun) {
+    if !(strong_det || present || WEAK_DETERMINERS.contains(&det) || is_cyrillic(noun)) {
         return None;
     }
     i += 1;
