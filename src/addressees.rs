@@ -92,7 +92,7 @@ pub fn split_sentence(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String
 
 /// [`split_sentence`], keeping each phrase's position.
 pub fn split_text(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<Phrase> {
-    let trimmed = text.trim_end().trim_end_matches(['.', '!', '?']);
+    let trimmed = strip_final_stop(text.trim_end().trim_end_matches(['!', '?']));
     let text = &text[..trimmed.len()];
     let tokens = tokenize(text);
     let mut phrases = Vec::new();
@@ -225,14 +225,23 @@ fn after_elision(text: &str, start: usize, end: usize) -> usize {
 /// Drops what ends a list item rather than a name: a final stop (not an abbreviation's, as in
 /// "U.N."), colon, or closing dash.
 fn clean_end(phrase: &str) -> String {
-    let mut s = phrase.trim_end_matches([':', ' ', '\u{a0}']);
-    if let Some(rest) = s.strip_suffix('.') {
-        let last_word = rest.rsplit(' ').next().unwrap_or("");
-        if !last_word.contains('.') {
-            s = rest;
-        }
+    strip_final_stop(phrase.trim_end_matches([':', ' ', '\u{a0}']))
+        .trim_end()
+        .to_string()
+}
+
+/// `s` without a final full stop, unless the stop ends an abbreviation ("U.N.", "Inc.").
+fn strip_final_stop(s: &str) -> &str {
+    const ABBREVIATIONS: &[&str] = &["inc", "ltd", "co", "corp", "st", "no", "jr", "sr"];
+    let Some(rest) = s.strip_suffix('.') else {
+        return s;
+    };
+    let last_word = rest.rsplit([' ', '\n']).next().unwrap_or("");
+    if last_word.contains('.') || ABBREVIATIONS.contains(&last_word.to_lowercase().as_str()) {
+        s
+    } else {
+        rest
     }
-    s.trim_end().to_string()
 }
 
 /// The last token of the longest known name starting at word `i` (at byte `start`) and ending at a
@@ -560,6 +569,90 @@ mod tests {
             split("the United Nations Educational, Scientific and Cultural Organization and the Council of Europe", &[]),
             ["United Nations Educational", "Scientific and Cultural Organization", "Council of Europe"]
         );
+    }
+
+    #[test]
+    fn lists_split_as_written_in_four_languages() {
+        let known = &[
+            "UN Security Council",
+            "Council of Europe",
+            "European Union",
+            "UNESCO",
+            "UNICEF",
+            "OSCE",
+            "Conseil de l'Europe",
+            "Совет Европы",
+            "ОБСЕ",
+            "Avropa Şurasına",
+            "United Nations Educational, Scientific and Cultural Organization",
+        ];
+        let cases: &[(&str, &[&str])] = &[
+            // Bullets, numbers, one item per line, "; and", the Oxford comma.
+            (
+                "- UN Security Council;\n• Council of Europe; and\n* European Union.",
+                &["UN Security Council", "Council of Europe", "European Union"],
+            ),
+            (
+                "1. UNESCO\n2) UNICEF\n(3) OSCE\na) Ministry of Peace\n(iv) Ministry of Plenty",
+                &["UNESCO", "UNICEF", "OSCE", "Ministry of Peace", "Ministry of Plenty"],
+            ),
+            ("(i) UNESCO; (ii) the OSCE; and (iii) UNICEF", &["UNESCO", "OSCE", "UNICEF"]),
+            ("UNESCO, UNICEF, and the OSCE", &["UNESCO", "UNICEF", "OSCE"]),
+            (
+                "Northern Federation of Peace Councils\nMinistry of Plenty\nUNESCO",
+                &["Northern Federation of Peace Councils", "Ministry of Plenty", "UNESCO"],
+            ),
+            ("– UN Security Council\n– Ministry of Peace.", &["UN Security Council", "Ministry of Peace"]),
+            // A hard-wrapped line goes on: after "of" or a comma, before lower case.
+            ("the Northern Federation of\nPeace Councils, UNESCO", &["Northern Federation of Peace Councils", "UNESCO"]),
+            ("the Council\nof Europe and the Ministry of Peace\nand Plenty", &["Council of Europe", "Ministry of Peace and Plenty"]),
+            (
+                "the United Nations Educational,\nScientific and Cultural Organization",
+                &["United Nations Educational, Scientific and Cultural Organization"],
+            ),
+            // French: "et", "ainsi que", prepositions and elided articles.
+            (
+                "au Conseil de l'Europe, à l'UNESCO et à l'OSCE ainsi qu'à l'UNICEF",
+                &["Conseil de l'Europe", "UNESCO", "OSCE", "UNICEF"],
+            ),
+            (
+                "à l'Organisation pour la sécurité et la coopération en Europe et au Comité des droits",
+                &["Organisation pour la sécurité et la coopération en Europe", "Comité des droits"],
+            ),
+            ("aux Ministère de la Paix et Ministère de l'Abondance", &["Ministère de la Paix", "Ministère de l'Abondance"]),
+            // Russian: "и", "а также", "в", "в адрес"; lower case inside a name keeps it whole.
+            (
+                "в Совет Европы, в ОБСЕ, а также в адрес Министерства мира",
+                &["Совет Европы", "ОБСЕ", "Министерства мира"],
+            ),
+            (
+                "Бюро по демократическим институтам и правам человека и Министерству мира",
+                &["Бюро по демократическим институтам и правам человека", "Министерству мира"],
+            ),
+            // Azerbaijani: "və", "həmçinin", a dative before "və".
+            (
+                "BMT Baş Katibinə, Avropa Şurasına və Sülh Nazirliyinə, həmçinin UNESCO-ya",
+                &["BMT Baş Katibinə", "Avropa Şurasına", "Sülh Nazirliyinə", "UNESCO-ya"],
+            ),
+            ("Sülh və Bolluq Nazirliyi", &["Sülh və Bolluq Nazirliyi"]),
+            // A bracket closes a name; an acronym starts one.
+            ("Ministry of Peace (MoP) and Ministry of Plenty", &["Ministry of Peace (MoP)", "Ministry of Plenty"]),
+            ("Ministry of Peace and MOPL", &["Ministry of Peace", "MOPL"]),
+            // A stop after an abbreviation is the name's.
+            ("Peace Inc. and the U.N.", &["Peace Inc.", "U.N."]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(split(text, known), *expected, "`{text}`");
+        }
+    }
+
+    #[test]
+    fn phrases_keep_their_position() {
+        let text = "the UNESCO,\n- Ministry of Peace";
+        let phrases = super::split_text(text, &|p: &str| p == "UNESCO");
+        let starts: Vec<(&str, usize)> =
+            phrases.iter().map(|p| (p.text.as_str(), p.start)).collect();
+        assert_eq!(starts, [("UNESCO", 4), ("Ministry of Peace", 14)]);
     }
 
     #[test]

@@ -794,6 +794,101 @@ mod tests {
     }
 
     #[test]
+    fn passages_anywhere_in_the_text_with_their_lines() {
+        // (text, [(first line, last line, source text, copies)], body paragraphs, signatory, date)
+        type Expected<'a> = &'a [(usize, usize, &'a str, bool)];
+        let cases: &[(&str, Expected, &[&str], Option<&str>, Option<NaiveDate>)] = &[
+            (
+                "Title\n\nThis statement is addressed to the OSCE.\n\nBody.\n\nSabina Aliyeva\n27 May 2021",
+                &[(3, 3, "the OSCE", false)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                date(2021, 5, 27),
+            ),
+            (
+                "Title\n\nWe call for peace. This appeal is sent to\nUNICEF. We hope.\n\nSabina Aliyeva",
+                &[(3, 4, "UNICEF", false)],
+                &["We call for peace. This appeal is sent to UNICEF. We hope."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Title\n\nBody.\n\nThis statement is addressed to the following institutions:\n- UNESCO\n- OSCE\n\nSabina Aliyeva\n1 June 2021",
+                &[(5, 7, "- UNESCO\n- OSCE", false)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                date(2021, 6, 1),
+            ),
+            (
+                "Title\n\nBody.\n\nWe address this statement to:\n\n1. UNESCO\n2. OSCE.\n\nSabina Aliyeva",
+                &[(5, 8, "1. UNESCO\n2. OSCE.", false)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Title\n\nBody.\n\nSabina Aliyeva\nCommissioner\nAddressees: UNESCO, OSCE\nCopy to: UNICEF",
+                &[(7, 7, "UNESCO, OSCE", false), (8, 8, "UNICEF", true)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Baku, 27 May 2021\nTitle\n\nBody.\n\nTo: UNESCO",
+                &[(6, 6, "UNESCO", false)],
+                &["Body."],
+                None,
+                date(2021, 5, 27),
+            ),
+            (
+                "Bəyanat\n\nMətn.\n\nBu Bəyanat BMT-yə və ATƏT-ə ünvanlanır.\n\nSəbinə Əliyeva\n27 may 2021-ci il",
+                &[(5, 5, "BMT-yə və ATƏT-ə", false)],
+                &["Mətn."],
+                Some("Səbinə Əliyeva"),
+                date(2021, 5, 27),
+            ),
+            (
+                "Заявление\n\nТекст.\n\nНастоящее заявление направлено в Совет Европы и ОБСЕ.\n\nКопии настоящего заявления направлены в ЮНЕСКО.\n\nСабина Алиева\n27 мая 2021 года",
+                &[(5, 5, "в Совет Европы и ОБСЕ", false), (7, 7, "в ЮНЕСКО", true)],
+                &["Текст."],
+                Some("Сабина Алиева"),
+                date(2021, 5, 27),
+            ),
+            (
+                "Déclaration\n\nTexte.\n\nLa présente déclaration est adressée au Conseil de l'Europe.\n\nDestinataires :\n- UNESCO\n\nBakou, le 20 novembre 2021",
+                &[(5, 5, "au Conseil de l'Europe", false), (7, 8, "- UNESCO", false)],
+                &["Texte."],
+                None,
+                date(2021, 11, 20),
+            ),
+            (
+                "Title\n\nOur previous appeal was addressed to the OSCE.\n\nApplications addressed to the Commissioner grew.\n\nSabina Aliyeva",
+                &[],
+                &["Our previous appeal was addressed to the OSCE.", "Applications addressed to the Commissioner grew."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+        ];
+        for (text, passages, paragraphs, signatory, expected_date) in cases {
+            let s = ok(text);
+            let got: Vec<(usize, usize, &str, bool)> = s
+                .passages
+                .iter()
+                .map(|p| {
+                    let AddresseeSource::Sentence(source) = &p.source else {
+                        panic!("a list from the text: {p:?}");
+                    };
+                    (p.first_line, p.last_line, source.as_str(), p.copies)
+                })
+                .collect();
+            assert_eq!(got, *passages, "`{text}`");
+            assert_eq!(s.paragraphs, *paragraphs, "`{text}`");
+            assert_eq!(s.signatory.as_deref(), *signatory, "`{text}`");
+            assert_eq!(s.date, *expected_date, "`{text}`");
+        }
+    }
+
+    #[test]
     fn signature_dates_in_every_accepted_form() {
         let cases: &[(&str, Option<NaiveDate>)] = &[
             ("27 May 2021", date(2021, 5, 27)),

@@ -309,3 +309,33 @@ fn a_slashed_date_that_reads_two_ways_follows_date_order_and_check_says_so() {
         &["herald.toml", "date_order `ydm`", "`dmy`, `mdy`, `ymd`"],
     );
 }
+
+#[test]
+fn the_daemon_rejects_an_undated_statement_with_the_same_message() {
+    let ws = Workspace::new();
+    ws.set("daemon", "poll_secs", 1)
+        .set("daemon", "settle_millis", 200);
+    let inbox = ws.data_dir().join("inbox");
+    std::fs::create_dir_all(&inbox).expect("create the inbox");
+    let staged = ws.write("staging/undated.txt", UNDATED);
+    let mut daemon = ws.herald(["daemon"]).spawn();
+    std::fs::rename(&staged, inbox.join("undated.txt")).expect("rename into the inbox");
+
+    let error_file = ws.data_dir().join("rejected/undated.txt.error.txt");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    while !error_file.is_file() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {}",
+            error_file.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    daemon.terminate();
+    let output = daemon.wait();
+    assert_no_panic(&output);
+    let error = std::fs::read_to_string(&error_file).expect("error file");
+    assert!(error.contains("the statement has no date"), "{error}");
+    assert!(error.contains("date = 2021-05-27"), "{error}");
+    assert!(letter_states(&ws).is_empty(), "nothing may be registered");
+}

@@ -882,7 +882,7 @@ fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
         if BLOCKERS.contains(&w)
             || participle(w).is_some()
             || AUX.contains(&w)
-            || steps >= 10
+            || steps >= 16
             || k == 0
         {
             return None;
