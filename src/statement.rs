@@ -797,7 +797,14 @@ mod tests {
     fn passages_anywhere_in_the_text_with_their_lines() {
         // (text, [(first line, last line, source text, copies)], body paragraphs, signatory, date)
         type Expected<'a> = &'a [(usize, usize, &'a str, bool)];
-        let cases: &[(&str, Expected, &[&str], Option<&str>, Option<NaiveDate>)] = &[
+        type Case<'a> = (
+            &'a str,
+            Expected<'a>,
+            &'a [&'a str],
+            Option<&'a str>,
+            Option<NaiveDate>,
+        );
+        let cases: &[Case] = &[
             (
                 "Title\n\nThis statement is addressed to the OSCE.\n\nBody.\n\nSabina Aliyeva\n27 May 2021",
                 &[(3, 3, "the OSCE", false)],
