@@ -264,6 +264,20 @@ pub(crate) fn heading(line: &str) -> Option<(bool, usize)> {
                 None => continue,
             }
         }
+        // "Addressees of this statement:", "Destinataires de la présente déclaration :".
+        if let Some(colon) = rest_clean.find([':', '：']) {
+            let words: Vec<&str> = rest_clean[..colon].split_whitespace().collect();
+            let names_document = words.len() <= 5
+                && words
+                    .first()
+                    .is_some_and(|w| COPY_OF.contains(w) || *w == "for" || *w == "для")
+                && words
+                    .iter()
+                    .any(|w| is_document_noun(w.trim_end_matches(['*', '_'])));
+            if names_document {
+                rest_clean = &rest_clean[colon..];
+            }
+        }
         let after_colon = rest_clean
             .strip_prefix(':')
             .or_else(|| rest_clean.strip_prefix('：'));
@@ -867,29 +881,30 @@ struct Subject {
 }
 
 fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
-    if j == 0 {
-        return None;
-    }
-    // The nearest document noun before `j`, with only a short qualifier ("of the Commissioner",
-    // "by our office", "adopted today") and no clause of its own in between.
-    let mut k = j - 1;
+    // The nearest document noun before `j` that makes a subject, with only a short qualifier
+    // ("of the Commissioner", "by our office", ", together with the report,") and no clause of
+    // its own in between.
+    let mut k = j;
     let mut steps = 0;
-    loop {
+    while k > 0 && steps <= 16 {
+        k -= 1;
+        steps += 1;
         let w = toks[k].word.as_str();
         if is_document_noun(w) {
-            break;
+            if let Some(subject) = subject_at(toks, k, j) {
+                return Some(subject);
+            }
+            continue;
         }
-        if BLOCKERS.contains(&w)
-            || participle(w).is_some()
-            || AUX.contains(&w)
-            || steps >= 16
-            || k == 0
-        {
+        if BLOCKERS.contains(&w) || participle(w).is_some() || (AUX.contains(&w) && w != "a") {
             return None;
         }
-        steps += 1;
-        k -= 1;
     }
+    None
+}
+
+/// The subject whose noun is token `k`, its verb group starting at `j`.
+fn subject_at(toks: &[Tok], k: usize, j: usize) -> Option<Subject> {
     // A qualifier must open with a preposition (or be the French adjectives after the noun).
     if k + 1 < j {
         let next = toks[k + 1].word.as_str();
@@ -935,6 +950,25 @@ fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
     {
         copies = true;
         i -= 1;
+    } else {
+        // "The (full) text of this statement", "Le texte de la présente déclaration", "Текст
+        // настоящего заявления": the document still.
+        let of = usize::from(i >= 1 && COPY_OF.contains(&toks[i - 1].word.as_str()));
+        if i > of
+            && TEXT_OF.contains(&toks[i - 1 - of].word.as_str())
+            && (of == 1 || is_cyrillic(&toks[i - 1].word))
+        {
+            i -= 1 + of;
+            while i > 0 && ADJECTIVES.contains(&toks[i - 1].word.as_str()) {
+                i -= 1;
+            }
+            if i > 0
+                && (WEAK_DETERMINERS.contains(&toks[i - 1].word.as_str())
+                    || STRONG_DETERMINERS.contains(&toks[i - 1].word.as_str()))
+            {
+                i -= 1;
+            }
+        }
     }
     // The subject opens the sentence or follows an introduction ("Finally,", "And", "Also").
     if i > 0 {
@@ -1282,6 +1316,7 @@ const WEAK_DETERMINERS: &[&str] = &["the", "la", "le", "les", "l'"];
 /// Adjectives allowed between determiner and noun; those of `PRESENT_ADJECTIVES` make "the" point
 /// at this document ("the present statement", "la présente déclaration").
 const ADJECTIVES: &[&str] = &[
+    "complete",
     "press",
     "news",
     "final",
@@ -1698,6 +1733,9 @@ const CLAUSE_STARTS: &[&str] = &[
     "dont",
 ];
 
+/// The document's text, which is the document: "the full text of this statement".
+const TEXT_OF: &[&str] = &["text", "texte", "текст", "version", "wording"];
+
 /// Copies of the document.
 const COPIES: &[&str] = &[
     "copies",
@@ -1831,6 +1869,20 @@ mod tests {
     #[test]
     fn sentences_that_are_passages_in_four_languages() {
         let cases: &[(&str, &str, bool)] = &[
+            ("The full text of this statement is transmitted to UNESCO.", "UNESCO.", false),
+            ("This statement of the Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan is being sent to the OSCE.", "the OSCE.", false),
+            ("This statement, together with the report, is addressed to UNESCO.", "UNESCO.", false),
+            ("The statement is also being distributed to embassies in Baku.", "embassies in Baku.", true),
+            ("This statement is addressed, for their information, to the OSCE.", "the OSCE.", false),
+            ("Le texte de la présente déclaration est envoyé à l'UNESCO.", "l'UNESCO.", false),
+            ("Nous faisons parvenir la présente déclaration au Conseil de l'Europe.", "au Conseil de l'Europe.", false),
+            ("Par la présente, nous adressons cette déclaration à l'OSCE.", "l'OSCE.", false),
+            ("La présente déclaration sera également transmise aux ambassades.", "aux ambassades.", true),
+            ("Текст настоящего заявления направлен в ЮНЕСКО.", "в ЮНЕСКО.", false),
+            ("Данное обращение направляется в адрес Генерального секретаря ООН.", "в адрес Генерального секретаря ООН.", false),
+            ("Bu müraciət BMT Baş Katibinə, həmçinin ATƏT-ə ünvanlanıb.", "BMT Baş Katibinə, həmçinin ATƏT-ə", false),
+            ("Biz bu bəyanatı Avropa Şurasına göndəririk.", "Avropa Şurasına", false),
+            ("Bəyanat aşağıdakı ünvanlara göndərilir: BMT, ATƏT.", ": BMT, ATƏT.", false),
             // English: the document as subject.
             (
                 "This Statement is addressed to the UN Secretary-General.",
@@ -2077,6 +2129,14 @@ mod tests {
             ("Copy to: OSCE", Some((true, " OSCE"))),
             ("Cc: OSCE", Some((true, " OSCE"))),
             ("**Addressees:**", Some((false, ""))),
+            (
+                "Addressees of this statement: UNESCO",
+                Some((false, " UNESCO")),
+            ),
+            (
+                "Destinataires de la présente déclaration :",
+                Some((false, "")),
+            ),
             ("## Distribution", Some((false, ""))),
             ("Destinataires :", Some((false, ""))),
             ("Copie à : OSCE", Some((true, " OSCE"))),
