@@ -436,14 +436,30 @@ fn clause_cut(list: &str) -> usize {
         .map(|(i, _)| i);
     for at in starts {
         let rest = fold(&list[at..]);
-        let clause = CLAUSE_STARTS.iter().any(|c| {
-            rest.strip_prefix(c)
-                .is_some_and(|after| after.is_empty() || after.starts_with([' ', ',', '\n']))
+        let bounded = |after: &str| after.is_empty() || after.starts_with([' ', ',', '\n']);
+        // A clause of its own: a word that opens one, or a subject pronoun before a verb in
+        // lower case ("…, and we ask"; "Committee I, …" is a name).
+        let pronoun = SUBJECT_PRONOUNS.iter().any(|c| {
+            rest.strip_prefix(c).is_some_and(|after| {
+                after.starts_with(' ')
+                    && list
+                        .get(at + c.len() + 1..)
+                        .is_some_and(|verb| verb.starts_with(char::is_lowercase))
+            })
         });
+        let clause = pronoun
+            || CLAUSE_STARTS
+                .iter()
+                .any(|c| rest.strip_prefix(c).is_some_and(bounded));
         if clause {
-            return list[..at]
-                .trim_end_matches([' ', ',', ';', '\n', '—', '–'])
-                .len();
+            let mut kept = list[..at].trim_end_matches([' ', ',', ';', '\n', '—', '–']);
+            // "…, and" before the clause belongs to it.
+            if let Some((head, last)) = kept.rsplit_once([' ', '\n']) {
+                if ["and", "et", "и", "və", "а"].contains(&fold(last).as_str()) {
+                    kept = head.trim_end_matches([' ', ',', ';', '\n']);
+                }
+            }
+            return kept.len();
         }
     }
     list.len()
@@ -1658,8 +1674,23 @@ const FOLLOWING: &[&str] = &[
     "aşağıdakı",
 ];
 
+/// Subject pronouns: a clause of its own starts with them.
+const SUBJECT_PRONOUNS: &[&str] = &[
+    "i", "we", "they", "nous", "je", "ils", "elles", "мы", "я", "они", "biz", "mən", "onlar",
+];
+
 /// Words opening a clause after the list of addressees: the list ends before them.
 const CLAUSE_STARTS: &[&str] = &[
+    "with our",
+    "with their",
+    "with my",
+    "avec nos",
+    "avec notre",
+    "avec leur",
+    "avec mes",
+    "с нашими",
+    "с нашей",
+    "с уважением",
     "whose",
     "where",
     "whereby",
@@ -2110,6 +2141,46 @@ mod tests {
                 match_sentence(sentence).is_none(),
                 "a passage: `{sentence}`"
             );
+        }
+    }
+
+    #[test]
+    fn a_list_stops_where_a_clause_of_its_own_starts() {
+        use super::clause_cut;
+        let cases: &[(&str, &str)] = &[
+            (
+                "the OSCE and UNESCO, in the hope that they act",
+                "the OSCE and UNESCO",
+            ),
+            (
+                "the OIC and UNESCO, and I ask them to send missions",
+                "the OIC and UNESCO",
+            ),
+            (
+                "the UNHCR and the OHCHR, whose support we count on",
+                "the UNHCR and the OHCHR",
+            ),
+            (
+                "l'UNESCO et l'OSCE, et nous leur demandons d'agir",
+                "l'UNESCO et l'OSCE",
+            ),
+            ("aux ambassades, avec nos vœux", "aux ambassades"),
+            (
+                "в ЮНЕСКО и ОБСЕ и призываем их поддержать",
+                "в ЮНЕСКО и ОБСЕ",
+            ),
+            (
+                "посольствам с просьбой довести его содержание",
+                "посольствам",
+            ),
+            (
+                "the Ministry of Peace and Plenty",
+                "the Ministry of Peace and Plenty",
+            ),
+            ("Committee I, UNESCO", "Committee I, UNESCO"),
+        ];
+        for (list, kept) in cases {
+            assert_eq!(&list[..clause_cut(list)], *kept, "`{list}`");
         }
     }
 
