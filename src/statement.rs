@@ -212,7 +212,7 @@ pub fn parse_in_order(
 
     // The passages take their lines out of the body; a paragraph holding one in its text stays
     // body, yet is never part of the signature block.
-    let found = passage::find(&blocks);
+    let found = passage::find(&blocks, &title);
     let mut kept: Vec<Block> = Vec::new();
     let mut holds_passage = Vec::new();
     for (b, block) in blocks.iter().enumerate() {
@@ -867,6 +867,20 @@ mod tests {
                 &["Texte."],
                 None,
                 date(2021, 11, 20),
+            ),
+            (
+                "Statement on mines\n\nThe report is sent to the OSCE.\n\nSabina Aliyeva",
+                &[],
+                &["The report is sent to the OSCE."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Report on mines\n\nThe report is sent to the OSCE.\n\nSabina Aliyeva",
+                &[(3, 3, "the OSCE", false)],
+                &[],
+                Some("Sabina Aliyeva"),
+                None,
             ),
             (
                 "Title\n\nOur previous appeal was addressed to the OSCE.\n\nApplications addressed to the Commissioner grew.\n\nSabina Aliyeva",

@@ -79,7 +79,7 @@ pub(crate) struct Found {
     pub containing: Vec<bool>,
 }
 
-pub(crate) fn find(blocks: &[Block]) -> Found {
+pub(crate) fn find(blocks: &[Block], title: &str) -> Found {
     let mut found = Found {
         passages: Vec::new(),
         used: blocks.iter().map(|b| vec![false; b.lines.len()]).collect(),
@@ -92,7 +92,7 @@ pub(crate) fn find(blocks: &[Block]) -> Found {
         let prose_end = heading_at.unwrap_or(block.lines.len());
         let prose: Vec<usize> = (0..prose_end).filter(|&l| !found.used[b][l]).collect();
         if !prose.is_empty() {
-            find_sentences(blocks, b, &prose, &mut found);
+            find_sentences(blocks, b, &prose, title, &mut found);
         }
         let mut l = prose_end;
         while l < block.lines.len() {
@@ -300,7 +300,7 @@ pub(crate) fn heading(line: &str) -> Option<(bool, usize)> {
 }
 
 /// The sentences of block `b`'s prose lines that are passages.
-fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], found: &mut Found) {
+fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], title: &str, found: &mut Found) {
     let block = &blocks[b];
     // The paragraph with its line breaks kept, and where each line starts.
     let mut paragraph = String::new();
@@ -328,6 +328,13 @@ fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], found: &mut Found
         let Some(hit) = match_sentence(&paragraph[start..end]) else {
             continue;
         };
+        if hit
+            .weak_noun
+            .as_deref()
+            .is_some_and(|noun| !own_kind(noun, title))
+        {
+            continue;
+        }
         let list_start = start + hit.list.0;
         let list_end = start + hit.list.1;
         let first_line = number_at(start);
@@ -490,6 +497,9 @@ struct Hit {
     list: (usize, usize),
     /// The addressees run to the end of the sentence (so a colon list may run further).
     list_at_end: bool,
+    /// The document noun, when only "the" (or nothing, in Russian and Azerbaijani) points at it:
+    /// then it must be this statement's kind of document.
+    weak_noun: Option<String>,
 }
 
 /// One word of a sentence: its byte range and its folded form without surrounding punctuation.
@@ -591,15 +601,56 @@ pub(crate) fn fold(s: &str) -> String {
         .collect()
 }
 
+/// A passage sentence, or none. A question, a habit ("every year") or a quotation is never one.
 fn match_sentence(sentence: &str) -> Option<Hit> {
     let toks = tokens(sentence);
-    if toks.is_empty() {
+    if toks.is_empty() || sentence.trim_end().ends_with('?') {
+        return None;
+    }
+    let habitual = toks.iter().enumerate().any(|(i, t)| {
+        HABITUAL.contains(&t.word.as_str())
+            || toks
+                .get(i + 1)
+                .is_some_and(|next| HABITUAL_PAIRS.contains(&(t.word.as_str(), next.word.as_str())))
+    });
+    if habitual {
         return None;
     }
     let end = sentence.trim_end().len();
-    passive(&toks, sentence, end)
+    let hit = passive(&toks, sentence, end)
         .or_else(|| active(&toks, sentence, end))
-        .or_else(|| azerbaijani(&toks, sentence))
+        .or_else(|| azerbaijani(&toks, sentence))?;
+    // Inside quotation marks it is someone else's document speaking.
+    let before = &sentence[..hit.list.0.min(sentence.len())];
+    let opened = before.matches(['“', '«', '„']).count();
+    let closed = before.matches(['”', '»']).count();
+    if opened > closed || before.matches('"').count() % 2 == 1 {
+        return None;
+    }
+    Some(hit)
+}
+
+/// Whether a document noun that only "the" points at names this statement: its own genre, or
+/// the kind its title names ("Open letter on …": "the letter").
+fn own_kind(noun: &str, title: &str) -> bool {
+    const GENRE: &[&str] = &[
+        "statement",
+        "appeal",
+        "declaration",
+        "déclaration",
+        "appel",
+        "заявлени",
+        "обращени",
+        "bəyanat",
+        "müraciət",
+    ];
+    let stem: String = noun.chars().take(5).collect();
+    GENRE
+        .iter()
+        .any(|g| noun.starts_with(g) || g.starts_with(noun))
+        || fold(title)
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.starts_with(&stem))
 }
 
 /// "This statement (…) is (also) addressed to …": the document is the subject of a passive
@@ -643,6 +694,7 @@ fn passive(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
             copies: subject.copies || also || also_after,
             list: (start.offset(toks, sentence), end),
             list_at_end: true,
+            weak_noun: subject.weak.then_some(subject.noun),
         });
     }
     None
@@ -693,6 +745,7 @@ fn active(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
                     copies: object.copies || also || also_after,
                     list: (start.offset(toks, sentence), end),
                     list_at_end: true,
+                    weak_noun: object.weak.then_some(object.noun),
                 });
             }
             continue;
@@ -713,6 +766,7 @@ fn active(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
                         copies: subject.copies || also || also_after,
                         list: (start.offset(toks, sentence), end),
                         list_at_end: true,
+                        weak_noun: subject.weak.then_some(subject.noun),
                     });
                 }
             }
@@ -754,14 +808,16 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     if active && i < n && PRONOUNS.contains(&toks[i].word.as_str()) {
         i += 1;
     }
-    if i < n && AZ_DETERMINERS.contains(&toks[i].word.as_str()) {
+    let determined = i < n && AZ_DETERMINERS.contains(&toks[i].word.as_str());
+    if determined {
         i += 1;
     }
     while i < n && AZ_ADJECTIVES.contains(&toks[i].word.as_str()) {
         i += 1;
     }
     let noun = toks.get(i)?.word.as_str();
-    let (case, _) = az_noun(noun)?;
+    let (case, stem) = az_noun(noun)?;
+    let weak_noun = (!determined).then(|| stem.to_string());
     let mut copies = false;
     let mut after = i + 1;
     match case {
@@ -808,6 +864,7 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
             copies,
             list: (colon, sentence.trim_end().len()),
             list_at_end: true,
+            weak_noun,
         });
     }
     let list_start = toks[after].start;
@@ -823,6 +880,7 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
             copies,
             list: (colon, sentence.trim_end().len()),
             list_at_end: true,
+            weak_noun,
         });
     }
     if announces {
@@ -833,6 +891,7 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
         copies,
         list: (list_start, list_end),
         list_at_end: false,
+        weak_noun,
     })
 }
 
@@ -894,6 +953,8 @@ fn az_tense(verb: &str, stems: &[&str]) -> bool {
 struct Subject {
     weak: bool,
     copies: bool,
+    /// The document noun ("statement", "report").
+    noun: String,
 }
 
 fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
@@ -993,13 +1054,20 @@ fn subject_at(toks: &[Tok], k: usize, j: usize) -> Option<Subject> {
             return None;
         }
     }
-    Some(Subject { weak, copies })
+    Some(Subject {
+        weak,
+        copies,
+        noun: toks[k].word.clone(),
+    })
 }
 
 /// The document as object, from token `o`: "[copies of] this [open] statement".
 struct Object {
     end: usize,
     copies: bool,
+    /// Only "the" (or, in Russian, nothing) points at it.
+    weak: bool,
+    noun: String,
 }
 
 fn object_at(toks: &[Tok], o: usize) -> Option<Object> {
@@ -1036,11 +1104,18 @@ fn object_at(toks: &[Tok], o: usize) -> Option<Object> {
     if !(strong_det || present || WEAK_DETERMINERS.contains(&det) || is_cyrillic(noun)) {
         return None;
     }
+    let weak = !(strong_det || present);
+    let noun = noun.to_string();
     i += 1;
     while word(i).is_some_and(|w| POST_ADJECTIVES.contains(&w)) {
         i += 1;
     }
-    Some(Object { end: i, copies })
+    Some(Object {
+        end: i,
+        copies,
+        weak,
+        noun,
+    })
 }
 
 /// Where the addressees start: at a token, or right after it (keeping a colon that follows it).
@@ -1674,6 +1749,41 @@ const FOLLOWING: &[&str] = &[
     "aşağıdakı",
 ];
 
+/// Words of a habit, not of this document's dispatch: "We send our report to … every year".
+const HABITUAL: &[&str] = &[
+    "annually",
+    "regularly",
+    "usually",
+    "always",
+    "often",
+    "routinely",
+    "habitually",
+    "régulièrement",
+    "toujours",
+    "habituellement",
+    "ежегодно",
+    "регулярно",
+    "обычно",
+    "всегда",
+    "ежемесячно",
+    "mütəmadi",
+    "həmişə",
+    "adətən",
+];
+const HABITUAL_PAIRS: &[(&str, &str)] = &[
+    ("every", "year"),
+    ("each", "year"),
+    ("every", "month"),
+    ("each", "month"),
+    ("every", "week"),
+    ("chaque", "année"),
+    ("chaque", "mois"),
+    ("каждый", "год"),
+    ("каждый", "месяц"),
+    ("hər", "il"),
+    ("hər", "ay"),
+];
+
 /// Subject pronouns: a clause of its own starts with them.
 const SUBJECT_PRONOUNS: &[&str] = &[
     "i", "we", "they", "nous", "je", "ils", "elles", "мы", "я", "они", "biz", "mən", "onlar",
@@ -2112,6 +2222,12 @@ mod tests {
     fn sentences_about_other_documents_or_past_events_are_not_passages() {
         let cases: &[&str] = &[
             "Our previous appeal was addressed to the Council of Europe and the OSCE.",
+            "We send the report to the OSCE every year.",
+            "This appeal is regularly sent to the OSCE.",
+            "Was this statement sent to the OSCE?",
+            "The minister said: “This statement is addressed to the OSCE.”",
+            "He wrote: \"This letter is sent to UNESCO.\"",
+            "Ежегодно данный доклад направляется в ОБСЕ.",
             "Applications addressed to the Commissioner are considered within a month.",
             "The letter we sent last year to the minister remained unanswered.",
             "In this statement we refer to the letter addressed to the UN.",
@@ -2181,6 +2297,31 @@ mod tests {
         ];
         for (list, kept) in cases {
             assert_eq!(&list[..clause_cut(list)], *kept, "`{list}`");
+        }
+    }
+
+    #[test]
+    fn only_this_statement_s_kind_of_document_goes_with_a_bare_the() {
+        use super::own_kind;
+        let cases: &[(&str, &str, bool)] = &[
+            ("statement", "On the mines of Lachin", true),
+            ("appeal", "On the mines of Lachin", true),
+            ("заявление", "О минах", true),
+            ("bəyanat", "Minalar haqqında", true),
+            ("report", "On the mines of Lachin", false),
+            ("report", "Press statement on the annual report", true),
+            ("letter", "Open letter on cultural property", true),
+            (
+                "resolution",
+                "Statement on the resolution's anniversary",
+                true,
+            ),
+            ("resolution", "Statement on peace", false),
+            ("доклад", "Заявление о минах", false),
+            ("hesabat", "Bəyanat", false),
+        ];
+        for (noun, title, expected) in cases {
+            assert_eq!(own_kind(noun, title), *expected, "`{noun}` under `{title}`");
         }
     }
 
