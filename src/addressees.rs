@@ -485,6 +485,12 @@ fn skip_fillers(text: &str, tokens: &[Token], mut i: usize) -> usize {
             }
         } else if word.to_lowercase() == "на" && next == "имя" {
             i += 2;
+        } else if ["attention", "l'attention", "l’attention"]
+            .contains(&word.to_lowercase().as_str())
+            && ["of", "de", "du", "des"].contains(&next.as_str())
+        {
+            // "to the attention of", "à l'attention du".
+            i += 2;
         } else {
             break;
         }

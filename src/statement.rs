@@ -198,13 +198,14 @@ pub fn parse_in_order(
         (Some(_), Some(line)) if blocks[0].lines.len() == 1 && !ends_sentence(&line) => Some(line),
         _ => None,
     };
+    let title_number = blocks.first().and_then(|b| b.numbers.first()).copied();
     if title_line.is_some() {
         blocks[0].remove(0);
         if blocks[0].lines.is_empty() {
             blocks.remove(0);
         }
     }
-    let Some(title) = front.title.clone().or(title_line) else {
+    let Some(title) = front.title.clone().or(title_line.clone()) else {
         return Err(StatementError::Empty {
             path: path.to_string(),
         });
@@ -212,7 +213,13 @@ pub fn parse_in_order(
 
     // The passages take their lines out of the body; a paragraph holding one in its text stays
     // body, yet is never part of the signature block.
-    let found = passage::find(&blocks, &title);
+    let mut found = passage::find(&blocks, &title);
+    // "Open letter to the Council of Europe": with no passage in the text, the title names them.
+    if found.passages.is_empty() {
+        if let (Some(line), Some(number)) = (&title_line, title_number) {
+            found.passages.extend(passage::from_title(line, number));
+        }
+    }
     let mut kept: Vec<Block> = Vec::new();
     let mut holds_passage = Vec::new();
     for (b, block) in blocks.iter().enumerate() {

@@ -44,7 +44,7 @@ struct PassageJson<'a> {
     /// First and last line in the file.
     lines: [usize; 2],
     /// `document` ("This statement is addressed to …"), `author` ("We address this statement
-    /// to …"), `heading` ("Addressees:") or `front matter`.
+    /// to …"), `heading` ("Addressees:"), `title` ("Open letter to …") or `front matter`.
     kind: &'static str,
     /// Copies and additions ("Copy to:", "… is also sent to …").
     copies: bool,

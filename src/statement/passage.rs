@@ -28,6 +28,8 @@ pub enum Recognised {
     Heading,
     /// Front matter `addressees = [...]`.
     FrontMatter,
+    /// The title: "Open letter to the Council of Europe".
+    Title,
 }
 
 impl Recognised {
@@ -37,6 +39,7 @@ impl Recognised {
             Recognised::Author => "author",
             Recognised::Heading => "heading",
             Recognised::FrontMatter => "front matter",
+            Recognised::Title => "title",
         }
     }
 }
@@ -110,6 +113,71 @@ pub(crate) fn find(blocks: &[Block], title: &str) -> Found {
     }
     found
 }
+
+/// A title naming its addressees: "(Open) letter to …", "Appeal to …", "Lettre ouverte au …",
+/// "Обращение к …", up to what the title is about ("… on the return of …").
+pub(crate) fn from_title(title: &str, line: usize) -> Option<Passage> {
+    let toks = tokens(title);
+    let mut i = 0;
+    let word = |i: usize| toks.get(i).map(|t| t.word.as_str());
+    while word(i).is_some_and(|w| ADJECTIVES.contains(&w)) {
+        i += 1;
+    }
+    if !word(i).is_some_and(is_document_noun) {
+        return None;
+    }
+    i += 1;
+    while word(i).is_some_and(|w| POST_ADJECTIVES.contains(&w)) {
+        i += 1;
+    }
+    let start = match word(i)? {
+        "to" | "à" => Start::After(i),
+        "au" | "aux" | "к" | "ко" => Start::At(i),
+        "в" if word(i + 1) == Some("адрес") => Start::At(i),
+        _ => return None,
+    };
+    let from = start.offset(&toks, title);
+    let rest = &title[from..];
+    let folded = fold(rest);
+    let cut = TITLE_TOPICS
+        .iter()
+        .filter_map(|t| folded.find(t))
+        .min()
+        .filter(|&at| folded.len() == rest.len() && at > 0)
+        .unwrap_or(rest.len());
+    let list = rest[..cut].trim_end_matches([' ', ',', ':', '.']);
+    if list.trim().is_empty() {
+        return None;
+    }
+    Some(Passage {
+        recognised: Recognised::Title,
+        copies: false,
+        first_line: line,
+        last_line: line,
+        text: title.to_string(),
+        source: AddresseeSource::Sentence(list.to_string()),
+        line_starts: vec![(0, line)],
+    })
+}
+
+/// Words after which a title says what it is about rather than whom it addresses.
+const TITLE_TOPICS: &[&str] = &[
+    " on ",
+    " regarding ",
+    " concerning ",
+    " about ",
+    " in connection with ",
+    " — ",
+    " – ",
+    ": ",
+    " sur ",
+    " concernant ",
+    " au sujet ",
+    " о ",
+    " об ",
+    " по поводу ",
+    " в связи с ",
+];
 
 /// The list under a heading at line `l` of block `b`; returns the next line to look at.
 fn take_heading(
@@ -1130,8 +1198,10 @@ impl Start {
         match self {
             Start::At(i) => toks[i].start,
             Start::After(i) => {
+                // Past the spaces and any emphasis ("**addressed to** the UN").
                 let end = toks[i].end;
-                end + sentence[end..].len() - sentence[end..].trim_start().len()
+                let rest = &sentence[end..];
+                end + rest.len() - rest.trim_start_matches([' ', '\n', '*', '_']).len()
             }
         }
     }
@@ -2322,6 +2392,43 @@ mod tests {
         ];
         for (noun, title, expected) in cases {
             assert_eq!(own_kind(noun, title), *expected, "`{noun}` under `{title}`");
+        }
+    }
+
+    #[test]
+    fn titles_naming_their_addressees() {
+        use super::from_title;
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "Open letter to the Council of Europe",
+                Some("the Council of Europe"),
+            ),
+            (
+                "Open letter to the UN Secretary-General on the return of cultural property",
+                Some("the UN Secretary-General"),
+            ),
+            (
+                "Appeal to UNICEF and UNESCO — 27 May 2021",
+                Some("UNICEF and UNESCO"),
+            ),
+            (
+                "Lettre ouverte au Conseil de l'Europe sur les mines",
+                Some("au Conseil de l'Europe"),
+            ),
+            (
+                "Обращение к Генеральному секретарю ООН",
+                Some("к Генеральному секретарю ООН"),
+            ),
+            ("Statement by the Ombudsman on the mines", None),
+            ("Statement on the appeal to the OSCE", None),
+            ("Заявление Уполномоченного по правам человека", None),
+        ];
+        for (title, list) in cases {
+            let got = from_title(title, 1).map(|p| match p.source {
+                crate::statement::AddresseeSource::Sentence(text) => text,
+                crate::statement::AddresseeSource::List(_) => panic!("a list"),
+            });
+            assert_eq!(got.as_deref(), *list, "`{title}`");
         }
     }
 
