@@ -264,6 +264,10 @@ pub fn parse_in_order(
         }
         None => (None, None),
     };
+    // Last, a date in the title ("Statement of 27 May 2021 on …").
+    if date.is_none() {
+        date = date::find_date_in(&title, order);
+    }
     let (date, date_reading) = match (front.date, date) {
         (Some(d), _) => (Some(d), None),
         (None, Some((d, reading))) => (Some(d), reading),

@@ -101,6 +101,33 @@ pub(crate) fn parse_date_line(
     None
 }
 
+/// The first date written inside a longer text, such as a title ("Statement of 27 May 2021 on
+/// …"): a run of up to four words that is a date and nothing else.
+pub(crate) fn find_date_in(
+    text: &str,
+    order: DateOrder,
+) -> Option<(NaiveDate, Option<AmbiguousDate>)> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for start in 0..words.len() {
+        for len in (1..=4).rev() {
+            let Some(window) = words.get(start..start + len) else {
+                continue;
+            };
+            let candidate = window.join(" ");
+            let candidate = candidate
+                .trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '—' | '–'));
+            // A lone word is a date only when written in numbers ("27.05.2021").
+            if len == 1 && !candidate.starts_with(|c: char| c.is_ascii_digit()) {
+                continue;
+            }
+            if let Some(found) = parse_date(candidate, order) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
 /// One date and nothing else around it but a weekday, "le", "of", "года"/"г." or "-ci il".
 pub(crate) fn parse_date(s: &str, order: DateOrder) -> Option<(NaiveDate, Option<AmbiguousDate>)> {
     let s = s.trim().trim_end_matches(['.', ';']).trim();
@@ -422,6 +449,26 @@ mod tests {
         for (line, expected) in cases {
             let got = parse_date_line(line, DateOrder::Dmy).map(|(d, _)| d);
             assert_eq!(got, *expected, "`{line}`");
+        }
+    }
+
+    #[test]
+    fn a_date_inside_a_title() {
+        use super::find_date_in;
+        let cases: &[(&str, Option<NaiveDate>)] = &[
+            ("Statement of 27 May 2021 on the mines", date(2021, 5, 27)),
+            ("Statement (27.05.2021)", date(2021, 5, 27)),
+            ("Déclaration du 20 novembre 2021", date(2021, 11, 20)),
+            ("Заявление от 4 апреля 2023 года", date(2023, 4, 4)),
+            ("Statement on the events of 27 May", None),
+            ("Statement on the 1949 Geneva Conventions", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(
+                find_date_in(text, DateOrder::Dmy).map(|(d, _)| d),
+                *expected,
+                "`{text}`"
+            );
         }
     }
 
