@@ -12,6 +12,9 @@ use serde::Serialize;
 
 mod date;
 mod passage;
+mod sentence;
+#[rustfmt::skip]
+mod words;
 
 pub use date::{AmbiguousDate, DateOrder};
 pub use passage::{Passage, Recognised};
