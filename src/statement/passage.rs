@@ -17,8 +17,8 @@
 
 use super::sentence::{fold, is_document_noun, match_sentence, own_kind, tokens, Start};
 use super::words::{
-    ADJECTIVES, ARTICLES, CLAUSE_STARTS, COPY_OF, FOLLOWING, HEADINGS, POST_ADJECTIVES,
-    PREPOSITIONS, SUBJECT_PRONOUNS,
+    ADJECTIVES, ARTICLES, AUDIENCES, AUDIENCE_GLUE, CLAUSE_STARTS, COPY_OF, FOLLOWING, HEADINGS,
+    POST_ADJECTIVES, PREPOSITIONS, SUBJECT_PRONOUNS,
 };
 use super::{AddresseeSource, Block};
 
@@ -457,7 +457,8 @@ fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], title: &str, foun
             .trim_end()
             .trim_end_matches(['.', '!', '?', ';'])
             .replace('\n', " ");
-        if source.trim().is_empty() {
+        // "This appeal is addressed to the international community": an audience, no addressee.
+        if source.trim().is_empty() || audience_only(&source) {
             continue;
         }
         let mut line_starts = vec![(0, number_at(list_start))];
@@ -545,6 +546,18 @@ fn clause_cut(list: &str) -> usize {
     list.len()
 }
 
+/// Whether a sentence's addressees are only a general audience ("the international community
+/// and all people of good will"), which no letter can reach.
+fn audience_only(list: &str) -> bool {
+    let mut rest = fold(list);
+    for audience in AUDIENCES {
+        rest = rest.replace(audience, " ");
+    }
+    rest.split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .all(|w| AUDIENCE_GLUE.contains(&w))
+}
+
 /// Where a colon introduces the list in the text after the verb: at its start ("to: A, B") or
 /// after words announcing it ("to the following institutions:"). `None` when there is none.
 fn colon_intro(list: &str) -> Option<usize> {
@@ -604,6 +617,26 @@ mod tests {
         ];
         for (list, kept) in cases {
             assert_eq!(&list[..clause_cut(list)], *kept, "`{list}`");
+        }
+    }
+
+    #[test]
+    fn a_general_audience_is_no_addressee() {
+        use super::audience_only;
+        let cases: &[(&str, bool)] = &[
+            ("the international community", true),
+            (
+                "the international community and all people of good will",
+                true,
+            ),
+            ("la communauté internationale", true),
+            ("мировому сообществу и общественности", true),
+            ("beynəlxalq ictimaiyyətə", true),
+            ("the international community and the OSCE", false),
+            ("the Council of Europe", false),
+        ];
+        for (list, expected) in cases {
+            assert_eq!(audience_only(list), *expected, "`{list}`");
         }
     }
 

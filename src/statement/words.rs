@@ -228,3 +228,19 @@ pub(super) const PAST_MARKERS: &[&str] = &[
     "précédent", "précédemment", "auparavant", "dernier", "dernière", "hier", "ранее", "прежде",
     "прошл", "предыдущ", "вчера", "əvvəl", "keçən", "öncə", "dünən",
 ];
+
+/// General audiences: a sentence addressed to them alone names no institution.
+pub(super) const AUDIENCES: &[&str] = &[
+    "international community", "world community", "world public opinion", "public opinion",
+    "world public", "people of good will", "everyone", "humanity", "mankind", "the public",
+    "communauté internationale", "opinion publique", "hommes de bonne volonté", "мировому сообществу",
+    "международному сообществу", "мировое сообщество", "международное сообщество",
+    "мировой общественности", "международной общественности", "общественности", "общественность",
+    "beynəlxalq ictimaiyyətə", "beynəlxalq ictimaiyyət", "dünya ictimaiyyətinə", "dünya ictimaiyyəti",
+    "dünya birliyinə", "beynəlxalq birliyə",
+];
+/// What may join audiences: articles, "all", "and", "to".
+pub(super) const AUDIENCE_GLUE: &[&str] = &[
+    "the", "all", "and", "to", "whole", "entire", "la", "le", "les", "l'", "à", "et", "tous", "toute",
+    "и", "всей", "всему", "ко", "к", "вся", "və", "bütün", "whole",
+];
