@@ -26,8 +26,7 @@ pub(super) const HEADINGS: &[(&str, bool, bool)] = &[
 
 /// Nouns that name a statement-like document (English and French; Russian below by stems).
 pub(super) const EN_FR_NOUNS: &[&str] = &[
-    "statement", "statements", "appeal", "appeals", "letter", "letters", "declaration",
-    "declarations", "report", "address", "communication", "communique", "communiqué", "message",
+    "statement", "appeal", "letter", "declaration", "report", "address", "communication", "communique", "communiqué", "message",
     "petition", "memorandum", "note", "submission", "release", "text", "document", "resolution",
     "call", "plea", "déclaration", "appel", "lettre", "rapport", "adresse", "pétition",
     "mémorandum", "texte", "résolution", "requête", "communiqué",
