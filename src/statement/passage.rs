@@ -200,9 +200,30 @@ fn take_heading(
     if !rest.is_empty() {
         list.push(rest, block.numbers[l]);
     }
+    // The lines below belong to the list up to another heading or a date. After items on the
+    // heading's own line ("To: UNESCO, OSCE"), only a line the list plainly goes on to does: an
+    // item with a bullet or a number, or one after a trailing comma or "and".
     let mut end = l + 1;
-    while end < block.lines.len() && heading(&block.lines[end]).is_none() {
-        list.push(&block.lines[end], block.numbers[end]);
+    while end < block.lines.len() {
+        let next = &block.lines[end];
+        let previous = if end == l + 1 {
+            rest
+        } else {
+            block.lines[end - 1].as_str()
+        };
+        let goes_on = rest.is_empty()
+            || is_item_line(next)
+            || previous.ends_with([',', ';'])
+            || ["and", "et", "и", "və"]
+                .iter()
+                .any(|w| fold(previous).ends_with(&format!(" {w}")));
+        if heading(next).is_some()
+            || super::date::parse_date_line(next, super::DateOrder::Dmy).is_some()
+            || !goes_on
+        {
+            break;
+        }
+        list.push(next, block.numbers[end]);
         end += 1;
     }
     for used in &mut found.used[b][l..end] {
@@ -637,6 +658,27 @@ mod tests {
         ];
         for (list, expected) in cases {
             assert_eq!(audience_only(list), *expected, "`{list}`");
+        }
+    }
+
+    #[test]
+    fn a_heading_list_ends_before_the_signature_under_it() {
+        use crate::statement::{parse, AddresseeSource};
+        let cases: &[(&str, &str)] = &[
+            (
+                "Addressees: UNESCO, OSCE\nSabina Aliyeva\n27 May 2021",
+                "UNESCO, OSCE",
+            ),
+            ("Addressees: UNESCO,\nOSCE\nSabina Aliyeva", "UNESCO,\nOSCE"),
+            ("Addressees:\nUNESCO\nOSCE\n27 May 2021", "UNESCO\nOSCE"),
+            ("To: UNESCO\n- OSCE\nCc: UNICEF", "UNESCO\n- OSCE"),
+        ];
+        for (tail, list) in cases {
+            let s = parse("s.txt", "s.txt", &format!("Title\n\nBody.\n\n{tail}")).expect("parses");
+            let AddresseeSource::Sentence(text) = &s.passages[0].source else {
+                panic!("a list in `{tail}`");
+            };
+            assert_eq!(text, list, "`{tail}`");
         }
     }
 
