@@ -215,3 +215,87 @@ pub fn plan(directory: &Directory, path: &Path, reading: Reading) -> Result<Plan
     }
     Ok(plan)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{locate, resolve};
+    use crate::directory::resolve::seed_directory;
+    use crate::statement::{parse, StatementError};
+
+    /// The letters (organisation ids) and each phrase's line, or the lines of two passages that
+    /// disagree.
+    fn judge(text: &str) -> Result<(Vec<String>, Vec<usize>), (usize, usize)> {
+        let directory = seed_directory();
+        let statement = parse("s.txt", "s.txt", text).expect("parses");
+        match resolve(&directory, statement, "s.txt") {
+            Ok(plan) => Ok((
+                plan.organization_ids(&directory)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+                plan.origins.iter().map(|o| o.line).collect(),
+            )),
+            Err(StatementError::Disagreeing { first, second, .. }) => Err((first.0, second.0)),
+            Err(e) => panic!("`{text}`: {e}"),
+        }
+    }
+
+    #[test]
+    fn passages_agree_add_copies_or_are_refused() {
+        let ok = |ids: &[&str], lines: &[usize]| {
+            Ok((ids.iter().map(|s| s.to_string()).collect(), lines.to_vec()))
+        };
+        let cases: &[(&str, Result<(Vec<String>, Vec<usize>), (usize, usize)>)] = &[
+            (
+                "T\n\nThis statement is addressed to UNESCO and the OSCE.\n\nAddressees:\n- United Nations Educational, Scientific and Cultural Organization\n- Organization for Security and Co-operation in Europe",
+                ok(&["unesco", "osce"], &[3, 3]),
+            ),
+            (
+                "T\n\nThis statement is addressed to UNESCO.\n\nAddressees:\n- OSCE",
+                Err((3, 5)),
+            ),
+            (
+                "T\n\nThis statement is addressed to UNESCO\nand the OSCE.\n\nCopy to: UNICEF, UNESCO",
+                ok(&["unesco", "osce", "unicef"], &[3, 4, 6, 6]),
+            ),
+            (
+                "T\n\nThe statement is also sent to UNICEF.\n\nCopy to: OSCE",
+                ok(&["unicef", "osce"], &[3, 5]),
+            ),
+            (
+                "T\n\nAddressees:\n1. UNESCO\n2. OSCE\n\nWe address this statement to the OSCE and UNESCO.",
+                ok(&["unesco", "osce"], &[4, 5]),
+            ),
+            (
+                "+++\naddressees = [\"OSCE\"]\n+++\nT\n\nThis statement is addressed to UNESCO.\n\nAddressees: UNICEF",
+                ok(&["osce"], &[2]),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(judge(text), *expected, "`{text}`");
+        }
+    }
+
+    #[test]
+    fn a_phrase_is_found_in_its_passage_across_line_breaks() {
+        let cases: &[(&str, &str, usize, Option<(usize, usize)>)] = &[
+            ("the UN and the OSCE", "OSCE", 0, Some((15, 19))),
+            (
+                "Council\nof Europe, OSCE",
+                "Council of Europe",
+                0,
+                Some((0, 17)),
+            ),
+            ("OSCE, OSCE", "OSCE", 1, Some((6, 10))),
+            ("UNESCO", "OSCE", 0, None),
+            ("", "OSCE", 0, None),
+        ];
+        for (text, phrase, from, expected) in cases {
+            assert_eq!(
+                locate(text, phrase, *from),
+                *expected,
+                "`{phrase}` in `{text}`"
+            );
+        }
+    }
+}
