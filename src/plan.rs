@@ -224,7 +224,9 @@ mod tests {
 
     /// The letters (organisation ids) and each phrase's line, or the lines of two passages that
     /// disagree.
-    fn judge(text: &str) -> Result<(Vec<String>, Vec<usize>), (usize, usize)> {
+    type Judgement = Result<(Vec<String>, Vec<usize>), (usize, usize)>;
+
+    fn judge(text: &str) -> Judgement {
         let directory = seed_directory();
         let statement = parse("s.txt", "s.txt", text).expect("parses");
         match resolve(&directory, statement, "s.txt") {
@@ -245,7 +247,7 @@ mod tests {
         let ok = |ids: &[&str], lines: &[usize]| {
             Ok((ids.iter().map(|s| s.to_string()).collect(), lines.to_vec()))
         };
-        let cases: &[(&str, Result<(Vec<String>, Vec<usize>), (usize, usize)>)] = &[
+        let cases: &[(&str, Judgement)] = &[
             (
                 "T\n\nThis statement is addressed to UNESCO and the OSCE.\n\nAddressees:\n- United Nations Educational, Scientific and Cultural Organization\n- Organization for Security and Co-operation in Europe",
                 ok(&["unesco", "osce"], &[3, 3]),
@@ -278,7 +280,8 @@ mod tests {
 
     #[test]
     fn a_phrase_is_found_in_its_passage_across_line_breaks() {
-        let cases: &[(&str, &str, usize, Option<(usize, usize)>)] = &[
+        type Case<'a> = (&'a str, &'a str, usize, Option<(usize, usize)>);
+        let cases: &[Case] = &[
             ("the UN and the OSCE", "OSCE", 0, Some((15, 19))),
             (
                 "Council\nof Europe, OSCE",
