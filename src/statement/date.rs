@@ -236,7 +236,9 @@ fn strip_year_suffix(s: &str) -> &str {
         "г",
     ] {
         if lower.ends_with(suffix) {
-            let cut = s.len() - suffix.len();
+            let Some(cut) = s.len().checked_sub(suffix.len()) else {
+                continue;
+            };
             if s.is_char_boundary(cut) && s[..cut].ends_with(|c: char| c.is_ascii_digit()) {
                 return s[..cut].trim_end();
             }
