@@ -200,7 +200,9 @@ fn passive(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
         let Some(subject) = subject_before(toks, j) else {
             continue;
         };
-        if subject.weak && past {
+        // "… was sent to …" tells of an earlier dispatch, even of "this appeal" (the one just
+        // spoken of); only a present, perfect or future form speaks of this one.
+        if past {
             continue;
         }
         if toks[..p]
@@ -259,7 +261,15 @@ fn active(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
             also |= ALSO.contains(&toks[o].word.as_str());
             o += 1;
         }
+        // A Russian past ("Мы направили …") speaks of this document only with "настоящее";
+        // "это обращение" may be the one just spoken of.
+        let past = RU_ACTIVE_PAST.contains(&w);
+        let this_very =
+            |from: usize, to: usize| toks[from..to].iter().any(|t| t.word.starts_with("настоящ"));
         if let Some(object) = object_at(toks, o) {
+            if past && !this_very(o, object.end) {
+                continue;
+            }
             if let Some((start, also_after)) = recipients_start(toks, object.end, lang) {
                 return Some(Hit {
                     recognised: Recognised::Author,
@@ -281,6 +291,9 @@ fn active(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
                 k -= 1;
             }
             if let Some(subject) = subject_before(toks, k) {
+                if past && !this_very(0, k) {
+                    continue;
+                }
                 if let Some((start, also_after)) = recipients_start(toks, v + 1, lang) {
                     return Some(Hit {
                         recognised: Recognised::Author,
@@ -790,7 +803,8 @@ mod tests {
             ("Nous faisons parvenir la présente déclaration au Conseil de l'Europe.", "au Conseil de l'Europe.", false),
             ("Par la présente, nous adressons cette déclaration à l'OSCE.", "l'OSCE.", false),
             ("La présente déclaration sera également transmise aux ambassades.", "aux ambassades.", true),
-            ("Текст настоящего заявления направлен в ЮНЕСКО.", "в ЮНЕСКО.", false),
+("Мы направили настоящее заявление в ОБСЕ.", "в ОБСЕ.", false),
+                        ("Текст настоящего заявления направлен в ЮНЕСКО.", "в ЮНЕСКО.", false),
             ("Данное обращение направляется в адрес Генерального секретаря ООН.", "в адрес Генерального секретаря ООН.", false),
             ("Bu müraciət BMT Baş Katibinə, həmçinin ATƏT-ə ünvanlanıb.", "BMT Baş Katibinə, həmçinin ATƏT-ə", false),
             ("Biz bu bəyanatı Avropa Şurasına göndəririk.", "Avropa Şurasına", false),
@@ -994,6 +1008,10 @@ mod tests {
             "The minister said: “This statement is addressed to the OSCE.”",
             "He wrote: \"This letter is sent to UNESCO.\"",
             "Ежегодно данный доклад направляется в ОБСЕ.",
+            "This appeal was sent to the OSCE in 2019, but nothing was done.",
+            "Cet appel fut adressé au Conseil de l'Europe.",
+            "Это обращение было направлено в ОБСЕ.",
+            "Мы направили это обращение в ОБСЕ.",
             "The appeal of the families is addressed to the ICRC.",
             "La déclaration du Médiateur est adressée au Parlement.",
             "Заявление МИД направлено в ООН.",

@@ -243,3 +243,8 @@ pub(super) const AUDIENCE_GLUE: &[&str] = &[
     "the", "all", "and", "to", "whole", "entire", "la", "le", "les", "l'", "à", "et", "tous", "toute",
     "и", "всей", "всему", "ко", "к", "вся", "və", "bütün", "whole",
 ];
+
+/// Russian past forms of the author's verbs: "Мы направили настоящее заявление …".
+pub(super) const RU_ACTIVE_PAST: &[&str] = &[
+    "направили", "направил", "направила", "адресовали", "отправили", "передали",
+];
