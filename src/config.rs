@@ -178,7 +178,13 @@ pub struct Config {
     pub transport: TransportKind,
     pub delivery: DeliverySettings,
     pub daemon: DaemonSettings,
-    /// `[statement] date_order`: how a slashed date whose day and month are both 12 or less is read.
+    pub statement: StatementSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatementSettings {
+    /// How a slashed date whose day and month are both 12 or less is read (`[statement]
+    /// date_order`).
     pub date_order: crate::statement::DateOrder,
 }
 
@@ -546,7 +552,7 @@ impl Config {
                 settle: Duration::from_millis(raw.daemon.settle_millis),
                 poll: Duration::from_secs(raw.daemon.poll_secs.max(1)),
             },
-            date_order,
+            statement: StatementSettings { date_order },
         })
     }
 

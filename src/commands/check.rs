@@ -60,7 +60,7 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
             directory,
             path,
             plan::Reading {
-                date_order: config.date_order,
+                date_order: config.statement.date_order,
                 allow_undated: false,
             },
         ) {

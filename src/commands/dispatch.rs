@@ -45,7 +45,7 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
         &directory,
         &args.statement,
         plan::Reading {
-            date_order: config.date_order,
+            date_order: config.statement.date_order,
             allow_undated: args.allow_undated,
         },
     )?;

@@ -73,7 +73,7 @@ pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
     let directory = directory::load(&config.recipients_dir)?;
     let shown = args.statement.display().to_string();
-    let statement = plan::read_statement(&args.statement, config.date_order)?;
+    let statement = plan::read_statement(&args.statement, config.statement.date_order)?;
     let plan = plan::resolve(&directory, statement, &shown)?;
     let orgs = plan.organization_ids(&directory);
     let earlier = super::already_received(&config, &plan.statement, &orgs)?;

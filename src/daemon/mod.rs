@@ -372,7 +372,7 @@ impl Daemon {
             &self.catalog.directory,
             path,
             plan::Reading {
-                date_order: self.config.date_order,
+                date_order: self.config.statement.date_order,
                 allow_undated: false,
             },
         ) {
@@ -492,10 +492,13 @@ impl Daemon {
             }
             let file = self.holding.remove(&id).flatten();
             // The approved text is the journal's; the inbox file goes with it only if unchanged.
-            let file = file.filter(|f| match plan::read_statement(f, self.config.date_order) {
-                Ok(s) => s.id == id,
-                Err(_) => false,
-            });
+            let file =
+                file.filter(
+                    |f| match plan::read_statement(f, self.config.statement.date_order) {
+                        Ok(s) => s.id == id,
+                        Err(_) => false,
+                    },
+                );
             tracing::info!(statement = %id, "approved: sending");
             let keys = self.journal_keys(&id)?;
             match self.rebuild(&info) {
@@ -529,9 +532,13 @@ impl Daemon {
     fn rebuild(&mut self, info: &StatementInfo) -> std::result::Result<Letters, String> {
         self.catalog.refresh(&self.config);
         let shown = format!("{} (kept in the journal)", info.file_name);
-        let statement =
-            statement::parse_in_order(&shown, &info.file_name, &info.text, self.config.date_order)
-                .map_err(|e| e.to_string())?;
+        let statement = statement::parse_in_order(
+            &shown,
+            &info.file_name,
+            &info.text,
+            self.config.statement.date_order,
+        )
+        .map_err(|e| e.to_string())?;
         let plan =
             plan::resolve(&self.catalog.directory, statement, &shown).map_err(|e| e.to_string())?;
         Ok(Letters::new(
