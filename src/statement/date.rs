@@ -138,6 +138,14 @@ pub(crate) fn parse_date(s: &str, order: DateOrder) -> Option<(NaiveDate, Option
     if let Some(found) = numeric_date(s, order) {
         return Some(found);
     }
+    // "27-May-2021", "27/May/2021": a month name between dashes or slashes.
+    if !s.contains(char::is_whitespace) && s.contains(char::is_alphabetic) && s.contains(['-', '/'])
+    {
+        let spaced = s.replace(['-', '/'], " ");
+        if spaced.split(' ').count() == 3 {
+            return parse_date(&spaced, order);
+        }
+    }
     let words: Vec<String> = s
         .split(|c: char| c.is_whitespace() || c == ',')
         .map(|w| w.trim_matches(|c: char| c == '(' || c == ')'))
@@ -437,6 +445,9 @@ mod tests {
             ("2021-ci il 27 may", date(2021, 5, 27)),
             ("Bakı, 3 dekabr 2022-ci il", date(2022, 12, 3)),
             ("15 avqust 2020-ci il", date(2020, 8, 15)),
+            ("27-May-2021", date(2021, 5, 27)),
+            ("27/May/2021", date(2021, 5, 27)),
+            ("May 27th, 2021", date(2021, 5, 27)),
             ("27\u{a0}May\u{a0}2021", date(2021, 5, 27)),
             // Not dates.
             ("31 February 2021", None),

@@ -197,7 +197,7 @@ fn passive(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
         if !aux && lang != Lang::Ru {
             continue;
         }
-        let Some(subject) = subject_before(toks, j) else {
+        let Some(subject) = subject_before(toks, j).or_else(|| bare_copies(toks, j)) else {
             continue;
         };
         // "… was sent to …" tells of an earlier dispatch, even of "this appeal" (the one just
@@ -514,6 +514,26 @@ fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
     None
 }
 
+/// "Copies are being sent to …", "A copy is forwarded to …", "Копии направлены …": copies
+/// of nothing named are this statement's, when they open the sentence.
+fn bare_copies(toks: &[Tok], j: usize) -> Option<Subject> {
+    let k = j.checked_sub(1)?;
+    let noun = toks[k].word.as_str();
+    if !COPIES.contains(&noun) {
+        return None;
+    }
+    let mut i = k;
+    if i > 0 && ["a", "une"].contains(&toks[i - 1].word.as_str()) {
+        i -= 1;
+    }
+    let opens = i == 0 || toks[i - 1].pause || INTRO.contains(&toks[i - 1].word.as_str());
+    opens.then(|| Subject {
+        weak: false,
+        copies: true,
+        noun: noun.to_string(),
+    })
+}
+
 /// The subject whose noun is token `k`, its verb group starting at `j`.
 fn subject_at(toks: &[Tok], k: usize, j: usize) -> Option<Subject> {
     // A qualifier must open with a preposition (or be the French adjectives after the noun).
@@ -795,6 +815,9 @@ mod tests {
     fn sentences_that_are_passages_in_four_languages() {
         let cases: &[(&str, &str, bool)] = &[
             ("The full text of this statement is transmitted to UNESCO.", "UNESCO.", false),
+            ("Copies are being sent to the OSCE.", "the OSCE.", true),
+            ("A copy has been forwarded to UNICEF.", "UNICEF.", true),
+            ("Копии направлены в ЮНЕСКО.", "в ЮНЕСКО.", true),
             ("This statement of the Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan is being sent to the OSCE.", "the OSCE.", false),
             ("This statement, together with the report, is addressed to UNESCO.", "UNESCO.", false),
             ("The statement is also being distributed to embassies in Baku.", "embassies in Baku.", true),
@@ -1018,6 +1041,8 @@ mod tests {
             "These appeals are addressed to the ICRC.",
             "The Ombudsman has repeatedly sent appeals to the UN.",
             "Letters have been sent to the OSCE.",
+            "Copies of the report were sent to the OSCE.",
+            "He said copies are sent to the OSCE.",
             "Applications addressed to the Commissioner are considered within a month.",
             "The letter we sent last year to the minister remained unanswered.",
             "In this statement we refer to the letter addressed to the UN.",
