@@ -653,6 +653,8 @@ mod tests {
             ("la communauté internationale", true),
             ("мировому сообществу и общественности", true),
             ("beynəlxalq ictimaiyyətə", true),
+            ("the media and the public", true),
+            ("the Public Defender of Georgia", false),
             ("the international community and the OSCE", false),
             ("the Council of Europe", false),
         ];

@@ -236,7 +236,9 @@ pub(super) const AUDIENCES: &[&str] = &[
     "международному сообществу", "мировое сообщество", "международное сообщество",
     "мировой общественности", "международной общественности", "общественности", "общественность",
     "beynəlxalq ictimaiyyətə", "beynəlxalq ictimaiyyət", "dünya ictimaiyyətinə", "dünya ictimaiyyəti",
-    "dünya birliyinə", "beynəlxalq birliyə",
+    "dünya birliyinə", "beynəlxalq birliyə", "ictimaiyyətə", "ictimaiyyət", "public", "mass media",
+    "media", "press", "средствам массовой информации", "сми", "kütləvi informasiya vasitələrinə",
+    "kiv", "médias", "presse",
 ];
 /// What may join audiences: articles, "all", "and", "to".
 pub(super) const AUDIENCE_GLUE: &[&str] = &[
