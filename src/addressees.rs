@@ -382,6 +382,15 @@ fn tokenize(text: &str) -> Vec<Token> {
         _ => None,
     };
     let is = |t: Option<&Option<Token>>, w: &str| word(t).is_some_and(|x| x == w);
+    // A bullet standing between two names on one line ("UNESCO • OSCE") separates them; one that
+    // opens a line is a list marker, dropped with the fillers.
+    for k in 1..raw.len() {
+        if let (Some(Token::Word(..)), Some(Token::Word(s, e))) = (raw[k - 1], raw[k]) {
+            if ["•", "·", "▪", "◦", "●", "|"].contains(&&text[s..e]) {
+                raw[k] = Some(Token::Separator(Separator::Strong));
+            }
+        }
+    }
     let mut tokens = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -644,6 +653,7 @@ mod tests {
             // A bracket closes a name; an acronym starts one.
             ("Ministry of Peace (MoP) and Ministry of Plenty", &["Ministry of Peace (MoP)", "Ministry of Plenty"]),
             ("Ministry of Peace and MOPL", &["Ministry of Peace", "MOPL"]),
+            ("UNESCO • Ministry of Peace · OSCE | UNICEF", &["UNESCO", "Ministry of Peace", "OSCE", "UNICEF"]),
             // A stop after an abbreviation is the name's.
             ("Peace Inc. and the U.N.", &["Peace Inc.", "U.N."]),
         ];
