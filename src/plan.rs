@@ -73,8 +73,8 @@ pub fn read_statement(path: &Path, order: DateOrder) -> Result<Statement, Statem
 ///
 /// Every passage is resolved on its own. Passages naming the addressees (not copies) must name
 /// the same institutions, or the statement is refused naming both: a clerk asks rather than
-/// guesses. The addressees are then those of the first such passage and of every passage of
-/// copies.
+/// guesses. The addressees are then those of the first such passage, followed by those of every
+/// passage of copies.
 pub fn resolve(
     directory: &Directory,
     statement: Statement,
@@ -107,8 +107,12 @@ pub fn resolve(
             });
         }
     }
-    let used: Vec<usize> = (0..passages.len())
-        .filter(|&i| passages[i].copies || main.first() == Some(&i))
+    // The addressees first, then the copies, each in the order of the text.
+    let used: Vec<usize> = main
+        .first()
+        .copied()
+        .into_iter()
+        .chain((0..passages.len()).filter(|&i| passages[i].copies))
         .collect();
 
     let mut phrases = Vec::new();
@@ -263,6 +267,10 @@ mod tests {
             (
                 "T\n\nThe statement is also sent to UNICEF.\n\nCopy to: OSCE",
                 ok(&["unicef", "osce"], &[3, 5]),
+            ),
+            (
+                "T\n\nCopy to: OSCE\n\nThis statement is addressed to UNICEF.",
+                ok(&["unicef", "osce"], &[5, 3]),
             ),
             (
                 "T\n\nAddressees:\n1. UNESCO\n2. OSCE\n\nWe address this statement to the OSCE and UNESCO.",
