@@ -163,7 +163,7 @@ pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, State
 /// (YYYY-MM-DD) and `addressees`, which win over what is detected in the text. Otherwise: the
 /// title is the first non-empty line (after a dateline above it, if any); the date is a dateline
 /// under the title or the date of the signature block, the run of short lines at the end (name,
-/// title lines, date); the addressees are named by every passage [`passage`] finds, anywhere.
+/// title lines, date); the addressees are named by every passage found anywhere in the text.
 /// The body is every paragraph between title and signature block, except the passages.
 pub fn parse_in_order(
     path: &str,

@@ -12,8 +12,10 @@
 //! are never passages. Copies ("Copies of this statement are sent to …", "Copy to:") and
 //! additions ("… is also sent to …") add to the addressees rather than compete with them.
 //!
-//! The rules are word classes (determiners, document nouns, auxiliaries, dispatch verbs,
-//! prepositions) and the order they must come in; the tables are at the bottom.
+//! This module walks the text's paragraphs: headings and the lists under them (one item per line,
+//! or the next paragraph), sentences judged by [`super::sentence`] and the list they name (up to
+//! a clause of their own, or the lines after a colon), a general audience that names no one, and
+//! a title naming its addressees when the text names none. Each passage keeps its line numbers.
 
 use super::sentence::{fold, is_document_noun, match_sentence, own_kind, tokens, Start};
 use super::words::{
