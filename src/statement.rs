@@ -883,6 +883,13 @@ mod tests {
                 date(2021, 11, 20),
             ),
             (
+                "Title\n\nBody.\n\nThis statement is addressed to UNESCO.\nSabina Aliyeva\n27 May 2021",
+                &[(5, 5, "UNESCO", false)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                date(2021, 5, 27),
+            ),
+            (
                 "Statement on mines\n\nThe report is sent to the OSCE.\n\nSabina Aliyeva",
                 &[],
                 &["The report is sent to the OSCE."],

@@ -504,9 +504,8 @@ fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], title: &str, foun
     }
 }
 
-/// A passage opening its paragraph takes the whole paragraph out of the body (what follows it
-/// are its own remarks); one inside a paragraph leaves it in the body, except the lines of a
-/// list it introduces.
+/// A passage opening its paragraph takes its lines out of the body; one inside a paragraph
+/// leaves it in the body, except the lines of a list it introduces.
 fn mark_used(
     found: &mut Found,
     b: usize,
@@ -516,8 +515,12 @@ fn mark_used(
     list: bool,
 ) {
     if start == 0 {
-        for &(_, l) in starts {
-            found.used[b][l] = true;
+        // Its lines, with what follows it on them; a line after it (the signature, written
+        // without a blank line) stays.
+        for &(s, l) in starts {
+            if s < end {
+                found.used[b][l] = true;
+            }
         }
         return;
     }
