@@ -72,11 +72,13 @@ pub struct Passage {
 impl Passage {
     /// The file line of a byte offset into the source text.
     pub fn line_at(&self, offset: usize) -> usize {
-        self.line_starts
-            .iter()
-            .take_while(|(start, _)| *start <= offset)
-            .last()
-            .map_or(self.first_line, |&(_, line)| line)
+        // Line starts are in order: the last one at or before `offset`.
+        let after = self
+            .line_starts
+            .partition_point(|&(start, _)| start <= offset);
+        after
+            .checked_sub(1)
+            .map_or(self.first_line, |i| self.line_starts[i].1)
     }
 }
 
@@ -409,11 +411,8 @@ fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], title: &str, foun
         paragraph.push_str(&block.lines[l]);
     }
     let number_at = |offset: usize| {
-        let l = starts
-            .iter()
-            .take_while(|(s, _)| *s <= offset)
-            .last()
-            .map_or(lines[0], |&(_, l)| l);
+        let after = starts.partition_point(|&(s, _)| s <= offset);
+        let l = after.checked_sub(1).map_or(lines[0], |i| starts[i].1);
         block.numbers[l]
     };
     let mut covered_to = 0;
@@ -542,7 +541,8 @@ fn clause_cut(list: &str) -> usize {
         .filter(|&(i, c)| i > 0 && !c.is_whitespace() && list[..i].ends_with([' ', '\n']))
         .map(|(i, _)| i);
     for at in starts {
-        let rest = fold(&list[at..]);
+        // The longest clause opener is a few words: fold no more than that.
+        let rest = fold(&list[at..].chars().take(40).collect::<String>());
         let bounded = |after: &str| after.is_empty() || after.starts_with([' ', ',', '\n']);
         // A clause of its own: a word that opens one, or a subject pronoun before a verb in
         // lower case ("…, and we ask"; "Committee I, …" is a name).
