@@ -102,6 +102,9 @@ pub struct DispatchArgs {
     /// Also re-send letters whose outcome is unknown (`uncertain`): they may arrive twice.
     #[arg(long)]
     pub resend_uncertain: bool,
+    /// Send a statement in which no date was found (refused otherwise).
+    #[arg(long)]
+    pub allow_undated: bool,
 }
 
 /// Write a working configuration to DIR: `herald.toml` (paths relative to it), the shipped

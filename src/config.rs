@@ -165,6 +165,7 @@ impl Default for RawDaemon {
 #[serde(deny_unknown_fields, default)]
 struct RawStatement {
     max_bytes: u64,
+    date_order: Option<toml::Spanned<String>>,
 }
 
 /// The largest statement read by default: a statement is a few pages of text (the seed is
@@ -175,6 +176,7 @@ impl Default for RawStatement {
     fn default() -> Self {
         RawStatement {
             max_bytes: DEFAULT_MAX_STATEMENT_BYTES,
+            date_order: None,
         }
     }
 }
@@ -199,6 +201,9 @@ pub struct Config {
 pub struct StatementSettings {
     /// A statement file larger than this is refused before it is read (`[statement] max_bytes`).
     pub max_bytes: u64,
+    /// How a slashed date whose day and month are both 12 or less is read (`[statement]
+    /// date_order`).
+    pub date_order: crate::statement::DateOrder,
 }
 
 #[derive(Debug, Clone)]
@@ -567,6 +572,20 @@ impl Config {
             ));
         }
 
+        let date_order = match &raw.statement.date_order {
+            None => crate::statement::DateOrder::default(),
+            Some(value) => {
+                crate::statement::DateOrder::parse(value.get_ref()).ok_or_else(|| {
+                    invalid(
+                        Some(value.span()),
+                        format!(
+                            "[statement] date_order `{}` is not one of `dmy`, `mdy`, `ymd`",
+                            value.get_ref()
+                        ),
+                    )
+                })?
+            }
+        };
         if raw.statement.max_bytes == 0 {
             return Err(invalid(
                 None,
@@ -597,6 +616,7 @@ impl Config {
             },
             statement: StatementSettings {
                 max_bytes: raw.statement.max_bytes,
+                date_order,
             },
         })
     }

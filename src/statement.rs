@@ -10,7 +10,14 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::addressees::clean_list_item;
+mod date;
+mod passage;
+mod sentence;
+#[rustfmt::skip]
+mod words;
+
+pub use date::{AmbiguousDate, DateOrder};
+pub use passage::{Passage, Recognised};
 
 /// `<date>-<8 hex digits>` or `undated-<8 hex digits>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -54,10 +61,12 @@ impl fmt::Display for StatementId {
 /// Where a statement's addressees are named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddresseeSource {
-    /// The "… is addressed to …" sentence: the text after "addressed to", up to the end of the
-    /// sentence. Split into phrases by [`crate::addressees`], driven by the directory's names.
+    /// Text naming the addressees as written: the end of an addressee sentence ("to the UN
+    /// Secretary-General, the Council of Europe and UNESCO") or the lines of a list under a
+    /// heading, one line per `\n`. Split into phrases by [`crate::addressees`], driven by the
+    /// directory's names.
     Sentence(String),
-    /// One name per entry: an `Addressees:` / `Distribution:` list, or front matter `addressees`.
+    /// One name per entry, never split: front matter `addressees`.
     List(Vec<String>),
 }
 
@@ -75,8 +84,14 @@ pub struct Statement {
     /// The body between the title and the signature block, one entry per paragraph, each with its
     /// lines joined by single spaces.
     pub paragraphs: Vec<String>,
-    /// `None` when the statement names no addressees (an error for resolve and dispatch).
+    /// `None` when the statement names no addressees (an error for resolve and dispatch): front
+    /// matter `addressees`, else the first passage naming them (see `passages` for all).
     pub addressees: Option<AddresseeSource>,
+    /// Every passage naming addressees, in the order of the text; front matter `addressees`, when
+    /// given, is the only one.
+    pub passages: Vec<Passage>,
+    /// The statement's date was written with numbers that read two ways: how it was read.
+    pub date_reading: Option<AmbiguousDate>,
     /// The file name the statement came from (for the attachment), e.g. `2021-05-27-kalbajar-statement.txt`.
     pub file_name: String,
     /// The original bytes-as-text, attached to every letter unchanged.
@@ -104,6 +119,15 @@ pub enum StatementError {
     },
     #[error("{path}: the statement names no addressees (expected a sentence such as \"This Statement is addressed to …\" or an `Addressees:` list)")]
     NoAddressees { path: String },
+    #[error("{path}: two passages name different addressees, and herald cannot tell which one is meant:\n  line {}: {}\n  line {}: {}\nCorrect the statement, or settle it with front matter `addressees = [...]`", first.0, first.1, second.0, second.1)]
+    Disagreeing {
+        path: String,
+        /// Line and text of each passage.
+        first: (usize, String),
+        second: (usize, String),
+    },
+    #[error("{path}: the statement has no date (none under the title, in the signature block or in front matter); an official statement without a date is likely a mistake: add its date (e.g. `27 May 2021` under the signature, or `date = 2021-05-27` in front matter), or send it undated with `herald dispatch --allow-undated`")]
+    Undated { path: String },
 }
 
 /// Decodes a statement file's bytes, refusing invalid UTF-8 with the offset of the first bad byte.
@@ -127,15 +151,26 @@ pub fn normalise_text(text: &str) -> String {
     out
 }
 
-/// Parses a statement's text. `path` names the file in errors; `file_name` is kept for the attachment.
+/// [`parse_in_order`] with slashed dates read day first.
+pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, StatementError> {
+    parse_in_order(path, file_name, text, DateOrder::default())
+}
+
+/// Parses a statement's text. `path` names the file in errors; `file_name` is kept for the
+/// attachment; `order` reads a slashed date whose day and month could be swapped.
 ///
 /// Optional TOML front matter between `+++` lines at the very top may give `title`, `date`
 /// (YYYY-MM-DD) and `addressees`, which win over what is detected in the text. Otherwise: the
-/// title is the first non-empty line; the signature block is the run of short lines at the end
-/// (name, title lines, date); the addressees are an `Addressees:` / `Distribution:` list or the
-/// "… addressed to …" sentence. The body is every paragraph between title and signature block,
-/// except the one naming the addressees.
-pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, StatementError> {
+/// title is the first non-empty line (after a dateline above it, if any); the date is a dateline
+/// under the title or the date of the signature block, the run of short lines at the end (name,
+/// title lines, date); the addressees are named by every passage found anywhere in the text.
+/// The body is every paragraph between title and signature block, except the passages.
+pub fn parse_in_order(
+    path: &str,
+    file_name: &str,
+    text: &str,
+    order: DateOrder,
+) -> Result<Statement, StatementError> {
     let normalised = normalise_text(text);
     if normalised.trim().is_empty() {
         return Err(StatementError::Empty {
@@ -144,7 +179,19 @@ pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, State
     }
     let lines: Vec<&str> = normalised.split('\n').collect();
     let (front, body_start) = front_matter(path, &lines)?;
-    let mut blocks = split_blocks(&lines[body_start..]);
+    let mut blocks = split_blocks(&lines[body_start..], body_start + 1);
+
+    // A dateline above the title ("Baku, 27 May 2021" on the first line).
+    let mut date = None;
+    if let Some(first) = blocks.first().and_then(|b| b.lines.first()) {
+        if let Some(found) = date::parse_date_line(first, order) {
+            date = Some(found);
+            blocks[0].remove(0);
+            if blocks[0].lines.is_empty() {
+                blocks.remove(0);
+            }
+        }
+    }
 
     // The title line: always the first line without front matter; with a front matter title, only
     // if it looks like a heading rather than the start of the body.
@@ -154,42 +201,59 @@ pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, State
         (Some(_), Some(line)) if blocks[0].lines.len() == 1 && !ends_sentence(&line) => Some(line),
         _ => None,
     };
+    let title_number = blocks.first().and_then(|b| b.numbers.first()).copied();
     if title_line.is_some() {
-        blocks[0].lines.remove(0);
+        blocks[0].remove(0);
         if blocks[0].lines.is_empty() {
             blocks.remove(0);
         }
     }
-    let Some(title) = front.title.clone().or(title_line) else {
+    let Some(title) = front.title.clone().or(title_line.clone()) else {
         return Err(StatementError::Empty {
             path: path.to_string(),
         });
     };
 
-    let detected = find_addressees(&blocks);
+    // The passages take their lines out of the body; a paragraph holding one in its text stays
+    // body, yet is never part of the signature block.
+    let mut found = passage::find(&blocks, &title);
+    // "Open letter to the Council of Europe": with no passage in the text, the title names them.
+    if found.passages.is_empty() {
+        if let (Some(line), Some(number)) = (&title_line, title_number) {
+            found.passages.extend(passage::from_title(line, number));
+        }
+    }
+    let mut kept: Vec<Block> = Vec::new();
+    let mut holds_passage = Vec::new();
+    for (b, block) in blocks.iter().enumerate() {
+        let mut rest = Block::default();
+        for (l, line) in block.lines.iter().enumerate() {
+            if !found.used[b][l] {
+                rest.lines.push(line.clone());
+                rest.numbers.push(block.numbers[l]);
+            }
+        }
+        if !rest.lines.is_empty() {
+            kept.push(rest);
+            holds_passage.push(found.containing[b]);
+        }
+    }
+    let blocks = kept;
     let mut skip = vec![false; blocks.len()];
-    for &b in &detected.blocks {
-        skip[b] = true;
-    }
-    // A paragraph that only contains the addressee sentence is body text, yet still not part of
-    // the signature block.
-    let mut not_signature = skip.clone();
-    for &b in &detected.containing {
-        not_signature[b] = true;
-    }
 
     // A date line right under the title is a dateline, not body.
-    let mut date = None;
-    if let Some(b) = (0..blocks.len()).find(|&b| !skip[b]) {
-        if let [line] = blocks[b].lines.as_slice() {
-            if let Some(d) = parse_date_line(line) {
-                date = Some(d);
-                skip[b] = true;
+    if date.is_none() {
+        if let Some(first) = blocks.first() {
+            if let [line] = first.lines.as_slice() {
+                if let Some(found) = date::parse_date_line(line, order) {
+                    date = Some(found);
+                    skip[0] = true;
+                }
             }
         }
     }
 
-    let signature = find_signature(&blocks, &not_signature);
+    let signature = find_signature(&blocks, &skip, &holds_passage, order);
     let body_end = signature.as_ref().map_or(blocks.len(), |s| s.first_block);
     let paragraphs = (0..body_end)
         .filter(|&b| !skip[b])
@@ -198,17 +262,32 @@ pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, State
 
     let (signatory, signatory_title) = match &signature {
         Some(s) => {
-            date = s.date.or(date);
+            date = s.date.clone().or(date);
             (s.name.clone(), s.title.clone())
         }
         None => (None, None),
     };
-    let date = front.date.or(date);
-    let addressees = match front.addressees {
-        Some(list) if list.is_empty() => None,
-        Some(list) => Some(AddresseeSource::List(list)),
-        None => detected.source,
+    // Last, a date in the title ("Statement of 27 May 2021 on …").
+    if date.is_none() {
+        date = date::find_date_in(&title, order);
+    }
+    let (date, date_reading) = match (front.date, date) {
+        (Some(d), _) => (Some(d), None),
+        (None, Some((d, reading))) => (Some(d), reading),
+        (None, None) => (None, None),
     };
+    let passages = match front.addressees {
+        Some((list, _, _)) if list.is_empty() => Vec::new(),
+        Some((list, first_line, last_line)) => {
+            vec![front_matter_passage(list, first_line, last_line)]
+        }
+        None => found.passages,
+    };
+    let addressees = passages
+        .iter()
+        .find(|p| !p.copies)
+        .or(passages.first())
+        .map(|p| p.source.clone());
     Ok(Statement {
         id: StatementId::from_parts(date, &normalised),
         title,
@@ -217,9 +296,30 @@ pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, State
         signatory_title,
         paragraphs,
         addressees,
+        passages,
+        date_reading,
         file_name: file_name.to_string(),
         original: text.to_string(),
     })
+}
+
+/// Front matter `addressees = [...]` as the statement's one passage.
+fn front_matter_passage(list: Vec<String>, first_line: usize, last_line: usize) -> Passage {
+    Passage {
+        recognised: Recognised::FrontMatter,
+        copies: false,
+        first_line,
+        last_line,
+        text: format!(
+            "addressees = [{}]",
+            list.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        source: AddresseeSource::List(list),
+        line_starts: Vec::new(),
+    }
 }
 
 /// What the front matter says; every field optional.
@@ -227,7 +327,8 @@ pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, State
 struct FrontMatter {
     title: Option<String>,
     date: Option<NaiveDate>,
-    addressees: Option<Vec<String>>,
+    /// The names, and the first and last lines of the key.
+    addressees: Option<(Vec<String>, usize, usize)>,
 }
 
 /// Reads `+++`-fenced TOML at the very top; returns it and the index of the first line after it.
@@ -317,7 +418,11 @@ fn front_matter(path: &str, lines: &[&str]) -> Result<(FrontMatter, usize), Stat
                         }
                     }
                 }
-                front.addressees = Some(names);
+                let first = key_line(key);
+                let last = (first..=close)
+                    .find(|&n| lines[n - 1].contains(']'))
+                    .unwrap_or(first);
+                front.addressees = Some((names, first, last));
             }
             ("addressees", _) => {
                 return Err(invalid(
@@ -337,158 +442,44 @@ fn front_matter(path: &str, lines: &[&str]) -> Result<(FrontMatter, usize), Stat
     Ok((front, close + 1))
 }
 
-/// Lines separated by blank lines, each line with its whitespace (NBSP included) collapsed.
-#[derive(Debug)]
+/// Lines separated by blank lines, each line with its whitespace (NBSP included) collapsed, and
+/// its line number in the file.
+#[derive(Debug, Default)]
 struct Block {
     lines: Vec<String>,
+    numbers: Vec<usize>,
 }
 
-fn split_blocks(lines: &[&str]) -> Vec<Block> {
+impl Block {
+    fn remove(&mut self, i: usize) {
+        self.lines.remove(i);
+        self.numbers.remove(i);
+    }
+}
+
+/// `first_number` is the file line number of `lines[0]`.
+fn split_blocks(lines: &[&str], first_number: usize) -> Vec<Block> {
     let mut blocks = Vec::new();
-    let mut current = Vec::new();
-    for line in lines {
+    let mut current = Block::default();
+    for (i, line) in lines.iter().enumerate() {
         let line = collapse_whitespace(line);
         if line.is_empty() {
-            if !current.is_empty() {
-                blocks.push(Block {
-                    lines: std::mem::take(&mut current),
-                });
+            if !current.lines.is_empty() {
+                blocks.push(std::mem::take(&mut current));
             }
         } else {
-            current.push(line);
+            current.lines.push(line);
+            current.numbers.push(first_number + i);
         }
     }
-    if !current.is_empty() {
-        blocks.push(Block { lines: current });
+    if !current.lines.is_empty() {
+        blocks.push(current);
     }
     blocks
 }
 
 fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The addressees found in the text, the blocks that name them (not part of the body) and the
-/// blocks that contain an addressee sentence after other text (part of the body).
-struct Detected {
-    source: Option<AddresseeSource>,
-    blocks: Vec<usize>,
-    containing: Vec<usize>,
-}
-
-/// An `Addressees:` / `Distribution:` list wins over an "addressed to" sentence; of several
-/// paragraphs with such sentences, the last one counts (earlier ones are likelier to be body text
-/// about some other letter).
-fn find_addressees(blocks: &[Block]) -> Detected {
-    for (b, block) in blocks.iter().enumerate() {
-        let first = &block.lines[0];
-        let Some(rest) = strip_list_heading(first) else {
-            continue;
-        };
-        if !rest.is_empty() {
-            // "Addressees: the UN, the Council of Europe" is a sentence, split by known names.
-            let mut text = rest.to_string();
-            for line in &block.lines[1..] {
-                text.push(' ');
-                text.push_str(line);
-            }
-            return Detected {
-                source: Some(AddresseeSource::Sentence(text)),
-                blocks: vec![b],
-                containing: Vec::new(),
-            };
-        }
-        let (items, used): (Vec<String>, Vec<usize>) = if block.lines.len() > 1 {
-            (
-                block.lines[1..]
-                    .iter()
-                    .map(|l| clean_list_item(l))
-                    .collect(),
-                vec![b],
-            )
-        } else if let Some(next) = blocks.get(b + 1) {
-            (
-                next.lines.iter().map(|l| clean_list_item(l)).collect(),
-                vec![b, b + 1],
-            )
-        } else {
-            (Vec::new(), vec![b])
-        };
-        let items: Vec<String> = items.into_iter().filter(|i| !i.is_empty()).collect();
-        return Detected {
-            source: (!items.is_empty()).then_some(AddresseeSource::List(items)),
-            blocks: used,
-            containing: Vec::new(),
-        };
-    }
-    for (b, block) in blocks.iter().enumerate().rev() {
-        let paragraph = block.lines.join(" ");
-        let mut texts = Vec::new();
-        let mut starts_block = false;
-        for (start, end) in sentences(&paragraph) {
-            if let Some(text) = addressed_to(&paragraph[start..end]) {
-                starts_block |= start == 0;
-                texts.push(text);
-            }
-        }
-        if !texts.is_empty() {
-            return Detected {
-                source: Some(AddresseeSource::Sentence(texts.join("; "))),
-                // Only a paragraph that opens with the sentence is the addressee paragraph; one
-                // that merely contains it stays in the body.
-                blocks: if starts_block { vec![b] } else { Vec::new() },
-                containing: if starts_block { Vec::new() } else { vec![b] },
-            };
-        }
-    }
-    Detected {
-        source: None,
-        blocks: Vec::new(),
-        containing: Vec::new(),
-    }
-}
-
-/// The text after an `Addressees:`-style heading, if `line` is one.
-fn strip_list_heading(line: &str) -> Option<&str> {
-    const HEADINGS: &[&str] = &["addressees", "distribution list", "distribution"];
-    for heading in HEADINGS {
-        let Some(head) = line.get(..heading.len()) else {
-            continue;
-        };
-        if !head.eq_ignore_ascii_case(heading) {
-            continue;
-        }
-        let rest = line[heading.len()..].trim_start();
-        if rest.is_empty() {
-            return Some(rest);
-        }
-        if let Some(rest) = rest.strip_prefix(':') {
-            return Some(rest.trim());
-        }
-    }
-    None
-}
-
-/// In one sentence, the text after "addressed to" when the sentence is about its own addressees
-/// ("This Statement is addressed to …", "The appeal is also addressed to …"): at most eight words
-/// may come before "addressed".
-fn addressed_to(sentence: &str) -> Option<String> {
-    const NEEDLE: &str = "addressed to";
-    let bytes = sentence.as_bytes();
-    let at = (0..bytes.len().saturating_sub(NEEDLE.len() - 1)).find(|&i| {
-        bytes[i..i + NEEDLE.len()].eq_ignore_ascii_case(NEEDLE.as_bytes())
-            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-            && !matches!(bytes.get(i + NEEDLE.len()), Some(b) if b.is_ascii_alphanumeric())
-    })?;
-    if sentence[..at].split_whitespace().count() > 8 {
-        return None;
-    }
-    let text = sentence[at + NEEDLE.len()..]
-        .trim_start_matches(|c: char| c == ':' || c.is_whitespace())
-        .trim_end()
-        .trim_end_matches(['.', '!', '?'])
-        .trim_end();
-    (!text.is_empty()).then(|| text.to_string())
 }
 
 /// Byte ranges of the sentences of a paragraph.
@@ -557,23 +548,33 @@ struct Signature {
     first_block: usize,
     name: Option<String>,
     title: Option<String>,
-    date: Option<NaiveDate>,
+    date: Option<(NaiveDate, Option<AmbiguousDate>)>,
 }
 
-/// Walks back from the last block (past the addressee paragraph) over short blocks whose lines do
-/// not end like sentences; those make the signature block.
-fn find_signature(blocks: &[Block], skip: &[bool]) -> Option<Signature> {
+/// Walks back from the last block over short blocks whose lines do not end like sentences; those
+/// make the signature block, passing over paragraphs that hold an addressee sentence.
+fn find_signature(
+    blocks: &[Block],
+    skip: &[bool],
+    holds_passage: &[bool],
+    order: DateOrder,
+) -> Option<Signature> {
     const MAX_LINE: usize = 120;
     const MAX_LINES: usize = 8;
     let mut first_block = None;
     let mut lines = 0;
     for b in (0..blocks.len()).rev() {
-        if skip[b] {
+        // A paragraph holding an addressee sentence after the signature is no part of it.
+        if skip[b] || holds_passage[b] {
             continue;
         }
         let block = &blocks[b];
         let signature_like = block.lines.iter().all(|l| {
-            l.chars().count() <= MAX_LINE && (!ends_sentence(l) || parse_date_line(l).is_some())
+            // "On behalf of the signatories," and "Sincerely," close a letter, not a sentence.
+            l.chars().count() <= MAX_LINE
+                && (!ends_sentence(l)
+                    || l.ends_with(',')
+                    || date::parse_date_line(l, order).is_some())
         });
         if !signature_like || lines + block.lines.len() > MAX_LINES {
             break;
@@ -584,9 +585,9 @@ fn find_signature(blocks: &[Block], skip: &[bool]) -> Option<Signature> {
     let first_block = first_block?;
     let mut date = None;
     let mut rest = Vec::new();
-    for b in (first_block..blocks.len()).filter(|&b| !skip[b]) {
+    for b in (first_block..blocks.len()).filter(|&b| !skip[b] && !holds_passage[b]) {
         for line in &blocks[b].lines {
-            match parse_date_line(line) {
+            match date::parse_date_line(line, order) {
                 Some(d) if date.is_none() => date = Some(d),
                 Some(_) => {}
                 None => rest.push(line.as_str()),
@@ -601,84 +602,6 @@ fn find_signature(blocks: &[Block], skip: &[bool]) -> Option<Signature> {
         title,
         date,
     })
-}
-
-/// A line that is only a date, perhaps after a place or "Date:" ("Baku, 27 May 2021").
-fn parse_date_line(line: &str) -> Option<NaiveDate> {
-    if line.chars().count() > 60 {
-        return None;
-    }
-    let line = line.trim();
-    if let Some(d) = parse_date(line) {
-        return Some(d);
-    }
-    let (_, rest) = line.split_once([',', ':'])?;
-    parse_date(rest)
-}
-
-/// `27 May 2021`, `May 27, 2021`, `27th of May 2021`, `27.05.2021`, `2021-05-27`.
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim().trim_end_matches('.');
-    for format in ["%Y-%m-%d", "%d.%m.%Y"] {
-        if let Ok(d) = NaiveDate::parse_from_str(s, format) {
-            return Some(d);
-        }
-    }
-    let words: Vec<&str> = s
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|w| !w.is_empty() && !w.eq_ignore_ascii_case("of"))
-        .collect();
-    let [a, b, year] = words.as_slice() else {
-        return None;
-    };
-    let (day, month) = match (month_number(a), month_number(b)) {
-        (None, Some(m)) => (day_number(a)?, m),
-        (Some(m), None) => (day_number(b)?, m),
-        _ => return None,
-    };
-    if year.len() != 4 {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(year.parse().ok()?, month, day)
-}
-
-fn day_number(word: &str) -> Option<u32> {
-    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &word[digits.len()..];
-    if !matches!(
-        suffix.to_ascii_lowercase().as_str(),
-        "" | "st" | "nd" | "rd" | "th"
-    ) || digits.len() > 2
-    {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-fn month_number(word: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    let word = word.trim_end_matches('.').to_lowercase();
-    if word.len() < 3 {
-        return None;
-    }
-    let position = MONTHS.iter().position(|m| {
-        *m == word
-            || (word.len() <= 4 && m.starts_with(&word) && (word.len() == 3 || word == "sept"))
-    })?;
-    u32::try_from(position + 1).ok()
 }
 
 #[cfg(test)]
@@ -817,7 +740,7 @@ mod tests {
                 "the Council of Europe",
             ),
             (
-                "We thank you. It is addressed to the European Union!",
+                "We thank you. This letter is sent to the European Union!",
                 "the European Union",
             ),
         ];
@@ -858,32 +781,153 @@ mod tests {
 
     #[test]
     fn addressee_lists_under_a_heading() {
-        let cases: &[(&str, &[&str])] = &[
+        let cases: &[(&str, &str)] = &[
             (
                 "Addressees:\n- UN Security Council\n* the Council of Europe;\n• European Union\n1. UNESCO\n2) UNICEF.",
-                &["UN Security Council", "Council of Europe", "European Union", "UNESCO", "UNICEF"],
+                "- UN Security Council\n* the Council of Europe;\n• European Union\n1. UNESCO\n2) UNICEF.",
             ),
-            ("DISTRIBUTION:\n\n- UN Security Council\n- Council of Europe", &["UN Security Council", "Council of Europe"]),
+            ("DISTRIBUTION:\n\n- UN Security Council\n- Council of Europe", "- UN Security Council\n- Council of Europe"),
             (
                 "Distribution list\nUnited Nations Educational, Scientific and Cultural Organization",
-                &["United Nations Educational, Scientific and Cultural Organization"],
+                "United Nations Educational, Scientific and Cultural Organization",
             ),
+            ("Destinataires :\n- Conseil de l'Europe\n- UNESCO", "- Conseil de l'Europe\n- UNESCO"),
+            ("Адресаты:\n1. Совет Европы\n2. ОБСЕ", "1. Совет Европы\n2. ОБСЕ"),
+            ("Ünvanlar:\nAvropa Şurası\nATƏT", "Avropa Şurası\nATƏT"),
+            ("Addressees: the UN Security Council, the Council of Europe", "the UN Security Council, the Council of Europe"),
         ];
-        for (tail, items) in cases {
+        for (tail, text) in cases {
             let s = ok(&with_tail(&format!(
                 "Sabina Aliyeva\n\n27 May 2021\n\n{tail}"
             )));
-            assert_eq!(list(&s), *items, "`{tail}`");
+            assert_eq!(sentence(&s), *text, "`{tail}`");
             assert_eq!(s.paragraphs, ["We call for peace."], "`{tail}`");
             assert_eq!(s.date, date(2021, 5, 27), "`{tail}`");
+            assert_eq!(s.signatory.as_deref(), Some("Sabina Aliyeva"), "`{tail}`");
         }
-        let s = ok(&with_tail(
-            "Sabina Aliyeva\n\nAddressees: the UN Security Council, the Council of Europe",
-        ));
-        assert_eq!(
-            sentence(&s),
-            "the UN Security Council, the Council of Europe"
+    }
+
+    #[test]
+    fn passages_anywhere_in_the_text_with_their_lines() {
+        // (text, [(first line, last line, source text, copies)], body paragraphs, signatory, date)
+        type Expected<'a> = &'a [(usize, usize, &'a str, bool)];
+        type Case<'a> = (
+            &'a str,
+            Expected<'a>,
+            &'a [&'a str],
+            Option<&'a str>,
+            Option<NaiveDate>,
         );
+        let cases: &[Case] = &[
+            (
+                "Title\n\nThis statement is addressed to the OSCE.\n\nBody.\n\nSabina Aliyeva\n27 May 2021",
+                &[(3, 3, "the OSCE", false)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                date(2021, 5, 27),
+            ),
+            (
+                "Title\n\nWe call for peace. This appeal is sent to\nUNICEF. We hope.\n\nSabina Aliyeva",
+                &[(3, 4, "UNICEF", false)],
+                &["We call for peace. This appeal is sent to UNICEF. We hope."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Title\n\nBody.\n\nThis statement is addressed to the following institutions:\n- UNESCO\n- OSCE\n\nSabina Aliyeva\n1 June 2021",
+                &[(5, 7, "- UNESCO\n- OSCE", false)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                date(2021, 6, 1),
+            ),
+            (
+                "Title\n\nBody.\n\nWe address this statement to:\n\n1. UNESCO\n2. OSCE.\n\nSabina Aliyeva",
+                &[(5, 8, "1. UNESCO\n2. OSCE.", false)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Title\n\nBody.\n\nSabina Aliyeva\nCommissioner\nAddressees: UNESCO, OSCE\nCopy to: UNICEF",
+                &[(7, 7, "UNESCO, OSCE", false), (8, 8, "UNICEF", true)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Baku, 27 May 2021\nTitle\n\nBody.\n\nTo: UNESCO",
+                &[(6, 6, "UNESCO", false)],
+                &["Body."],
+                None,
+                date(2021, 5, 27),
+            ),
+            (
+                "Bəyanat\n\nMətn.\n\nBu Bəyanat BMT-yə və ATƏT-ə ünvanlanır.\n\nSəbinə Əliyeva\n27 may 2021-ci il",
+                &[(5, 5, "BMT-yə və ATƏT-ə", false)],
+                &["Mətn."],
+                Some("Səbinə Əliyeva"),
+                date(2021, 5, 27),
+            ),
+            (
+                "Заявление\n\nТекст.\n\nНастоящее заявление направлено в Совет Европы и ОБСЕ.\n\nКопии настоящего заявления направлены в ЮНЕСКО.\n\nСабина Алиева\n27 мая 2021 года",
+                &[(5, 5, "в Совет Европы и ОБСЕ", false), (7, 7, "в ЮНЕСКО", true)],
+                &["Текст."],
+                Some("Сабина Алиева"),
+                date(2021, 5, 27),
+            ),
+            (
+                "Déclaration\n\nTexte.\n\nLa présente déclaration est adressée au Conseil de l'Europe.\n\nDestinataires :\n- UNESCO\n\nBakou, le 20 novembre 2021",
+                &[(5, 5, "au Conseil de l'Europe", false), (7, 8, "- UNESCO", false)],
+                &["Texte."],
+                None,
+                date(2021, 11, 20),
+            ),
+            (
+                "Title\n\nBody.\n\nThis statement is addressed to UNESCO.\nSabina Aliyeva\n27 May 2021",
+                &[(5, 5, "UNESCO", false)],
+                &["Body."],
+                Some("Sabina Aliyeva"),
+                date(2021, 5, 27),
+            ),
+            (
+                "Statement on mines\n\nThe report is sent to the OSCE.\n\nSabina Aliyeva",
+                &[],
+                &["The report is sent to the OSCE."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Report on mines\n\nThe report is sent to the OSCE.\n\nSabina Aliyeva",
+                &[(3, 3, "the OSCE", false)],
+                &[],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+            (
+                "Title\n\nOur previous appeal was addressed to the OSCE.\n\nApplications addressed to the Commissioner grew.\n\nSabina Aliyeva",
+                &[],
+                &["Our previous appeal was addressed to the OSCE.", "Applications addressed to the Commissioner grew."],
+                Some("Sabina Aliyeva"),
+                None,
+            ),
+        ];
+        for (text, passages, paragraphs, signatory, expected_date) in cases {
+            let s = ok(text);
+            let got: Vec<(usize, usize, &str, bool)> = s
+                .passages
+                .iter()
+                .map(|p| {
+                    let AddresseeSource::Sentence(source) = &p.source else {
+                        panic!("a list from the text: {p:?}");
+                    };
+                    (p.first_line, p.last_line, source.as_str(), p.copies)
+                })
+                .collect();
+            assert_eq!(got, *passages, "`{text}`");
+            assert_eq!(s.paragraphs, *paragraphs, "`{text}`");
+            assert_eq!(s.signatory.as_deref(), *signatory, "`{text}`");
+            assert_eq!(s.date, *expected_date, "`{text}`");
+        }
     }
 
     #[test]

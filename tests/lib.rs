@@ -20,6 +20,7 @@ mod faults;
 mod history_verify;
 mod hostile;
 mod matching;
+mod passages;
 mod rate;
 mod resolve;
 mod smtp_server_selftest;

@@ -52,9 +52,25 @@ fn the_seed_resolves_to_the_json_of_the_design() {
     let (output, json) = resolve_json(&ws, SEED);
     output.assert_success();
 
-    assert_eq!(keys(&json), set(&["statement", "addressees", "letters"]));
+    // The fields of DESIGN.md, and those added since (never removed).
+    assert_eq!(
+        keys(&json),
+        set(&["statement", "passages", "addressees", "letters"])
+    );
     let statement = &json["statement"];
     assert_eq!(keys(statement), set(&["id", "title", "date", "signatory"]));
+    let passages = json["passages"].as_array().expect("passages");
+    assert_eq!(passages.len(), 1, "{passages:#?}");
+    let last_line = ws.read(SEED).trim_end().lines().count();
+    assert_eq!(
+        passages[0]["lines"],
+        serde_json::json!([last_line, last_line])
+    );
+    assert_eq!(passages[0]["kind"], "document");
+    assert!(passages[0]["text"]
+        .as_str()
+        .expect("text")
+        .starts_with("This Statement is addressed to the UN Secretary-General,"));
     let text = ws.read(SEED);
     assert_eq!(statement["id"], statement_id("2021-05-27", &text).as_str());
     let first_line = text
@@ -71,16 +87,11 @@ fn the_seed_resolves_to_the_json_of_the_design() {
         let k = keys(a);
         assert!(k.contains("phrase") && k.contains("organizations"), "{a}");
         assert!(
-            k.is_subset(&set(&[
-                "phrase",
-                "rule",
-                "matched",
-                "organizations",
-                "reason",
-                "suggestions"
-            ])),
+            set(&["phrase", "organizations", "line", "passage"]).is_subset(&k),
             "{a}"
         );
+        assert_eq!(a["line"], last_line, "{a}");
+        assert_eq!(a["passage"], 0, "{a}");
         assert!(!strings(&a["organizations"]).is_empty(), "unresolved: {a}");
         assert!(strings(a.get("suggestions").unwrap_or(&Value::Array(vec![]))).is_empty());
     }

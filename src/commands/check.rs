@@ -71,7 +71,15 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
 
     for path in &args.statements {
         let Some(directory) = &directory else { break };
-        match plan::plan(directory, path, config.statement.max_bytes) {
+        match plan::plan(
+            directory,
+            path,
+            config.statement.max_bytes,
+            plan::Reading {
+                date_order: config.statement.date_order,
+                allow_undated: false,
+            },
+        ) {
             Ok(plan) => {
                 let letters = plan.resolution.letters.len();
                 outln!(
@@ -80,6 +88,9 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
                     plan.statement.id,
                     plan.resolution.phrases.len()
                 );
+                if let Some(reading) = &plan.statement.date_reading {
+                    println!("date        {}: {reading}", path.display());
+                }
                 // Not a problem (a correction is legitimate), but nobody should be surprised.
                 let orgs = plan.organization_ids(directory);
                 for earlier in super::already_received(&config, &plan.statement, &orgs)? {

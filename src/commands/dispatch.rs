@@ -49,7 +49,15 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
     });
     let directory = Arc::new(directory?);
     let templates = Arc::new(templates?);
-    let plan = plan::plan(&directory, &args.statement, config.statement.max_bytes)?;
+    let plan = plan::plan(
+        &directory,
+        &args.statement,
+        config.statement.max_bytes,
+        plan::Reading {
+            date_order: config.statement.date_order,
+            allow_undated: args.allow_undated,
+        },
+    )?;
     let letters = Letters::new(plan, directory, templates, &config);
 
     // The dry run renders every letter once, and refuses as below if one does not render.

@@ -18,7 +18,9 @@ use crate::plan::{self, Plan};
 #[derive(Serialize)]
 struct Report<'a> {
     statement: StatementJson<'a>,
-    addressees: &'a [ResolvedPhrase],
+    /// The passages the addressees were taken from: where they stand and what they say.
+    passages: Vec<PassageJson<'a>>,
+    addressees: Vec<PhraseJson<'a>>,
     letters: Vec<LetterJson<'a>>,
     /// Earlier versions of this statement (same title, or same date and file name) that some of
     /// these organisations already received: they would receive this one again. Absent when
@@ -33,6 +35,32 @@ struct StatementJson<'a> {
     title: &'a str,
     date: Option<String>,
     signatory: Option<&'a str>,
+    /// How a date that reads two ways (`06/05/2022`) was read; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_reading: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PassageJson<'a> {
+    /// First and last line in the file.
+    lines: [usize; 2],
+    /// `document` ("This statement is addressed to …"), `author` ("We address this statement
+    /// to …"), `heading` ("Addressees:"), `title` ("Open letter to …") or `front matter`.
+    kind: &'static str,
+    /// Copies and additions ("Copy to:", "… is also sent to …").
+    copies: bool,
+    text: &'a str,
+}
+
+/// A phrase as DESIGN.md gives it, with where it stands.
+#[derive(Serialize)]
+struct PhraseJson<'a> {
+    #[serde(flatten)]
+    phrase: &'a ResolvedPhrase,
+    /// Its line in the file.
+    line: usize,
+    /// Index into `passages`.
+    passage: usize,
 }
 
 #[derive(Serialize)]
@@ -47,7 +75,11 @@ pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
     super::require_folders(&config, &[super::Folder::Recipients])?;
     let directory = directory::load(&config.recipients_dir)?;
     let shown = args.statement.display().to_string();
-    let statement = plan::read_statement(&args.statement, config.statement.max_bytes)?;
+    let statement = plan::read_statement(
+        &args.statement,
+        config.statement.max_bytes,
+        config.statement.date_order,
+    )?;
     let plan = plan::resolve(&directory, statement, &shown)?;
     let orgs = plan.organization_ids(&directory);
     let earlier = super::already_received(&config, &plan.statement, &orgs)?;
@@ -84,8 +116,36 @@ fn report<'a>(
             title: &s.title,
             date: s.date.map(|d| d.format("%Y-%m-%d").to_string()),
             signatory: s.signatory.as_deref(),
+            date_reading: s.date_reading.as_ref().map(ToString::to_string),
         },
-        addressees: &plan.resolution.phrases,
+        passages: plan
+            .passages
+            .iter()
+            .map(|&i| {
+                let p = &s.passages[i];
+                PassageJson {
+                    lines: [p.first_line, p.last_line],
+                    kind: p.recognised.as_str(),
+                    copies: p.copies,
+                    text: &p.text,
+                }
+            })
+            .collect(),
+        addressees: plan
+            .resolution
+            .phrases
+            .iter()
+            .zip(&plan.origins)
+            .map(|(phrase, origin)| PhraseJson {
+                phrase,
+                line: origin.line,
+                passage: plan
+                    .passages
+                    .iter()
+                    .position(|&p| p == origin.passage)
+                    .unwrap_or(0),
+            })
+            .collect(),
         letters: plan
             .resolution
             .letters
@@ -121,8 +181,32 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
         (Some(name), None) => writeln!(out, "Signatory  {}", shown(name))?,
         _ => writeln!(out, "Signatory  (none found)")?,
     }
+    if let Some(reading) = &s.date_reading {
+        writeln!(out, "           {reading}")?;
+    }
+    if s.date.is_none() {
+        writeln!(
+            out,
+            "           (dispatch refuses an undated statement unless --allow-undated)"
+        )?;
+    }
     let unresolved = r.unresolved().count();
     writeln!(out)?;
+    for &i in &plan.passages {
+        let p = &s.passages[i];
+        let lines = if p.first_line == p.last_line {
+            format!("line {}", p.first_line)
+        } else {
+            format!("lines {}–{}", p.first_line, p.last_line)
+        };
+        let copies = if p.copies { ", copies" } else { "" };
+        writeln!(
+            out,
+            "Passage    {lines} ({}{copies}): {}",
+            p.recognised.as_str(),
+            p.text
+        )?;
+    }
     writeln!(
         out,
         "Addressees: {} phrase{}, {} resolved, {} not found",
@@ -131,10 +215,16 @@ fn write_text(out: &mut impl Write, plan: &Plan, directory: &Directory) -> std::
         r.phrases.len() - unresolved,
         unresolved
     )?;
-    for p in &r.phrases {
+    for (p, origin) in r.phrases.iter().zip(&plan.origins) {
         match p.evidence() {
-            Some(evidence) => writeln!(out, "  {}  [{}]", shown(&p.phrase), shown(&evidence))?,
-            None => writeln!(out, "  {}", shown(&p.phrase))?,
+            Some(evidence) => writeln!(
+                out,
+                "  {}  [{}]  (line {})",
+                shown(&p.phrase),
+                shown(&evidence),
+                origin.line
+            )?,
+            None => writeln!(out, "  {}  (line {})", shown(&p.phrase), origin.line)?,
         }
         if p.organizations.is_empty() {
             let hint = if p.suggestions.is_empty() {

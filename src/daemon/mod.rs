@@ -340,10 +340,15 @@ impl Daemon {
         self.catalog.refresh(&self.config);
         // The bytes read from the descriptor are the statement from here on (its attachment
         // too): the path is never opened again.
-        let plan = match plan::parse_statement(path, bytes)
+        let plan = match plan::parse_statement(path, bytes, self.config.statement.date_order)
             .map_err(Error::from)
-            .and_then(|s| plan::plan_statement(&self.catalog.directory, s, path))
-        {
+            .and_then(|s| {
+                let reading = plan::Reading {
+                    date_order: self.config.statement.date_order,
+                    allow_undated: false,
+                };
+                plan::plan_statement(&self.catalog.directory, s, path, reading)
+            }) {
             Ok(plan) => plan,
             Err(e) => {
                 self.reject(path, &e);
@@ -577,11 +582,12 @@ impl Daemon {
             let file = self.holding.remove(&id).flatten();
             // The approved text is the journal's; the inbox file goes with it only if unchanged.
             let device = self.inbox_device;
+            let order = self.config.statement.date_order;
             let max_bytes = self.config.statement.max_bytes;
             let file = file.filter(|f| {
                 inbox::read_statement_file(f, device, max_bytes)
                     .ok()
-                    .and_then(|bytes| plan::parse_statement(f, bytes).ok())
+                    .and_then(|bytes| plan::parse_statement(f, bytes, order).ok())
                     .is_some_and(|s| s.id == id)
             });
             tracing::info!(statement = %id, "approved: sending");
@@ -617,8 +623,13 @@ impl Daemon {
     fn rebuild(&mut self, info: &StatementInfo) -> std::result::Result<Letters, String> {
         self.catalog.refresh(&self.config);
         let shown = format!("{} (kept in the journal)", info.file_name);
-        let statement =
-            statement::parse(&shown, &info.file_name, &info.text).map_err(|e| e.to_string())?;
+        let statement = statement::parse_in_order(
+            &shown,
+            &info.file_name,
+            &info.text,
+            self.config.statement.date_order,
+        )
+        .map_err(|e| e.to_string())?;
         let plan =
             plan::resolve(&self.catalog.directory, statement, &shown).map_err(|e| e.to_string())?;
         Ok(Letters::new(

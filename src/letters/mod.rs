@@ -1110,6 +1110,8 @@ fn sample_statement() -> Statement {
         addressees: Some(AddresseeSource::List(vec![
             "Sample Organisation".to_string()
         ])),
+        passages: Vec::new(),
+        date_reading: None,
         file_name: "sample-statement.txt".to_string(),
         original,
     }
@@ -1254,6 +1256,8 @@ pub(crate) mod fixtures {
                 "UN Secretary-General".to_string(),
                 "Council of Europe".to_string(),
             ])),
+            passages: Vec::new(),
+            date_reading: None,
             file_name: "2021-05-27-kalbajar-statement.txt".to_string(),
             original,
         }

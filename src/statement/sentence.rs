@@ -1,0 +1,1101 @@
+//! One sentence → whether it names this statement's addressees, and where they are in it.
+//!
+//! The document must be the subject ("This statement is addressed to …") or the author's object
+//! ("We address this statement to …"), pointed at by a demonstrative ("this", "la présente",
+//! "настоящее", "bu") — or by "the" (or, in Russian and Azerbaijani, no word at all) when it is
+//! the statement's own kind of document. The verb is a dispatch verb in a present, perfect or
+//! future form; a sentence about a habit, a question or a quotation is never a passage.
+
+use super::passage::Recognised;
+use super::words::*;
+
+/// A sentence that is a passage: how, whether it adds copies, and the byte range of the text
+/// naming the addressees.
+#[derive(Debug)]
+pub(super) struct Hit {
+    pub(super) recognised: Recognised,
+    pub(super) copies: bool,
+    pub(super) list: (usize, usize),
+    /// The addressees run to the end of the sentence (so a colon list may run further).
+    pub(super) list_at_end: bool,
+    /// The document noun, when only "the" (or nothing, in Russian and Azerbaijani) points at it:
+    /// then it must be this statement's kind of document.
+    pub(super) weak_noun: Option<String>,
+}
+
+/// One word of a sentence: its byte range and its folded form without surrounding punctuation.
+#[derive(Debug, Clone)]
+pub(super) struct Tok {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) word: String,
+    /// A comma, colon or semicolon right after it.
+    pub(super) pause: bool,
+}
+
+pub(super) fn tokens(sentence: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for raw in sentence.split_inclusive(char::is_whitespace) {
+        let start = offset;
+        offset += raw.len();
+        let w = raw.trim_end();
+        let core_start = w.len() - w.trim_start_matches(is_edge_punctuation).len();
+        let core = w.trim_matches(is_edge_punctuation);
+        if core.is_empty() {
+            continue;
+        }
+        let pause = w
+            .trim_end_matches(['»', '"', '”', ')'])
+            .ends_with([',', ':', ';']);
+        let begin = start + core_start;
+        let folded = fold(core);
+        // French elision: "l'appel", "qu'à", "j'adresse" are two words.
+        if let Some((head, tail)) = split_elision(&folded) {
+            let head_len = core
+                .char_indices()
+                .nth(head.chars().count())
+                .map_or(core.len(), |(i, _)| i);
+            out.push(Tok {
+                start: begin,
+                end: begin + head_len,
+                word: head,
+                pause: false,
+            });
+            out.push(Tok {
+                start: begin + head_len,
+                end: begin + core.len(),
+                word: tail,
+                pause,
+            });
+            continue;
+        }
+        out.push(Tok {
+            start: begin,
+            end: begin + core.len(),
+            word: folded,
+            pause,
+        });
+    }
+    out
+}
+
+fn is_edge_punctuation(c: char) -> bool {
+    matches!(
+        c,
+        '.' | ','
+            | ';'
+            | ':'
+            | '!'
+            | '?'
+            | '"'
+            | '“'
+            | '”'
+            | '«'
+            | '»'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '„'
+            | '*'
+    )
+}
+
+fn split_elision(word: &str) -> Option<(String, String)> {
+    for head in ["l'", "d'", "j'", "qu'", "s'", "c'"] {
+        if let Some(tail) = word.strip_prefix(head) {
+            if !tail.is_empty() {
+                return Some((head.to_string(), tail.to_string()));
+            }
+        }
+    }
+    None
+}
+
+/// Lower case, curly apostrophes straight, the dot of a dotted capital dropped (`İ` → `i`).
+pub(super) fn fold(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .filter(|&c| c != '\u{307}')
+        .map(|c| if c == '’' || c == 'ʼ' { '\'' } else { c })
+        .collect()
+}
+
+/// A passage sentence, or none. A question, a habit ("every year") or a quotation is never one.
+pub(super) fn match_sentence(sentence: &str) -> Option<Hit> {
+    let toks = tokens(sentence);
+    if toks.is_empty() || sentence.trim_end().ends_with('?') {
+        return None;
+    }
+    let habitual = toks.iter().enumerate().any(|(i, t)| {
+        HABITUAL.contains(&t.word.as_str())
+            || toks
+                .get(i + 1)
+                .is_some_and(|next| HABITUAL_PAIRS.contains(&(t.word.as_str(), next.word.as_str())))
+    });
+    if habitual {
+        return None;
+    }
+    let end = sentence.trim_end().len();
+    let hit = passive(&toks, sentence, end)
+        .or_else(|| active(&toks, sentence, end))
+        .or_else(|| azerbaijani(&toks, sentence))?;
+    // Inside quotation marks it is someone else's document speaking.
+    let before = &sentence[..hit.list.0.min(sentence.len())];
+    let opened = before.matches(['“', '«', '„']).count();
+    let closed = before.matches(['”', '»']).count();
+    if opened > closed || before.matches('"').count() % 2 == 1 {
+        return None;
+    }
+    Some(hit)
+}
+
+/// Whether a document noun that only "the" points at names this statement: its own genre, or
+/// the kind its title names ("Open letter on …": "the letter").
+pub(super) fn own_kind(noun: &str, title: &str) -> bool {
+    const GENRE: &[&str] = &[
+        "statement",
+        "appeal",
+        "declaration",
+        "déclaration",
+        "appel",
+        "заявлени",
+        "обращени",
+        "bəyanat",
+        "müraciət",
+    ];
+    let stem: String = noun.chars().take(5).collect();
+    GENRE
+        .iter()
+        .any(|g| noun.starts_with(g) || g.starts_with(noun))
+        || fold(title)
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.starts_with(&stem))
+}
+
+/// "This statement (…) is (also) addressed to …": the document is the subject of a passive
+/// dispatch verb (English, French, Russian).
+fn passive(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
+    for p in 0..toks.len() {
+        let Some(lang) = participle(&toks[p].word) else {
+            continue;
+        };
+        // Back over auxiliaries and adverbs.
+        let mut j = p;
+        let mut aux = false;
+        let mut past = false;
+        let mut also = false;
+        while j > 0 && (AUX.contains(&toks[j - 1].word.as_str()) || is_adverb(&toks[j - 1].word)) {
+            let w = toks[j - 1].word.as_str();
+            aux |= AUX.contains(&w);
+            past |= PAST_AUX.contains(&w);
+            also |= ALSO.contains(&w);
+            j -= 1;
+        }
+        // A short Russian participle or a present passive needs no auxiliary.
+        if !aux && lang != Lang::Ru {
+            continue;
+        }
+        let Some(subject) = subject_before(toks, j).or_else(|| bare_copies(toks, j)) else {
+            continue;
+        };
+        // "… was sent to …" tells of an earlier dispatch, even of "this appeal" (the one just
+        // spoken of); only a present, perfect or future form speaks of this one.
+        if past {
+            continue;
+        }
+        if toks[..p]
+            .iter()
+            .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+        {
+            continue;
+        }
+        let (start, also_after) = recipients_start(toks, p + 1, lang)?;
+        return Some(Hit {
+            recognised: Recognised::Document,
+            copies: subject.copies || also || also_after,
+            list: (start.offset(toks, sentence), end),
+            list_at_end: true,
+            weak_noun: subject.weak.then_some(subject.noun),
+        });
+    }
+    None
+}
+
+/// "We (hereby) address this statement to …", "Nous adressons la présente déclaration à …",
+/// "Мы направляем настоящее заявление …", "Настоящее заявление мы направляем …".
+fn active(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
+    for v in 0..toks.len() {
+        let w = toks[v].word.as_str();
+        let lang = match active_verb(w) {
+            Some(lang) => lang,
+            None => {
+                // "We have sent this statement to …": a perfect is as present as it gets.
+                let have_before = (0..v)
+                    .rev()
+                    .find(|&k| !is_adverb(&toks[k].word))
+                    .is_some_and(|k| HAVE.contains(&toks[k].word.as_str()));
+                match participle(w) {
+                    Some(lang) if have_before && lang != Lang::Ru => lang,
+                    _ => continue,
+                }
+            }
+        };
+        if toks[..v]
+            .iter()
+            .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+        {
+            continue;
+        }
+        if v > 0 && RELATIVES.contains(&toks[v - 1].word.as_str()) {
+            continue;
+        }
+        let mut also = (0..v)
+            .rev()
+            .take_while(|&k| is_adverb(&toks[k].word) || AUX.contains(&toks[k].word.as_str()))
+            .any(|k| ALSO.contains(&toks[k].word.as_str()));
+        // The object after the verb.
+        let mut o = v + 1;
+        while o < toks.len() && is_adverb(&toks[o].word) {
+            also |= ALSO.contains(&toks[o].word.as_str());
+            o += 1;
+        }
+        // A Russian past ("Мы направили …") speaks of this document only with "настоящее";
+        // "это обращение" may be the one just spoken of.
+        let past = RU_ACTIVE_PAST.contains(&w);
+        let this_very =
+            |from: usize, to: usize| toks[from..to].iter().any(|t| t.word.starts_with("настоящ"));
+        if let Some(object) = object_at(toks, o) {
+            if past && !this_very(o, object.end) {
+                continue;
+            }
+            if let Some((start, also_after)) = recipients_start(toks, object.end, lang) {
+                return Some(Hit {
+                    recognised: Recognised::Author,
+                    copies: object.copies || also || also_after,
+                    list: (start.offset(toks, sentence), end),
+                    list_at_end: true,
+                    weak_noun: object.weak.then_some(object.noun),
+                });
+            }
+            continue;
+        }
+        // Russian puts the object first as readily: "Настоящее заявление (мы) направляем …".
+        if lang == Lang::Ru {
+            let mut k = v;
+            while k > 0
+                && (PRONOUNS.contains(&toks[k - 1].word.as_str()) || is_adverb(&toks[k - 1].word))
+            {
+                also |= ALSO.contains(&toks[k - 1].word.as_str());
+                k -= 1;
+            }
+            if let Some(subject) = subject_before(toks, k) {
+                if past && !this_very(0, k) {
+                    continue;
+                }
+                if let Some((start, also_after)) = recipients_start(toks, v + 1, lang) {
+                    return Some(Hit {
+                        recognised: Recognised::Author,
+                        copies: subject.copies || also || also_after,
+                        list: (start.offset(toks, sentence), end),
+                        list_at_end: true,
+                        weak_noun: subject.weak.then_some(subject.noun),
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Azerbaijani puts the verb last and the addressees before it: "Bu Bəyanat … ünvanlanır",
+/// "Bəyanatın surəti … göndərilir", "Bu bəyanatı … göndəririk".
+fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
+    // The verb is last, or last before a colon that opens the list.
+    let colon = sentence.find(':');
+    let head_end = colon.unwrap_or(sentence.len());
+    let toks: Vec<Tok> = all.iter().filter(|t| t.end <= head_end).cloned().collect();
+    let toks = toks.as_slice();
+    let n = toks.len();
+    if n < 2 {
+        return None;
+    }
+    let colon_after_verb = colon.is_some();
+    let verb_last = n - 1;
+    let verb = toks[verb_last].word.as_str();
+    let two_word = n >= 2 && toks[n - 2].word == "təqdim";
+    let (active, verb_first) = if az_passive(verb, two_word) {
+        (false, if two_word { n - 2 } else { n - 1 })
+    } else if az_active(verb, two_word) {
+        (true, if two_word { n - 2 } else { n - 1 })
+    } else {
+        return None;
+    };
+    // The subject (or object) at the start, after an optional "Biz"/"Mən" and intro words.
+    let mut i = 0;
+    while i < n
+        && (AZ_INTRO.contains(&toks[i].word.as_str()) || (i > 0 && toks[i - 1].pause && i < 3))
+    {
+        i += 1;
+    }
+    if active && i < n && PRONOUNS.contains(&toks[i].word.as_str()) {
+        i += 1;
+    }
+    let determined = i < n && AZ_DETERMINERS.contains(&toks[i].word.as_str());
+    if determined {
+        i += 1;
+    }
+    while i < n && AZ_ADJECTIVES.contains(&toks[i].word.as_str()) {
+        i += 1;
+    }
+    let noun = toks.get(i)?.word.as_str();
+    let (case, stem) = az_noun(noun)?;
+    let weak_noun = (!determined).then(|| stem.to_string());
+    let mut copies = false;
+    let mut after = i + 1;
+    match case {
+        AzCase::Genitive => {
+            // "Bəyanatın surəti": a copy of the document.
+            let next = toks.get(after)?.word.as_str();
+            let wanted: &[&str] = if active {
+                &["surətini", "surətlərini"]
+            } else {
+                &["surəti", "surətləri"]
+            };
+            if !wanted.contains(&next) {
+                return None;
+            }
+            copies = true;
+            after += 1;
+        }
+        AzCase::Nominative if active => return None,
+        AzCase::Accusative if !active => return None,
+        _ => {}
+    }
+    if active && after < n && PRONOUNS.contains(&toks[after].word.as_str()) {
+        after += 1;
+    }
+    while after < verb_first && is_adverb(&toks[after].word) {
+        copies |= ALSO.contains(&toks[after].word.as_str());
+        after += 1;
+    }
+    if toks[..verb_first]
+        .iter()
+        .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+    {
+        return None;
+    }
+    let recognised = if active {
+        Recognised::Author
+    } else {
+        Recognised::Document
+    };
+    if after >= verb_first {
+        // "Bu Bəyanat ünvanlanır:" and the list after the colon, or nothing at all.
+        return colon.map(|colon| Hit {
+            recognised,
+            copies,
+            list: (colon, sentence.trim_end().len()),
+            list_at_end: true,
+            weak_noun,
+        });
+    }
+    let list_start = toks[after].start;
+    let list_end = toks[verb_first - 1].end;
+    let between = fold(&sentence[list_start..list_end]);
+    let announces = between
+        .split_whitespace()
+        .any(|w| FOLLOWING.iter().any(|f| w.starts_with(f)));
+    if let Some(colon) = colon.filter(|_| colon_after_verb || announces) {
+        // The list comes after the verb: the text from the colon on names the addressees.
+        return Some(Hit {
+            recognised,
+            copies,
+            list: (colon, sentence.trim_end().len()),
+            list_at_end: true,
+            weak_noun,
+        });
+    }
+    if announces {
+        return None;
+    }
+    Some(Hit {
+        recognised,
+        copies,
+        list: (list_start, list_end),
+        list_at_end: false,
+        weak_noun,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AzCase {
+    Nominative,
+    Accusative,
+    Genitive,
+}
+
+fn az_noun(word: &str) -> Option<(AzCase, &'static str)> {
+    for &stem in AZ_NOUNS {
+        let Some(rest) = word.strip_prefix(stem) else {
+            continue;
+        };
+        let case = match rest {
+            "" => AzCase::Nominative,
+            "ı" | "i" | "u" | "ü" => AzCase::Accusative,
+            "ın" | "in" | "un" | "ün" => AzCase::Genitive,
+            _ => continue,
+        };
+        return Some((case, stem));
+    }
+    None
+}
+
+fn az_passive(verb: &str, two_word: bool) -> bool {
+    let stems: &[&str] = if two_word {
+        &["edil", "olun"]
+    } else {
+        AZ_PASSIVE_STEMS
+    };
+    az_tense(verb, stems)
+}
+
+fn az_active(verb: &str, two_word: bool) -> bool {
+    let stems: &[&str] = if two_word {
+        &["edir", "edəcə"]
+    } else {
+        AZ_ACTIVE_STEMS
+    };
+    stems.iter().any(|s| {
+        verb.strip_prefix(s)
+            .is_some_and(|rest| AZ_PERSON.contains(&rest))
+    })
+}
+
+/// A present, perfect or future passive form ("-ır", "-ib", "-mişdir", "-əcək"); never a simple
+/// past ("-dı") or a pluperfect ("-mışdı"), which tell of an earlier document.
+fn az_tense(verb: &str, stems: &[&str]) -> bool {
+    stems.iter().any(|s| {
+        verb.strip_prefix(s)
+            .is_some_and(|rest| AZ_PASSIVE_TENSES.contains(&rest))
+    })
+}
+
+/// The document as subject, ending just before token `j`: "[copies of] this [open] statement [of
+/// the Commissioner]".
+struct Subject {
+    weak: bool,
+    pub(super) copies: bool,
+    /// The document noun ("statement", "report").
+    noun: String,
+}
+
+fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
+    // The nearest document noun before `j` that makes a subject, with only a short qualifier
+    // ("of the Commissioner", "by our office", ", together with the report,") and no clause of
+    // its own in between.
+    let mut k = j;
+    let mut steps = 0;
+    while k > 0 && steps <= 16 {
+        k -= 1;
+        steps += 1;
+        let w = toks[k].word.as_str();
+        if is_document_noun(w) {
+            if let Some(subject) = subject_at(toks, k, j) {
+                return Some(subject);
+            }
+            continue;
+        }
+        if BLOCKERS.contains(&w) || participle(w).is_some() || (AUX.contains(&w) && w != "a") {
+            return None;
+        }
+    }
+    None
+}
+
+/// "Copies are being sent to …", "A copy is forwarded to …", "Копии направлены …": copies
+/// of nothing named are this statement's, when they open the sentence.
+fn bare_copies(toks: &[Tok], j: usize) -> Option<Subject> {
+    let k = j.checked_sub(1)?;
+    let noun = toks[k].word.as_str();
+    if !COPIES.contains(&noun) {
+        return None;
+    }
+    let mut i = k;
+    if i > 0 && ["a", "une"].contains(&toks[i - 1].word.as_str()) {
+        i -= 1;
+    }
+    let opens = i == 0 || toks[i - 1].pause || INTRO.contains(&toks[i - 1].word.as_str());
+    opens.then(|| Subject {
+        weak: false,
+        copies: true,
+        noun: noun.to_string(),
+    })
+}
+
+/// The subject whose noun is token `k`, its verb group starting at `j`.
+fn subject_at(toks: &[Tok], k: usize, j: usize) -> Option<Subject> {
+    // A qualifier must open with a preposition (or be the French adjectives after the noun).
+    if k + 1 < j {
+        let next = toks[k + 1].word.as_str();
+        let qualifier_ok = QUALIFIER_PREPOSITIONS.contains(&next)
+            || toks[k].pause
+            || (k + 1..j).all(|m| POST_ADJECTIVES.contains(&toks[m].word.as_str()))
+            || is_cyrillic(next);
+        if !qualifier_ok {
+            return None;
+        }
+    }
+    let mut i = k;
+    while i > 0 && ADJECTIVES.contains(&toks[i - 1].word.as_str()) {
+        i -= 1;
+    }
+    let strong = (i..k).any(|m| PRESENT_ADJECTIVES.contains(&toks[m].word.as_str()));
+    let mut weak = false;
+    if i > 0 && STRONG_DETERMINERS.contains(&toks[i - 1].word.as_str()) {
+        i -= 1;
+    } else if i > 0 && WEAK_DETERMINERS.contains(&toks[i - 1].word.as_str()) {
+        weak = !strong;
+        i -= 1;
+    } else if !strong && !is_cyrillic(&toks[k].word) {
+        // English and French name a document with a determiner; Russian needs none.
+        return None;
+    } else if !strong {
+        weak = true;
+    }
+    // "The appeal of the families", "La déclaration du Médiateur", "Заявление МИД": with only
+    // "the" before it, a document someone else owns.
+    if weak && k + 1 < j {
+        let next = toks[k + 1].word.as_str();
+        if ["of", "by", "from", "de", "du", "des", "par", "d'"].contains(&next) || is_cyrillic(next)
+        {
+            return None;
+        }
+    }
+    // "Copies of this statement", "Copie de la présente déclaration", "Копии настоящего заявления".
+    let mut copies = false;
+    if i >= 2
+        && COPY_OF.contains(&toks[i - 1].word.as_str())
+        && COPIES.contains(&toks[i - 2].word.as_str())
+    {
+        copies = true;
+        i -= 2;
+        if i > 0 && ["a", "une", "one"].contains(&toks[i - 1].word.as_str()) {
+            i -= 1;
+        }
+    } else if i >= 1
+        && COPIES.contains(&toks[i - 1].word.as_str())
+        && is_cyrillic(&toks[i - 1].word)
+    {
+        copies = true;
+        i -= 1;
+    } else {
+        // "The (full) text of this statement", "Le texte de la présente déclaration", "Текст
+        // настоящего заявления": the document still.
+        let of = usize::from(i >= 1 && COPY_OF.contains(&toks[i - 1].word.as_str()));
+        if i > of
+            && TEXT_OF.contains(&toks[i - 1 - of].word.as_str())
+            && (of == 1 || is_cyrillic(&toks[i - 1].word))
+        {
+            i -= 1 + of;
+            while i > 0 && ADJECTIVES.contains(&toks[i - 1].word.as_str()) {
+                i -= 1;
+            }
+            if i > 0
+                && (WEAK_DETERMINERS.contains(&toks[i - 1].word.as_str())
+                    || STRONG_DETERMINERS.contains(&toks[i - 1].word.as_str()))
+            {
+                i -= 1;
+            }
+        }
+    }
+    // The subject opens the sentence or follows an introduction ("Finally,", "And", "Also").
+    if i > 0 {
+        let before = &toks[i - 1];
+        if !(before.pause || INTRO.contains(&before.word.as_str())) {
+            return None;
+        }
+    }
+    Some(Subject {
+        weak,
+        copies,
+        noun: toks[k].word.clone(),
+    })
+}
+
+/// The document as object, from token `o`: "[copies of] this [open] statement".
+struct Object {
+    end: usize,
+    pub(super) copies: bool,
+    /// Only "the" (or, in Russian, nothing) points at it.
+    weak: bool,
+    noun: String,
+}
+
+fn object_at(toks: &[Tok], o: usize) -> Option<Object> {
+    let mut i = o;
+    let mut copies = false;
+    let word = |i: usize| toks.get(i).map(|t| t.word.as_str());
+    if word(i).is_some_and(|w| ["a", "une", "one"].contains(&w))
+        && word(i + 1).is_some_and(|w| COPIES.contains(&w))
+    {
+        i += 1;
+    }
+    if word(i).is_some_and(|w| COPIES.contains(&w)) {
+        copies = true;
+        i += 1;
+        if word(i).is_some_and(|w| COPY_OF.contains(&w)) {
+            i += 1;
+        }
+    }
+    let det = word(i)?;
+    let strong_det = STRONG_DETERMINERS.contains(&det);
+    if strong_det || WEAK_DETERMINERS.contains(&det) {
+        i += 1;
+    }
+    let adjectives_start = i;
+    while word(i).is_some_and(|w| ADJECTIVES.contains(&w)) {
+        i += 1;
+    }
+    let present =
+        (adjectives_start..i).any(|m| PRESENT_ADJECTIVES.contains(&toks[m].word.as_str()));
+    let noun = word(i)?;
+    if !is_document_noun(noun) {
+        return None;
+    }
+    if !(strong_det || present || WEAK_DETERMINERS.contains(&det) || is_cyrillic(noun)) {
+        return None;
+    }
+    let weak = !(strong_det || present);
+    let noun = noun.to_string();
+    i += 1;
+    while word(i).is_some_and(|w| POST_ADJECTIVES.contains(&w)) {
+        i += 1;
+    }
+    Some(Object {
+        end: i,
+        copies,
+        weak,
+        noun,
+    })
+}
+
+/// Where the addressees start: at a token, or right after it (keeping a colon that follows it).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Start {
+    At(usize),
+    After(usize),
+}
+
+impl Start {
+    pub(super) fn offset(self, toks: &[Tok], sentence: &str) -> usize {
+        match self {
+            Start::At(i) => toks[i].start,
+            Start::After(i) => {
+                // Past the spaces and any emphasis ("**addressed to** the UN").
+                let end = toks[i].end;
+                let rest = &sentence[end..];
+                end + rest.len() - rest.trim_start_matches([' ', '\n', '*', '_']).len()
+            }
+        }
+    }
+}
+
+/// After the verb (and its object): adverbs and a short aside, then the preposition opening the
+/// addressees ("to", "à", "au", "aux"; Russian may go straight on). Returns the token the list
+/// starts at (the preposition itself: the splitter drops it) and whether "also" came on the way.
+fn recipients_start(toks: &[Tok], from: usize, lang: Lang) -> Option<(Start, bool)> {
+    let mut q = from;
+    let mut also = false;
+    let mut skipped = 0;
+    while q < toks.len() {
+        let w = toks[q].word.as_str();
+        if PREPOSITIONS.contains(&w) && (lang != Lang::En || w == "to" || w == "unto") {
+            // "to" and "à" go; "au", "aux", "в" carry an article or a case and stay for the
+            // splitter, which drops them.
+            if ["to", "unto", "à"].contains(&w) {
+                return Some((Start::After(q), also));
+            }
+            return Some((Start::At(q), also));
+        }
+        if lang == Lang::Ru && !is_adverb(w) {
+            return Some((Start::At(q), also));
+        }
+        if ["in", "so"].contains(&w)
+            && toks
+                .get(q + 1)
+                .is_some_and(|t| ["order", "as"].contains(&t.word.as_str()))
+        {
+            return None;
+        }
+        also |= ALSO.contains(&w);
+        if !is_adverb(w) {
+            skipped += 1;
+            if skipped > 4 || BLOCKERS.contains(&w) {
+                return None;
+            }
+        }
+        q += 1;
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    En,
+    Fr,
+    Ru,
+}
+
+fn participle(word: &str) -> Option<Lang> {
+    if EN_PARTICIPLES.contains(&word) {
+        return Some(Lang::En);
+    }
+    if RU_PASSIVES.iter().any(|stem| {
+        word.strip_prefix(stem).is_some_and(|rest| {
+            [
+                "о", "", "а", "ы", "ется", "ются", "ётся", "ено", "ен", "ена", "ены",
+            ]
+            .contains(&rest)
+        })
+    }) {
+        return Some(Lang::Ru);
+    }
+    if FR_PARTICIPLES.iter().any(|stem| {
+        word.strip_prefix(stem)
+            .is_some_and(|rest| ["", "e", "s", "es"].contains(&rest))
+    }) {
+        return Some(Lang::Fr);
+    }
+    None
+}
+
+fn active_verb(word: &str) -> Option<Lang> {
+    if EN_ACTIVE.contains(&word) {
+        Some(Lang::En)
+    } else if FR_ACTIVE.contains(&word) {
+        Some(Lang::Fr)
+    } else if RU_ACTIVE.contains(&word) {
+        Some(Lang::Ru)
+    } else {
+        None
+    }
+}
+
+pub(super) fn is_document_noun(word: &str) -> bool {
+    if EN_FR_NOUNS.contains(&word) {
+        return true;
+    }
+    RU_NOUN_STEMS.iter().any(|stem| {
+        word.strip_prefix(stem)
+            .is_some_and(|rest| rest.chars().count() <= 3)
+    })
+}
+
+fn is_adverb(word: &str) -> bool {
+    ADVERBS.contains(&word) || ALSO.contains(&word)
+}
+
+fn is_past_marker(word: &str) -> bool {
+    PAST_MARKERS.iter().any(|m| word.starts_with(m))
+}
+
+fn is_cyrillic(word: &str) -> bool {
+    word.chars()
+        .next()
+        .is_some_and(|c| ('\u{400}'..='\u{4ff}').contains(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{match_sentence, own_kind};
+
+    #[test]
+    fn sentences_that_are_passages_in_four_languages() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("The full text of this statement is transmitted to UNESCO.", "UNESCO.", false),
+            ("Copies are being sent to the OSCE.", "the OSCE.", true),
+            ("A copy has been forwarded to UNICEF.", "UNICEF.", true),
+            ("Копии направлены в ЮНЕСКО.", "в ЮНЕСКО.", true),
+            ("This statement of the Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan is being sent to the OSCE.", "the OSCE.", false),
+            ("This statement, together with the report, is addressed to UNESCO.", "UNESCO.", false),
+            ("The statement is also being distributed to embassies in Baku.", "embassies in Baku.", true),
+            ("This statement is addressed, for their information, to the OSCE.", "the OSCE.", false),
+            ("Le texte de la présente déclaration est envoyé à l'UNESCO.", "l'UNESCO.", false),
+            ("Nous faisons parvenir la présente déclaration au Conseil de l'Europe.", "au Conseil de l'Europe.", false),
+            ("Par la présente, nous adressons cette déclaration à l'OSCE.", "l'OSCE.", false),
+            ("La présente déclaration sera également transmise aux ambassades.", "aux ambassades.", true),
+("Мы направили настоящее заявление в ОБСЕ.", "в ОБСЕ.", false),
+                        ("Текст настоящего заявления направлен в ЮНЕСКО.", "в ЮНЕСКО.", false),
+            ("Данное обращение направляется в адрес Генерального секретаря ООН.", "в адрес Генерального секретаря ООН.", false),
+            ("Bu müraciət BMT Baş Katibinə, həmçinin ATƏT-ə ünvanlanıb.", "BMT Baş Katibinə, həmçinin ATƏT-ə", false),
+            ("Biz bu bəyanatı Avropa Şurasına göndəririk.", "Avropa Şurasına", false),
+            ("Bəyanat aşağıdakı ünvanlara göndərilir: BMT, ATƏT.", ": BMT, ATƏT.", false),
+            // English: the document as subject.
+            (
+                "This Statement is addressed to the UN Secretary-General.",
+                "the UN Secretary-General.",
+                false,
+            ),
+            (
+                "This appeal is sent to UNICEF and the International Ombudsman Institute.",
+                "UNICEF and the International Ombudsman Institute.",
+                false,
+            ),
+            (
+                "The statement has been sent to the Council of Europe.",
+                "the Council of Europe.",
+                false,
+            ),
+            (
+                "The present letter will be transmitted to the OSCE.",
+                "the OSCE.",
+                false,
+            ),
+            (
+                "This open letter is being forwarded to UNESCO.",
+                "UNESCO.",
+                false,
+            ),
+            (
+                "This report is directed to the European Union.",
+                "the European Union.",
+                false,
+            ),
+            (
+                "Copies of this statement are being sent to the OSCE.",
+                "the OSCE.",
+                true,
+            ),
+            (
+                "A copy of the present appeal is forwarded to UNICEF.",
+                "UNICEF.",
+                true,
+            ),
+            (
+                "The statement is also addressed to: the European Union",
+                ": the European Union",
+                true,
+            ),
+            (
+                "Finally, this statement is addressed simultaneously to the UN and the OSCE.",
+                "the UN and the OSCE.",
+                false,
+            ),
+            (
+                "This statement by the Commissioner is addressed to the UN.",
+                "the UN.",
+                false,
+            ),
+            (
+                "THIS STATEMENT IS ADDRESSED TO THE COUNCIL OF EUROPE.",
+                "THE COUNCIL OF EUROPE.",
+                false,
+            ),
+            (
+                "This statement, adopted today, is sent to the OSCE.",
+                "the OSCE.",
+                false,
+            ),
+            // English: the author.
+            (
+                "We address this statement to the UN Secretary-General.",
+                "the UN Secretary-General.",
+                false,
+            ),
+            ("We hereby send this appeal to UNICEF.", "UNICEF.", false),
+            (
+                "I am transmitting this appeal to the Council of Europe.",
+                "the Council of Europe.",
+                false,
+            ),
+            (
+                "We are sending copies of this statement to the OSCE.",
+                "the OSCE.",
+                true,
+            ),
+            (
+                "We have sent the present statement to UNESCO.",
+                "UNESCO.",
+                false,
+            ),
+            (
+                "The Ombudsman also forwards this statement to the OIC.",
+                "the OIC.",
+                true,
+            ),
+            // French.
+            (
+                "La présente déclaration est adressée au Conseil de l'Europe.",
+                "au Conseil de l'Europe.",
+                false,
+            ),
+            (
+                "La présente déclaration est transmise à l'UNESCO et à l'UNICEF.",
+                "l'UNESCO et à l'UNICEF.",
+                false,
+            ),
+            (
+                "Cette déclaration est envoyée aux institutions nationales.",
+                "aux institutions nationales.",
+                false,
+            ),
+            (
+                "Le présent appel a été adressé au Secrétaire général de l'ONU.",
+                "au Secrétaire général de l'ONU.",
+                false,
+            ),
+            (
+                "Cette lettre ouverte est également transmise à l'OSCE.",
+                "l'OSCE.",
+                true,
+            ),
+            (
+                "Copie de la présente déclaration est adressée au Conseil de l'Europe.",
+                "au Conseil de l'Europe.",
+                true,
+            ),
+            (
+                "Nous adressons la présente déclaration au Conseil de l'Europe.",
+                "au Conseil de l'Europe.",
+                false,
+            ),
+            ("J'adresse cet appel à l'UNESCO.", "l'UNESCO.", false),
+            // Russian.
+            (
+                "Настоящее заявление адресовано Генеральному секретарю ООН.",
+                "Генеральному секретарю ООН.",
+                false,
+            ),
+            (
+                "Данное обращение направлено в Совет Европы и ОБСЕ.",
+                "в Совет Европы и ОБСЕ.",
+                false,
+            ),
+            (
+                "Это заявление также направляется в ЮНЕСКО.",
+                "в ЮНЕСКО.",
+                true,
+            ),
+            (
+                "Копии настоящего заявления направлены в ОБСЕ.",
+                "в ОБСЕ.",
+                true,
+            ),
+            (
+                "Мы направляем настоящее заявление в Совет Европы.",
+                "в Совет Европы.",
+                false,
+            ),
+            (
+                "Настоящее заявление мы направляем Генеральному секретарю ООН.",
+                "Генеральному секретарю ООН.",
+                false,
+            ),
+            ("Заявление направлено в ОБСЕ.", "в ОБСЕ.", false),
+            // Azerbaijani.
+            (
+                "Bu Bəyanat BMT Baş Katibinə və Avropa Şurasına ünvanlanır.",
+                "BMT Baş Katibinə və Avropa Şurasına",
+                false,
+            ),
+            ("Bəyanat həmçinin ATƏT-ə göndərilir.", "ATƏT-ə", true),
+            (
+                "Bu bəyanatı BMT-yə və UNESCO-ya göndəririk.",
+                "BMT-yə və UNESCO-ya",
+                false,
+            ),
+            (
+                "Bəyanatın surəti Avropa Şurasına göndərilmişdir.",
+                "Avropa Şurasına",
+                true,
+            ),
+            ("İşbu müraciət UNICEF-ə təqdim edilir.", "UNICEF-ə", false),
+        ];
+        for (sentence, list, copies) in cases {
+            let hit =
+                match_sentence(sentence).unwrap_or_else(|| panic!("not a passage: `{sentence}`"));
+            assert_eq!(&sentence[hit.list.0..hit.list.1], *list, "`{sentence}`");
+            assert_eq!(hit.copies, *copies, "`{sentence}`");
+        }
+    }
+
+    #[test]
+    fn sentences_about_other_documents_or_past_events_are_not_passages() {
+        let cases: &[&str] = &[
+            "Our previous appeal was addressed to the Council of Europe and the OSCE.",
+            "We send the report to the OSCE every year.",
+            "This appeal is regularly sent to the OSCE.",
+            "Was this statement sent to the OSCE?",
+            "The minister said: “This statement is addressed to the OSCE.”",
+            "He wrote: \"This letter is sent to UNESCO.\"",
+            "Ежегодно данный доклад направляется в ОБСЕ.",
+            "This appeal was sent to the OSCE in 2019, but nothing was done.",
+            "Cet appel fut adressé au Conseil de l'Europe.",
+            "Это обращение было направлено в ОБСЕ.",
+            "Мы направили это обращение в ОБСЕ.",
+            "The appeal of the families is addressed to the ICRC.",
+            "La déclaration du Médiateur est adressée au Parlement.",
+            "Заявление МИД направлено в ООН.",
+            "These appeals are addressed to the ICRC.",
+            "The Ombudsman has repeatedly sent appeals to the UN.",
+            "Letters have been sent to the OSCE.",
+            "Copies of the report were sent to the OSCE.",
+            "He said copies are sent to the OSCE.",
+            "Applications addressed to the Commissioner are considered within a month.",
+            "The letter we sent last year to the minister remained unanswered.",
+            "In this statement we refer to the letter addressed to the UN.",
+            "The previous statement was sent to the OSCE.",
+            "The statement was sent to the OSCE in 2019.",
+            "Last year this statement was sent to the OSCE.",
+            "Complaints are addressed to the Ombudsman every day.",
+            "This office has addressed many letters to the ministry.",
+            "The report, which was addressed to the Council of Europe, remains unanswered.",
+            "We sent a letter to the Council of Europe.",
+            "We address the issue to the government.",
+            "This statement is not addressed to the OSCE.",
+            "This statement is sent in order to inform the public.",
+            "Наше предыдущее обращение было направлено в Совет Европы.",
+            "Ранее мы направили настоящее заявление в ОБСЕ.",
+            "Обращения, адресованные Уполномоченному, рассматриваются в срок.",
+            "Notre précédent appel a été adressé au Conseil de l'Europe.",
+            "Les demandes adressées au Médiateur sont examinées.",
+            "Əvvəlki müraciətimiz Avropa Şurasına ünvanlanmışdı.",
+            "Bu bəyanat Avropa Şurasına göndərildi.",
+            "Müraciətlər Ombudsmana ünvanlanır.",
+            "It was a statement of principle.",
+            "",
+        ];
+        for sentence in cases {
+            assert!(
+                match_sentence(sentence).is_none(),
+                "a passage: `{sentence}`"
+            );
+        }
+    }
+
+    #[test]
+    fn only_this_statement_s_kind_of_document_goes_with_a_bare_the() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("statement", "On the mines of Lachin", true),
+            ("appeal", "On the mines of Lachin", true),
+            ("заявление", "О минах", true),
+            ("bəyanat", "Minalar haqqında", true),
+            ("report", "On the mines of Lachin", false),
+            ("report", "Press statement on the annual report", true),
+            ("letter", "Open letter on cultural property", true),
+            (
+                "resolution",
+                "Statement on the resolution's anniversary",
+                true,
+            ),
+            ("resolution", "Statement on peace", false),
+            ("доклад", "Заявление о минах", false),
+            ("hesabat", "Bəyanat", false),
+        ];
+        for (noun, title, expected) in cases {
+            assert_eq!(own_kind(noun, title), *expected, "`{noun}` under `{title}`");
+        }
+    }
+}
