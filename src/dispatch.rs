@@ -33,13 +33,10 @@ pub struct Letters {
     pub plan: Plan,
     pub directory: Arc<Directory>,
     templates: Arc<Templates>,
-    /// The attachment and the sender's headers, encoded once for every letter; it holds the
-    /// sender.
+    /// The attachment, encoded once for every letter; it holds the sender.
     prepared: compose::Prepared,
-    /// The statement's part of every letter's template context, derived once.
+    /// The statement's part of every letter's template context (its body above all), built once.
     facts: letters::StatementFacts,
-    /// The parts of the letters that do not depend on the organisation, rendered once.
-    parts: letters::Prepared,
 }
 
 impl Letters {
@@ -51,14 +48,12 @@ impl Letters {
     ) -> Letters {
         let prepared = compose::Prepared::new(&plan.statement, &config.sender);
         let facts = letters::StatementFacts::new(&plan.statement);
-        let parts = templates.prepare(&plan.statement, &facts, &config.sender, &plan.addressees);
         Letters {
             plan,
             directory,
             templates,
             prepared,
             facts,
-            parts,
         }
     }
 
@@ -111,16 +106,14 @@ impl Letters {
 
     /// Renders one organisation's letter from the templates.
     fn render(&self, org: &Organization) -> std::result::Result<Letter, String> {
-        let context = letters::context_with(
+        let context = letters::context(
             &self.plan.statement,
             &self.facts,
             org,
             self.prepared.sender(),
             &self.plan.addressees,
         );
-        self.templates
-            .render_prepared(&self.parts, &context)
-            .map_err(|e| e.to_string())
+        self.templates.render(&context).map_err(|e| e.to_string())
     }
 
     /// Composes a rendered letter (the MIME message, its envelope and Message-ID).

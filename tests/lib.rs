@@ -14,6 +14,7 @@ mod daemon;
 mod dispatch;
 mod faults;
 mod history_verify;
+mod letters;
 mod rate;
 mod resolve;
 mod smtp_server_selftest;
