@@ -1,5 +1,6 @@
 //! A rendered [`Letter`] → a MIME message (pure: the date is passed in), built with lettre's
-//! message builder.
+//! message builder; only the text parts' transfer encoding is [`mime`]'s, lettre's being too
+//! slow for dispatch.
 //!
 //! multipart/mixed holding multipart/alternative (text/plain and text/html, UTF-8) and the
 //! statement attached as its original file. The Message-ID is deterministic,
@@ -26,7 +27,7 @@ use lettre::message::header::{self, ContentTransferEncoding, ContentType, Header
 use lettre::message::{Attachment, Body, Mailbox, Mailboxes, Message, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
-use super::Letter;
+use super::{mime, Letter};
 use crate::config::Sender;
 use crate::directory::OrgId;
 use crate::directory::Organization;
@@ -65,11 +66,12 @@ pub fn compose(
     Prepared::new(statement, sender).compose(letter, organization, statement, date)
 }
 
-/// What every letter of one statement shares: the sender, and the statement's attachment part,
-/// encoded once (thousands of letters would otherwise encode it each).
+/// What every letter of one statement shares, encoded once (thousands of letters would
+/// otherwise encode it each): the sender and its `From:` header, and the attachment part.
 #[derive(Debug)]
 pub struct Prepared {
     sender: Sender,
+    from: HeaderValue,
     attachment: SinglePart,
 }
 
@@ -77,6 +79,7 @@ impl Prepared {
     pub fn new(statement: &Statement, sender: &Sender) -> Prepared {
         Prepared {
             sender: sender.clone(),
+            from: mailboxes::<header::From>(sender.mailbox().into()),
             attachment: attachment(statement),
         }
     }
@@ -125,12 +128,12 @@ impl Prepared {
             .multipart(
                 MultiPart::alternative()
                     .boundary(alternative)
-                    .singlepart(SinglePart::plain(letter.text.clone()))
-                    .singlepart(SinglePart::html(letter.html.clone())),
+                    .singlepart(text_part(ContentType::TEXT_PLAIN, &letter.text))
+                    .singlepart(text_part(ContentType::TEXT_HTML, &letter.html)),
             )
             .singlepart(self.attachment.clone());
         let mut message = Message::builder()
-            .raw_header(mailboxes::<header::From>(sender.mailbox().into()))
+            .raw_header(self.from.clone())
             .raw_header(subject(&letter.subject))
             .date(date.into())
             .message_id(Some(id.clone()));
@@ -157,6 +160,13 @@ impl Prepared {
     }
 }
 
+/// A UTF-8 text part, encoded as lettre would (see [`mime`]).
+fn text_part(content_type: ContentType, text: &str) -> SinglePart {
+    SinglePart::builder()
+        .header(content_type)
+        .body(mime::text_body(text))
+}
+
 /// The statement's original file, base64 whatever it holds (lettre would send short ASCII
 /// lines as they are, bare line feeds included), named in plain `filename=` and `name=`
 /// parameters when the name allows, which older clients read, else in RFC 2231 form.
@@ -166,6 +176,7 @@ fn attachment(statement: &Statement) -> SinglePart {
     let body =
         Body::new_with_encoding(bytes, ContentTransferEncoding::Base64).unwrap_or_else(Body::new);
     let name = &statement.file_name;
+    // At most a file name's 255 octets, so that the quoted name fits on one line.
     let plain = name.len() <= 255
         && name
             .bytes()
@@ -174,17 +185,29 @@ fn attachment(statement: &Statement) -> SinglePart {
         return Attachment::new(name.clone()).body(body, ContentType::TEXT_PLAIN);
     }
     SinglePart::builder()
-        .header(Plain::<true>(format!("attachment; filename=\"{name}\"")))
-        .header(Plain::<false>(format!(
+        .header(PlainDisposition::new(format!(
+            "attachment; filename=\"{name}\""
+        )))
+        .header(PlainContentType::new(format!(
             "text/plain; charset=utf-8; name=\"{name}\""
         )))
         .body(body)
 }
 
-/// The attachment's `Content-Disposition` (`true`) or `Content-Type` (`false`) with a plain
-/// quoted name, which lettre's own headers write only in RFC 2231 form (`filename*0=`).
+/// The attachment's `Content-Disposition` or `Content-Type` with a plain quoted name, which
+/// lettre's own headers write only in RFC 2231 form (`filename*0=`).
+type PlainDisposition = Plain<true>;
+type PlainContentType = Plain<false>;
+
+/// A header named by `DISPOSITION` (see [`PlainDisposition`]), written as given.
 #[derive(Debug, Clone)]
 struct Plain<const DISPOSITION: bool>(String);
+
+impl<const DISPOSITION: bool> Plain<DISPOSITION> {
+    fn new(value: String) -> Self {
+        Plain(value)
+    }
+}
 
 impl<const DISPOSITION: bool> Header for Plain<DISPOSITION> {
     fn name() -> HeaderName {
