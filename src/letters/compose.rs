@@ -23,8 +23,12 @@ use chrono::{DateTime, FixedOffset};
 use email_encoding::headers::rfc2047;
 use email_encoding::headers::writer::EmailWriter;
 use lettre::message::header::HeaderValue;
-use lettre::message::header::{self, ContentTransferEncoding, ContentType, Header, HeaderName};
-use lettre::message::{Attachment, Body, Mailbox, Mailboxes, Message, MultiPart, SinglePart};
+use lettre::message::header::{
+    self, ContentTransferEncoding, ContentType, ContentTypeErr, Header, HeaderName,
+};
+use lettre::message::{
+    Attachment, Body, Mailbox, Mailboxes, Message, MultiPart, MultiPartBuilder, SinglePart,
+};
 use sha2::{Digest, Sha256};
 
 use super::{mime, Letter};
@@ -123,11 +127,10 @@ impl Prepared {
             .collect();
 
         let (mixed, alternative) = boundaries(&id);
-        let body = MultiPart::mixed()
-            .boundary(mixed)
+        let multipart = |kind, boundary| multipart(kind, boundary).map_err(|e| fail(e.to_string()));
+        let body = multipart("mixed", &mixed)?
             .multipart(
-                MultiPart::alternative()
-                    .boundary(alternative)
+                multipart("alternative", &alternative)?
                     .singlepart(text_part(ContentType::TEXT_PLAIN, &letter.text))
                     .singlepart(text_part(ContentType::TEXT_HTML, &letter.html)),
             )
@@ -158,6 +161,13 @@ impl Prepared {
             bytes: message.formatted(),
         })
     }
+}
+
+/// A multipart of `kind` (`mixed`, `alternative`) with `boundary`. (`MultiPart::mixed()`
+/// draws a random boundary that `.boundary()` then replaces, parsing the header three times.)
+fn multipart(kind: &str, boundary: &str) -> Result<MultiPartBuilder, ContentTypeErr> {
+    let content_type = format!("multipart/{kind}; boundary=\"{boundary}\"");
+    Ok(MultiPart::builder().header(ContentType::parse(&content_type)?))
 }
 
 /// A UTF-8 text part, encoded as lettre would (see [`mime`]).

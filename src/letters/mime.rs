@@ -117,7 +117,10 @@ const QP_LITERAL: [bool; 256] = qp_literal_table();
 /// How many octets at the start of `text` quoted-printable writes as they are: sixteen at a time
 /// while none is special (one branch per chunk instead of one per octet), then one at a time.
 fn literal_run(text: &[u8]) -> usize {
-    let special = |c: u8| u8::from(!QP_LITERAL[usize::from(c)]);
+    // `!QP_LITERAL[c]` in arithmetic, which the compiler checks sixteen octets at once; a table
+    // lookup it does one by one.
+    let special =
+        |c: u8| u8::from(((c.wrapping_sub(b' ') > b'~' - b' ') & (c != b'\t')) | (c == b'='));
     let mut run = 0;
     for chunk in text.chunks_exact(16) {
         if chunk.iter().fold(0, |any, &c| any | special(c)) != 0 {
