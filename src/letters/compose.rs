@@ -7,7 +7,8 @@
 //! `<statement-id.organization-id@sender-domain>`, so a re-send is recognisably the same letter.
 //!
 //! Composing is byte-for-byte reproducible: the MIME boundaries, which lettre would otherwise
-//! draw at random, are derived from the Message-ID, and the Date header is the instant passed in.
+//! draw at random, are derived from the Message-ID, and the Date header is the instant passed in
+//! (written in UTC).
 //! The golden test below pins the exact bytes.
 //!
 //! Lines stay within RFC 5322's 998 octets whatever the directory and the statement hold: lettre
@@ -22,9 +23,8 @@ use std::fmt::{self, Write as _};
 use chrono::{DateTime, FixedOffset};
 use email_encoding::headers::rfc2047;
 use email_encoding::headers::writer::EmailWriter;
-use lettre::message::header::HeaderValue;
 use lettre::message::header::{
-    self, ContentTransferEncoding, ContentType, ContentTypeErr, Header, HeaderName,
+    self, ContentTransferEncoding, ContentType, ContentTypeErr, Header, HeaderName, HeaderValue,
 };
 use lettre::message::{
     Attachment, Body, Mailbox, Mailboxes, Message, MultiPart, MultiPartBuilder, SinglePart,

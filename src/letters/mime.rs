@@ -2,11 +2,10 @@
 //! `Body::new` writes (the same choice of 7bit, quoted-printable or base64, the same line breaks,
 //! CRLF line endings), which the differential test below holds it to.
 //!
-//! lettre's own encoder is correct but slow for dispatch: it inserts each CR one at a time
-//! (moving the rest of the text each time) and quoted-printable-encodes one character at a time.
-//! Composed through it, a letter took six times the instructions of the whole letter before
-//! (bench/RESULTS.md, "Letters composed with lettre's builder"); this encoder copies runs of
-//! literal octets whole. Everything else about a message (headers, parts, boundaries, the
+//! lettre's own encoder is correct but too slow for dispatch: it inserts each CR one at a time
+//! (moving the rest of the text each time) and quoted-printable-encodes one character at a time,
+//! four times the instructions of this one, which copies runs of literal octets whole (figures in
+//! bench/RESULTS.md, run 9). Everything else about a message (headers, parts, boundaries, the
 //! attachment's base64) is lettre's.
 
 use lettre::message::header::ContentTransferEncoding;
@@ -167,13 +166,14 @@ fn quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
             continue;
         }
         was_cr = false;
-        if QP_LIMIT - qp.on_line >= 3 && QP_LITERAL[usize::from(b)] {
-            let max = QP_LIMIT - qp.on_line - 2;
-            let end = text.len().min(i + max);
+        if qp.on_line < QP_LIMIT && QP_LITERAL[usize::from(b)] {
+            // Up to the end of the line, as one token an octet would each be: the last octet
+            // is the last token, before which a soft break goes if the line is full.
+            let end = text.len().min(i + QP_LIMIT - qp.on_line);
             let run = literal_run(&text[i..end]);
             qp.out.extend_from_slice(&text[i..i + run]);
             qp.on_line += run;
-            qp.backup = qp.out.len();
+            qp.backup = qp.out.len() - 1;
             i += run;
             continue;
         }
@@ -211,9 +211,11 @@ impl Qp<'_> {
         if self.on_line + N > QP_LIMIT {
             if self.on_line == QP_LIMIT {
                 // The `=` of a break would be octet 77: break before the last token instead.
-                self.on_line = self.out.len() - self.backup;
-                self.out
-                    .splice(self.backup..self.backup, b"=\r\n".iter().copied());
+                let end = self.out.len();
+                self.out.extend_from_slice(b"=\r\n");
+                self.out.copy_within(self.backup..end, self.backup + 3);
+                self.out[self.backup..self.backup + 3].copy_from_slice(b"=\r\n");
+                self.on_line = end - self.backup;
             } else {
                 self.out.extend_from_slice(b"=\r\n");
                 self.on_line = 0;
