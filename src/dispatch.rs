@@ -33,7 +33,8 @@ pub struct Letters {
     pub plan: Plan,
     pub directory: Arc<Directory>,
     templates: Arc<Templates>,
-    /// The attachment, encoded once for every letter; it holds the sender.
+    /// The attachment and the sender's From header, encoded once for every letter; it holds
+    /// the sender.
     prepared: compose::Prepared,
     /// The statement's part of every letter's template context (its body above all), built once.
     facts: letters::StatementFacts,

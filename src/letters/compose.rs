@@ -1,5 +1,5 @@
 //! A rendered [`Letter`] → a MIME message (pure: the date is passed in), built with lettre's
-//! message builder; only the text parts' transfer encoding is [`mime`]'s, lettre's being too
+//! message builder; only the text parts' transfer encoding is `mime`'s, lettre's being too
 //! slow for dispatch.
 //!
 //! multipart/mixed holding multipart/alternative (text/plain and text/html, UTF-8) and the
@@ -13,7 +13,7 @@
 //!
 //! Lines stay within RFC 5322's 998 octets whatever the directory and the statement hold: lettre
 //! folds headers between words (a value with a word too long to fold is written as RFC 2047
-//! encoded-words instead, see [`LONG_WORD`]) and sends a body with a line of 76 characters or
+//! encoded-words instead, see `LONG_WORD`) and sends a body with a line of 76 characters or
 //! more as quoted-printable or base64. The attachment is always base64, so the statement arrives
 //! byte for byte as it was filed, line endings included: it is the evidence of what was sent. It
 //! is the same in every letter of a statement, so [`Prepared`] builds it once.
