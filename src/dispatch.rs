@@ -146,8 +146,8 @@ impl Letters {
     /// per-organisation data in ways loading cannot check; composing is left to the send, which
     /// saves a second MIME encoding of every letter.
     ///
-    /// The letters rendered here are kept for the send, about the first in the order of the letters
-    /// up to [`KEPT_BYTES`], so that most dispatches render each letter once.
+    /// The letters rendered here are kept for the send, about the first in the order of the
+    /// letters up to [`KEPT_BYTES`], so that most dispatches render each letter once.
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
     pub fn render_all(&self) -> Result<()> {
