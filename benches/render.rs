@@ -14,7 +14,7 @@ use chrono::DateTime;
 use herald::config::Sender;
 use herald::directory;
 use herald::letters::compose::{self, Prepared};
-use herald::letters::{context, StatementFacts, Templates};
+use herald::letters::{LetterData, StatementFacts, Templates};
 use herald::statement;
 
 /// The binary's allocator (src/main.rs), so the figures are the binary's.
@@ -74,11 +74,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let start = Instant::now();
             let prepared = Prepared::new(&statement, &sender);
             let facts = StatementFacts::new(&statement);
+            let mut data = LetterData::new(&statement, &facts, &sender, &addressees)?;
             bytes = 0;
             for i in 0..LETTERS {
                 let org = &orgs[i % orgs.len()];
-                let letter =
-                    templates.render(&context(&statement, &facts, org, &sender, &addressees))?;
+                data.set_organization(org)?;
+                let letter = templates.render(&data)?;
                 bytes += match mode {
                     Mode::Render => letter.text.len() + letter.html.len(),
                     Mode::Prepared => prepared

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::journal::{self, ClaimPolicy, Journal, LetterKey, PlannedLetter, StatementInfo};
 use crate::letters::compose::{self, Composed};
 use crate::letters::preview::{IndexRow, PreviewWriter};
-use crate::letters::{self, Letter, Templates};
+use crate::letters::{self, Letter, LetterData, Templates};
 use crate::lock::ProcessLock;
 use crate::plan::Plan;
 
@@ -38,8 +38,12 @@ pub struct Letters {
     /// The attachment and the sender's From header, encoded once for every letter; it holds
     /// the sender.
     prepared: compose::Prepared,
-    /// The statement's part of every letter's template context (its body above all), built once.
-    facts: letters::StatementFacts,
+    /// The template context with the statement's part (its body above all) built once, and
+    /// copies of it given to one organisation or another, one for each thread rendering at a
+    /// time: a copy is reused from letter to letter. (It cannot fail for any statement; if it
+    /// did, every letter would fail to render, and the check would say why.)
+    data: std::result::Result<LetterData, String>,
+    spare_data: Mutex<Vec<LetterData>>,
     /// Letters that [`Letters::render_all`] rendered, kept for their send so that it need not
     /// render them again; each is taken out when composed.
     kept: Mutex<HashMap<OrgId, Letter>>,
@@ -60,12 +64,15 @@ impl Letters {
     ) -> Letters {
         let prepared = compose::Prepared::new(&plan.statement, &config.sender);
         let facts = letters::StatementFacts::new(&plan.statement);
+        let data = LetterData::new(&plan.statement, &facts, prepared.sender(), &plan.addressees)
+            .map_err(|e| e.to_string());
         Letters {
             plan,
             directory,
             templates,
             prepared,
-            facts,
+            data,
+            spare_data: Mutex::new(Vec::new()),
             kept: Mutex::new(HashMap::new()),
         }
     }
@@ -119,14 +126,24 @@ impl Letters {
 
     /// Renders one organisation's letter from the templates.
     fn render(&self, org: &Organization) -> std::result::Result<Letter, String> {
-        let context = letters::context(
-            &self.plan.statement,
-            &self.facts,
-            org,
-            self.prepared.sender(),
-            &self.plan.addressees,
-        );
-        self.templates.render(&context).map_err(|e| e.to_string())
+        let spare = self
+            .spare_data
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut data = match spare {
+            Some(data) => data,
+            None => self.data.clone()?,
+        };
+        let letter = data
+            .set_organization(org)
+            .and_then(|()| self.templates.render(&data))
+            .map_err(|e| e.to_string());
+        self.spare_data
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(data);
+        letter
     }
 
     /// Composes a rendered letter (the MIME message, its envelope and Message-ID).

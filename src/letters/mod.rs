@@ -23,8 +23,9 @@
 //!
 //! Templates are parsed once by [`Templates::load`]. Most of a letter is the statement's body,
 //! the same in every letter: [`StatementFacts`] builds it once per statement, as text
-//! (`statement.body`) and as escaped HTML (`{{{statement.body_html}}}`), so that
-//! [`Templates::render`] only copies it into each letter instead of escaping it again.
+//! (`statement.body`) and as escaped HTML (`{{{statement.body_html}}}`), and [`LetterData`]
+//! passes it to Handlebars once per statement, each letter only changing the organisation, so
+//! that [`Templates::render`] only copies it into each letter.
 //! `statement.paragraphs` stays for templates that lay the paragraphs out themselves. Handlebars
 //! copies a partial's context at every call, so `{{> name}}` copies the whole letter, body
 //! included: the shipped templates use no partials (they made rendering twice as slow), and a
@@ -98,14 +99,72 @@ pub struct Letter {
     pub html: String,
 }
 
-/// Everything a template sees. Field names are the template variables.
-#[derive(Debug, Clone, Serialize)]
-pub struct LetterContext<'a> {
-    pub statement: StatementContext<'a>,
-    pub organization: OrganizationContext<'a>,
-    pub sender: SenderContext<'a>,
-    /// Every addressee phrase of the statement, as written.
-    pub addressees: &'a [String],
+/// Everything a template sees, as Handlebars reads it: `statement`, `organization`, `sender`
+/// and `addressees` (every addressee phrase of the statement, as written). Field names are the
+/// template variables.
+///
+/// Built once per statement ([`LetterData::new`]), then given each organisation in turn
+/// ([`LetterData::set_organization`]): the statement's part, its body above all, is serialised
+/// once instead of once per letter (that was a tenth of a letter's render).
+#[derive(Debug, Clone)]
+pub struct LetterData {
+    data: Context,
+    /// The organisation whose letter this is, and its language: render errors name it.
+    organization: String,
+    language: String,
+}
+
+/// The part of [`LetterData`] that every letter of a statement shares.
+#[derive(Serialize)]
+struct SharedContext<'a> {
+    statement: StatementContext<'a>,
+    sender: SenderContext<'a>,
+    addressees: &'a [String],
+}
+
+impl LetterData {
+    /// The context of `statement`'s letters, before it is given an organisation.
+    pub fn new(
+        statement: &Statement,
+        facts: &StatementFacts,
+        sender: &Sender,
+        addressees: &[String],
+    ) -> Result<LetterData, LetterError> {
+        let shared = SharedContext {
+            statement: StatementContext::new(statement, facts),
+            sender: SenderContext::new(sender),
+            addressees,
+        };
+        let data = Context::wraps(shared).map_err(|e| LetterError::Template {
+            path: PathBuf::from(&statement.file_name),
+            message: format!("cannot pass the statement to the templates: {e}"),
+        })?;
+        Ok(LetterData {
+            data,
+            organization: String::new(),
+            language: String::new(),
+        })
+    }
+
+    /// Makes this the context of `organization`'s letter.
+    pub fn set_organization(&mut self, organization: &Organization) -> Result<(), LetterError> {
+        let value = serde_json::to_value(OrganizationContext::new(organization)).map_err(|e| {
+            LetterError::Render {
+                path: organization.origin.file.clone(),
+                organization: organization.id.to_string(),
+                message: format!("cannot pass the organisation to the templates: {e}"),
+            }
+        })?;
+        // `new` serialised a struct, so the data is an object.
+        if let Some(map) = self.data.data_mut().as_object_mut() {
+            map.insert("organization".to_string(), value);
+        }
+        self.organization.clear();
+        self.organization.push_str(organization.id.as_str());
+        self.language.clear();
+        self.language.push_str(&organization.language);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,6 +210,22 @@ pub struct OrganizationContext<'a> {
 pub struct SenderContext<'a> {
     pub name: &'a str,
     pub email: String,
+}
+
+impl<'a> OrganizationContext<'a> {
+    pub fn new(organization: &'a Organization) -> Self {
+        OrganizationContext {
+            id: organization.id.as_str(),
+            name: &organization.name,
+            salutation: organization.salutation.as_deref(),
+            contact: organization
+                .contact
+                .as_deref()
+                .filter(|c| !c.trim().eq_ignore_ascii_case(organization.name.trim())),
+            language: &organization.language,
+            the_name: with_article(&organization.name),
+        }
+    }
 }
 
 impl<'a> SenderContext<'a> {
@@ -301,14 +376,13 @@ impl Templates {
         }
     }
 
-    /// Renders one organisation's letter, in its language or else English.
-    pub fn render(&self, context: &LetterContext<'_>) -> Result<Letter, LetterError> {
-        let language = self.language(context.organization.language);
-        let data = Context::wraps(context)
-            .map_err(|e| language.render_error(SUBJECT, false, context, e))?;
-        let subject = one_line(language.render(SUBJECT, false, &data, context)?);
-        let text = language.render(LETTER_TXT, false, &data, context)?;
-        let html = language.render(LETTER_HTML, true, &data, context)?;
+    /// Renders the letter of the organisation `data` was last given, in its language or else
+    /// English.
+    pub fn render(&self, data: &LetterData) -> Result<Letter, LetterError> {
+        let language = self.language(&data.language);
+        let subject = one_line(language.render(SUBJECT, false, data)?);
+        let text = language.render(LETTER_TXT, false, data)?;
+        let html = language.render(LETTER_HTML, true, data)?;
         Ok(Letter {
             subject,
             text,
@@ -350,6 +424,7 @@ impl Templates {
             });
         }
         let facts = StatementFacts::new(statement);
+        let mut data = LetterData::new(statement, &facts, sender, &addressees)?;
         let mut used: Vec<&str> = Vec::new();
         for organization in &directory.organizations {
             if organization.name.trim().is_empty() {
@@ -362,9 +437,8 @@ impl Templates {
                     ),
                 });
             }
-            let ctx = context(statement, &facts, organization, sender, &addressees);
             used.push(&self.language(&organization.language).code);
-            self.check_one(&ctx, statement, &mut errors);
+            self.check_one(&mut data, organization, statement, &mut errors);
         }
         for language in std::iter::once(&self.english).chain(self.others.values()) {
             if used.contains(&language.code.as_str()) {
@@ -372,8 +446,7 @@ impl Templates {
             }
             // The id is a literal of valid characters, so this always holds.
             if let Some(organization) = sample_organization(&language.code) {
-                let ctx = context(statement, &facts, &organization, sender, &addressees);
-                self.check_one(&ctx, statement, &mut errors);
+                self.check_one(&mut data, &organization, statement, &mut errors);
             }
         }
         if errors.is_empty() {
@@ -385,26 +458,24 @@ impl Templates {
 
     fn check_one(
         &self,
-        ctx: &LetterContext<'_>,
+        data: &mut LetterData,
+        organization: &Organization,
         statement: &Statement,
         errors: &mut Vec<LetterError>,
     ) {
-        let language = self.language(ctx.organization.language);
-        let data = match Context::wraps(ctx) {
-            Ok(data) => data,
-            Err(e) => {
-                errors.push(language.render_error(SUBJECT, false, ctx, e));
-                return;
-            }
-        };
-        let name = ctx.organization.name.trim();
+        if let Err(e) = data.set_organization(organization) {
+            errors.push(e);
+            return;
+        }
+        let language = self.language(&organization.language);
+        let name = organization.name.trim();
         let signatory = statement
             .signatory
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
         for (template, html) in [(SUBJECT, false), (LETTER_TXT, false), (LETTER_HTML, true)] {
-            let rendered = match language.render(template, html, &data, ctx) {
+            let rendered = match language.render(template, html, data) {
                 Ok(rendered) => rendered,
                 Err(e) => {
                     errors.push(e);
@@ -413,7 +484,7 @@ impl Templates {
             };
             let problem = |message: String| LetterError::Render {
                 path: language.dir.join(template),
-                organization: ctx.organization.id.to_string(),
+                organization: organization.id.to_string(),
                 message,
             };
             let escape = |s: &str| {
@@ -575,24 +646,18 @@ impl Language {
         Ok(())
     }
 
-    fn render(
-        &self,
-        template: &str,
-        html: bool,
-        data: &Context,
-        ctx: &LetterContext<'_>,
-    ) -> Result<String, LetterError> {
+    fn render(&self, template: &str, html: bool, data: &LetterData) -> Result<String, LetterError> {
         let registry = if html { &self.html } else { &self.text };
         registry
-            .render_with_context(template, data)
-            .map_err(|e| self.render_error(template, html, ctx, e))
+            .render_with_context(template, &data.data)
+            .map_err(|e| self.render_error(template, html, &data.organization, e))
     }
 
     fn render_error(
         &self,
         template: &str,
         html: bool,
-        ctx: &LetterContext<'_>,
+        organization: &str,
         e: RenderError,
     ) -> LetterError {
         let files = if html {
@@ -617,7 +682,7 @@ impl Language {
         };
         LetterError::Render {
             path,
-            organization: ctx.organization.id.to_string(),
+            organization: organization.to_string(),
             message: match e.line_no {
                 Some(line) => format!("line {line}: {reason}"),
                 None => reason,
@@ -786,33 +851,6 @@ fn sample_organization(language: &str) -> Option<Organization> {
     })
 }
 
-/// Builds the template context for one organisation, with the statement's facts built once for
-/// every letter of the statement.
-pub fn context<'a>(
-    statement: &'a Statement,
-    facts: &'a StatementFacts,
-    organization: &'a Organization,
-    sender: &'a Sender,
-    addressees: &'a [String],
-) -> LetterContext<'a> {
-    LetterContext {
-        statement: StatementContext::new(statement, facts),
-        organization: OrganizationContext {
-            id: organization.id.as_str(),
-            name: &organization.name,
-            salutation: organization.salutation.as_deref(),
-            contact: organization
-                .contact
-                .as_deref()
-                .filter(|c| !c.trim().eq_ignore_ascii_case(organization.name.trim())),
-            language: &organization.language,
-            the_name: with_article(&organization.name),
-        },
-        sender: SenderContext::new(sender),
-        addressees,
-    }
-}
-
 /// What Handlebars' own `html_escape` writes (the seven characters ``&<>"'`=`` as entities),
 /// without building the output a character at a time: the runs between those octets are copied
 /// whole. Every value a letter or the dry run's index shows passes through it.
@@ -856,7 +894,7 @@ pub(crate) mod fixtures {
 
     use chrono::NaiveDate;
 
-    use super::{context, Letter, LetterError, StatementFacts, Templates};
+    use super::{Letter, LetterData, LetterError, StatementFacts, Templates};
     use crate::config::Sender;
     use crate::directory::{OrgId, Organization, Origin};
     use crate::statement::{AddresseeSource, Statement, StatementId};
@@ -929,7 +967,9 @@ pub(crate) mod fixtures {
     ) -> Result<Letter, LetterError> {
         let sender = sender();
         let facts = StatementFacts::new(statement);
-        templates.render(&context(statement, &facts, org, &sender, &[]))
+        let mut data = LetterData::new(statement, &facts, &sender, &[])?;
+        data.set_organization(org)?;
+        templates.render(&data)
     }
 
     pub(crate) fn sender() -> Sender {
@@ -1591,5 +1631,28 @@ mod tests {
             letter.html,
             "Council Sabina Aliyeva\n<p style=\"text-align: justify;\">One &lt;b&gt;&amp;&lt;/b&gt; &quot;two&quot;</p>\n<p style=\"text-align: justify;\">Three &#x3D; 3</p>"
         );
+    }
+
+    /// One context serves letter after letter: each organisation replaces the last one whole
+    /// (its contact, salutation and language do not carry over to the next letter).
+    #[test]
+    fn a_reused_context_renders_each_letter_as_a_fresh_one() {
+        let templates = shipped_templates();
+        let statement = seed_statement();
+        let mut with_all = organization("un", "United Nations", "fr", Some("Excellency"));
+        with_all.contact = Some("Office of the Secretary-General".to_string());
+        let orgs = [
+            with_all,
+            organization("coe", "Council of Europe", "en", None),
+            organization("osce", "OSCE", "fr", None),
+        ];
+        let facts = StatementFacts::new(&statement);
+        let sender = sender();
+        let mut data = LetterData::new(&statement, &facts, &sender, &[]).unwrap();
+        for org in orgs.iter().chain(orgs.iter().rev()) {
+            data.set_organization(org).unwrap();
+            let reused = templates.render(&data).unwrap();
+            assert_eq!(reused, render(&templates, org, &statement), "{}", org.id);
+        }
     }
 }
