@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use mail_parser::{MessageParser, MimeHeaders};
 
-use crate::common::assert_no_panic;
+use crate::common::{assert_no_panic, SEED};
 use crate::support::workspace::Workspace;
 
 /// A statement addressed to UNESCO (a shipped organisation), as a file under `statements/`.
@@ -106,4 +106,46 @@ fn the_statement_is_attached_in_base64_byte_for_byte_under_its_own_name() {
             assert_eq!(text.contains(&parameter), plain, "{parameter}:\n{text}");
         }
     }
+}
+
+/// What dispatch sends is what the dry run shows, letter for letter: the check before sending
+/// keeps the letters it rendered for the send, and each must go to its own organisation as
+/// rendered.
+#[test]
+fn sent_letters_are_the_dry_runs_letters() {
+    let ws = Workspace::new();
+    let previews = dry_run(&ws, SEED);
+    let output = ws.run(["dispatch", SEED, "--yes"]);
+    assert_no_panic(&output);
+    output.assert_success();
+    let folders: Vec<PathBuf> = std::fs::read_dir(ws.data_dir().join("outbox"))
+        .expect("the outbox")
+        .map(|entry| entry.expect("an outbox entry").path())
+        .collect();
+    let [outbox] = folders.as_slice() else {
+        panic!("one statement's folder in the outbox: {folders:?}");
+    };
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&previews).expect("the previews") {
+        let preview = entry.expect("a preview entry").path();
+        if preview.extension().and_then(|e| e.to_str()) != Some("eml") {
+            continue;
+        }
+        let name = preview.file_name().expect("a file name");
+        let (shown, sent) = (read(preview.clone()), read(outbox.join(name)));
+        let parser = MessageParser::default();
+        let shown = parser.parse(&shown).expect("a MIME preview");
+        let sent = parser.parse(&sent).expect("a MIME message");
+        assert_eq!(sent.subject(), shown.subject(), "{name:?}");
+        assert_eq!(sent.body_text(0), shown.body_text(0), "{name:?}");
+        assert_eq!(sent.body_html(0), shown.body_html(0), "{name:?}");
+        assert!(
+            shown
+                .body_text(0)
+                .is_some_and(|text| text.contains("Kalbajar")),
+            "{name:?}: the statement's body"
+        );
+        compared += 1;
+    }
+    assert!(compared > 1, "{compared} letters compared");
 }
