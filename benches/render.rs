@@ -2,11 +2,10 @@
 //! dry run and of every send.
 //!
 //! Renders the seed statement for every organisation of the shipped directory, round after round
-//! until 20,000 letters, and prints letters/s for rendering alone (every template whole, and with
-//! the organisation-independent runs rendered once per statement), for rendering plus composing
+//! until 20,000 letters, and prints letters/s for rendering alone, for rendering plus composing
 //! with the attachment encoded once per statement ([`compose::Prepared`], what herald does), and
-//! for rendering plus composing with the attachment re-encoded per letter (what it did before),
-//! side by side in one run. Asserts nothing: run it with `cargo bench --bench render`.
+//! for rendering plus composing with the attachment encoded per letter, side by side in one run.
+//! Asserts nothing: run it with `cargo bench --bench render`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use chrono::DateTime;
 use herald::config::Sender;
 use herald::directory;
 use herald::letters::compose::{self, Prepared};
-use herald::letters::{context_with, StatementFacts, Templates};
+use herald::letters::{LetterData, StatementFacts, Templates};
 use herald::statement;
 
 /// The binary's allocator (src/main.rs), so the figures are the binary's.
@@ -52,14 +51,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     #[derive(Clone, Copy, PartialEq)]
     enum Mode {
-        Whole,
         Render,
         Prepared,
         PerLetter,
     }
     for (mode, label) in [
-        (Mode::Whole, "render only, every template whole"),
-        (Mode::Render, "render only, fixed runs once"),
+        (Mode::Render, "render only"),
         (Mode::Prepared, "render + compose, attachment encoded once"),
         (
             Mode::PerLetter,
@@ -77,18 +74,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let start = Instant::now();
             let prepared = Prepared::new(&statement, &sender);
             let facts = StatementFacts::new(&statement);
-            let parts = templates.prepare(&statement, &facts, &sender, &addressees);
+            let mut data = LetterData::new(&statement, &facts, &sender, &addressees)?;
             bytes = 0;
             for i in 0..LETTERS {
                 let org = &orgs[i % orgs.len()];
-                let context = context_with(&statement, &facts, org, &sender, &addressees);
-                let letter = if mode == Mode::Whole {
-                    templates.render(&context)?
-                } else {
-                    templates.render_prepared(&parts, &context)?
-                };
+                data.set_organization(org)?;
+                let letter = templates.render(&data)?;
                 bytes += match mode {
-                    Mode::Whole | Mode::Render => letter.text.len() + letter.html.len(),
+                    Mode::Render => letter.text.len() + letter.html.len(),
                     Mode::Prepared => prepared
                         .compose(&letter, org, &statement, date)?
                         .bytes

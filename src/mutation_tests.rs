@@ -127,8 +127,14 @@ fn render_and_compose(
     sender: &crate::config::Sender,
 ) {
     let addressees = vec!["the addressees".to_string()];
-    let context = letters::context(statement, organization, sender, &addressees);
-    let Ok(letter) = shipped.templates.render(&context) else {
+    let facts = letters::StatementFacts::new(statement);
+    let Ok(mut data) = letters::LetterData::new(statement, &facts, sender, &addressees) else {
+        return;
+    };
+    if data.set_organization(organization).is_err() {
+        return;
+    }
+    let Ok(letter) = shipped.templates.render(&data) else {
         return;
     };
     let date = DateTime::parse_from_rfc3339("2021-05-27T18:30:00+04:00").unwrap();

@@ -131,18 +131,14 @@ fn every_key_variable_state_and_column_in_the_code_is_documented() {
     let text = std::fs::read_to_string(Path::new(REPO).join(seed)).expect("seed");
     let statement = herald::statement::parse(seed, "kalbajar.txt", &text).expect("the seed parses");
     let addressees = vec!["UN Secretary-General".to_string()];
-    let context = herald::letters::context(
-        &statement,
-        &directory.organizations[0],
-        &config.sender,
-        &addressees,
-    );
+    let facts = herald::letters::StatementFacts::new(&statement);
+    let mut data =
+        herald::letters::LetterData::new(&statement, &facts, &config.sender, &addressees)
+            .expect("the statement's context");
+    data.set_organization(&directory.organizations[0])
+        .expect("the organisation's context");
     let mut names = BTreeSet::new();
-    variables(
-        &serde_json::to_value(&context).expect("the context serialises"),
-        "",
-        &mut names,
-    );
+    variables(data.variables(), "", &mut names);
     assert!(names.contains("statement.title"), "{names:?}");
     assert_documented("templates.md", "template variables", names);
     let mut helpers = Vec::new();

@@ -19,6 +19,7 @@ mod docs;
 mod faults;
 mod history_verify;
 mod hostile;
+mod letters;
 mod matching;
 mod passages;
 mod rate;

@@ -13,7 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::compose::Composed;
-use super::{escape_html as html_escape, Letter, StatementContext};
+use super::{escape_html as html_escape, Letter};
 use crate::directory::resolve::ResolvedPhrase;
 use crate::directory::Organization;
 use crate::statement::Statement;
@@ -129,7 +129,6 @@ impl PreviewWriter {
     }
 
     fn index(&self, statement: &Statement) -> String {
-        let ctx = StatementContext::new(statement);
         let title = html_escape(&statement.title);
         let mut out =
             String::with_capacity(1024 + self.rows.iter().map(|r| r.html.len()).sum::<usize>());
@@ -146,10 +145,9 @@ impl PreviewWriter {
              <thead><tr><th>Organisation</th><th>To</th><th>Cc</th><th>Subject</th>\
              <th>Files</th></tr></thead>\n<tbody>\n",
             id = html_escape(statement.id.as_str()),
-            date = if ctx.date_long.is_empty() {
-                String::new()
-            } else {
-                format!(" of {}", html_escape(&ctx.date_long))
+            date = match statement.date {
+                Some(date) => format!(" of {}", date.format("%-d %B %Y")),
+                None => String::new(),
             },
             n = self.rows.len(),
             addressees = self.addressees,
@@ -202,8 +200,9 @@ mod tests {
 
     use super::*;
     use crate::letters::compose::compose;
-    use crate::letters::context;
-    use crate::letters::fixtures::{organization, seed_statement, sender, shipped_templates};
+    use crate::letters::fixtures::{
+        letter, organization, seed_statement, sender, shipped_templates,
+    };
 
     #[test]
     fn writes_each_letter_and_an_escaped_index() {
@@ -224,9 +223,7 @@ mod tests {
         ];
         let mut writer = PreviewWriter::new(&out).unwrap();
         for org in &orgs {
-            let letter = templates
-                .render(&context(&statement, org, &sender, &[]))
-                .unwrap();
+            let letter = letter(&templates, org, &statement).unwrap();
             let composed = compose(&letter, org, &statement, &sender, date).unwrap();
             writer.add(org, &letter, &composed).unwrap();
             assert_eq!(
@@ -262,9 +259,7 @@ mod tests {
             organization("second", "Second Organisation", "fr", None),
         ];
         let write = |writer: &PreviewWriter, org: &Organization| {
-            let letter = templates
-                .render(&context(&statement, org, &sender, &[]))
-                .unwrap();
+            let letter = letter(&templates, org, &statement).unwrap();
             let composed = compose(&letter, org, &statement, &sender, date).unwrap();
             writer.write(org, &letter, &composed).unwrap()
         };
