@@ -34,12 +34,11 @@ use tokio::time::Instant;
 
 use super::classify::{classify, random_jitter, Outcome, RetryPolicy};
 use super::rate::RateLimiter;
+use super::state::{AttemptResult, Claim, ClaimPolicy, State};
 use super::{DeliveryError, EndOfDataMark, Summary, Transport};
 use crate::directory::OrgId;
 use crate::journal::marks::Marks;
-use crate::journal::{
-    AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, Settled, State,
-};
+use crate::journal::{Journal, JournalError, LetterKey, Settled};
 use crate::letters::compose::Composed;
 
 /// Where the engine claims letters and records attempts: the journal (through its group-commit

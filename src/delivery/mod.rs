@@ -1,6 +1,7 @@
 //! Delivery: the transports (file, SMTP), the worker pool, the shared rate limit and the
 //! classification of every outcome into the states of DESIGN.md.
 //!
+//! - [`state`]: the states a letter moves through and the rule of which letters may be claimed.
 //! - [`classify`]: what happened on the wire → `sent` / `partial` / `deferred` / `failed` /
 //!   `uncertain` (pure, table-tested).
 //! - [`rate`]: one smooth rate limit shared by all workers.
@@ -16,6 +17,7 @@ pub mod engine;
 pub mod file;
 pub mod rate;
 pub mod smtp;
+pub mod state;
 
 use std::fmt;
 
@@ -23,6 +25,7 @@ pub use classify::{Outcome, Reply, RetryPolicy};
 pub use engine::{
     dispatch, Composer, DispatchOptions, Ledger, Progress, SharedJournal, Undelivered,
 };
+pub use state::{AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State};
 
 use crate::journal::JournalError;
 

@@ -41,9 +41,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
 use super::classify::{Outcome, Reply};
+use super::state::RecipientOutcome;
 use super::EndOfDataMark;
 use crate::config::{ConfigError, Security, SmtpSettings};
-use crate::journal::RecipientOutcome;
 
 /// The whole transaction (MAIL, every RCPT, DATA, the data and its answer) may take one
 /// per-command timeout per command plus this many more: every step is bounded on its own, and
