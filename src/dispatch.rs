@@ -325,46 +325,6 @@ impl Composer for Letters {
     }
 }
 
-// Forwarded without `async fn`, which would queue each request only when first awaited: the
-// engine composes the next letter while its claim commits.
-impl delivery::Ledger for journal::Writer {
-    fn claim(
-        &self,
-        key: LetterKey,
-        policy: ClaimPolicy,
-    ) -> impl std::future::Future<
-        Output = std::result::Result<Option<journal::Claim>, journal::JournalError>,
-    > + Send {
-        journal::Writer::claim(self, key, policy)
-    }
-
-    fn record(
-        &self,
-        key: LetterKey,
-        result: journal::AttemptResult,
-    ) -> impl std::future::Future<Output = std::result::Result<(), journal::JournalError>> + Send
-    {
-        journal::Writer::record(self, key, result)
-    }
-
-    fn release(
-        &self,
-        key: LetterKey,
-    ) -> impl std::future::Future<Output = std::result::Result<(), journal::JournalError>> + Send
-    {
-        journal::Writer::release(self, key)
-    }
-
-    fn settle(
-        &self,
-        records: Vec<(LetterKey, journal::AttemptResult)>,
-        claims: Vec<LetterKey>,
-        policy: ClaimPolicy,
-    ) -> impl std::future::Future<Output = journal::Settled> + Send {
-        journal::Writer::settle(self, records, claims, policy)
-    }
-}
-
 /// A process's means of sending: transport, lock and journal writer.
 pub struct Sender {
     pub transport: Arc<Transport>,
