@@ -327,7 +327,7 @@ impl Composer for Letters {
 
 /// A process's means of sending: transport, lock and journal writer.
 pub struct Sender {
-    pub transport: Arc<Transport>,
+    pub transport: Arc<dyn Transport>,
     pub journal: journal::Writer,
     /// A second connection for reads (states, overview); writes go through `journal`.
     pub reader: Journal,
@@ -345,9 +345,9 @@ impl Sender {
     /// Sets up the transport (a missing password stops here, before the journal moves), takes
     /// this process's lock, recovers interrupted letters and starts the journal writer.
     pub fn open(config: &Config, retry_within: Duration) -> Result<Sender> {
-        let transport = match &config.transport {
-            TransportKind::File => Transport::File(FileTransport::new(&config.data_dir)),
-            TransportKind::Smtp(settings) => Transport::Smtp(SmtpTransport::new(settings.clone())?),
+        let transport: Arc<dyn Transport> = match &config.transport {
+            TransportKind::File => Arc::new(FileTransport::new(&config.data_dir)),
+            TransportKind::Smtp(settings) => Arc::new(SmtpTransport::new(settings.clone())?),
         };
         std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::io(&config.data_dir, e))?;
         let lock = ProcessLock::acquire(&config.data_dir)
@@ -409,7 +409,7 @@ impl Sender {
             marks: Some(Arc::new(marks)),
         };
         Ok(Sender {
-            transport: Arc::new(transport),
+            transport,
             journal: writer,
             reader,
             options,

@@ -28,14 +28,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::FutureExt as _;
-use lettre::address::Envelope;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 use super::classify::{classify, random_jitter, Outcome, RetryPolicy};
 use super::rate::RateLimiter;
 use super::state::{AttemptResult, Claim, ClaimPolicy, State};
-use super::{DeliveryError, EndOfDataMark, Summary, Transport};
+use super::{Connection, DeliveryError, EndOfDataMark, Summary, Transport};
 use crate::directory::OrgId;
 use crate::journal::marks::Marks;
 use crate::journal::{Journal, JournalError, LetterKey, Settled};
@@ -172,7 +171,7 @@ struct Queue {
 struct Shared<L, C, P> {
     queue: Mutex<Queue>,
     changed: Notify,
-    transport: Arc<Transport>,
+    transport: Arc<dyn Transport>,
     ledger: Arc<L>,
     composer: Arc<C>,
     progress: Arc<P>,
@@ -186,7 +185,7 @@ struct Shared<L, C, P> {
 /// or a worker dies.
 pub async fn dispatch<L: Ledger, C: Composer, P: Progress>(
     letters: Vec<LetterKey>,
-    transport: Arc<Transport>,
+    transport: Arc<dyn Transport>,
     ledger: Arc<L>,
     composer: Arc<C>,
     progress: Arc<P>,
@@ -319,7 +318,7 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let window = shared.options.window();
-    let mut session = None;
+    let mut connection = shared.transport.connection();
     let mut hands = Hands::default();
     loop {
         if lock(&shared.queue).error.is_some() || *shutdown.borrow() {
@@ -345,14 +344,14 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
                 &key,
                 claim.clone(),
                 composed,
-                &mut session,
+                &mut *connection,
             ))
             .catch_unwind()
             .await
             {
                 Ok(result) => result,
                 Err(panic) => {
-                    session = None;
+                    connection = shared.transport.connection();
                     let reason = format!(
                         "herald failed while sending this letter ({}); it may have arrived",
                         panic_message(&*panic)
@@ -450,11 +449,7 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
         settle(&shared, &mut hands, Vec::new());
         apply(&shared, &shutdown, &mut hands).await;
     }
-    if let Some(session) = session {
-        if let Transport::Smtp(smtp) = &*shared.transport {
-            session.quit(smtp.settings().timeout).await;
-        }
-    }
+    connection.close().await;
     // Wake the others: the queue may have drained or an error may have been set.
     shared.changed.notify_waiters();
 }
@@ -652,7 +647,7 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
     key: &LetterKey,
     mut claim: Claim,
     composed: Result<Composed, String>,
-    session: &mut Option<super::smtp::SmtpSession>,
+    connection: &mut dyn Connection,
 ) -> AttemptResult {
     let outcome = match composed {
         Err(reason) => Outcome::Unsendable { reason },
@@ -666,18 +661,7 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
                     .any(|a| AsRef::<str>::as_ref(a) == r.address)
             });
             let mark = end_of_data_mark(shared.options.marks.as_ref(), key, claim.attempt);
-            match &*shared.transport {
-                Transport::File(file) => file.deliver(key, composed.bytes, mark).await,
-                // The same message (same Message-ID, every address in its headers), but only to
-                // the addresses that still need it: the others have it or refused it for good.
-                Transport::Smtp(smtp) => match remaining(&composed.envelope, &claim) {
-                    Some(envelope) => {
-                        smtp.deliver(session, &envelope, &composed.bytes, mark)
-                            .await
-                    }
-                    None => Outcome::NoAddressLeft,
-                },
-            }
+            connection.deliver(key, composed, &claim, mark).await
         }
     };
     classify(
@@ -698,19 +682,6 @@ fn end_of_data_mark(marks: Option<&Arc<Marks>>, key: &LetterKey, attempt: u32) -
         }
         None => Box::new(|| Ok(())),
     }
-}
-
-/// The envelope of this attempt: the letter's, without the addresses `claim` says are settled;
-/// `None` when none is left.
-fn remaining(envelope: &Envelope, claim: &Claim) -> Option<Envelope> {
-    let to: Vec<lettre::Address> = envelope
-        .to()
-        .iter()
-        .filter(|a| claim.still_owed(a.as_ref()))
-        .cloned()
-        .collect();
-    // `Envelope::new` refuses only an empty recipient list.
-    Envelope::new(envelope.from().cloned(), to).ok()
 }
 
 /// The synchronous [`Journal`] behind a lock, each call on the blocking pool: a [`Ledger`] that
@@ -956,7 +927,7 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let summary = dispatch(
             orgs.iter().map(|o| key(o)).collect(),
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(Quiet),
@@ -1019,7 +990,7 @@ mod tests {
             let (_stop, shutdown) = watch::channel(false);
             let run = dispatch(
                 orgs.iter().map(|o| key(o)).collect(),
-                Arc::new(Transport::File(FileTransport::new(data.path()))),
+                Arc::new(FileTransport::new(data.path())),
                 Arc::clone(&ledger),
                 Arc::new(PanickingComposer),
                 Arc::new(Quiet),
@@ -1047,7 +1018,7 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let run = dispatch(
             orgs.iter().map(|o| key(o)).collect(),
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(PanickingProgress),
@@ -1071,7 +1042,7 @@ mod tests {
         stop.send(true).expect("receiver alive");
         let summary = dispatch(
             vec![key("a"), key("b")],
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(Quiet),
@@ -1096,7 +1067,7 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let summary = dispatch(
             vec![key("a")],
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(Quiet),
@@ -1120,7 +1091,7 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let summary = dispatch(
             orgs.iter().map(|o| key(o)).collect(),
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::clone(&reports),
@@ -1221,7 +1192,7 @@ mod tests {
         let orgs: Vec<LetterKey> = (0..20).map(|i| key(&format!("org-{i:02}"))).collect();
         let summary = dispatch(
             orgs,
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(StopAtFirst(Mutex::new(Some(stop)))),
@@ -1281,7 +1252,7 @@ mod tests {
         let (stop, shutdown) = watch::channel(false);
         let summary = dispatch(
             vec![key("a"), key("b"), key("c")],
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(StopAtRetryOf {
                 org: "a",

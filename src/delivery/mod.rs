@@ -5,7 +5,7 @@
 //! - [`classify`]: what happened on the wire → `sent` / `partial` / `deferred` / `failed` /
 //!   `uncertain` (pure, table-tested).
 //! - [`rate`]: one smooth rate limit shared by all workers.
-//! - [`smtp`] and [`file`]: the transports; [`Transport`] chooses between them.
+//! - [`smtp`] and [`file`]: the transports, which the engine reaches through [`Transport`].
 //! - [`engine`]: the worker pool that claims, composes, sends and records each letter.
 //!
 //! Both transports leave an end-of-data mark ([`EndOfDataMark`]) just before the step after
@@ -27,7 +27,10 @@ pub use engine::{
 };
 pub use state::{AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State};
 
-use crate::journal::JournalError;
+use futures_util::future::BoxFuture;
+
+use crate::journal::{JournalError, LetterKey};
+use crate::letters::compose::Composed;
 
 /// Leaves the mark that a letter's end of data is about to be written (`journal::marks`); called
 /// once, just before, and an error stops the letter there: its end of data is never written.
@@ -42,22 +45,33 @@ pub enum DeliveryError {
     Journal(#[from] JournalError),
 }
 
-/// The configured transport.
-#[derive(Debug)]
-pub enum Transport {
-    File(file::FileTransport),
-    Smtp(smtp::SmtpTransport),
-}
-
-impl Transport {
+/// Where letters go: the outbox folder ([`file::FileTransport`]) or an SMTP server
+/// ([`smtp::SmtpTransport`]). Each worker opens its own [`Connection`] and hands its letters to
+/// it one after the other.
+pub trait Transport: Send + Sync + 'static {
     /// Where letters go, for the confirmation question: `smtp.example:587` or
     /// `the outbox folder <path>`.
-    pub fn describe(&self) -> String {
-        match self {
-            Transport::File(f) => format!("the outbox folder {}", f.outbox().display()),
-            Transport::Smtp(s) => format!("{}:{}", s.settings().host, s.settings().port),
-        }
-    }
+    fn describe(&self) -> String;
+
+    /// A worker's own way to the destination; an SMTP connection is opened for its first letter.
+    fn connection(&self) -> Box<dyn Connection + '_>;
+}
+
+/// One worker's connection to a [`Transport`].
+pub trait Connection: Send {
+    /// Hands one composed letter over, to the addresses `claim` still owes it, and says what
+    /// happened; `mark` is called once, just before the step after which the letter may have
+    /// been delivered ([`EndOfDataMark`]).
+    fn deliver<'a>(
+        &'a mut self,
+        key: &'a LetterKey,
+        letter: Composed,
+        claim: &'a Claim,
+        mark: EndOfDataMark,
+    ) -> BoxFuture<'a, Outcome>;
+
+    /// Ends the connection politely (the run is over); errors do not matter any more.
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
 /// What a dispatch run did, for the summary and the exit status.

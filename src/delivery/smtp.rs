@@ -40,10 +40,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt as _;
+
 use super::classify::{Outcome, Reply};
-use super::state::RecipientOutcome;
-use super::EndOfDataMark;
+use super::state::{Claim, RecipientOutcome};
+use super::{Connection, EndOfDataMark, Transport};
 use crate::config::{ConfigError, Security, SmtpSettings};
+use crate::journal::LetterKey;
+use crate::letters::compose::Composed;
 
 /// The whole transaction (MAIL, every RCPT, DATA, the data and its answer) may take one
 /// per-command timeout per command plus this many more: every step is bounded on its own, and
@@ -296,6 +301,72 @@ impl SmtpTransport {
             pipelining,
         })
     }
+}
+
+impl Transport for SmtpTransport {
+    fn describe(&self) -> String {
+        format!("{}:{}", self.settings.host, self.settings.port)
+    }
+
+    fn connection(&self) -> Box<dyn Connection + '_> {
+        Box::new(SmtpConnection {
+            transport: self,
+            session: None,
+        })
+    }
+}
+
+/// One worker's connection to the server: opened for its first letter and kept from letter to
+/// letter while the server accepts them ([`SmtpTransport::deliver`] drops it after anything else).
+struct SmtpConnection<'t> {
+    transport: &'t SmtpTransport,
+    session: Option<SmtpSession>,
+}
+
+impl Connection for SmtpConnection<'_> {
+    fn deliver<'a>(
+        &'a mut self,
+        _key: &'a LetterKey,
+        letter: Composed,
+        claim: &'a Claim,
+        mark: EndOfDataMark,
+    ) -> BoxFuture<'a, Outcome> {
+        // The same message (same Message-ID, every address in its headers), but only to the
+        // addresses that still need it: the others have it or refused it for good.
+        match remaining(&letter.envelope, claim) {
+            Some(envelope) => async move {
+                self.transport
+                    .deliver(&mut self.session, &envelope, &letter.bytes, mark)
+                    .await
+            }
+            .boxed(),
+            None => std::future::ready(Outcome::NoAddressLeft).boxed(),
+        }
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        let limit = self.transport.settings.timeout;
+        let session = self.session;
+        async move {
+            if let Some(session) = session {
+                session.quit(limit).await;
+            }
+        }
+        .boxed()
+    }
+}
+
+/// The envelope of this attempt: the letter's, without the addresses `claim` says are settled;
+/// `None` when none is left.
+fn remaining(envelope: &Envelope, claim: &Claim) -> Option<Envelope> {
+    let to: Vec<lettre::Address> = envelope
+        .to()
+        .iter()
+        .filter(|a| claim.still_owed(a.as_ref()))
+        .cloned()
+        .collect();
+    // `Envelope::new` refuses only an empty recipient list.
+    Envelope::new(envelope.from().cloned(), to).ok()
 }
 
 impl fmt::Debug for SmtpTransport {
