@@ -19,7 +19,9 @@ use tokio::sync::watch;
 use crate::config::{Config, TransportKind};
 use crate::delivery::file::FileTransport;
 use crate::delivery::smtp::SmtpTransport;
-use crate::delivery::{self, Composer, DispatchOptions, Progress, RetryPolicy, Summary, Transport};
+use crate::delivery::{
+    self, Composer, DeliveryError, DispatchOptions, Progress, RetryPolicy, Summary, Transport,
+};
 use crate::directory::{Directory, Organization};
 use crate::error::{Error, Result};
 use crate::journal::marks::{self, Claimant, Marks};
@@ -347,7 +349,9 @@ impl Sender {
     pub fn open(config: &Config, retry_within: Duration) -> Result<Sender> {
         let transport: Arc<dyn Transport> = match &config.transport {
             TransportKind::File => Arc::new(FileTransport::new(&config.data_dir)),
-            TransportKind::Smtp(settings) => Arc::new(SmtpTransport::new(settings.clone())?),
+            TransportKind::Smtp(settings) => {
+                Arc::new(SmtpTransport::new(settings.clone()).map_err(DeliveryError::from)?)
+            }
         };
         std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::io(&config.data_dir, e))?;
         let lock = ProcessLock::acquire(&config.data_dir)

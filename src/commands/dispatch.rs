@@ -18,7 +18,7 @@ use super::output::{errln, outln, shown};
 use crate::cli::DispatchArgs;
 use crate::config::TransportKind;
 use crate::delivery::file::FileTransport;
-use crate::delivery::{DeliveryError, Progress};
+use crate::delivery::{DeliveryError, Progress, SetupError};
 use crate::directory;
 use crate::dispatch::{Letters, Sender};
 use crate::error::{Error, Result};
@@ -80,7 +80,7 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Delivery(DeliveryError::Setup(format!("starting the runtime: {e}"))))?;
+        .map_err(|e| DeliveryError::from(SetupError::Runtime(e)))?;
     runtime.block_on(send(&config, letters, &args))
 }
 

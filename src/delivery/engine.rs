@@ -84,10 +84,6 @@ async fn settle_in_turn<L: Ledger + ?Sized>(
         claimed: Vec::with_capacity(claims.len()),
     };
     let mut failed = false;
-    let not_done = || JournalError::Other {
-        path: std::path::PathBuf::new(),
-        message: "not done: the journal step before it failed".into(),
-    };
     for (key, result) in records {
         let r = ledger.record(key, result).await;
         failed |= r.is_err();
@@ -95,7 +91,7 @@ async fn settle_in_turn<L: Ledger + ?Sized>(
     }
     for key in claims {
         let r = if failed {
-            Err(not_done())
+            Err(JournalError::NotDone)
         } else {
             ledger.claim(key, policy).await
         };
@@ -217,9 +213,9 @@ pub async fn dispatch<L: Ledger, C: Composer, P: Progress>(
         let shared = Arc::clone(&shared);
         tasks.push(tokio::spawn(async move {
             if let Err(e) = task.await {
-                lock(&shared.queue).error.get_or_insert_with(|| {
-                    DeliveryError::Setup(format!("a delivery worker stopped: {e}"))
-                });
+                lock(&shared.queue)
+                    .error
+                    .get_or_insert(DeliveryError::Worker(e));
                 shared.changed.notify_waiters();
             }
         }));
@@ -531,10 +527,8 @@ async fn apply<L: Ledger, C: Composer, P: Progress>(
         return;
     };
     let settled = task.await.unwrap_or_else(|e| {
-        let failed = || JournalError::Other {
-            path: std::path::PathBuf::new(),
-            message: format!("journal task stopped: {e}"),
-        };
+        let e = Arc::new(e);
+        let failed = || JournalError::TaskStopped(Arc::clone(&e));
         Settled {
             recorded: records.iter().map(|_| Err(failed())).collect(),
             claimed: claims.iter().map(|_| Err(failed())).collect(),
@@ -1290,5 +1284,54 @@ mod tests {
             .undelivered
             .iter()
             .all(|u| u.state == State::Deferred && !u.reply.is_empty()));
+    }
+
+    /// A journal whose every record fails, as on a full disk.
+    struct FullDisk;
+
+    impl Ledger for FullDisk {
+        async fn claim(&self, _: LetterKey, _: ClaimPolicy) -> Result<Option<Claim>, JournalError> {
+            Ok(None)
+        }
+
+        async fn record(&self, _: LetterKey, _: AttemptResult) -> Result<(), JournalError> {
+            Err(JournalError::Other {
+                path: "var/herald.db".into(),
+                message: "disk full".into(),
+            })
+        }
+
+        async fn release(&self, _: LetterKey) -> Result<(), JournalError> {
+            Ok(())
+        }
+    }
+
+    /// Regression: a claim skipped after a failed record printed as ": not done …", with an
+    /// empty path where the journal's file would be.
+    #[tokio::test]
+    async fn a_step_not_done_says_why_without_an_empty_path() {
+        let result = AttemptResult {
+            state: State::Sent,
+            smtp_code: Some(250),
+            reply: "250 2.0.0 Ok".into(),
+            recipients: Vec::new(),
+            next_attempt_at: None,
+        };
+        let settled = FullDisk
+            .settle(
+                vec![(key("a"), result)],
+                vec![key("b")],
+                ClaimPolicy::default(),
+            )
+            .await;
+        let recorded = settled.recorded[0].as_ref().expect_err("the record fails");
+        assert_eq!(recorded.to_string(), "var/herald.db: disk full");
+        let claimed = settled.claimed[0]
+            .as_ref()
+            .expect_err("the claim is not run");
+        assert_eq!(
+            claimed.to_string(),
+            "not done: the journal step before it failed"
+        );
     }
 }

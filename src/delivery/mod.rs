@@ -38,11 +38,48 @@ pub type EndOfDataMark = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
-    #[error("{0}")]
-    Setup(String),
+    /// The means of sending could not be set up: nothing was sent (exit 2).
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// A delivery worker stopped (a bug): the run stops, the letters it held stay `sending` for
+    /// recovery to settle.
+    #[error("a delivery worker stopped: {0}")]
+    Worker(#[source] tokio::task::JoinError),
     /// The journal refused a claim or a record: the run stops, since nothing may be sent unrecorded.
     #[error(transparent)]
     Journal(#[from] JournalError),
+}
+
+/// Why the means of sending could not be set up, before any letter was claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The SMTP password is not in the environment variable the configuration names.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A `ca_file` certificate or the STARTTLS parameters were refused.
+    #[error("TLS setup for `{host}`: {source}")]
+    StartTls {
+        host: String,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    /// A `ca_file` certificate or the TLS protocol versions were refused (`security = "tls"`).
+    #[error("TLS setup for `{host}`: {source}")]
+    Tls {
+        host: String,
+        #[source]
+        source: tokio_rustls::rustls::Error,
+    },
+    /// The asynchronous runtime could not start.
+    #[error("starting the runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// A signal handler could not be installed (`herald daemon`).
+    #[error("listening for {signal}: {source}")]
+    Signal {
+        signal: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Where letters go: the outbox folder ([`file::FileTransport`]) or an SMTP server

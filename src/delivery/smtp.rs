@@ -45,7 +45,7 @@ use futures_util::FutureExt as _;
 
 use super::classify::{Outcome, Reply};
 use super::state::{Claim, RecipientOutcome};
-use super::{Connection, EndOfDataMark, Transport};
+use super::{Connection, EndOfDataMark, SetupError, Transport};
 use crate::config::{ConfigError, Security, SmtpSettings};
 use crate::journal::LetterKey;
 use crate::letters::compose::Composed;
@@ -78,7 +78,7 @@ impl SmtpTransport {
     /// Prepares the transport; reads the password from the environment variable named in the
     /// configuration when a username is set, so a missing password stops the run before anything
     /// is sent.
-    pub fn new(settings: SmtpSettings) -> Result<SmtpTransport, crate::error::Error> {
+    pub fn new(settings: SmtpSettings) -> Result<SmtpTransport, SetupError> {
         let password = match &settings.username {
             Some(_) => Some(Secret(std::env::var(&settings.password_env).map_err(
                 |_| ConfigError::MissingPassword(settings.password_env.clone()),
@@ -90,8 +90,13 @@ impl SmtpTransport {
             .clone()
             .map(ClientId::Domain)
             .unwrap_or_default();
-        let setup = |e: &dyn fmt::Display| {
-            super::DeliveryError::Setup(format!("TLS setup for `{}`: {e}", settings.host))
+        let starttls_failed = |source| SetupError::StartTls {
+            host: settings.host.clone(),
+            source,
+        };
+        let tls_failed = |source| SetupError::Tls {
+            host: settings.host.clone(),
+            source,
         };
         let extra_roots = settings
             .extra_roots
@@ -101,10 +106,10 @@ impl SmtpTransport {
             Security::StartTls => {
                 let mut builder = TlsParameters::builder(settings.host.clone());
                 for root in extra_roots {
-                    let root = Certificate::from_der(root.to_vec()).map_err(|e| setup(&e))?;
+                    let root = Certificate::from_der(root.to_vec()).map_err(starttls_failed)?;
                     builder = builder.add_root_certificate(root);
                 }
-                Some(builder.build().map_err(|e| setup(&e))?)
+                Some(builder.build().map_err(starttls_failed)?)
             }
             _ => None,
         };
@@ -114,13 +119,13 @@ impl SmtpTransport {
                     webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
                 );
                 for root in extra_roots {
-                    roots.add(root.clone()).map_err(|e| setup(&e))?;
+                    roots.add(root.clone()).map_err(tls_failed)?;
                 }
                 let config = rustls::ClientConfig::builder_with_provider(Arc::new(
                     rustls::crypto::ring::default_provider(),
                 ))
                 .with_safe_default_protocol_versions()
-                .map_err(|e| setup(&e))?
+                .map_err(tls_failed)?
                 .with_root_certificates(roots)
                 .with_no_client_auth();
                 Some(tokio_rustls::TlsConnector::from(Arc::new(config)))
@@ -1196,12 +1201,10 @@ mod tests {
         };
         let err = SmtpTransport::new(settings).expect_err("refused");
         assert!(
-            matches!(
-                err,
-                crate::error::Error::Config(ConfigError::MissingPassword(_))
-            ),
+            matches!(err, SetupError::Config(ConfigError::MissingPassword(_))),
             "{err:?}"
         );
+        let err = crate::error::Error::from(crate::delivery::DeliveryError::from(err));
         assert_eq!(err.code(), 2);
         assert_eq!(format!("{:?}", Secret("hunter2".into())), "<redacted>");
     }

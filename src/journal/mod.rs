@@ -42,6 +42,12 @@ pub enum JournalError {
     },
     #[error("{}: {message}", path.display())]
     Other { path: PathBuf, message: String },
+    /// Not run because a step before it in the same batch failed; the letter is left as it was.
+    #[error("not done: the journal step before it failed")]
+    NotDone,
+    /// The task running a journal step stopped before answering (a bug).
+    #[error("journal task stopped: {0}")]
+    TaskStopped(std::sync::Arc<tokio::task::JoinError>),
     /// The journal is damaged or altered: nothing may be sent on it (exit 2).
     #[error(
         "{}: herald cannot vouch for this journal ({reason}), so nothing was sent. Restore it \
