@@ -1,5 +1,5 @@
 //! The SMTP transport: one connection per worker, reused from message to message, driven with
-//! lettre's low-level [`AsyncSmtpConnection`]: MAIL, every RCPT and DATA in one write when the
+//! lettre's low-level `AsyncSmtpConnection`: MAIL, every RCPT and DATA in one write when the
 //! server offers PIPELINING (RFC 2920; after STARTTLS, asked again with a second EHLO), one
 //! command at a time otherwise.
 //!
@@ -9,7 +9,7 @@
 //! message is then "delivered" with code 354 when it was not), and it never sets TCP_NODELAY (so
 //! Nagle and delayed ACKs stall every message about 40 ms). Here we open the socket ourselves with
 //! TCP_NODELAY, bound every command and the whole transaction with a timeout, drop the connection
-//! after anything but a clean success, and wrap the socket in a [`Tracked`] stream that tells
+//! after anything but a clean success, and wrap the socket in a `Tracked` stream that tells
 //! "lost before the end of data" (safe to retry) from "lost waiting for the reply" (uncertain).
 //!
 //! The message data goes out in two writes: the data itself, then, once the end-of-data mark
@@ -18,8 +18,8 @@
 //! cannot be written, the `.` is never sent, and the connection, dropped, makes the server
 //! discard the transaction.
 //!
-//! [`connect`] opens a connection, [`session`] is one open connection and the stream under it,
-//! [`transaction`] sends one message over it; this file holds the transport that joins them.
+//! `connect` opens a connection, `session` is one open connection and the stream under it,
+//! `transaction` sends one message over it; this file holds the transport that joins them.
 
 mod connect;
 mod session;
