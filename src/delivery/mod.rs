@@ -5,7 +5,8 @@
 //! - [`classify`]: what happened on the wire → `sent` / `partial` / `deferred` / `failed` /
 //!   `uncertain` (pure, table-tested).
 //! - [`rate`]: one smooth rate limit shared by all workers.
-//! - [`smtp`] and [`file`](mod@file): the transports, which the engine reaches through [`Transport`].
+//! - [`smtp`] and [`file`](mod@file): the transports, which the engine reaches through
+//!   [`Transport`].
 //! - [`engine`]: the worker pool that claims, composes, sends and records each letter.
 //!
 //! Both transports leave an end-of-data mark ([`EndOfDataMark`]) just before the step after
