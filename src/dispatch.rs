@@ -20,7 +20,9 @@ use tokio::sync::watch;
 use crate::config::{Config, TransportKind};
 use crate::delivery::file::FileTransport;
 use crate::delivery::smtp::SmtpTransport;
-use crate::delivery::{self, Composer, DispatchOptions, Progress, RetryPolicy, Summary, Transport};
+use crate::delivery::{
+    self, Composer, DeliveryError, DispatchOptions, Progress, RetryPolicy, Summary, Transport,
+};
 use crate::directory::{Directory, OrgId, Organization};
 use crate::error::{Error, Result};
 use crate::journal::marks::{self, Claimant, Marks};
@@ -399,49 +401,9 @@ fn take(budget: &AtomicUsize, bytes: usize) -> bool {
         .is_ok()
 }
 
-// Forwarded without `async fn`, which would queue each request only when first awaited: the
-// engine composes the next letter while its claim commits.
-impl delivery::Ledger for journal::Writer {
-    fn claim(
-        &self,
-        key: LetterKey,
-        policy: ClaimPolicy,
-    ) -> impl std::future::Future<
-        Output = std::result::Result<Option<journal::Claim>, journal::JournalError>,
-    > + Send {
-        journal::Writer::claim(self, key, policy)
-    }
-
-    fn record(
-        &self,
-        key: LetterKey,
-        result: journal::AttemptResult,
-    ) -> impl std::future::Future<Output = std::result::Result<(), journal::JournalError>> + Send
-    {
-        journal::Writer::record(self, key, result)
-    }
-
-    fn release(
-        &self,
-        key: LetterKey,
-    ) -> impl std::future::Future<Output = std::result::Result<(), journal::JournalError>> + Send
-    {
-        journal::Writer::release(self, key)
-    }
-
-    fn settle(
-        &self,
-        records: Vec<(LetterKey, journal::AttemptResult)>,
-        claims: Vec<LetterKey>,
-        policy: ClaimPolicy,
-    ) -> impl std::future::Future<Output = journal::Settled> + Send {
-        journal::Writer::settle(self, records, claims, policy)
-    }
-}
-
 /// A process's means of sending: transport, lock and journal writer.
 pub struct Sender {
-    pub transport: Arc<Transport>,
+    pub transport: Arc<dyn Transport>,
     pub journal: journal::Writer,
     /// A second connection for reads (states, overview); writes go through `journal`.
     pub reader: Journal,
@@ -459,9 +421,11 @@ impl Sender {
     /// Sets up the transport (a missing password stops here, before the journal moves), takes
     /// this process's lock, recovers interrupted letters and starts the journal writer.
     pub fn open(config: &Config, retry_within: Duration) -> Result<Sender> {
-        let transport = match &config.transport {
-            TransportKind::File => Transport::File(FileTransport::new(&config.data_dir)),
-            TransportKind::Smtp(settings) => Transport::Smtp(SmtpTransport::new(settings.clone())?),
+        let transport: Arc<dyn Transport> = match &config.transport {
+            TransportKind::File => Arc::new(FileTransport::new(&config.data_dir)),
+            TransportKind::Smtp(settings) => {
+                Arc::new(SmtpTransport::new(settings.clone()).map_err(DeliveryError::from)?)
+            }
         };
         std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::io(&config.data_dir, e))?;
         let lock = ProcessLock::acquire(&config.data_dir)
@@ -523,7 +487,7 @@ impl Sender {
             marks: Some(Arc::new(marks)),
         };
         Ok(Sender {
-            transport: Arc::new(transport),
+            transport,
             journal: writer,
             reader,
             options,

@@ -55,6 +55,8 @@ impl Error {
             Error::Undelivered(_) | Error::Integrity(_) => 1,
             // Refused before anything was sent.
             Error::Journal(crate::journal::JournalError::Untrusted { .. }) => 2,
+            // The means of sending could not be set up: nothing was sent.
+            Error::Delivery(crate::delivery::DeliveryError::Setup(_)) => 2,
             Error::Journal(_) | Error::Delivery(_) => 1,
             Error::Config(_)
             | Error::Statement(_)

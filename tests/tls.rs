@@ -47,6 +47,36 @@ fn starttls_required_but_not_offered_sends_nothing_in_plain_text() {
     assert!(server.messages().is_empty());
 }
 
+/// Regression: a `ca_file` certificate refused when TLS is set up stopped the run with exit 1, as
+/// if letters had gone undelivered; nothing was sent, so it is a configuration problem (exit 2).
+#[test]
+fn a_ca_file_certificate_refused_at_tls_setup_exits_2_and_sends_nothing() {
+    let server = SmtpServer::start(Script::new());
+    let fx = Fixture::new(vec![Org::numbered(1)]);
+    fx.smtp(server.port(), 5, 0.05, 0.2)
+        .set("smtp", "security", "tls");
+    // Framed as a certificate, so the configuration loads; not one, so TLS setup refuses it.
+    std::fs::write(
+        fx.ws.path().join("config/relay-ca.pem"),
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write ca_file");
+    fx.set("smtp", "ca_file", "relay-ca.pem");
+    let out = fx.dispatch(&[]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("TLS setup for `127.0.0.1`"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(server.commands().is_empty(), "{:?}", server.commands());
+    assert!(
+        !fx.ws.data_dir().join("herald.db").exists(),
+        "nothing recorded either"
+    );
+}
+
 /// A TLS listener with a self-signed certificate for 127.0.0.1 and localhost, counting the
 /// handshakes that completed and the lines that came through afterwards.
 struct SelfSignedTls {

@@ -8,7 +8,7 @@ use std::path::Path;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::cli::DaemonArgs;
-use crate::delivery::DeliveryError;
+use crate::delivery::{DeliveryError, SetupError};
 use crate::error::{Error, Result};
 
 pub(crate) fn run(config_path: &Path, args: DaemonArgs) -> Result<()> {
@@ -17,12 +17,10 @@ pub(crate) fn run(config_path: &Path, args: DaemonArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| setup(format!("starting the runtime: {e}")))?;
+        .map_err(|e| DeliveryError::from(SetupError::Runtime(e)))?;
     runtime.block_on(async {
-        let mut terminate = signal(SignalKind::terminate())
-            .map_err(|e| setup(format!("listening for SIGTERM: {e}")))?;
-        let mut interrupt = signal(SignalKind::interrupt())
-            .map_err(|e| setup(format!("listening for SIGINT: {e}")))?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(|e| setup("SIGTERM", e))?;
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| setup("SIGINT", e))?;
         let shutdown = async move {
             let name = tokio::select! {
                 _ = terminate.recv() => "SIGTERM",
@@ -34,6 +32,6 @@ pub(crate) fn run(config_path: &Path, args: DaemonArgs) -> Result<()> {
     })
 }
 
-fn setup(message: String) -> Error {
-    Error::Delivery(DeliveryError::Setup(message))
+fn setup(signal: &'static str, source: std::io::Error) -> Error {
+    DeliveryError::from(SetupError::Signal { signal, source }).into()
 }

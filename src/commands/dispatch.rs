@@ -18,7 +18,7 @@ use super::output::{errln, outln, shown};
 use crate::cli::DispatchArgs;
 use crate::config::TransportKind;
 use crate::delivery::file::FileTransport;
-use crate::delivery::{DeliveryError, Progress};
+use crate::delivery::{DeliveryError, Progress, SetupError};
 use crate::directory;
 use crate::dispatch::{Letters, Sender};
 use crate::error::{Error, Result};
@@ -88,7 +88,7 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Delivery(DeliveryError::Setup(format!("starting the runtime: {e}"))))?;
+        .map_err(|e| DeliveryError::from(SetupError::Runtime(e)))?;
     runtime.block_on(send(&config, letters, &args))
 }
 
@@ -354,17 +354,6 @@ fn deferred_hint(
     ))
 }
 
-/// Would a claim under `policy` take a letter in `state`? (Mirrors the journal's claim rule, to
-/// count and confirm before anything is claimed.)
-fn will_send(state: State, policy: ClaimPolicy) -> bool {
-    match state {
-        State::Pending | State::Deferred => true,
-        State::Failed => policy.include_failed,
-        State::Uncertain => policy.include_uncertain,
-        State::Sending | State::Sent | State::Partial | State::Cancelled => false,
-    }
-}
-
 /// Says which of the statement's letters another herald process is sending right now (a
 /// second dispatch, the daemon): they are that process's to send and report, not failures here.
 fn report_elsewhere(sender: &Sender, statement: &StatementId) -> Result<()> {
@@ -426,7 +415,8 @@ fn partition(
             .get(key.organization.as_str())
             .copied()
             .unwrap_or(State::Pending);
-        will_send(state, policy)
+        // This command does not wait for a deferred letter's schedule (`respect_schedule` off).
+        policy.may_claim(state, || true)
     })
 }
 
@@ -747,36 +737,5 @@ mod tests {
             deferred_hint(3, Some(&at), "statements/s.txt").as_deref(),
             Some("3 letter(s) deferred and retried later (the first is due at 2021-05-27T09:30:00Z): run `herald dispatch statements/s.txt` again, or leave it to the daemon")
         );
-    }
-
-    #[test]
-    fn which_states_are_sent_again() {
-        let manual = ClaimPolicy {
-            include_failed: true,
-            include_uncertain: false,
-            respect_schedule: false,
-        };
-        let resend = ClaimPolicy {
-            include_uncertain: true,
-            ..manual
-        };
-        let rows = [
-            (State::Pending, true, true),
-            (State::Deferred, true, true),
-            (State::Failed, true, true),
-            (State::Uncertain, false, true),
-            (State::Sent, false, false),
-            (State::Partial, false, false),
-            (State::Sending, false, false),
-            (State::Cancelled, false, false),
-        ];
-        for (state, plain, with_resend) in rows {
-            assert_eq!(will_send(state, manual), plain, "{state}");
-            assert_eq!(
-                will_send(state, resend),
-                with_resend,
-                "{state} with --resend-uncertain"
-            );
-        }
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::journal::{merge_recipients, AttemptResult, Claim, RecipientOutcome, State};
+use super::state::{merge_recipients, AttemptResult, Claim, RecipientOutcome, State};
 
 /// A server reply: its code and its full text as the server sent it
 /// (`250 2.0.0 Ok: queued as 4F2K9`; continuation lines joined with `\n`).

@@ -28,18 +28,16 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::FutureExt as _;
-use lettre::address::Envelope;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 use super::classify::{classify, random_jitter, Outcome, RetryPolicy};
 use super::rate::RateLimiter;
-use super::{DeliveryError, EndOfDataMark, Summary, Transport};
+use super::state::{AttemptResult, Claim, ClaimPolicy, State};
+use super::{Connection, DeliveryError, EndOfDataMark, Summary, Transport};
 use crate::directory::OrgId;
 use crate::journal::marks::Marks;
-use crate::journal::{
-    AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, Settled, State,
-};
+use crate::journal::{Journal, JournalError, LetterKey, Settled};
 use crate::letters::compose::Composed;
 
 /// Where the engine claims letters and records attempts: the journal (through its group-commit
@@ -86,10 +84,6 @@ async fn settle_in_turn<L: Ledger + ?Sized>(
         claimed: Vec::with_capacity(claims.len()),
     };
     let mut failed = false;
-    let not_done = || JournalError::Other {
-        path: std::path::PathBuf::new(),
-        message: "not done: the journal step before it failed".into(),
-    };
     for (key, result) in records {
         let r = ledger.record(key, result).await;
         failed |= r.is_err();
@@ -97,7 +91,7 @@ async fn settle_in_turn<L: Ledger + ?Sized>(
     }
     for key in claims {
         let r = if failed {
-            Err(not_done())
+            Err(JournalError::NotDone)
         } else {
             ledger.claim(key, policy).await
         };
@@ -173,7 +167,7 @@ struct Queue {
 struct Shared<L, C, P> {
     queue: Mutex<Queue>,
     changed: Notify,
-    transport: Arc<Transport>,
+    transport: Arc<dyn Transport>,
     ledger: Arc<L>,
     composer: Arc<C>,
     progress: Arc<P>,
@@ -187,7 +181,7 @@ struct Shared<L, C, P> {
 /// or a worker dies.
 pub async fn dispatch<L: Ledger, C: Composer, P: Progress>(
     letters: Vec<LetterKey>,
-    transport: Arc<Transport>,
+    transport: Arc<dyn Transport>,
     ledger: Arc<L>,
     composer: Arc<C>,
     progress: Arc<P>,
@@ -219,9 +213,9 @@ pub async fn dispatch<L: Ledger, C: Composer, P: Progress>(
         let shared = Arc::clone(&shared);
         tasks.push(tokio::spawn(async move {
             if let Err(e) = task.await {
-                lock(&shared.queue).error.get_or_insert_with(|| {
-                    DeliveryError::Setup(format!("a delivery worker stopped: {e}"))
-                });
+                lock(&shared.queue)
+                    .error
+                    .get_or_insert(DeliveryError::Worker(e));
                 shared.changed.notify_waiters();
             }
         }));
@@ -320,7 +314,7 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let window = shared.options.window();
-    let mut session = None;
+    let mut connection = shared.transport.connection();
     let mut hands = Hands::default();
     loop {
         if lock(&shared.queue).error.is_some() || *shutdown.borrow() {
@@ -346,14 +340,14 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
                 &key,
                 claim.clone(),
                 composed,
-                &mut session,
+                &mut *connection,
             ))
             .catch_unwind()
             .await
             {
                 Ok(result) => result,
                 Err(panic) => {
-                    session = None;
+                    connection = shared.transport.connection();
                     let reason = format!(
                         "herald failed while sending this letter ({}); it may have arrived",
                         panic_message(&*panic)
@@ -451,11 +445,7 @@ async fn worker<L: Ledger, C: Composer, P: Progress>(
         settle(&shared, &mut hands, Vec::new());
         apply(&shared, &shutdown, &mut hands).await;
     }
-    if let Some(session) = session {
-        if let Transport::Smtp(smtp) = &*shared.transport {
-            session.quit(smtp.settings().timeout).await;
-        }
-    }
+    connection.close().await;
     // Wake the others: the queue may have drained or an error may have been set.
     shared.changed.notify_waiters();
 }
@@ -537,10 +527,8 @@ async fn apply<L: Ledger, C: Composer, P: Progress>(
         return;
     };
     let settled = task.await.unwrap_or_else(|e| {
-        let failed = || JournalError::Other {
-            path: std::path::PathBuf::new(),
-            message: format!("journal task stopped: {e}"),
-        };
+        let e = Arc::new(e);
+        let failed = || JournalError::TaskStopped(Arc::clone(&e));
         Settled {
             recorded: records.iter().map(|_| Err(failed())).collect(),
             claimed: claims.iter().map(|_| Err(failed())).collect(),
@@ -653,7 +641,7 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
     key: &LetterKey,
     mut claim: Claim,
     composed: Result<Composed, String>,
-    session: &mut Option<super::smtp::SmtpSession>,
+    connection: &mut dyn Connection,
 ) -> AttemptResult {
     let outcome = match composed {
         Err(reason) => Outcome::Unsendable { reason },
@@ -667,18 +655,7 @@ async fn attempt<L: Ledger, C: Composer, P: Progress>(
                     .any(|a| AsRef::<str>::as_ref(a) == r.address)
             });
             let mark = end_of_data_mark(shared.options.marks.as_ref(), key, claim.attempt);
-            match &*shared.transport {
-                Transport::File(file) => file.deliver(key, composed.bytes, mark).await,
-                // The same message (same Message-ID, every address in its headers), but only to
-                // the addresses that still need it: the others have it or refused it for good.
-                Transport::Smtp(smtp) => match remaining(&composed.envelope, &claim) {
-                    Some(envelope) => {
-                        smtp.deliver(session, &envelope, &composed.bytes, mark)
-                            .await
-                    }
-                    None => Outcome::NoAddressLeft,
-                },
-            }
+            connection.deliver(key, composed, &claim, mark).await
         }
     };
     classify(
@@ -699,19 +676,6 @@ fn end_of_data_mark(marks: Option<&Arc<Marks>>, key: &LetterKey, attempt: u32) -
         }
         None => Box::new(|| Ok(())),
     }
-}
-
-/// The envelope of this attempt: the letter's, without the addresses `claim` says are settled;
-/// `None` when none is left.
-fn remaining(envelope: &Envelope, claim: &Claim) -> Option<Envelope> {
-    let to: Vec<lettre::Address> = envelope
-        .to()
-        .iter()
-        .filter(|a| claim.still_owed(a.as_ref()))
-        .cloned()
-        .collect();
-    // `Envelope::new` refuses only an empty recipient list.
-    Envelope::new(envelope.from().cloned(), to).ok()
 }
 
 /// The synchronous [`Journal`] behind a lock, each call on the blocking pool: a [`Ledger`] that
@@ -957,7 +921,7 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let summary = dispatch(
             orgs.iter().map(|o| key(o)).collect(),
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(Quiet),
@@ -1020,7 +984,7 @@ mod tests {
             let (_stop, shutdown) = watch::channel(false);
             let run = dispatch(
                 orgs.iter().map(|o| key(o)).collect(),
-                Arc::new(Transport::File(FileTransport::new(data.path()))),
+                Arc::new(FileTransport::new(data.path())),
                 Arc::clone(&ledger),
                 Arc::new(PanickingComposer),
                 Arc::new(Quiet),
@@ -1048,7 +1012,7 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let run = dispatch(
             orgs.iter().map(|o| key(o)).collect(),
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(PanickingProgress),
@@ -1072,7 +1036,7 @@ mod tests {
         stop.send(true).expect("receiver alive");
         let summary = dispatch(
             vec![key("a"), key("b")],
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(Quiet),
@@ -1097,7 +1061,7 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let summary = dispatch(
             vec![key("a")],
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(Quiet),
@@ -1121,7 +1085,7 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let summary = dispatch(
             orgs.iter().map(|o| key(o)).collect(),
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::clone(&reports),
@@ -1222,7 +1186,7 @@ mod tests {
         let orgs: Vec<LetterKey> = (0..20).map(|i| key(&format!("org-{i:02}"))).collect();
         let summary = dispatch(
             orgs,
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(StopAtFirst(Mutex::new(Some(stop)))),
@@ -1282,7 +1246,7 @@ mod tests {
         let (stop, shutdown) = watch::channel(false);
         let summary = dispatch(
             vec![key("a"), key("b"), key("c")],
-            Arc::new(Transport::File(FileTransport::new(data.path()))),
+            Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(StopAtRetryOf {
                 org: "a",
@@ -1320,5 +1284,54 @@ mod tests {
             .undelivered
             .iter()
             .all(|u| u.state == State::Deferred && !u.reply.is_empty()));
+    }
+
+    /// A journal whose every record fails, as on a full disk.
+    struct FullDisk;
+
+    impl Ledger for FullDisk {
+        async fn claim(&self, _: LetterKey, _: ClaimPolicy) -> Result<Option<Claim>, JournalError> {
+            Ok(None)
+        }
+
+        async fn record(&self, _: LetterKey, _: AttemptResult) -> Result<(), JournalError> {
+            Err(JournalError::Other {
+                path: "var/herald.db".into(),
+                message: "disk full".into(),
+            })
+        }
+
+        async fn release(&self, _: LetterKey) -> Result<(), JournalError> {
+            Ok(())
+        }
+    }
+
+    /// Regression: a claim skipped after a failed record printed as ": not done …", with an
+    /// empty path where the journal's file would be.
+    #[tokio::test]
+    async fn a_step_not_done_says_why_without_an_empty_path() {
+        let result = AttemptResult {
+            state: State::Sent,
+            smtp_code: Some(250),
+            reply: "250 2.0.0 Ok".into(),
+            recipients: Vec::new(),
+            next_attempt_at: None,
+        };
+        let settled = FullDisk
+            .settle(
+                vec![(key("a"), result)],
+                vec![key("b")],
+                ClaimPolicy::default(),
+            )
+            .await;
+        let recorded = settled.recorded[0].as_ref().expect_err("the record fails");
+        assert_eq!(recorded.to_string(), "var/herald.db: disk full");
+        let claimed = settled.claimed[0]
+            .as_ref()
+            .expect_err("the claim is not run");
+        assert_eq!(
+            claimed.to_string(),
+            "not done: the journal step before it failed"
+        );
     }
 }

@@ -6,9 +6,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt as _;
+
 use super::classify::Outcome;
-use super::EndOfDataMark;
+use super::state::Claim;
+use super::{Connection, EndOfDataMark, Transport};
 use crate::journal::LetterKey;
+use crate::letters::compose::Composed;
 
 #[derive(Debug, Clone)]
 pub struct FileTransport {
@@ -67,6 +72,33 @@ fn write_atomically(path: &Path, bytes: &[u8], mark: EndOfDataMark) -> std::io::
     std::fs::rename(&temporary, path)?;
     // The rename is durable only once the folder itself is synced.
     std::fs::File::open(dir)?.sync_all()
+}
+
+impl Transport for FileTransport {
+    fn describe(&self) -> String {
+        format!("the outbox folder {}", self.outbox().display())
+    }
+
+    fn connection(&self) -> Box<dyn Connection + '_> {
+        Box::new(self)
+    }
+}
+
+/// A folder needs no connection: each letter is one file, written whole with every address.
+impl Connection for &FileTransport {
+    fn deliver<'a>(
+        &'a mut self,
+        key: &'a LetterKey,
+        letter: Composed,
+        _claim: &'a Claim,
+        mark: EndOfDataMark,
+    ) -> BoxFuture<'a, Outcome> {
+        FileTransport::deliver(self, key, letter.bytes, mark).boxed()
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        std::future::ready(()).boxed()
+    }
 }
 
 #[cfg(test)]

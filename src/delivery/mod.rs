@@ -1,10 +1,12 @@
 //! Delivery: the transports (file, SMTP), the worker pool, the shared rate limit and the
 //! classification of every outcome into the states of DESIGN.md.
 //!
+//! - [`state`]: the states a letter moves through and the rule of which letters may be claimed.
 //! - [`classify`]: what happened on the wire → `sent` / `partial` / `deferred` / `failed` /
 //!   `uncertain` (pure, table-tested).
 //! - [`rate`]: one smooth rate limit shared by all workers.
-//! - [`smtp`] and [`file`]: the transports; [`Transport`] chooses between them.
+//! - [`smtp`] and [`file`](mod@file): the transports, which the engine reaches through
+//!   [`Transport`].
 //! - [`engine`]: the worker pool that claims, composes, sends and records each letter.
 //!
 //! Both transports leave an end-of-data mark ([`EndOfDataMark`]) just before the step after
@@ -16,6 +18,7 @@ pub mod engine;
 pub mod file;
 pub mod rate;
 pub mod smtp;
+pub mod state;
 
 use std::fmt;
 
@@ -23,8 +26,12 @@ pub use classify::{Outcome, Reply, RetryPolicy};
 pub use engine::{
     dispatch, Composer, DispatchOptions, Ledger, Progress, SharedJournal, Undelivered,
 };
+pub use state::{AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State};
 
-use crate::journal::JournalError;
+use futures_util::future::BoxFuture;
+
+use crate::journal::{JournalError, LetterKey};
+use crate::letters::compose::Composed;
 
 /// Leaves the mark that a letter's end of data is about to be written (`journal::marks`); called
 /// once, just before, and an error stops the letter there: its end of data is never written.
@@ -32,29 +39,77 @@ pub type EndOfDataMark = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
-    #[error("{0}")]
-    Setup(String),
+    /// The means of sending could not be set up: nothing was sent (exit 2).
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// A delivery worker stopped (a bug): the run stops, the letters it held stay `sending` for
+    /// recovery to settle.
+    #[error("a delivery worker stopped: {0}")]
+    Worker(#[source] tokio::task::JoinError),
     /// The journal refused a claim or a record: the run stops, since nothing may be sent unrecorded.
     #[error(transparent)]
     Journal(#[from] JournalError),
 }
 
-/// The configured transport.
-#[derive(Debug)]
-pub enum Transport {
-    File(file::FileTransport),
-    Smtp(smtp::SmtpTransport),
+/// Why the means of sending could not be set up, before any letter was claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The SMTP password is not in the environment variable the configuration names.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A `ca_file` certificate or the STARTTLS parameters were refused.
+    #[error("TLS setup for `{host}`: {source}")]
+    StartTls {
+        host: String,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    /// A `ca_file` certificate or the TLS protocol versions were refused (`security = "tls"`).
+    #[error("TLS setup for `{host}`: {source}")]
+    Tls {
+        host: String,
+        #[source]
+        source: tokio_rustls::rustls::Error,
+    },
+    /// The asynchronous runtime could not start.
+    #[error("starting the runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// A signal handler could not be installed (`herald daemon`).
+    #[error("listening for {signal}: {source}")]
+    Signal {
+        signal: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-impl Transport {
+/// Where letters go: the outbox folder ([`file::FileTransport`]) or an SMTP server
+/// ([`smtp::SmtpTransport`]). Each worker opens its own [`Connection`] and hands its letters to
+/// it one after the other.
+pub trait Transport: Send + Sync + 'static {
     /// Where letters go, for the confirmation question: `smtp.example:587` or
     /// `the outbox folder <path>`.
-    pub fn describe(&self) -> String {
-        match self {
-            Transport::File(f) => format!("the outbox folder {}", f.outbox().display()),
-            Transport::Smtp(s) => format!("{}:{}", s.settings().host, s.settings().port),
-        }
-    }
+    fn describe(&self) -> String;
+
+    /// A worker's own way to the destination; an SMTP connection is opened for its first letter.
+    fn connection(&self) -> Box<dyn Connection + '_>;
+}
+
+/// One worker's connection to a [`Transport`].
+pub trait Connection: Send {
+    /// Hands one composed letter over, to the addresses `claim` still owes it, and says what
+    /// happened; `mark` is called once, just before the step after which the letter may have
+    /// been delivered ([`EndOfDataMark`]).
+    fn deliver<'a>(
+        &'a mut self,
+        key: &'a LetterKey,
+        letter: Composed,
+        claim: &'a Claim,
+        mark: EndOfDataMark,
+    ) -> BoxFuture<'a, Outcome>;
+
+    /// Ends the connection politely (the run is over); errors do not matter any more.
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
 /// What a dispatch run did, for the summary and the exit status.

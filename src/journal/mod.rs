@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::directory::OrgId;
 use crate::statement::StatementId;
@@ -25,6 +25,10 @@ mod query;
 mod schema;
 mod writer;
 
+// The delivery states the journal stores; they belong to delivery (`delivery::state`).
+pub use crate::delivery::state::{
+    merge_recipients, AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State,
+};
 pub use ops::Recovery;
 pub use writer::{Settled, Writer, WriterStats};
 
@@ -38,6 +42,12 @@ pub enum JournalError {
     },
     #[error("{}: {message}", path.display())]
     Other { path: PathBuf, message: String },
+    /// Not run because a step before it in the same batch failed; the letter is left as it was.
+    #[error("not done: the journal step before it failed")]
+    NotDone,
+    /// The task running a journal step stopped before answering (a bug).
+    #[error("journal task stopped: {0}")]
+    TaskStopped(std::sync::Arc<tokio::task::JoinError>),
     /// The journal is damaged or altered: nothing may be sent on it (exit 2).
     #[error(
         "{}: herald cannot vouch for this journal ({reason}), so nothing was sent. Restore it \
@@ -72,70 +82,6 @@ fn is_corrupt(source: &rusqlite::Error) -> bool {
     )
 }
 
-/// A letter's delivery state (DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Pending,
-    Sending,
-    Sent,
-    /// Accepted for some of the organisation's addresses and refused by the others: for good, or
-    /// for now until `max_attempts`. Final: a re-send would reach the accepting addresses twice.
-    Partial,
-    Deferred,
-    Failed,
-    Uncertain,
-    /// Withdrawn by `herald cancel` before it was ever offered to a server: final.
-    Cancelled,
-}
-
-impl State {
-    pub const ALL: [State; 8] = [
-        State::Pending,
-        State::Sending,
-        State::Sent,
-        State::Partial,
-        State::Deferred,
-        State::Failed,
-        State::Uncertain,
-        State::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Pending => "pending",
-            State::Sending => "sending",
-            State::Sent => "sent",
-            State::Partial => "partial",
-            State::Deferred => "deferred",
-            State::Failed => "failed",
-            State::Uncertain => "uncertain",
-            State::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for State {
-    type Err = String;
-    fn from_str(s: &str) -> Result<State, String> {
-        State::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "`{s}` is not a delivery state (one of {})",
-                    State::ALL.map(State::as_str).join(", ")
-                )
-            })
-    }
-}
-
 /// Identifies one letter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LetterKey {
@@ -165,114 +111,6 @@ pub struct PlannedLetter {
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub message_id: String,
-}
-
-/// Which letters a claim may take.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ClaimPolicy {
-    /// Also take `failed` letters (a manual dispatch: the address may have been corrected).
-    pub include_failed: bool,
-    /// Also take `uncertain` letters (`--resend-uncertain` only).
-    pub include_uncertain: bool,
-    /// Take a `deferred` letter only once its next-attempt time has come (the daemon).
-    pub respect_schedule: bool,
-}
-
-/// A successful claim: the letter is now `sending`, durably.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claim {
-    /// Total attempts including this one.
-    pub attempt: u32,
-    /// Consecutive transient failures before this attempt, plus one.
-    pub consecutive: u32,
-    /// What each address answered in the earlier attempts of this delivery, read from the letter's
-    /// `recipients` inside the claim's transaction: a deferred (or uncertain) letter keeps it, so
-    /// a retry goes only to the addresses that still need the letter; a letter claimed from
-    /// `pending` or `failed` starts afresh with none.
-    pub earlier: Vec<RecipientOutcome>,
-}
-
-impl Claim {
-    /// Addresses that accepted the letter in an earlier attempt: they must not get it again.
-    pub fn already_accepted(&self) -> Vec<&str> {
-        self.earlier
-            .iter()
-            .filter(|r| r.accepted)
-            .map(|r| r.address.as_str())
-            .collect()
-    }
-
-    /// Addresses that refused the letter for good (5xx) in an earlier attempt.
-    pub fn permanently_refused(&self) -> Vec<&str> {
-        self.earlier
-            .iter()
-            .filter(|r| r.is_permanent_refusal())
-            .map(|r| r.address.as_str())
-            .collect()
-    }
-
-    /// Whether this attempt still sends to `address`: not if it accepted the letter already or
-    /// refused it for good.
-    pub fn still_owed(&self, address: &str) -> bool {
-        !self
-            .earlier
-            .iter()
-            .any(|r| r.address == address && (r.accepted || r.is_permanent_refusal()))
-    }
-}
-
-/// Per-address outcome at RCPT (or at the end of data).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecipientOutcome {
-    pub address: String,
-    pub accepted: bool,
-    pub code: Option<u16>,
-    pub reply: String,
-}
-
-impl RecipientOutcome {
-    /// Refused with a 5xx reply: retrying cannot change the answer.
-    pub fn is_permanent_refusal(&self) -> bool {
-        !self.accepted && self.code.is_some_and(|c| (500..600).contains(&c))
-    }
-}
-
-/// Each address's latest outcome: `earlier` in its order with the entries `latest` replaces, then
-/// the addresses only `latest` names. A letter's `recipients` list is built this way across its
-/// attempts, so it shows every address's final outcome (with the reply that decided it).
-pub fn merge_recipients(
-    earlier: &[RecipientOutcome],
-    latest: &[RecipientOutcome],
-) -> Vec<RecipientOutcome> {
-    let mut merged: Vec<RecipientOutcome> = earlier
-        .iter()
-        .map(|old| {
-            latest
-                .iter()
-                .find(|new| new.address == old.address)
-                .unwrap_or(old)
-                .clone()
-        })
-        .collect();
-    for new in latest {
-        if !merged.iter().any(|r| r.address == new.address) {
-            merged.push(new.clone());
-        }
-    }
-    merged
-}
-
-/// The recorded outcome of one attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptResult {
-    /// One of Sent, Partial, Deferred, Failed, Uncertain.
-    pub state: State,
-    pub smtp_code: Option<u16>,
-    /// The server's full reply (`250 2.0.0 Ok: queued as 4F2K9`), or what went wrong.
-    pub reply: String,
-    pub recipients: Vec<RecipientOutcome>,
-    /// When a deferred letter may be tried again.
-    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 /// One letter as history shows it.

@@ -109,13 +109,8 @@ pub(crate) fn claimable(
     next_attempt_at: Option<&str>,
     now: &str,
 ) -> bool {
-    match state {
-        State::Pending => true,
-        State::Deferred => !policy.respect_schedule || next_attempt_at.is_none_or(|t| t <= now),
-        State::Failed => policy.include_failed,
-        State::Uncertain => policy.include_uncertain,
-        State::Sending | State::Sent | State::Partial | State::Cancelled => false,
-    }
+    // Timestamps are stored in one fixed-width UTC form, so they compare as text.
+    policy.may_claim(state, || next_attempt_at.is_none_or(|t| t <= now))
 }
 
 /// One event to append.

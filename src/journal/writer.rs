@@ -23,6 +23,7 @@ use super::{
     AttemptResult, Claim, ClaimPolicy, Journal, JournalError, LetterKey, PlannedLetter,
     StatementInfo,
 };
+use crate::delivery::Ledger;
 
 /// Requests executed in one transaction at most; bounds the latency of the first one.
 const MAX_BATCH: usize = 512;
@@ -245,6 +246,39 @@ impl Writer {
     ) -> Result<(), JournalError> {
         self.submit(move |reply| Request::One(Step::Register(statement, letters, reply)))
             .await
+    }
+}
+
+// Forwarded without `async fn`, which would queue each request only when first awaited: the
+// engine composes the next letter while its claim commits.
+impl Ledger for Writer {
+    fn claim(
+        &self,
+        key: LetterKey,
+        policy: ClaimPolicy,
+    ) -> impl Future<Output = Result<Option<Claim>, JournalError>> + Send {
+        Writer::claim(self, key, policy)
+    }
+
+    fn record(
+        &self,
+        key: LetterKey,
+        result: AttemptResult,
+    ) -> impl Future<Output = Result<(), JournalError>> + Send {
+        Writer::record(self, key, result)
+    }
+
+    fn release(&self, key: LetterKey) -> impl Future<Output = Result<(), JournalError>> + Send {
+        Writer::release(self, key)
+    }
+
+    fn settle(
+        &self,
+        records: Vec<(LetterKey, AttemptResult)>,
+        claims: Vec<LetterKey>,
+        policy: ClaimPolicy,
+    ) -> impl Future<Output = Settled> + Send {
+        Writer::settle(self, records, claims, policy)
     }
 }
 
