@@ -379,3 +379,47 @@ fn refusals_on_a_directory_of_100000_organisations_complete_with_suggestions() {
         assert_eq!(strings(&a["suggestions"]).first(), Some(&meant), "{a}");
     }
 }
+
+/// Regression: "UNHCR and the Organization for Security and Co-operation in Europe (OSCE)" was
+/// read as one "Name (ACRONYM)" whose name part was close enough to the OSCE's, so UNHCR got no
+/// letter and the dispatch went ahead. A list before a bracketed acronym is split, in English
+/// and French; a name part that joins more than the entry's own name is never that entry.
+#[test]
+fn a_list_ending_in_name_and_acronym_names_every_institution() {
+    let ws = Workspace::new();
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "en-osce.txt",
+            "We address this appeal to the UN Secretary-General, UNHCR and the Organization for \
+             Security and Co-operation in Europe (OSCE).",
+            &["un-secretary-general", "unhcr", "osce"],
+        ),
+        (
+            "en-eu.txt",
+            "We address this appeal to UNICEF and the European Union (EU).",
+            &["unicef", "european-union"],
+        ),
+        (
+            "fr-osce.txt",
+            "Nous adressons le présent appel à l'UNICEF et à l'Organisation pour la sécurité et \
+             la coopération en Europe (OSCE).",
+            &["unicef", "osce"],
+        ),
+    ];
+    for (name, passage, expected) in cases {
+        let text = format!(
+            "Appeal on the displaced\n\nA paragraph of the body.\n\n{passage}\n\nSabina Aliyeva\n\n\
+             27 May 2021\n"
+        );
+        let path = ws.statement(name, &text);
+        let (output, json) = resolve_json(&ws, path.to_str().expect("utf-8 path"));
+        output.assert_success();
+        let letters: Vec<String> = json["letters"]
+            .as_array()
+            .expect("letters")
+            .iter()
+            .map(|l| l["organization"].as_str().expect("id").to_owned())
+            .collect();
+        assert_eq!(letters, *expected, "{passage}\n{json:#}");
+    }
+}

@@ -346,10 +346,13 @@ fn one_known(directory: &Directory, known: Found, known_text: &str, unknown: &st
     let names = entry_names(directory, known.entry);
     // "U.N. Secretary-General, the United Nations Children's Fund (UNICEF)": a list that was not
     // split, never one name. A comma counts only where the entry's own names have none.
+    // "UNHCR and the Organization for Security and Co-operation in Europe (OSCE)": likewise,
+    // where the part joins more than the entry's own names do ("and" inside OSCE's name).
     let listed = unknown.contains([';', '•', '·', '\n', '\t'])
         || unknown.contains(" – ")
         || unknown.contains(" — ")
-        || (unknown.contains(',') && !names.iter().any(|n| n.contains(',')));
+        || (unknown.contains(',') && !names.iter().any(|n| n.contains(',')))
+        || conjunctions(unknown) > names.iter().map(|n| conjunctions(n)).max().unwrap_or(0);
     let other = part_of(directory, &unknown_key)
         .map(|(entry, _)| entry)
         .filter(|&entry| entry != known.entry);
@@ -414,9 +417,27 @@ fn entry_names(directory: &Directory, entry: Entry) -> Vec<&str> {
         .collect()
 }
 
-/// Whether two names are close enough to be one, by the suggestion score.
+/// Whether two names are close enough to be one: a slip of the pen, not words added or left
+/// out (the suggestion score alone forgives "UNHCR and the …" before a whole name).
 fn close(key: &str, written: &str) -> bool {
-    super::suggest::score(key, &name_key(written)) >= 0.8
+    let written = name_key(written);
+    let (short, long) = if key.len() < written.len() {
+        (key.len(), written.len())
+    } else {
+        (written.len(), key.len())
+    };
+    (long - short) * 5 <= long && super::suggest::score(key, &written) >= 0.8
+}
+
+/// How many times `text` joins one thing to another ("and", "et", "и", "və", "as well as",
+/// "ainsi que", "а также"), as whole words in any case.
+fn conjunctions(text: &str) -> usize {
+    const JOINING: [&str; 7] = ["and", "et", "и", "və", "as well as", "ainsi que", "а также"];
+    let key = format!(" {} ", name_key(text));
+    JOINING
+        .iter()
+        .map(|c| key.matches(&format!(" {c} ")).count())
+        .sum()
 }
 
 /// One word of two or more letters, at least two and half of them capitals ("OSCE", "CoE",
