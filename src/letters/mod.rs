@@ -1286,9 +1286,10 @@ mod tests {
             "Je vous prie d’agréer, Monsieur le Directeur, l’expression de ma haute considération."
         ));
         // Regression: the French letter named the organisation in a clause ("à votre institution,
-        // Embassy of France…") that read oddly, and did not say the statement stays in English.
+        // Embassy of France…") that read oddly; and it said the original was in English whatever
+        // the statement's language (French, Russian and Azerbaijani statements go out too).
         assert!(letter.text.contains(&format!(
-            "J’ai l’honneur de vous transmettre la déclaration du 27 mai 2021 intitulée « {} », dont le texte original en anglais est reproduit ci-dessous et joint à la présente.",
+            "J’ai l’honneur de vous transmettre la déclaration du 27 mai 2021 intitulée « {} », dont le texte original est reproduit ci-dessous et joint à la présente.",
             statement.title
         )));
         assert!(!letter.text.contains("votre institution"));
