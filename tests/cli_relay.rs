@@ -155,6 +155,29 @@ fn check_finds_a_missing_password_and_tries_the_relay_step_by_step() {
     assert_refused(&output, &["HERALD_SMTP_PASSWORD", "check found 1 problem"]);
     assert_eq!(server.connections(), 0);
 
+    // Without the password, `--smtp` still tries the relay up to AUTH: whoever checks it need
+    // not hold the secret. The missing password stays a problem.
+    let output = ws.run(["check", "--smtp"]);
+    assert_refused(&output, &["HERALD_SMTP_PASSWORD"]);
+    for (step, status) in [
+        ("connect to 127.0.0.1", " ok"),
+        ("greeting and EHLO", " ok"),
+        ("AUTH as `statements`", "not tried (no password)"),
+        ("QUIT", " ok"),
+    ] {
+        let line = output
+            .stdout
+            .lines()
+            .find(|l| l.contains(step))
+            .unwrap_or_else(|| panic!("no `{step}` step:\n{}", output.stdout));
+        assert!(line.ends_with(status), "{line}");
+    }
+    assert_eq!(server.connections(), 1);
+    assert!(
+        server.credentials().is_empty(),
+        "no AUTH without a password"
+    );
+
     let output = ws
         .herald(["check", "--smtp"])
         .env("HERALD_SMTP_PASSWORD", "s3cret")

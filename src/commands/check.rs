@@ -155,18 +155,33 @@ fn transport(config: &crate::config::Config, smtp: bool) -> usize {
         }
     };
     let target = format!("{}:{}", settings.host, settings.port);
-    let transport = match SmtpTransport::new(settings.clone()) {
+    // A missing password is a problem of its own; the relay can still be tried up to AUTH, so
+    // that whoever checks it need not hold the secret.
+    let no_password = settings.username.is_some() && !transport_has_password(settings);
+    let mut problems = 0;
+    let mut reachable = settings.clone();
+    if no_password {
+        errln!(
+            "herald: the SMTP password variable `{}` is not set (`[smtp] password_env` in {}): \
+             set it in the environment herald runs in",
+            settings.password_env,
+            config.path.display()
+        );
+        problems += 1;
+        reachable.username = None;
+    }
+    let transport = match SmtpTransport::new(reachable.clone()) {
         Ok(transport) => transport,
         Err(e) => {
             errln!(
                 "herald: {e} (`[smtp] password_env` in {})",
                 config.path.display()
             );
-            return 1;
+            return problems + 1;
         }
     };
-    let auth = match (&settings.username, transport_has_password(settings)) {
-        (Some(user), true) => format!(
+    let auth = match (&settings.username, no_password) {
+        (Some(user), false) => format!(
             ", as `{user}` with the password from `{}`",
             settings.password_env
         ),
@@ -177,7 +192,7 @@ fn transport(config: &crate::config::Config, smtp: bool) -> usize {
         security(settings.security)
     );
     if !smtp {
-        return 0;
+        return problems;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -186,10 +201,10 @@ fn transport(config: &crate::config::Config, smtp: bool) -> usize {
         Ok(runtime) => runtime,
         Err(e) => {
             errln!("herald: --smtp: cannot start: {e}");
-            return 1;
+            return problems + 1;
         }
     };
-    let steps = steps(settings);
+    let steps = steps(&reachable);
     let outcome = runtime.block_on(async {
         match transport.connect().await {
             Ok(session) => {
@@ -215,18 +230,31 @@ fn transport(config: &crate::config::Config, smtp: bool) -> usize {
             Some(at) if i == at => "FAILED",
             Some(_) => "not tried",
         };
+        if no_password && *step == Step::Quit {
+            outln!(
+                "smtp        {:<40} not tried (no password)",
+                Step::Auth.label(settings)
+            );
+        }
         outln!("smtp        {:<40} {status}", step.label(settings));
     }
     match failure {
+        None if no_password => {
+            outln!(
+                "smtp        {target}: the relay answers up to AUTH, not tried without the \
+                 password (no mail was sent)"
+            );
+            problems
+        }
         None => {
             outln!(
                 "smtp        {target}: the relay takes herald's configuration (no mail was sent)"
             );
-            0
+            problems
         }
         Some(text) => {
             errln!("herald: --smtp: {target}: {}", shown(&text));
-            1
+            problems + 1
         }
     }
 }
