@@ -179,6 +179,18 @@ pub fn parse_in_order(
     }
     let lines: Vec<&str> = normalised.split('\n').collect();
     let (front, body_start) = front_matter(path, &lines)?;
+    for (i, line) in lines.iter().enumerate().skip(body_start) {
+        if let Some(written) = date::impossible_date_line(line) {
+            return Err(StatementError::Invalid {
+                path: path.to_string(),
+                line: i + 1,
+                message: format!(
+                    "`{written}` is not a date (no such day in either day-month or month-day \
+                     order): correct it"
+                ),
+            });
+        }
+    }
     let mut blocks = split_blocks(&lines[body_start..], body_start + 1);
 
     // A dateline above the title ("Baku, 27 May 2021" on the first line).
@@ -943,7 +955,6 @@ mod tests {
             ("1st of June 2021", date(2021, 6, 1)),
             ("Sept. 3, 2021", date(2021, 9, 3)),
             ("31 February 2021", None),
-            ("32.05.2021", None),
             ("May 2021", None),
         ];
         for (line, expected) in cases {
@@ -953,6 +964,9 @@ mod tests {
             let prefix = expected.map_or("undated-".to_string(), |d| format!("{d}-"));
             assert!(s.id.as_str().starts_with(&prefix), "`{line}`: {}", s.id);
         }
+        // A date in figures that does not exist is a slip to correct, not an undated statement.
+        let e = err(&with_tail("Sabina Aliyeva\nCommissioner\n32.05.2021"));
+        assert!(e.contains("`32.05.2021` is not a date"), "{e}");
     }
 
     #[test]

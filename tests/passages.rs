@@ -339,3 +339,31 @@ fn the_daemon_rejects_an_undated_statement_with_the_same_message() {
     assert!(error.contains("date = 2021-05-27"), "{error}");
     assert!(letter_states(&ws).is_empty(), "nothing may be registered");
 }
+
+/// Regression: a dateline with a day that does not exist ("31/02/2024") was taken as the
+/// signatory, the statement as undated, and with `--allow-undated` the letter was signed
+/// "31/02/2024". It is refused, naming the line and the value.
+#[test]
+fn an_impossible_date_is_refused_with_its_line() {
+    let ws = Workspace::new();
+    let path = ws.statement(
+        "impossible.txt",
+        "Statement on the displaced\n\nA paragraph.\n\nThis statement is addressed to UNICEF.\n\n\
+         Sabina Aliyeva\nBaku, 31/02/2024\n",
+    );
+    let path = path.to_str().expect("utf-8 path");
+    for args in [
+        vec!["resolve", path],
+        vec!["dispatch", path, "--dry-run", "--allow-undated"],
+    ] {
+        let output = ws.run(args);
+        output.assert_code(2);
+        assert!(
+            output
+                .stderr
+                .contains("impossible.txt:8: `31/02/2024` is not a date"),
+            "{}",
+            output.stderr
+        );
+    }
+}

@@ -101,6 +101,36 @@ pub(crate) fn parse_date_line(
     None
 }
 
+/// A line that is only a date in figures, perhaps with a place around it ("Baku, 31/02/2024"),
+/// whose date does not exist in either reading: a slip a clerk must correct, never a signatory
+/// or a line of the body. The written date when so.
+pub(crate) fn impossible_date_line(line: &str) -> Option<&str> {
+    if line.chars().count() > 80 {
+        return None;
+    }
+    let separators: &[char] = &[',', ':', '—', '–', '|'];
+    line.split(separators).map(str::trim).find(|piece| {
+        let written = strip_year_suffix(piece.trim_end_matches('.'));
+        in_figures(written)
+            && numeric_date(written, DateOrder::Dmy).is_none()
+            && numeric_date(written, DateOrder::Mdy).is_none()
+    })
+}
+
+/// Written as a date in figures: `31/02/2024`, `31.02.2024`, `2024-02-31`.
+fn in_figures(s: &str) -> bool {
+    let Some(sep) = ['.', '/', '-']
+        .into_iter()
+        .find(|&c| s.matches(c).count() == 2)
+    else {
+        return false;
+    };
+    let lengths: Vec<usize> = s.split(sep).map(str::len).collect();
+    s.split(sep)
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && matches!(lengths.as_slice(), [1 | 2, 1 | 2, 4] | [4, 1 | 2, 1 | 2])
+}
+
 /// The first date written inside a longer text, such as a title ("Statement of 27 May 2021 on
 /// …"): a run of up to four words that is a date and nothing else.
 pub(crate) fn find_date_in(
@@ -405,7 +435,26 @@ fn month_number(word: &str) -> Option<u32> {
 mod tests {
     use chrono::NaiveDate;
 
-    use super::{parse_date_line, DateOrder};
+    use super::{impossible_date_line, parse_date_line, DateOrder};
+
+    #[test]
+    fn a_date_in_figures_that_does_not_exist_is_found_and_a_real_one_is_not() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("31/02/2024", Some("31/02/2024")),
+            ("Baku, 31.04.2023", Some("31.04.2023")),
+            ("2024-13-40", Some("2024-13-40")),
+            ("32.01.2021-ci il", Some("32.01.2021-ci il")),
+            ("27/05/2021", None),
+            ("05/27/2021", None),
+            ("Baku, 27 May 2021", None),
+            ("Law No. 1.14.20", None),
+            ("The meeting of 2021 was long.", None),
+            ("Sabina Aliyeva", None),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(impossible_date_line(line), *expected, "`{line}`");
+        }
+    }
 
     fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
         NaiveDate::from_ymd_opt(y, m, d)
