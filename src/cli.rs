@@ -147,6 +147,9 @@ pub struct ApproveArgs {
 pub struct CancelArgs {
     /// The statement's id, as `herald status` shows it (e.g. 2021-05-27-49d0abd7).
     pub statement_id: String,
+    /// Withdraw without asking (needed where nobody can be asked, as in a script).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -241,7 +241,10 @@ fn cancel_withdraws_unsent_letters_on_a_journal_upgraded_from_version_1() {
     let head_before = verify_ok(&ws).stdout;
 
     downgrade_to_v1(&ws);
-    let output = ws.herald(["cancel", &id]).env("USER", "clerk-anna").run();
+    let output = ws
+        .herald(["cancel", &id, "--yes"])
+        .env("USER", "clerk-anna")
+        .run();
     assert_no_panic(&output);
     output.assert_success();
     assert!(
@@ -312,7 +315,7 @@ fn cancel_withdraws_unsent_letters_on_a_journal_upgraded_from_version_1() {
     assert_eq!(server.connections(), connections);
 
     // A second cancel finds nothing more; an unknown id is refused.
-    let output = ws.run(["cancel", &id]);
+    let output = ws.run(["cancel", &id, "--yes"]);
     output.assert_success();
     assert!(
         output.stdout.contains("no letter to cancel"),
@@ -320,7 +323,7 @@ fn cancel_withdraws_unsent_letters_on_a_journal_upgraded_from_version_1() {
         output.stdout
     );
     assert_refused(
-        &ws.run(["cancel", "2021-01-01-00000000"]),
+        &ws.run(["cancel", "2021-01-01-00000000", "--yes"]),
         &["no statement"],
     );
 }
@@ -563,4 +566,47 @@ fn control_characters_in_values_never_reach_the_terminal_raw() {
         "{}",
         output.stdout
     );
+}
+
+/// Withdrawing letters cannot be undone, so `cancel` asks first as `dispatch` does: "no" on a
+/// terminal withdraws nothing (exit 1), and where nobody can be asked `--yes` is needed (exit 2).
+#[test]
+fn cancel_asks_before_withdrawing() {
+    let server = SmtpServer::start(Script::new().on_data_end_for(
+        "secretary-general@coe.example",
+        Times::Always,
+        Reply::retry_in(451, 3600),
+    ));
+    let ws = Workspace::new();
+    ws.smtp(server.port());
+    let small = ws.statement("small.txt", SMALL);
+    let small = small.to_str().expect("path").to_owned();
+    ws.run(["dispatch", &small, "--yes"]).assert_code(1);
+    let id = letter_states(&ws)[0].0.clone();
+    let deferred = |ws: &Workspace| {
+        letter_states(ws)
+            .iter()
+            .filter(|(_, _, s)| s == "deferred")
+            .count()
+    };
+    assert_eq!(deferred(&ws), 1);
+
+    let output = ws.run(["cancel", &id]);
+    assert_refused(&output, &["--yes"]);
+    assert_eq!(deferred(&ws), 1, "withdrawn without confirmation");
+
+    let output = ws.herald(["cancel", &id]).terminal().stdin("n\n").run();
+    assert_no_panic(&output);
+    output.assert_code(1);
+    assert!(
+        output.stderr.contains("withdraw 1 letter of")
+            && output.stderr.contains("nothing was withdrawn"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(deferred(&ws), 1, "withdrawn though the answer was no");
+
+    let output = ws.herald(["cancel", &id]).terminal().stdin("y\n").run();
+    output.assert_success();
+    assert_eq!(deferred(&ws), 0);
 }

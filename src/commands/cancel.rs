@@ -4,11 +4,12 @@
 //! `sent`, `partial`, `uncertain` or `failed` stays as it is (those were offered to a server).
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use chrono::Utc;
 
-use super::output::{outln, shown};
+use super::output::{errln, outln, shown};
 use crate::cli::CancelArgs;
 use crate::error::{Error, Result};
 use crate::journal::{Journal, State};
@@ -37,6 +38,19 @@ pub(crate) fn run(config_path: &Path, args: CancelArgs) -> Result<()> {
             path.display()
         )));
     };
+    let withdrawable = journal
+        .letters_of(&id)?
+        .iter()
+        .filter(|row| matches!(row.status, State::Pending | State::Deferred))
+        .count();
+    if withdrawable > 0 && !args.yes {
+        confirm(&format!(
+            "withdraw {withdrawable} letter{} of {id} «{}» never offered to a server? They will \
+             not be sent; this cannot be undone. [y/N] ",
+            if withdrawable == 1 { "" } else { "s" },
+            shown(&info.title)
+        ))?;
+    }
     let by = user_name();
     let cancelled = journal.cancel(&id, &by, Utc::now())?;
     let mut kept: BTreeMap<State, u32> = BTreeMap::new();
@@ -65,6 +79,33 @@ pub(crate) fn run(config_path: &Path, args: CancelArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Asks on the terminal; anything but yes declines (exit 1, nothing withdrawn). Off a terminal
+/// nobody can answer: `--yes` is needed.
+fn confirm(question: &str) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(Error::Usage(
+            "not on a terminal, so nobody can confirm; nothing was withdrawn (pass --yes to \
+             withdraw)"
+                .into(),
+        ));
+    }
+    errln!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("<stdin>", e))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::Undelivered(
+            "not confirmed; nothing was withdrawn".into(),
+        ))
+    }
 }
 
 /// Who is cancelling: the login name (`USER`, `LOGNAME`), else the name of this process's user
