@@ -266,7 +266,10 @@ pub fn plan_statement(
 ) -> Result<Plan> {
     let shown = path.display().to_string();
     let plan = resolve(directory, statement, &shown)?;
-    plan.resolution.require_complete(&shown)?;
+    plan.resolution.require_complete_at(
+        &shown,
+        &plan.origins.iter().map(|o| o.line).collect::<Vec<_>>(),
+    )?;
     if plan.resolution.letters.is_empty() {
         return Err(Error::Statement(StatementError::NoAddressees {
             path: shown,

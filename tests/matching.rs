@@ -423,3 +423,29 @@ fn a_list_ending_in_name_and_acronym_names_every_institution() {
         assert_eq!(letters, *expected, "{passage}\n{json:#}");
     }
 }
+
+/// A refusal names each refused phrase with its line, why, what is near, and what to do.
+#[test]
+fn a_refusal_names_the_line_of_each_refused_phrase_and_what_to_do() {
+    let ws = Workspace::new();
+    let path = ws.statement(
+        "refused.txt",
+        "Title\n\nBody.\n\nThis Statement is addressed to the UN Secretary-General,\nthe UNESCO \
+         Regional Office for Europe and the Northern Council of Peace.\n\nSabina Aliyeva\n\n\
+         27 May 2021\n",
+    );
+    let output = ws.run(["dispatch", path.to_str().expect("utf-8 path"), "--dry-run"]);
+    assert_no_panic(&output);
+    output.assert_code(2);
+    for expected in [
+        "line 6: `UNESCO Regional Office for Europe`: names a part",
+        "line 6: `Northern Council of Peace`",
+        "add the institution",
+    ] {
+        assert!(
+            output.stderr.contains(expected),
+            "{expected}\n{}",
+            output.stderr
+        );
+    }
+}

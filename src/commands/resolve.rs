@@ -100,7 +100,10 @@ pub(crate) fn run(config_path: &Path, args: ResolveArgs) -> Result<()> {
             out!("{text}");
         }
     }
-    plan.resolution.require_complete(&shown)?;
+    plan.resolution.require_complete_at(
+        &shown,
+        &plan.origins.iter().map(|o| o.line).collect::<Vec<_>>(),
+    )?;
     Ok(())
 }
 

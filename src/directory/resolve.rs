@@ -65,13 +65,26 @@ impl Resolution {
 
     /// `Err` naming every unresolved phrase with its suggestions.
     pub fn require_complete(&self, statement: &str) -> Result<(), Unresolved> {
-        let phrases: Vec<ResolvedPhrase> = self.unresolved().cloned().collect();
+        self.require_complete_at(statement, &[])
+    }
+
+    /// [`Resolution::require_complete`], the refusal naming the line of each phrase refused:
+    /// `lines[i]` is the line of `phrases[i]`.
+    pub fn require_complete_at(&self, statement: &str, lines: &[usize]) -> Result<(), Unresolved> {
+        let (phrases, lines): (Vec<ResolvedPhrase>, Vec<Option<usize>>) = self
+            .phrases
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.organizations.is_empty())
+            .map(|(i, p)| (p.clone(), lines.get(i).copied()))
+            .unzip();
         if phrases.is_empty() {
             Ok(())
         } else {
             Err(Unresolved {
                 statement: statement.to_string(),
                 phrases,
+                lines,
             })
         }
     }
@@ -83,6 +96,8 @@ pub struct Unresolved {
     /// The statement file as the user named it.
     pub statement: String,
     pub phrases: Vec<ResolvedPhrase>,
+    /// The line of each phrase in the statement, where known.
+    pub lines: Vec<Option<usize>>,
 }
 
 impl fmt::Display for Unresolved {
@@ -94,8 +109,11 @@ impl fmt::Display for Unresolved {
             self.statement,
             if n == 1 { " was" } else { "s were" }
         )?;
-        for p in &self.phrases {
-            write!(f, "\n  `{}`", p.phrase)?;
+        for (i, p) in self.phrases.iter().enumerate() {
+            match self.lines.get(i).copied().flatten() {
+                Some(line) => write!(f, "\n  line {line}: `{}`", p.phrase)?,
+                None => write!(f, "\n  `{}`", p.phrase)?,
+            }
             // A phrase that mentions nothing known needs no more reason than the heading's.
             if let Some(reason) = p.reason.as_deref().filter(|r| *r != NOT_FOUND) {
                 write!(f, ": {reason}")?;
@@ -105,7 +123,12 @@ impl fmt::Display for Unresolved {
                 write!(f, " (did you mean {}?)", s.join(", "))?;
             }
         }
-        Ok(())
+        write!(
+            f,
+            "\nCorrect the name in the statement, or add the institution (or \
+             this way of writing its name, as an alias) to the recipients directory; \
+             `herald resolve` shows every phrase."
+        )
     }
 }
 
