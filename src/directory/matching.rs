@@ -350,9 +350,9 @@ fn one_known(directory: &Directory, known: Found, known_text: &str, unknown: &st
         || unknown.contains(" – ")
         || unknown.contains(" — ")
         || (unknown.contains(',') && !names.iter().any(|n| n.contains(',')));
-    let other = part_of(directory, &unknown_key)
-        .map(|(entry, _)| entry)
-        .filter(|&entry| entry != known.entry);
+    // Any other organisation named inside it, not only the longest part: the longest may well be
+    // the known one, with another listed beside it ("Council of Europe and the Office of …").
+    let other = part_other_than(directory, &unknown_key, Some(known.entry)).map(|(entry, _)| entry);
     if listed || other.is_some() {
         let mut near = vec![known.entry];
         near.extend(other);
@@ -375,11 +375,11 @@ fn one_known(directory: &Directory, known: Found, known_text: &str, unknown: &st
     let fits = if is_acronym(unknown) {
         names.iter().any(|n| acronym_of(unknown, n))
     } else if is_acronym(known_text) {
-        acronym_of(known_text, unknown) || names.iter().any(|n| close(&unknown_key, n))
+        acronym_of(known_text, unknown) || names.iter().any(|n| restates(&unknown_key, n))
     } else {
         // Words of one of its names: "Wafaqi Mohtasib (Ombudsman)". Anything else may be a
         // country office or another body ("UNICEF (Azerbaijan)"): never assumed.
-        names.iter().any(|n| close(&unknown_key, n))
+        names.iter().any(|n| restates(&unknown_key, n))
             || known_words
                 .iter()
                 .any(|k| unknown_key.split(' ').all(|w| k.split(' ').any(|x| x == w)))
@@ -417,6 +417,28 @@ fn entry_names(directory: &Directory, entry: Entry) -> Vec<&str> {
 /// Whether two names are close enough to be one, by the suggestion score.
 fn close(key: &str, written: &str) -> bool {
     super::suggest::score(key, &name_key(written)) >= 0.8
+}
+
+/// Words a restatement may add or drop without naming anything more ("Office of High
+/// Commissioner" and "Office of the High Commissioner"); never "and".
+const ARTICLES: &[&str] = &[
+    "the", "of", "for", "a", "de", "des", "du", "la", "le", "les", "l", "d",
+];
+
+/// Whether an unknown part (by its key) restates `written`: close to it, and each of its words
+/// one of the name's or a misspelling of one. Close is not enough: "Amnesty International and
+/// the Office of the United Nations High Commissioner for Human Rights" is close to OHCHR's
+/// name and names another institution besides.
+fn restates(key: &str, written: &str) -> bool {
+    let name = name_key(written);
+    let name_words: Vec<&str> = name.split(' ').collect();
+    close(key, written)
+        && key.split(' ').all(|w| {
+            ARTICLES.contains(&w)
+                || name_words
+                    .iter()
+                    .any(|n| *n == w || (w.chars().count() > 3 && strsim::levenshtein(n, w) <= 2))
+        })
 }
 
 /// One word of two or more letters, at least two and half of them capitals ("OSCE", "CoE",
@@ -462,6 +484,17 @@ pub(crate) fn acronym_of(acronym: &str, name: &str) -> bool {
 /// phrase has no such part. Groups are not parents: their names are common nouns
 /// ("ombudspersons") that any name may end with.
 pub(crate) fn part_of(directory: &Directory, key: &str) -> Option<(Entry, usize)> {
+    part_other_than(directory, key, None)
+}
+
+/// [`part_of`], leaving out `except`: the longest part naming another organisation. "Council of
+/// Europe and the Office of the United Nations High Commissioner for Human Rights" has OHCHR as
+/// its longest part and the Council of Europe as another one.
+fn part_other_than(
+    directory: &Directory,
+    key: &str,
+    except: Option<Entry>,
+) -> Option<(Entry, usize)> {
     let bounds = word_bounds(key);
     let mut best: Option<(Entry, usize)> = None;
     let mut consider = |part: &str| {
@@ -472,7 +505,7 @@ pub(crate) fn part_of(directory: &Directory, key: &str) -> Option<(Entry, usize)
             },
         ) = known(directory, part)
         {
-            if best.is_none_or(|(_, len)| part.len() > len) {
+            if Some(named.entry) != except && best.is_none_or(|(_, len)| part.len() > len) {
                 best = Some((named.entry, part.len()));
             }
         }
@@ -690,6 +723,21 @@ mod tests {
                 Refused("unicef"),
             ),
             ("Council of Europe (OSCE)", Refused("council-of-europe")),
+            // Two names joined by "and" before one acronym: never the acronym's alone.
+            (
+                "Council of Europe and the Office of the United Nations High Commissioner for \
+                 Human Rights (OHCHR)",
+                Refused("ohchr"),
+            ),
+            (
+                "Amnesty International and the Office of the United Nations High Commissioner \
+                 for Human Rights (OHCHR)",
+                Refused("ohchr"),
+            ),
+            (
+                "Office of United Nations High Comissioner for Human Rights (OHCHR)",
+                To("ohchr", NameAcronym),
+            ),
             ("Human Rights Committee (OHCHR)", Refused("ohchr")),
             ("ODIHR (OSCE)", Refused("osce")),
             ("Regional Office for Europe (UNICEF)", Refused("unicef")),
