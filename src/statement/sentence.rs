@@ -315,7 +315,17 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     // The verb is last, or last before a colon that opens the list.
     let colon = sentence.find(':');
     let head_end = colon.unwrap_or(sentence.len());
-    let toks: Vec<Tok> = all.iter().filter(|t| t.end <= head_end).cloned().collect();
+    let mut toks: Vec<Tok> = all.iter().filter(|t| t.end <= head_end).cloned().collect();
+    // "… göndəririk və sizi … çağırırıq": a clause of its own may follow the verb after "və" or a
+    // comma; the sentence about the document ends with the first verb of sending that ends a
+    // clause.
+    if let Some(v) = (1..toks.len().saturating_sub(1)).find(|&v| {
+        let two_word = toks[v - 1].word == "təqdim";
+        let ends_clause = toks[v].pause || AZ_CLAUSE_JOINS.contains(&toks[v + 1].word.as_str());
+        ends_clause && (az_passive(&toks[v].word, two_word) || az_active(&toks[v].word, two_word))
+    }) {
+        toks.truncate(v + 1);
+    }
     let toks = toks.as_slice();
     let n = toks.len();
     if n < 2 {
@@ -428,6 +438,9 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
         weak_noun,
     })
 }
+
+/// Words that open a clause of its own after an Azerbaijani verb ("… göndəririk və sizi …").
+const AZ_CLAUSE_JOINS: &[&str] = &["və", "lakin", "ancaq", "amma", "çünki"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AzCase {
@@ -1012,6 +1025,17 @@ mod tests {
                 true,
             ),
             ("İşbu müraciət UNICEF-ə təqdim edilir.", "UNICEF-ə", false),
+            // A clause of its own after the verb.
+            (
+                "Bu açıq məktubu Avropa İttifaqına və ATƏT-ə göndəririk və sizi dəstəyə çağırırıq.",
+                "Avropa İttifaqına və ATƏT-ə",
+                false,
+            ),
+            (
+                "Bəyanat UNICEF-ə göndərilir, çünki uşaqların hüquqları pozulur.",
+                "UNICEF-ə",
+                false,
+            ),
         ];
         for (sentence, list, copies) in cases {
             let hit =
@@ -1062,6 +1086,7 @@ mod tests {
             "Notre précédent appel a été adressé au Conseil de l'Europe.",
             "Les demandes adressées au Médiateur sont examinées.",
             "Əvvəlki müraciətimiz Avropa Şurasına ünvanlanmışdı.",
+            "Bu müraciət Avropa Şurasına ünvanlanmışdı, lakin cavab verilmədi.",
             "Bu bəyanat Avropa Şurasına göndərildi.",
             "Müraciətlər Ombudsmana ünvanlanır.",
             "It was a statement of principle.",
