@@ -345,6 +345,9 @@ pub(crate) fn heading(line: &str) -> Option<(bool, usize)> {
     let trimmed = line.trim_start_matches(['#', '*', '_', ' ']);
     let lead = line.len() - trimmed.len();
     let lower = fold(trimmed);
+    if let Some(offset) = attention(trimmed, &lower) {
+        return Some((false, lead + offset));
+    }
     for &(name, copies, alone) in HEADINGS {
         let Some(rest) = lower.strip_prefix(name) else {
             continue;
@@ -396,6 +399,49 @@ pub(crate) fn heading(line: &str) -> Option<(bool, usize)> {
     }
     None
 }
+
+/// A line opening, capitalised, with "À l'attention de", "For the attention of", "Вниманию" and
+/// the addressee on the same line, no colon needed: the byte offset (in `trimmed`) where the
+/// addressee starts. A line of a wrapped sentence starts in lower case and is never one.
+fn attention(trimmed: &str, lower: &str) -> Option<usize> {
+    if !trimmed.starts_with(char::is_uppercase) {
+        return None;
+    }
+    for &name in ATTENTION {
+        let Some(rest) = lower.strip_prefix(name) else {
+            continue;
+        };
+        // "à l'attention du", "à l'attention d'UNICEF": the article stays with the name.
+        let elided = name.ends_with('\'');
+        if (!elided && !rest.starts_with([' ', ':']))
+            || rest.trim_start_matches([' ', ':']).is_empty()
+        {
+            continue;
+        }
+        // The same number of characters in the line as written (folding keeps the count).
+        let chars = name.chars().count();
+        let offset = trimmed
+            .char_indices()
+            .nth(chars)
+            .map_or(trimmed.len(), |(i, _)| i);
+        let after = &trimmed[offset..];
+        return Some(offset + (after.len() - after.trim_start_matches([' ', ':']).len()));
+    }
+    None
+}
+
+/// Openings of an "attention" line, folded as [`fold`] does; longest first.
+const ATTENTION: &[&str] = &[
+    "à l'attention de",
+    "a l'attention de",
+    "à l'attention d'",
+    "a l'attention d'",
+    "à l'attention",
+    "for the attention of",
+    "to the attention of",
+    "attention of",
+    "вниманию",
+];
 
 /// The sentences of block `b`'s prose lines that are passages.
 fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], title: &str, found: &mut Found) {
@@ -757,12 +803,32 @@ mod tests {
             ("Рассылка: ОБСЕ", Some((false, " ОБСЕ"))),
             ("Ünvanlar:", Some((false, ""))),
             ("Kimə: BMT", Some((false, " BMT"))),
+            // "Attention" lines name the addressee without a colon.
+            (
+                "À l'attention de la Secrétaire Générale du Conseil de l'Europe",
+                Some((false, "la Secrétaire Générale du Conseil de l'Europe")),
+            ),
+            (
+                "À l’attention du Défenseur des droits",
+                Some((false, "du Défenseur des droits")),
+            ),
+            ("À l'attention d'UNICEF", Some((false, "UNICEF"))),
+            (
+                "For the attention of the OSCE Secretary General",
+                Some((false, "the OSCE Secretary General")),
+            ),
+            (
+                "Вниманию Генерального секретаря ООН",
+                Some((false, "Генерального секретаря ООН")),
+            ),
             // Not headings.
             ("To date, nothing was done.", None),
             ("Distribution of aid: unfair", None),
             ("Tomorrow: more", None),
             ("To", None),
             ("Recipients of the award were named.", None),
+            ("à l'attention de tous, nous rappelons que", None),
+            ("À l'attention", None),
         ];
         for (line, expected) in cases {
             let got = heading(line).map(|(copies, at)| (copies, &line[at..]));
