@@ -267,10 +267,13 @@ fn take_following_blocks(
     found: &mut Found,
 ) -> Option<usize> {
     let mut last = None;
+    // The item taken last, when it stood alone on its line as a block of its own.
+    let mut lone_item: Option<&str> = None;
     for (next, block) in blocks.iter().enumerate().skip(b + 1) {
         let first = next == b + 1;
         let itemised = block.lines.iter().all(|l| is_item_line(l));
-        if !first && !itemised {
+        let lone = lone_item_line(block, lone_item);
+        if !first && !itemised && (lone_item.is_none() || lone.is_none()) {
             break;
         }
         if block.lines.iter().any(|l| heading(l).is_some()) {
@@ -281,11 +284,28 @@ fn take_following_blocks(
             found.used[next][k] = true;
         }
         last = block.numbers.last().copied();
-        if !itemised {
+        if !itemised && lone.is_none() {
             break;
         }
+        lone_item = lone;
     }
     last
+}
+
+/// A block that is one list item standing alone, as in a list whose items are spread over
+/// paragraphs ("To:", blank line, "The European Union", blank line, "The UN Human Rights
+/// Council"): one short line that ends no sentence and is no date. It ends in a comma only when
+/// the item before it did (so "Dear Sir or Madam," is not taken for one).
+fn lone_item_line<'a>(block: &'a Block, previous: Option<&str>) -> Option<&'a str> {
+    let [line] = block.lines.as_slice() else {
+        return None;
+    };
+    let line = line.trim();
+    let ends_sentence = line.ends_with(['.', '!', '?', ':', '…']);
+    let comma = line.ends_with(',') && !previous.is_some_and(|p| p.ends_with([',', ';']));
+    let short = (1..=15).contains(&line.split_whitespace().count());
+    let date = super::date::parse_date_line(line, super::DateOrder::Dmy).is_some();
+    (short && !ends_sentence && !comma && !date).then_some(line)
 }
 
 /// A line opening with a bullet or a number ("- ", "• ", "1.", "a)", "(iii)").
@@ -725,6 +745,23 @@ mod tests {
             ("Addressees: UNESCO,\nOSCE\nSabina Aliyeva", "UNESCO,\nOSCE"),
             ("Addressees:\nUNESCO\nOSCE\n27 May 2021", "UNESCO\nOSCE"),
             ("To: UNESCO\n- OSCE\nCc: UNICEF", "UNESCO\n- OSCE"),
+            // Items spread over paragraphs, up to the salutation, the prose or the date.
+            (
+                "To:\n\nUNESCO\n\nThe OSCE\n\nDear Sir or Madam,\n\nWe write.",
+                "UNESCO\nThe OSCE",
+            ),
+            (
+                "Addressees:\n\nUNESCO\n\nThe OSCE\n\nThe situation is grave.",
+                "UNESCO\nThe OSCE",
+            ),
+            (
+                "Addressees:\n\nUNESCO\n\nThe OSCE\n\nBaku, 27 May 2021",
+                "UNESCO\nThe OSCE",
+            ),
+            (
+                "Addressees:\n\nUNESCO\nThe OSCE\n\nThe Council of Europe",
+                "UNESCO\nThe OSCE",
+            ),
         ];
         for (tail, list) in cases {
             let s = parse("s.txt", "s.txt", &format!("Title\n\nBody.\n\n{tail}")).expect("parses");
