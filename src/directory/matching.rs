@@ -375,7 +375,10 @@ fn one_known(directory: &Directory, known: Found, known_text: &str, unknown: &st
     let fits = if is_acronym(unknown) {
         names.iter().any(|n| acronym_of(unknown, n))
     } else if is_acronym(known_text) {
-        acronym_of(known_text, unknown) || names.iter().any(|n| restates(&unknown_key, n))
+        // The acronym's last letter starts the name's last word: "… for Human Rights in Geneva
+        // (OHCHR)" names an office somewhere, not one the acronym stands for.
+        (acronym_of(known_text, unknown) && ends_with_initial(known_text, unknown))
+            || names.iter().any(|n| restates(&unknown_key, n))
     } else {
         // Words of one of its names: "Wafaqi Mohtasib (Ombudsman)". Anything else may be a
         // country office or another body ("UNICEF (Azerbaijan)"): never assumed.
@@ -476,6 +479,19 @@ pub(crate) fn acronym_of(acronym: &str, name: &str) -> bool {
     }
     let mut rest = initials.iter();
     letters.iter().all(|l| rest.any(|i| i == l))
+}
+
+/// Whether the last letter of `acronym` is the initial of the last word of `name`.
+fn ends_with_initial(acronym: &str, name: &str) -> bool {
+    let last_letter = name_key(acronym)
+        .chars()
+        .rev()
+        .find(|c| c.is_alphanumeric());
+    let last_initial = name
+        .split(|c: char| !c.is_alphanumeric())
+        .rfind(|w| !w.is_empty())
+        .and_then(|w| name_key(w).chars().next());
+    last_letter.is_some() && last_letter == last_initial
 }
 
 /// The longest known organisation that a phrase's key has as a part: "council of europe" in
@@ -737,6 +753,10 @@ mod tests {
             (
                 "Office of United Nations High Comissioner for Human Rights (OHCHR)",
                 To("ohchr", NameAcronym),
+            ),
+            (
+                "Office of the United Nations High Commissioner for Human Rights in Baku (OHCHR)",
+                Refused("ohchr"),
             ),
             ("Human Rights Committee (OHCHR)", Refused("ohchr")),
             ("ODIHR (OSCE)", Refused("osce")),
