@@ -840,6 +840,11 @@ mod tests {
             ("Рассылка: ОБСЕ", Some((false, " ОБСЕ"))),
             ("Ünvanlar:", Some((false, ""))),
             ("Kimə: BMT", Some((false, " BMT"))),
+            ("Copy for information: OSCE", Some((true, " OSCE"))),
+            ("Also sent to: OSCE", Some((true, " OSCE"))),
+            ("Copie pour information : OSCE", Some((true, " OSCE"))),
+            ("Копия для сведения: ОБСЕ", Some((true, " ОБСЕ"))),
+            ("Surəti məlumat üçün: ATƏT", Some((true, " ATƏT"))),
             // "Attention" lines name the addressee without a colon.
             (
                 "À l'attention de la Secrétaire Générale du Conseil de l'Europe",

@@ -21,7 +21,11 @@ pub(super) const HEADINGS: &[(&str, bool, bool)] = &[
     ("ünvan", false, false), ("ünvanlanır", false, false), ("göndərilir", false, false),
     ("paylanma siyahısı", false, true), ("paylama siyahısı", false, true),
     ("alıcılar", false, true), ("kimə", false, false), ("surəti", true, false),
-    ("surət", true, false),
+    ("surət", true, false), ("copy for information", true, false),
+    ("copies for information", true, false), ("also sent to", true, false),
+    ("also addressed to", true, false), ("copie pour information", true, false),
+    ("copies pour information", true, false), ("копия для сведения", true, false),
+    ("копии для сведения", true, false), ("surəti məlumat üçün", true, false),
 ];
 
 /// Nouns that name a statement-like document (English and French; Russian below by stems).
