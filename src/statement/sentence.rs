@@ -514,6 +514,9 @@ fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
         k -= 1;
         steps += 1;
         let w = toks[k].word.as_str();
+        if let Some(subject) = la_presente(toks, k, j) {
+            return Some(subject);
+        }
         if is_document_noun(w) {
             if let Some(subject) = subject_at(toks, k, j) {
                 return Some(subject);
@@ -525,6 +528,27 @@ fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
         }
     }
     None
+}
+
+/// French letters name themselves "la présente" with no noun: "(Copie de) la présente est
+/// adressée à …", the verb right after it.
+fn la_presente(toks: &[Tok], k: usize, j: usize) -> Option<Subject> {
+    let noun = toks[k].word.as_str();
+    if k + 1 != j || k == 0 || !["présente", "présent"].contains(&noun) {
+        return None;
+    }
+    let article = toks[k - 1].word.as_str();
+    if !["la", "le"].contains(&article) {
+        return None;
+    }
+    let copies = k >= 3
+        && COPY_OF.contains(&toks[k - 2].word.as_str())
+        && COPIES.contains(&toks[k - 3].word.as_str());
+    Some(Subject {
+        weak: false,
+        copies,
+        noun: noun.to_string(),
+    })
 }
 
 /// "Copies are being sent to …", "A copy is forwarded to …", "Копии направлены …": copies
@@ -1025,6 +1049,8 @@ mod tests {
                 true,
             ),
             ("İşbu müraciət UNICEF-ə təqdim edilir.", "UNICEF-ə", false),
+            ("Copie de la présente est adressée à l'UNICEF.", "l'UNICEF.", true),
+            ("La présente est transmise au HCR.", "au HCR.", false),
             // A clause of its own after the verb.
             (
                 "Bu açıq məktubu Avropa İttifaqına və ATƏT-ə göndəririk və sizi dəstəyə çağırırıq.",
