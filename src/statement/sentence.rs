@@ -366,17 +366,19 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     let mut after = i + 1;
     match case {
         AzCase::Genitive => {
-            // "Bəyanatın surəti": a copy of the document.
+            // "Bəyanatın surəti": a copy of the document; "Bəyanatın mətni": its text, the
+            // document still.
             let next = toks.get(after)?.word.as_str();
-            let wanted: &[&str] = if active {
-                &["surətini", "surətlərini"]
+            let (copy, text): (&[&str], &[&str]) = if active {
+                (&["surətini", "surətlərini"], &["mətnini"])
             } else {
-                &["surəti", "surətləri"]
+                (&["surəti", "surətləri"], &["mətni"])
             };
-            if !wanted.contains(&next) {
+            if copy.contains(&next) {
+                copies = true;
+            } else if !text.contains(&next) {
                 return None;
             }
-            copies = true;
             after += 1;
         }
         AzCase::Nominative if active => return None,
@@ -1051,6 +1053,7 @@ mod tests {
             ("İşbu müraciət UNICEF-ə təqdim edilir.", "UNICEF-ə", false),
             ("Copie de la présente est adressée à l'UNICEF.", "l'UNICEF.", true),
             ("La présente est transmise au HCR.", "au HCR.", false),
+            ("Bəyanatın mətni UNESCO-ya göndərilib.", "UNESCO-ya", false),
             // A clause of its own after the verb.
             (
                 "Bu açıq məktubu Avropa İttifaqına və ATƏT-ə göndəririk və sizi dəstəyə çağırırıq.",
