@@ -750,6 +750,16 @@ fn recipients_start(toks: &[Tok], from: usize, lang: Lang) -> Option<(Start, boo
     let mut skipped = 0;
     while q < toks.len() {
         let w = toks[q].word.as_str();
+        // "доведено до сведения ЮНЕСКО": brought to the notice of.
+        if lang == Lang::Ru && w == "до" && toks.get(q + 1).is_some_and(|t| t.word == "сведения")
+        {
+            return Some((Start::After(q + 1), also));
+        }
+        // "shared with UNESCO".
+        if lang == Lang::En && w == "with" && q > 0 && toks[..q].iter().any(|t| t.word == "shared")
+        {
+            return Some((Start::After(q), also));
+        }
         if PREPOSITIONS.contains(&w) && (lang != Lang::En || w == "to" || w == "unto") {
             // "to" and "à" go; "au", "aux", "в" carry an article or a case and stay for the
             // splitter, which drops them.
@@ -1054,6 +1064,13 @@ mod tests {
             ("Copie de la présente est adressée à l'UNICEF.", "l'UNICEF.", true),
             ("La présente est transmise au HCR.", "au HCR.", false),
             ("Bəyanatın mətni UNESCO-ya göndərilib.", "UNESCO-ya", false),
+            ("Настоящее заявление доведено до сведения ЮНЕСКО.", "ЮНЕСКО.", false),
+            ("This statement has been shared with UNESCO.", "UNESCO.", false),
+            (
+                "Le présent appel est également porté à l'attention de l'OSCE.",
+                "l'attention de l'OSCE.",
+                true,
+            ),
             // A clause of its own after the verb.
             (
                 "Bu açıq məktubu Avropa İttifaqına və ATƏT-ə göndəririk və sizi dəstəyə çağırırıq.",

@@ -102,12 +102,13 @@ pub(super) const EN_PARTICIPLES: &[&str] = &[
 /// French participle stems, with -e, -s, -es agreement.
 pub(super) const FR_PARTICIPLES: &[&str] = &[
     "adressé", "envoyé", "transmis", "communiqué", "soumis", "remis", "destiné", "diffusé",
-    "expédié", "adressee", "envoye",
+    "expédié", "adressee", "envoye", "porté",
 ];
 /// Russian passive stems: short participles (-о, -а, -ы) and present passives (-ется, -ются).
 pub(super) const RU_PASSIVES: &[&str] = &[
     "адресован", "направлен", "отправлен", "разослан", "передан", "препровожден", "представлен",
     "вручен", "адресу", "направля", "отправля", "рассыла", "переда", "препровожда", "представля",
+    "доведен",
 ];
 
 pub(super) const EN_ACTIVE: &[&str] = &[
