@@ -207,7 +207,7 @@ fn passive(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
         }
         if toks[..p]
             .iter()
-            .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+            .any(|t| is_past_marker(&t.word) || is_hypothetical_or_negated(&t.word))
         {
             continue;
         }
@@ -244,7 +244,7 @@ fn active(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
         };
         if toks[..v]
             .iter()
-            .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+            .any(|t| is_past_marker(&t.word) || is_hypothetical_or_negated(&t.word))
         {
             continue;
         }
@@ -394,7 +394,7 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     }
     if toks[..verb_first]
         .iter()
-        .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+        .any(|t| is_past_marker(&t.word) || is_hypothetical_or_negated(&t.word))
     {
         return None;
     }
@@ -797,6 +797,11 @@ enum Lang {
     Ru,
 }
 
+/// A negation or a word of possibility ("not", "не", "may", "может", "si").
+fn is_hypothetical_or_negated(word: &str) -> bool {
+    NEGATIONS.contains(&word) || HYPOTHETICAL.contains(&word)
+}
+
 fn participle(word: &str) -> Option<Lang> {
     if EN_PARTICIPLES.contains(&word) {
         return Some(Lang::En);
@@ -1133,6 +1138,10 @@ mod tests {
             "Les demandes adressées au Médiateur sont examinées.",
             "Əvvəlki müraciətimiz Avropa Şurasına ünvanlanmışdı.",
             "Bu müraciət Avropa Şurasına ünvanlanmışdı, lakin cavab verilmədi.",
+            "Настоящее заявление может быть направлено в ОБСЕ.",
+            "Если настоящее заявление будет направлено в ОБСЕ, просим приложить список.",
+            "Si la présente déclaration devait être transmise à l'OSCE, merci de joindre la liste.",
+            "This statement may be forwarded to the OSCE.",
             "Bu bəyanat Avropa Şurasına göndərildi.",
             "Müraciətlər Ombudsmana ünvanlanır.",
             "It was a statement of principle.",

@@ -226,6 +226,12 @@ pub(super) const PRONOUNS: &[&str] = &["we", "i", "nous", "je", "j'", "мы", "�
 pub(super) const NEGATIONS: &[&str] = &[
     "not", "never", "ne", "n'", "pas", "не", "ни", "deyil", "heç",
 ];
+/// Words of a possibility or a condition: "Настоящее заявление может быть направлено в …",
+/// "Si la présente déclaration devait être transmise à …" speak of a sending that may not happen.
+pub(super) const HYPOTHETICAL: &[&str] = &[
+    "may", "might", "could", "if", "si", "pourrait", "pourra", "peut", "может", "могут", "можно",
+    "могло", "могла", "мог", "бы", "если", "əgər",
+];
 /// Words of an earlier time: a sentence holding one before its verb tells of another document.
 pub(super) const PAST_MARKERS: &[&str] = &[
     "previous", "previously", "earlier", "last", "former", "formerly", "ago", "yesterday",
