@@ -352,6 +352,14 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     if active && i < n && PRONOUNS.contains(&toks[i].word.as_str()) {
         i += 1;
     }
+    // "Ombudsman bu bəyanatı … göndərir": a named author of a few words before "bu".
+    if active && i < n && !AZ_DETERMINERS.contains(&toks[i].word.as_str()) {
+        if let Some(d) = (i + 1..n.min(i + 5)).find(|&d| {
+            AZ_DETERMINERS.contains(&toks[d].word.as_str()) && !toks[i..d].iter().any(|t| t.pause)
+        }) {
+            i = d;
+        }
+    }
     let determined = i < n && AZ_DETERMINERS.contains(&toks[i].word.as_str());
     if determined {
         i += 1;
@@ -482,11 +490,29 @@ fn az_active(verb: &str, two_word: bool) -> bool {
     } else {
         AZ_ACTIVE_STEMS
     };
-    stems.iter().any(|s| {
-        verb.strip_prefix(s)
-            .is_some_and(|rest| AZ_PERSON.contains(&rest))
-    })
+    (!two_word && AZ_ACTIVE_THIRD.contains(&verb))
+        || stems.iter().any(|s| {
+            verb.strip_prefix(s)
+                .is_some_and(|rest| AZ_PERSON.contains(&rest))
+        })
 }
+
+/// Third-person forms of the verbs of sending, for a named author ("Müvəkkil bu bəyanatı …
+/// göndərir").
+const AZ_ACTIVE_THIRD: &[&str] = &[
+    "göndərir",
+    "ünvanlayır",
+    "çatdırır",
+    "yönləndirir",
+    "ötürür",
+    "göndərib",
+    "ünvanlayıb",
+    "çatdırıb",
+    "göndərmişdir",
+    "ünvanlamışdır",
+    "göndərəcək",
+    "ünvanlayacaq",
+];
 
 /// A present, perfect or future passive form ("-ır", "-ib", "-mişdir", "-əcək"); never a simple
 /// past ("-dı") or a pluperfect ("-mışdı"), which tell of an earlier document.
@@ -1069,6 +1095,8 @@ mod tests {
             ("Copie de la présente est adressée à l'UNICEF.", "l'UNICEF.", true),
             ("La présente est transmise au HCR.", "au HCR.", false),
             ("Bəyanatın mətni UNESCO-ya göndərilib.", "UNESCO-ya", false),
+            ("Ombudsman bu bəyanatı UNESCO-ya ünvanlayıb.", "UNESCO-ya", false),
+            ("Müvəkkil bu müraciəti ATƏT-ə göndərir.", "ATƏT-ə", false),
             ("Настоящее заявление доведено до сведения ЮНЕСКО.", "ЮНЕСКО.", false),
             ("This statement has been shared with UNESCO.", "UNESCO.", false),
             (
@@ -1139,6 +1167,7 @@ mod tests {
             "Əvvəlki müraciətimiz Avropa Şurasına ünvanlanmışdı.",
             "Bu müraciət Avropa Şurasına ünvanlanmışdı, lakin cavab verilmədi.",
             "Настоящее заявление может быть направлено в ОБСЕ.",
+            "Ombudsman keçən il bu bəyanatı ATƏT-ə göndərib.",
             "Если настоящее заявление будет направлено в ОБСЕ, просим приложить список.",
             "Si la présente déclaration devait être transmise à l'OSCE, merci de joindre la liste.",
             "This statement may be forwarded to the OSCE.",
