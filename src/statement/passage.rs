@@ -758,6 +758,11 @@ mod tests {
                 "Addressees:\n\nUNESCO\n\nThe OSCE\n\nBaku, 27 May 2021",
                 "UNESCO\nThe OSCE",
             ),
+            // A one-line signature looks like an item: taken (and refused), never an item lost.
+            (
+                "Addressees:\n\nUNESCO\n\nSabina Aliyeva\n\nBaku, 27 May 2021",
+                "UNESCO\nSabina Aliyeva",
+            ),
             (
                 "Addressees:\n\nUNESCO\nThe OSCE\n\nThe Council of Europe",
                 "UNESCO\nThe OSCE",
