@@ -99,8 +99,8 @@ pub(crate) fn find(blocks: &[Block], title: &str) -> Found {
     };
     for b in 0..blocks.len() {
         let block = &blocks[b];
-        let heading_at = (0..block.lines.len())
-            .find(|&l| !found.used[b][l] && heading(&block.lines[l]).is_some());
+        let heading_at =
+            (0..block.lines.len()).find(|&l| !found.used[b][l] && heading_in(block, l).is_some());
         let prose_end = heading_at.unwrap_or(block.lines.len());
         let prose: Vec<usize> = (0..prose_end).filter(|&l| !found.used[b][l]).collect();
         if !prose.is_empty() {
@@ -112,7 +112,7 @@ pub(crate) fn find(blocks: &[Block], title: &str) -> Found {
                 l += 1;
                 continue;
             }
-            match heading(&block.lines[l]) {
+            match heading_in(block, l) {
                 Some((copies, inline)) => {
                     l = take_heading(blocks, b, l, copies, inline, &mut found)
                 }
@@ -365,9 +365,6 @@ pub(crate) fn heading(line: &str) -> Option<(bool, usize)> {
     let trimmed = line.trim_start_matches(['#', '*', '_', ' ']);
     let lead = line.len() - trimmed.len();
     let lower = fold(trimmed);
-    if let Some(offset) = attention(trimmed, &lower) {
-        return Some((false, lead + offset));
-    }
     for &(name, copies, alone) in HEADINGS {
         let Some(rest) = lower.strip_prefix(name) else {
             continue;
@@ -418,6 +415,21 @@ pub(crate) fn heading(line: &str) -> Option<(bool, usize)> {
         }
     }
     None
+}
+
+/// [`heading`] of line `l` of a block, or an "attention" line opening a short block of its own
+/// (an addressee and their title, up to three lines): in a paragraph of prose, "À l'attention
+/// de tous les parents, la Commissaire rappelle …" opens a sentence, not a list.
+fn heading_in(block: &Block, l: usize) -> Option<(bool, usize)> {
+    let line = &block.lines[l];
+    heading(line).or_else(|| {
+        if l != 0 || block.lines.len() > 3 {
+            return None;
+        }
+        let trimmed = line.trim_start_matches(['#', '*', '_', ' ']);
+        let lead = line.len() - trimmed.len();
+        attention(trimmed, &fold(trimmed)).map(|offset| (false, lead + offset))
+    })
 }
 
 /// A line opening, capitalised, with "À l'attention de", "For the attention of", "Вниманию" and
@@ -778,6 +790,33 @@ mod tests {
     }
 
     #[test]
+    fn an_attention_line_names_the_addressee_only_in_a_short_block() {
+        use crate::statement::{parse, AddresseeSource};
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Lettre\n\nÀ l'attention du Défenseur des droits\n\nNous écrivons.\n\nBakou, le 1er juin 2024",
+                &["du Défenseur des droits"],
+            ),
+            (
+                "Lettre\n\nÀ l'attention de tous les parents, la Commissaire rappelle\nque chaque enfant a des droits.\nElle insiste.\nElle conclut.\n\nLa présente déclaration est adressée à l'UNICEF.\n\nBakou, le 1er juin 2024",
+                &["l'UNICEF"],
+            ),
+        ];
+        for (text, lists) in cases {
+            let s = parse("s.txt", "s.txt", text).expect("parses");
+            let got: Vec<&str> = s
+                .passages
+                .iter()
+                .map(|p| match &p.source {
+                    AddresseeSource::Sentence(text) => text.as_str(),
+                    AddresseeSource::List(_) => panic!("a list"),
+                })
+                .collect();
+            assert_eq!(got, *lists, "`{text}`");
+        }
+    }
+
+    #[test]
     fn titles_naming_their_addressees() {
         use super::from_title;
         let cases: &[(&str, Option<&str>)] = &[
@@ -816,7 +855,8 @@ mod tests {
 
     #[test]
     fn headings_in_four_languages() {
-        use super::heading;
+        use super::heading_in;
+        use crate::statement::Block;
         let cases: &[(&str, Option<(bool, &str)>)] = &[
             ("Addressees:", Some((false, ""))),
             ("Addressees", Some((false, ""))),
@@ -878,7 +918,11 @@ mod tests {
             ("À l'attention", None),
         ];
         for (line, expected) in cases {
-            let got = heading(line).map(|(copies, at)| (copies, &line[at..]));
+            let block = Block {
+                lines: vec![line.to_string()],
+                numbers: vec![1],
+            };
+            let got = heading_in(&block, 0).map(|(copies, at)| (copies, &line[at..]));
             assert_eq!(got, *expected, "`{line}`");
         }
     }
