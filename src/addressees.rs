@@ -43,6 +43,55 @@ const LEADING_FILLERS: &[&str] = &[
     "həmçinin",
 ];
 
+/// The text with capital list numbers ("I.", "II.", "A)", "B)") that open lines replaced by a
+/// bullet and spaces (byte offsets kept), when the next number of the series opens another line:
+/// alone, "I." or "A." may be a person's initial.
+fn mark_series(text: &str) -> String {
+    let opener = |line: &str| -> Option<(String, char)> {
+        let first = line.split_whitespace().next()?;
+        let punct = first.chars().last().filter(|c| matches!(c, '.' | ')'))?;
+        let label = &first[..first.len() - 1];
+        (!label.is_empty() && label.chars().all(|c| c.is_ascii_uppercase()))
+            .then(|| (label.to_string(), punct))
+    };
+    let labels: Vec<(String, char)> = text.lines().filter_map(opener).collect();
+    let successor = |label: &str| -> Option<String> {
+        const ROMAN: &[&str] = &[
+            "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
+            "XIV", "XV",
+        ];
+        if let Some(k) = ROMAN.iter().position(|r| *r == label) {
+            return ROMAN.get(k + 1).map(|r| (*r).to_string());
+        }
+        let mut chars = label.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => char::from_u32(c as u32 + 1).map(String::from),
+            _ => None,
+        }
+    };
+    let in_series = |label: &str, punct: char| {
+        labels.iter().any(|(l, p)| {
+            *p == punct
+                && (successor(label).as_deref() == Some(l.as_str())
+                    || successor(l).as_deref() == Some(label))
+        })
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match opener(line) {
+            Some((label, punct)) if in_series(&label, punct) => {
+                let at = line.len() - line.trim_start().len();
+                out.push_str(&line[..at]);
+                out.push('-');
+                out.push_str(&" ".repeat(label.len()));
+                out.push_str(&line[at + label.len() + 1..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// "and" in the four languages.
 const AND: &[&str] = &["and", "&", "et", "и", "və"];
 
@@ -93,7 +142,8 @@ pub fn split_sentence(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String
 /// [`split_sentence`], keeping each phrase's position.
 pub fn split_text(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<Phrase> {
     let trimmed = strip_final_stop(text.trim_end().trim_end_matches(['!', '?']));
-    let text = &text[..trimmed.len()];
+    let series = mark_series(&text[..trimmed.len()]);
+    let text = series.as_str();
     let tokens = tokenize(text);
     let mut phrases = Vec::new();
     let mut i = 0;
@@ -202,6 +252,11 @@ fn and_word<'a>(text: &'a str, tokens: &[Token], i: usize) -> &'a str {
         return "";
     };
     text[pe..ns].trim()
+}
+
+/// A line's first word that opens a list item: a bullet or a number.
+fn opens_item(word: &str) -> bool {
+    is_list_marker(word) || BULLETS.iter().any(|b| word.starts_with(b))
 }
 
 fn is_filler(word: &str) -> bool {
@@ -356,6 +411,14 @@ pub(crate) fn is_list_marker(word: &str) -> bool {
 }
 
 fn tokenize(text: &str) -> Vec<Token> {
+    // Two lines or more open with a bullet or a number: a line that opens with neither goes on
+    // the item above it ("I. The United Nations Educational, Scientific and Cultural" /
+    // "Organization (UNESCO);").
+    let marked_lines = text
+        .lines()
+        .filter(|l| l.split_whitespace().next().is_some_and(opens_item))
+        .count();
+    let marked_list = marked_lines >= 2;
     // Words, separators, and line breaks (as `None`, decided below).
     let mut raw: Vec<Option<Token>> = Vec::new();
     let mut word_start: Option<usize> = None;
@@ -405,9 +468,9 @@ fn tokenize(text: &str) -> Vec<Token> {
                     let prev_word = text[ps..pe].to_lowercase();
                     let next_word = &text[ns..ne];
                     let next_and = AND.contains(&next_word.to_lowercase().as_str());
-                    !is_list_marker(next_word)
-                        && !BULLETS.iter().any(|b| next_word.starts_with(b))
-                        && (CONNECTIVES.contains(&prev_word.as_str())
+                    !opens_item(next_word)
+                        && (marked_list
+                            || CONNECTIVES.contains(&prev_word.as_str())
                             || prev_word.ends_with('-')
                             || next_and
                             || next_word.starts_with(char::is_lowercase))
@@ -656,6 +719,17 @@ mod tests {
             ("UNESCO • Ministry of Peace · OSCE | UNICEF", &["UNESCO", "Ministry of Peace", "OSCE", "UNICEF"]),
             // A stop after an abbreviation is the name's.
             ("Peace Inc. and the U.N.", &["Peace Inc.", "U.N."]),
+            // Capital numbers in a series; a line without a marker goes on the item above.
+            (
+                "I. The United Nations Educational, Scientific and Cultural\n   Organization;\nII. the OSCE;\nIII. Ministry of Peace",
+                &["United Nations Educational, Scientific and Cultural Organization", "OSCE", "Ministry of Peace"],
+            ),
+            ("A) UNESCO\nB) Ministry of Peace", &["UNESCO", "Ministry of Peace"]),
+            (
+                "- Northern Federation\n  Peace Councils\n- UNESCO",
+                &["Northern Federation Peace Councils", "UNESCO"],
+            ),
+            ("I. Aliyev", &["I. Aliyev"]),
         ];
         for (text, expected) in cases {
             assert_eq!(split(text, known), *expected, "`{text}`");

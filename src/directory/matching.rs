@@ -353,9 +353,9 @@ fn one_known(directory: &Directory, known: Found, known_text: &str, unknown: &st
         || unknown.contains(" — ")
         || (unknown.contains(',') && !names.iter().any(|n| n.contains(',')))
         || conjunctions(unknown) > names.iter().map(|n| conjunctions(n)).max().unwrap_or(0);
-    let other = part_of(directory, &unknown_key)
-        .map(|(entry, _)| entry)
-        .filter(|&entry| entry != known.entry);
+    // Any other organisation named inside it, not only the longest part: the longest may well be
+    // the known one, with another listed beside it ("Council of Europe and the Office of …").
+    let other = part_other_than(directory, &unknown_key, Some(known.entry)).map(|(entry, _)| entry);
     if listed || other.is_some() {
         let mut near = vec![known.entry];
         near.extend(other);
@@ -378,11 +378,14 @@ fn one_known(directory: &Directory, known: Found, known_text: &str, unknown: &st
     let fits = if is_acronym(unknown) {
         names.iter().any(|n| acronym_of(unknown, n))
     } else if is_acronym(known_text) {
-        acronym_of(known_text, unknown) || names.iter().any(|n| close(&unknown_key, n))
+        // The acronym's last letter starts the name's last word: "… for Human Rights in Geneva
+        // (OHCHR)" names an office somewhere, not one the acronym stands for.
+        (acronym_of(known_text, unknown) && ends_with_initial(known_text, unknown))
+            || names.iter().any(|n| restates(&unknown_key, n))
     } else {
         // Words of one of its names: "Wafaqi Mohtasib (Ombudsman)". Anything else may be a
         // country office or another body ("UNICEF (Azerbaijan)"): never assumed.
-        names.iter().any(|n| close(&unknown_key, n))
+        names.iter().any(|n| restates(&unknown_key, n))
             || known_words
                 .iter()
                 .any(|k| unknown_key.split(' ').all(|w| k.split(' ').any(|x| x == w)))
@@ -440,6 +443,28 @@ fn conjunctions(text: &str) -> usize {
         .sum()
 }
 
+/// Words a restatement may add or drop without naming anything more ("Office of High
+/// Commissioner" and "Office of the High Commissioner"); never "and".
+const ARTICLES: &[&str] = &[
+    "the", "of", "for", "a", "de", "des", "du", "la", "le", "les", "l", "d",
+];
+
+/// Whether an unknown part (by its key) restates `written`: close to it, and each of its words
+/// one of the name's or a misspelling of one. Close is not enough: "Amnesty International and
+/// the Office of the United Nations High Commissioner for Human Rights" is close to OHCHR's
+/// name and names another institution besides.
+fn restates(key: &str, written: &str) -> bool {
+    let name = name_key(written);
+    let name_words: Vec<&str> = name.split(' ').collect();
+    close(key, written)
+        && key.split(' ').all(|w| {
+            ARTICLES.contains(&w)
+                || name_words
+                    .iter()
+                    .any(|n| *n == w || (w.chars().count() > 3 && strsim::levenshtein(n, w) <= 2))
+        })
+}
+
 /// One word of two or more letters, at least two and half of them capitals ("OSCE", "CoE",
 /// "ЮНЕСКО", "TİHEK"), dots allowed ("U.N.").
 pub(crate) fn is_acronym(written: &str) -> bool {
@@ -477,12 +502,36 @@ pub(crate) fn acronym_of(acronym: &str, name: &str) -> bool {
     letters.iter().all(|l| rest.any(|i| i == l))
 }
 
+/// Whether the last letter of `acronym` is the initial of the last word of `name`.
+fn ends_with_initial(acronym: &str, name: &str) -> bool {
+    let last_letter = name_key(acronym)
+        .chars()
+        .rev()
+        .find(|c| c.is_alphanumeric());
+    let last_initial = name
+        .split(|c: char| !c.is_alphanumeric())
+        .rfind(|w| !w.is_empty())
+        .and_then(|w| name_key(w).chars().next());
+    last_letter.is_some() && last_letter == last_initial
+}
+
 /// The longest known organisation that a phrase's key has as a part: "council of europe" in
 /// "council of europe commissioner for human rights", "unesco" in "unesco regional office",
 /// "oic" in "secretary general of the oic" when the OIC declares no such head. `None` when the
 /// phrase has no such part. Groups are not parents: their names are common nouns
 /// ("ombudspersons") that any name may end with.
 pub(crate) fn part_of(directory: &Directory, key: &str) -> Option<(Entry, usize)> {
+    part_other_than(directory, key, None)
+}
+
+/// [`part_of`], leaving out `except`: the longest part naming another organisation. "Council of
+/// Europe and the Office of the United Nations High Commissioner for Human Rights" has OHCHR as
+/// its longest part and the Council of Europe as another one.
+fn part_other_than(
+    directory: &Directory,
+    key: &str,
+    except: Option<Entry>,
+) -> Option<(Entry, usize)> {
     let bounds = word_bounds(key);
     let mut best: Option<(Entry, usize)> = None;
     let mut consider = |part: &str| {
@@ -493,7 +542,7 @@ pub(crate) fn part_of(directory: &Directory, key: &str) -> Option<(Entry, usize)
             },
         ) = known(directory, part)
         {
-            if best.is_none_or(|(_, len)| part.len() > len) {
+            if Some(named.entry) != except && best.is_none_or(|(_, len)| part.len() > len) {
                 best = Some((named.entry, part.len()));
             }
         }
@@ -711,6 +760,25 @@ mod tests {
                 Refused("unicef"),
             ),
             ("Council of Europe (OSCE)", Refused("council-of-europe")),
+            // Two names joined by "and" before one acronym: never the acronym's alone.
+            (
+                "Council of Europe and the Office of the United Nations High Commissioner for \
+                 Human Rights (OHCHR)",
+                Refused("ohchr"),
+            ),
+            (
+                "Amnesty International and the Office of the United Nations High Commissioner \
+                 for Human Rights (OHCHR)",
+                Refused("ohchr"),
+            ),
+            (
+                "Office of United Nations High Comissioner for Human Rights (OHCHR)",
+                To("ohchr", NameAcronym),
+            ),
+            (
+                "Office of the United Nations High Commissioner for Human Rights in Baku (OHCHR)",
+                Refused("ohchr"),
+            ),
             ("Human Rights Committee (OHCHR)", Refused("ohchr")),
             ("ODIHR (OSCE)", Refused("osce")),
             ("Regional Office for Europe (UNICEF)", Refused("unicef")),

@@ -189,6 +189,10 @@ pub(crate) fn parse_date(s: &str, order: DateOrder) -> Option<(NaiveDate, Option
         .map(|w| strip_year_suffix(w))
         .filter(|w| !w.is_empty())
         .collect();
+    // "le 20/06/2024", "от 27.05.2021": a date in numbers after a filler word.
+    if let [one] = words.as_slice() {
+        return numeric_date(one, order);
+    }
     let date = match words.as_slice() {
         [a, b, c] => {
             // Day month year, month day year, year day month (Azerbaijani), year month day.
@@ -498,6 +502,8 @@ mod tests {
             ("27/May/2021", date(2021, 5, 27)),
             ("May 27th, 2021", date(2021, 5, 27)),
             ("27\u{a0}May\u{a0}2021", date(2021, 5, 27)),
+            ("Fait à Bakou, le 20/06/2024", date(2024, 6, 20)),
+            ("le 27.05.2021", date(2021, 5, 27)),
             // Not dates.
             ("31 February 2021", None),
             ("32.05.2021", None),
@@ -506,6 +512,8 @@ mod tests {
             ("27 Mayo 2021", None),
             ("1.2.3", None),
             ("12/13/14", None),
+            ("le 2021", None),
+            ("the 27", None),
             ("", None),
         ];
         for (line, expected) in cases {

@@ -99,8 +99,8 @@ pub(crate) fn find(blocks: &[Block], title: &str) -> Found {
     };
     for b in 0..blocks.len() {
         let block = &blocks[b];
-        let heading_at = (0..block.lines.len())
-            .find(|&l| !found.used[b][l] && heading(&block.lines[l]).is_some());
+        let heading_at =
+            (0..block.lines.len()).find(|&l| !found.used[b][l] && heading_in(block, l).is_some());
         let prose_end = heading_at.unwrap_or(block.lines.len());
         let prose: Vec<usize> = (0..prose_end).filter(|&l| !found.used[b][l]).collect();
         if !prose.is_empty() {
@@ -112,7 +112,7 @@ pub(crate) fn find(blocks: &[Block], title: &str) -> Found {
                 l += 1;
                 continue;
             }
-            match heading(&block.lines[l]) {
+            match heading_in(block, l) {
                 Some((copies, inline)) => {
                     l = take_heading(blocks, b, l, copies, inline, &mut found)
                 }
@@ -267,10 +267,13 @@ fn take_following_blocks(
     found: &mut Found,
 ) -> Option<usize> {
     let mut last = None;
+    // The item taken last, when it stood alone on its line as a block of its own.
+    let mut lone_item: Option<&str> = None;
     for (next, block) in blocks.iter().enumerate().skip(b + 1) {
         let first = next == b + 1;
         let itemised = block.lines.iter().all(|l| is_item_line(l));
-        if !first && !itemised {
+        let lone = lone_item_line(block, lone_item);
+        if !first && !itemised && (lone_item.is_none() || lone.is_none()) {
             break;
         }
         if block.lines.iter().any(|l| heading(l).is_some()) {
@@ -281,11 +284,28 @@ fn take_following_blocks(
             found.used[next][k] = true;
         }
         last = block.numbers.last().copied();
-        if !itemised {
+        if !itemised && lone.is_none() {
             break;
         }
+        lone_item = lone;
     }
     last
+}
+
+/// A block that is one list item standing alone, as in a list whose items are spread over
+/// paragraphs ("To:", blank line, "The European Union", blank line, "The UN Human Rights
+/// Council"): one short line that ends no sentence and is no date. It ends in a comma only when
+/// the item before it did (so "Dear Sir or Madam," is not taken for one).
+fn lone_item_line<'a>(block: &'a Block, previous: Option<&str>) -> Option<&'a str> {
+    let [line] = block.lines.as_slice() else {
+        return None;
+    };
+    let line = line.trim();
+    let ends_sentence = line.ends_with(['.', '!', '?', ':', '…']);
+    let comma = line.ends_with(',') && !previous.is_some_and(|p| p.ends_with([',', ';']));
+    let short = (1..=15).contains(&line.split_whitespace().count());
+    let date = super::date::parse_date_line(line, super::DateOrder::Dmy).is_some();
+    (short && !ends_sentence && !comma && !date).then_some(line)
 }
 
 /// A line opening with a bullet or a number ("- ", "• ", "1.", "a)", "(iii)").
@@ -396,6 +416,64 @@ pub(crate) fn heading(line: &str) -> Option<(bool, usize)> {
     }
     None
 }
+
+/// [`heading`] of line `l` of a block, or an "attention" line opening a short block of its own
+/// (an addressee and their title, up to three lines): in a paragraph of prose, "À l'attention
+/// de tous les parents, la Commissaire rappelle …" opens a sentence, not a list.
+fn heading_in(block: &Block, l: usize) -> Option<(bool, usize)> {
+    let line = &block.lines[l];
+    heading(line).or_else(|| {
+        if l != 0 || block.lines.len() > 3 {
+            return None;
+        }
+        let trimmed = line.trim_start_matches(['#', '*', '_', ' ']);
+        let lead = line.len() - trimmed.len();
+        attention(trimmed, &fold(trimmed)).map(|offset| (false, lead + offset))
+    })
+}
+
+/// A line opening, capitalised, with "À l'attention de", "For the attention of", "Вниманию" and
+/// the addressee on the same line, no colon needed: the byte offset (in `trimmed`) where the
+/// addressee starts. A line of a wrapped sentence starts in lower case and is never one.
+fn attention(trimmed: &str, lower: &str) -> Option<usize> {
+    if !trimmed.starts_with(char::is_uppercase) {
+        return None;
+    }
+    for &name in ATTENTION {
+        let Some(rest) = lower.strip_prefix(name) else {
+            continue;
+        };
+        // "à l'attention du", "à l'attention d'UNICEF": the article stays with the name.
+        let elided = name.ends_with('\'');
+        if (!elided && !rest.starts_with([' ', ':']))
+            || rest.trim_start_matches([' ', ':']).is_empty()
+        {
+            continue;
+        }
+        // The same number of characters in the line as written (folding keeps the count).
+        let chars = name.chars().count();
+        let offset = trimmed
+            .char_indices()
+            .nth(chars)
+            .map_or(trimmed.len(), |(i, _)| i);
+        let after = &trimmed[offset..];
+        return Some(offset + (after.len() - after.trim_start_matches([' ', ':']).len()));
+    }
+    None
+}
+
+/// Openings of an "attention" line, folded as [`fold`] does; longest first.
+const ATTENTION: &[&str] = &[
+    "à l'attention de",
+    "a l'attention de",
+    "à l'attention d'",
+    "a l'attention d'",
+    "à l'attention",
+    "for the attention of",
+    "to the attention of",
+    "attention of",
+    "вниманию",
+];
 
 /// The sentences of block `b`'s prose lines that are passages.
 fn find_sentences(blocks: &[Block], b: usize, lines: &[usize], title: &str, found: &mut Found) {
@@ -679,6 +757,28 @@ mod tests {
             ("Addressees: UNESCO,\nOSCE\nSabina Aliyeva", "UNESCO,\nOSCE"),
             ("Addressees:\nUNESCO\nOSCE\n27 May 2021", "UNESCO\nOSCE"),
             ("To: UNESCO\n- OSCE\nCc: UNICEF", "UNESCO\n- OSCE"),
+            // Items spread over paragraphs, up to the salutation, the prose or the date.
+            (
+                "To:\n\nUNESCO\n\nThe OSCE\n\nDear Sir or Madam,\n\nWe write.",
+                "UNESCO\nThe OSCE",
+            ),
+            (
+                "Addressees:\n\nUNESCO\n\nThe OSCE\n\nThe situation is grave.",
+                "UNESCO\nThe OSCE",
+            ),
+            (
+                "Addressees:\n\nUNESCO\n\nThe OSCE\n\nBaku, 27 May 2021",
+                "UNESCO\nThe OSCE",
+            ),
+            // A one-line signature looks like an item: taken (and refused), never an item lost.
+            (
+                "Addressees:\n\nUNESCO\n\nSabina Aliyeva\n\nBaku, 27 May 2021",
+                "UNESCO\nSabina Aliyeva",
+            ),
+            (
+                "Addressees:\n\nUNESCO\nThe OSCE\n\nThe Council of Europe",
+                "UNESCO\nThe OSCE",
+            ),
         ];
         for (tail, list) in cases {
             let s = parse("s.txt", "s.txt", &format!("Title\n\nBody.\n\n{tail}")).expect("parses");
@@ -686,6 +786,33 @@ mod tests {
                 panic!("a list in `{tail}`");
             };
             assert_eq!(text, list, "`{tail}`");
+        }
+    }
+
+    #[test]
+    fn an_attention_line_names_the_addressee_only_in_a_short_block() {
+        use crate::statement::{parse, AddresseeSource};
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Lettre\n\nÀ l'attention du Défenseur des droits\n\nNous écrivons.\n\nBakou, le 1er juin 2024",
+                &["du Défenseur des droits"],
+            ),
+            (
+                "Lettre\n\nÀ l'attention de tous les parents, la Commissaire rappelle\nque chaque enfant a des droits.\nElle insiste.\nElle conclut.\n\nLa présente déclaration est adressée à l'UNICEF.\n\nBakou, le 1er juin 2024",
+                &["l'UNICEF"],
+            ),
+        ];
+        for (text, lists) in cases {
+            let s = parse("s.txt", "s.txt", text).expect("parses");
+            let got: Vec<&str> = s
+                .passages
+                .iter()
+                .map(|p| match &p.source {
+                    AddresseeSource::Sentence(text) => text.as_str(),
+                    AddresseeSource::List(_) => panic!("a list"),
+                })
+                .collect();
+            assert_eq!(got, *lists, "`{text}`");
         }
     }
 
@@ -728,7 +855,8 @@ mod tests {
 
     #[test]
     fn headings_in_four_languages() {
-        use super::heading;
+        use super::heading_in;
+        use crate::statement::Block;
         let cases: &[(&str, Option<(bool, &str)>)] = &[
             ("Addressees:", Some((false, ""))),
             ("Addressees", Some((false, ""))),
@@ -757,15 +885,44 @@ mod tests {
             ("Рассылка: ОБСЕ", Some((false, " ОБСЕ"))),
             ("Ünvanlar:", Some((false, ""))),
             ("Kimə: BMT", Some((false, " BMT"))),
+            ("Copy for information: OSCE", Some((true, " OSCE"))),
+            ("Also sent to: OSCE", Some((true, " OSCE"))),
+            ("Copie pour information : OSCE", Some((true, " OSCE"))),
+            ("Копия для сведения: ОБСЕ", Some((true, " ОБСЕ"))),
+            ("Surəti məlumat üçün: ATƏT", Some((true, " ATƏT"))),
+            // "Attention" lines name the addressee without a colon.
+            (
+                "À l'attention de la Secrétaire Générale du Conseil de l'Europe",
+                Some((false, "la Secrétaire Générale du Conseil de l'Europe")),
+            ),
+            (
+                "À l’attention du Défenseur des droits",
+                Some((false, "du Défenseur des droits")),
+            ),
+            ("À l'attention d'UNICEF", Some((false, "UNICEF"))),
+            (
+                "For the attention of the OSCE Secretary General",
+                Some((false, "the OSCE Secretary General")),
+            ),
+            (
+                "Вниманию Генерального секретаря ООН",
+                Some((false, "Генерального секретаря ООН")),
+            ),
             // Not headings.
             ("To date, nothing was done.", None),
             ("Distribution of aid: unfair", None),
             ("Tomorrow: more", None),
             ("To", None),
             ("Recipients of the award were named.", None),
+            ("à l'attention de tous, nous rappelons que", None),
+            ("À l'attention", None),
         ];
         for (line, expected) in cases {
-            let got = heading(line).map(|(copies, at)| (copies, &line[at..]));
+            let block = Block {
+                lines: vec![line.to_string()],
+                numbers: vec![1],
+            };
+            let got = heading_in(&block, 0).map(|(copies, at)| (copies, &line[at..]));
             assert_eq!(got, *expected, "`{line}`");
         }
     }

@@ -207,7 +207,7 @@ fn passive(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
         }
         if toks[..p]
             .iter()
-            .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+            .any(|t| is_past_marker(&t.word) || is_hypothetical_or_negated(&t.word))
         {
             continue;
         }
@@ -244,7 +244,7 @@ fn active(toks: &[Tok], sentence: &str, end: usize) -> Option<Hit> {
         };
         if toks[..v]
             .iter()
-            .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+            .any(|t| is_past_marker(&t.word) || is_hypothetical_or_negated(&t.word))
         {
             continue;
         }
@@ -315,7 +315,17 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     // The verb is last, or last before a colon that opens the list.
     let colon = sentence.find(':');
     let head_end = colon.unwrap_or(sentence.len());
-    let toks: Vec<Tok> = all.iter().filter(|t| t.end <= head_end).cloned().collect();
+    let mut toks: Vec<Tok> = all.iter().filter(|t| t.end <= head_end).cloned().collect();
+    // "… göndəririk və sizi … çağırırıq": a clause of its own may follow the verb after "və" or a
+    // comma; the sentence about the document ends with the first verb of sending that ends a
+    // clause.
+    if let Some(v) = (1..toks.len().saturating_sub(1)).find(|&v| {
+        let two_word = toks[v - 1].word == "təqdim";
+        let ends_clause = toks[v].pause || AZ_CLAUSE_JOINS.contains(&toks[v + 1].word.as_str());
+        ends_clause && (az_passive(&toks[v].word, two_word) || az_active(&toks[v].word, two_word))
+    }) {
+        toks.truncate(v + 1);
+    }
     let toks = toks.as_slice();
     let n = toks.len();
     if n < 2 {
@@ -342,6 +352,14 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     if active && i < n && PRONOUNS.contains(&toks[i].word.as_str()) {
         i += 1;
     }
+    // "Ombudsman bu bəyanatı … göndərir": a named author of a few words before "bu".
+    if active && i < n && !AZ_DETERMINERS.contains(&toks[i].word.as_str()) {
+        if let Some(d) = (i + 1..n.min(i + 5)).find(|&d| {
+            AZ_DETERMINERS.contains(&toks[d].word.as_str()) && !toks[i..d].iter().any(|t| t.pause)
+        }) {
+            i = d;
+        }
+    }
     let determined = i < n && AZ_DETERMINERS.contains(&toks[i].word.as_str());
     if determined {
         i += 1;
@@ -356,17 +374,19 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     let mut after = i + 1;
     match case {
         AzCase::Genitive => {
-            // "Bəyanatın surəti": a copy of the document.
+            // "Bəyanatın surəti": a copy of the document; "Bəyanatın mətni": its text, the
+            // document still.
             let next = toks.get(after)?.word.as_str();
-            let wanted: &[&str] = if active {
-                &["surətini", "surətlərini"]
+            let (copy, text): (&[&str], &[&str]) = if active {
+                (&["surətini", "surətlərini"], &["mətnini"])
             } else {
-                &["surəti", "surətləri"]
+                (&["surəti", "surətləri"], &["mətni"])
             };
-            if !wanted.contains(&next) {
+            if copy.contains(&next) {
+                copies = true;
+            } else if !text.contains(&next) {
                 return None;
             }
-            copies = true;
             after += 1;
         }
         AzCase::Nominative if active => return None,
@@ -382,7 +402,7 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     }
     if toks[..verb_first]
         .iter()
-        .any(|t| is_past_marker(&t.word) || NEGATIONS.contains(&t.word.as_str()))
+        .any(|t| is_past_marker(&t.word) || is_hypothetical_or_negated(&t.word))
     {
         return None;
     }
@@ -429,6 +449,9 @@ fn azerbaijani(all: &[Tok], sentence: &str) -> Option<Hit> {
     })
 }
 
+/// Words that open a clause of its own after an Azerbaijani verb ("… göndəririk və sizi …").
+const AZ_CLAUSE_JOINS: &[&str] = &["və", "lakin", "ancaq", "amma", "çünki"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AzCase {
     Nominative,
@@ -467,11 +490,29 @@ fn az_active(verb: &str, two_word: bool) -> bool {
     } else {
         AZ_ACTIVE_STEMS
     };
-    stems.iter().any(|s| {
-        verb.strip_prefix(s)
-            .is_some_and(|rest| AZ_PERSON.contains(&rest))
-    })
+    (!two_word && AZ_ACTIVE_THIRD.contains(&verb))
+        || stems.iter().any(|s| {
+            verb.strip_prefix(s)
+                .is_some_and(|rest| AZ_PERSON.contains(&rest))
+        })
 }
+
+/// Third-person forms of the verbs of sending, for a named author ("Müvəkkil bu bəyanatı …
+/// göndərir").
+const AZ_ACTIVE_THIRD: &[&str] = &[
+    "göndərir",
+    "ünvanlayır",
+    "çatdırır",
+    "yönləndirir",
+    "ötürür",
+    "göndərib",
+    "ünvanlayıb",
+    "çatdırıb",
+    "göndərmişdir",
+    "ünvanlamışdır",
+    "göndərəcək",
+    "ünvanlayacaq",
+];
 
 /// A present, perfect or future passive form ("-ır", "-ib", "-mişdir", "-əcək"); never a simple
 /// past ("-dı") or a pluperfect ("-mışdı"), which tell of an earlier document.
@@ -501,6 +542,9 @@ fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
         k -= 1;
         steps += 1;
         let w = toks[k].word.as_str();
+        if let Some(subject) = la_presente(toks, k, j) {
+            return Some(subject);
+        }
         if is_document_noun(w) {
             if let Some(subject) = subject_at(toks, k, j) {
                 return Some(subject);
@@ -512,6 +556,27 @@ fn subject_before(toks: &[Tok], j: usize) -> Option<Subject> {
         }
     }
     None
+}
+
+/// French letters name themselves "la présente" with no noun: "(Copie de) la présente est
+/// adressée à …", the verb right after it.
+fn la_presente(toks: &[Tok], k: usize, j: usize) -> Option<Subject> {
+    let noun = toks[k].word.as_str();
+    if k + 1 != j || k == 0 || !["présente", "présent"].contains(&noun) {
+        return None;
+    }
+    let article = toks[k - 1].word.as_str();
+    if !["la", "le"].contains(&article) {
+        return None;
+    }
+    let copies = k >= 3
+        && COPY_OF.contains(&toks[k - 2].word.as_str())
+        && COPIES.contains(&toks[k - 3].word.as_str());
+    Some(Subject {
+        weak: false,
+        copies,
+        noun: noun.to_string(),
+    })
 }
 
 /// "Copies are being sent to …", "A copy is forwarded to …", "Копии направлены …": copies
@@ -711,6 +776,16 @@ fn recipients_start(toks: &[Tok], from: usize, lang: Lang) -> Option<(Start, boo
     let mut skipped = 0;
     while q < toks.len() {
         let w = toks[q].word.as_str();
+        // "доведено до сведения ЮНЕСКО": brought to the notice of.
+        if lang == Lang::Ru && w == "до" && toks.get(q + 1).is_some_and(|t| t.word == "сведения")
+        {
+            return Some((Start::After(q + 1), also));
+        }
+        // "shared with UNESCO".
+        if lang == Lang::En && w == "with" && q > 0 && toks[..q].iter().any(|t| t.word == "shared")
+        {
+            return Some((Start::After(q), also));
+        }
         if PREPOSITIONS.contains(&w) && (lang != Lang::En || w == "to" || w == "unto") {
             // "to" and "à" go; "au", "aux", "в" carry an article or a case and stay for the
             // splitter, which drops them.
@@ -746,6 +821,11 @@ enum Lang {
     En,
     Fr,
     Ru,
+}
+
+/// A negation or a word of possibility ("not", "не", "may", "может", "si").
+fn is_hypothetical_or_negated(word: &str) -> bool {
+    NEGATIONS.contains(&word) || HYPOTHETICAL.contains(&word)
 }
 
 fn participle(word: &str) -> Option<Lang> {
@@ -1012,6 +1092,29 @@ mod tests {
                 true,
             ),
             ("İşbu müraciət UNICEF-ə təqdim edilir.", "UNICEF-ə", false),
+            ("Copie de la présente est adressée à l'UNICEF.", "l'UNICEF.", true),
+            ("La présente est transmise au HCR.", "au HCR.", false),
+            ("Bəyanatın mətni UNESCO-ya göndərilib.", "UNESCO-ya", false),
+            ("Ombudsman bu bəyanatı UNESCO-ya ünvanlayıb.", "UNESCO-ya", false),
+            ("Müvəkkil bu müraciəti ATƏT-ə göndərir.", "ATƏT-ə", false),
+            ("Настоящее заявление доведено до сведения ЮНЕСКО.", "ЮНЕСКО.", false),
+            ("This statement has been shared with UNESCO.", "UNESCO.", false),
+            (
+                "Le présent appel est également porté à l'attention de l'OSCE.",
+                "l'attention de l'OSCE.",
+                true,
+            ),
+            // A clause of its own after the verb.
+            (
+                "Bu açıq məktubu Avropa İttifaqına və ATƏT-ə göndəririk və sizi dəstəyə çağırırıq.",
+                "Avropa İttifaqına və ATƏT-ə",
+                false,
+            ),
+            (
+                "Bəyanat UNICEF-ə göndərilir, çünki uşaqların hüquqları pozulur.",
+                "UNICEF-ə",
+                false,
+            ),
         ];
         for (sentence, list, copies) in cases {
             let hit =
@@ -1062,6 +1165,12 @@ mod tests {
             "Notre précédent appel a été adressé au Conseil de l'Europe.",
             "Les demandes adressées au Médiateur sont examinées.",
             "Əvvəlki müraciətimiz Avropa Şurasına ünvanlanmışdı.",
+            "Bu müraciət Avropa Şurasına ünvanlanmışdı, lakin cavab verilmədi.",
+            "Настоящее заявление может быть направлено в ОБСЕ.",
+            "Ombudsman keçən il bu bəyanatı ATƏT-ə göndərib.",
+            "Если настоящее заявление будет направлено в ОБСЕ, просим приложить список.",
+            "Si la présente déclaration devait être transmise à l'OSCE, merci de joindre la liste.",
+            "This statement may be forwarded to the OSCE.",
             "Bu bəyanat Avropa Şurasına göndərildi.",
             "Müraciətlər Ombudsmana ünvanlanır.",
             "It was a statement of principle.",

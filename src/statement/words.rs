@@ -21,7 +21,11 @@ pub(super) const HEADINGS: &[(&str, bool, bool)] = &[
     ("ünvan", false, false), ("ünvanlanır", false, false), ("göndərilir", false, false),
     ("paylanma siyahısı", false, true), ("paylama siyahısı", false, true),
     ("alıcılar", false, true), ("kimə", false, false), ("surəti", true, false),
-    ("surət", true, false),
+    ("surət", true, false), ("copy for information", true, false),
+    ("copies for information", true, false), ("also sent to", true, false),
+    ("also addressed to", true, false), ("copie pour information", true, false),
+    ("copies pour information", true, false), ("копия для сведения", true, false),
+    ("копии для сведения", true, false), ("surəti məlumat üçün", true, false),
 ];
 
 /// Nouns that name a statement-like document (English and French; Russian below by stems).
@@ -98,12 +102,13 @@ pub(super) const EN_PARTICIPLES: &[&str] = &[
 /// French participle stems, with -e, -s, -es agreement.
 pub(super) const FR_PARTICIPLES: &[&str] = &[
     "adressé", "envoyé", "transmis", "communiqué", "soumis", "remis", "destiné", "diffusé",
-    "expédié", "adressee", "envoye",
+    "expédié", "adressee", "envoye", "porté",
 ];
 /// Russian passive stems: short participles (-о, -а, -ы) and present passives (-ется, -ются).
 pub(super) const RU_PASSIVES: &[&str] = &[
     "адресован", "направлен", "отправлен", "разослан", "передан", "препровожден", "представлен",
     "вручен", "адресу", "направля", "отправля", "рассыла", "переда", "препровожда", "представля",
+    "доведен",
 ];
 
 pub(super) const EN_ACTIVE: &[&str] = &[
@@ -220,6 +225,12 @@ pub(super) const RELATIVES: &[&str] = &[
 pub(super) const PRONOUNS: &[&str] = &["we", "i", "nous", "je", "j'", "мы", "я", "biz", "mən"];
 pub(super) const NEGATIONS: &[&str] = &[
     "not", "never", "ne", "n'", "pas", "не", "ни", "deyil", "heç",
+];
+/// Words of a possibility or a condition: "Настоящее заявление может быть направлено в …",
+/// "Si la présente déclaration devait être transmise à …" speak of a sending that may not happen.
+pub(super) const HYPOTHETICAL: &[&str] = &[
+    "may", "might", "could", "if", "si", "pourrait", "pourra", "peut", "может", "могут", "можно",
+    "могло", "могла", "мог", "бы", "если", "əgər",
 ];
 /// Words of an earlier time: a sentence holding one before its verb tells of another document.
 pub(super) const PAST_MARKERS: &[&str] = &[
