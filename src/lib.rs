@@ -14,7 +14,7 @@
 //! [`journal`] and [`daemon`].
 //!
 //! Joining the stages: [`plan`] (a statement file → the organisations it reaches, refusing
-//! anything that cannot go out) and [`dispatch`] (the letters of one plan, rendered on demand,
+//! anything that cannot go out) and [`sending`] (the letters of one plan, rendered on demand,
 //! and the process's means of sending), shared by the commands and the daemon; [`lock`] lets
 //! several herald processes share one journal safely.
 
@@ -25,7 +25,6 @@ pub mod config;
 pub mod daemon;
 pub mod delivery;
 pub mod directory;
-pub mod dispatch;
 pub mod error;
 pub(crate) mod header;
 pub mod journal;
@@ -34,6 +33,7 @@ pub mod lock;
 pub mod logging;
 pub mod normalize;
 pub mod plan;
+pub mod sending;
 pub mod statement;
 pub(crate) mod toml_error;
 

@@ -1,8 +1,8 @@
 //! The send path shared by `herald dispatch` and the daemon: the letters of one statement,
-//! rendered and composed on demand, and a [`Sender`] that owns the transport, this process's
+//! rendered and composed on demand, and a [`Courier`] that owns the transport, this process's
 //! lock and the journal writer.
 //!
-//! Opening a [`Sender`] is where a process joins the journal: it takes its own lock, recovers
+//! Opening a [`Courier`] is where a process joins the journal: it takes its own lock, recovers
 //! the letters that a dead process left `sending` (never those a live process is sending right
 //! now): `uncertain` if their end of data may have gone out, back to be sent if it cannot have
 //! (`journal::marks`), and only then starts claiming, each claim recording this process's lock
@@ -401,8 +401,9 @@ fn take(budget: &AtomicUsize, bytes: usize) -> bool {
         .is_ok()
 }
 
-/// A process's means of sending: transport, lock and journal writer.
-pub struct Sender {
+/// A process's means of sending letters: the transport, this process's lock and the journal
+/// writer (the statement's sender, whom the letters are from, is [`crate::config::Sender`]).
+pub struct Courier {
     pub transport: Arc<dyn Transport>,
     pub journal: journal::Writer,
     /// A second connection for reads (states, overview); writes go through `journal`.
@@ -417,10 +418,10 @@ pub struct Sender {
     _lock: ProcessLock,
 }
 
-impl Sender {
+impl Courier {
     /// Sets up the transport (a missing password stops here, before the journal moves), takes
     /// this process's lock, recovers interrupted letters and starts the journal writer.
-    pub fn open(config: &Config, retry_within: Duration) -> Result<Sender> {
+    pub fn open(config: &Config, retry_within: Duration) -> Result<Courier> {
         let transport: Arc<dyn Transport> = match &config.transport {
             TransportKind::File => Arc::new(FileTransport::new(&config.data_dir)),
             TransportKind::Smtp(settings) => {
@@ -486,7 +487,7 @@ impl Sender {
             max_sending: config.delivery.max_sending,
             marks: Some(Arc::new(marks)),
         };
-        Ok(Sender {
+        Ok(Courier {
             transport,
             journal: writer,
             reader,
@@ -541,7 +542,7 @@ impl Sender {
     }
 }
 
-impl Drop for Sender {
+impl Drop for Courier {
     /// At the end of a run the journal file alone holds every event: the process may end with
     /// the writer's connection open, which would leave the last commits only in `-wal`.
     fn drop(&mut self) {
