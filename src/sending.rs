@@ -21,7 +21,7 @@ use crate::config::{Config, TransportKind};
 use crate::delivery::file::FileTransport;
 use crate::delivery::smtp::SmtpTransport;
 use crate::delivery::{
-    self, Composer, DeliveryError, DispatchOptions, Progress, RetryPolicy, Summary, Transport,
+    self, Composer, DeliveryError, DeliveryOptions, Progress, RetryPolicy, Summary, Transport,
 };
 use crate::directory::{Directory, OrgId, Organization};
 use crate::error::{Error, Result};
@@ -408,7 +408,7 @@ pub struct Courier {
     pub journal: journal::Writer,
     /// A second connection for reads (states, overview); writes go through `journal`.
     pub reader: Journal,
-    pub options: DispatchOptions,
+    pub options: DeliveryOptions,
     /// Letters a dead process had left `sending` whose end of data may have gone out, now
     /// `uncertain`.
     pub interrupted: Vec<LetterKey>,
@@ -471,7 +471,7 @@ impl Courier {
             Marks::open(&path, &claimant).map_err(|e| Error::io(marks::path_of(&path), e))?;
         let writer = journal::Writer::start(journal)?;
         let reader = Journal::open(&path)?;
-        let options = DispatchOptions {
+        let options = DeliveryOptions {
             concurrency: match config.transport {
                 TransportKind::File => 1,
                 TransportKind::Smtp(_) => config.delivery.concurrency,
@@ -507,14 +507,14 @@ impl Courier {
         progress: Arc<P>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Summary> {
-        let options = DispatchOptions {
+        let options = DeliveryOptions {
             claim: policy,
             ..self.options.clone()
         };
         if !self.vouched.swap(false, Ordering::Relaxed) {
             self.reader.vouch()?;
         }
-        let summary = delivery::dispatch(
+        let summary = delivery::deliver_all(
             keys,
             Arc::clone(&self.transport),
             Arc::new(self.journal.clone()),

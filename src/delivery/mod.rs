@@ -24,7 +24,7 @@ use std::fmt;
 
 pub use classify::{Outcome, Reply, RetryPolicy};
 pub use engine::{
-    dispatch, Composer, DispatchOptions, Ledger, Progress, SharedJournal, Undelivered,
+    deliver_all, Composer, DeliveryOptions, Ledger, Progress, SharedJournal, Undelivered,
 };
 pub use state::{AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State};
 
@@ -112,7 +112,7 @@ pub trait Connection: Send {
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
-/// What a dispatch run did, for the summary and the exit status.
+/// What a delivery run did, for the summary and the exit status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub sent: usize,
