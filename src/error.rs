@@ -76,7 +76,7 @@ impl Error {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Letter errors as lines to show, the same mistake once: the rendering errors that differ only
 /// by organisation (a template variable misspelt fails for every letter alike) become one line

@@ -19,21 +19,21 @@
 //! several herald processes share one journal safely.
 
 pub mod addressees;
-pub mod cli;
+pub(crate) mod cli;
 pub(crate) mod commands;
 pub mod config;
-pub mod daemon;
-pub mod delivery;
+pub(crate) mod daemon;
+pub(crate) mod delivery;
 pub mod directory;
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod header;
 pub mod journal;
 pub mod letters;
-pub mod lock;
-pub mod logging;
-pub mod normalize;
+pub(crate) mod lock;
+pub(crate) mod logging;
+pub(crate) mod normalize;
 pub mod plan;
-pub mod sending;
+pub(crate) mod sending;
 pub mod statement;
 pub(crate) mod toml_error;
 

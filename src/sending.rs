@@ -38,7 +38,7 @@ use crate::plan::Plan;
 /// One statement's letters, rendered and composed when a worker needs them, so memory does not
 /// grow with the number of letters (beyond the rendered letters the check before sending keeps,
 /// [`KEPT_BYTES`] at most).
-pub struct Letters {
+pub(crate) struct Letters {
     pub plan: Plan,
     pub directory: Arc<Directory>,
     templates: Arc<Templates>,
@@ -63,7 +63,7 @@ pub struct Letters {
 const KEPT_BYTES: usize = 16 << 20;
 
 impl Letters {
-    pub fn new(
+    pub(crate) fn new(
         plan: Plan,
         directory: Arc<Directory>,
         templates: Arc<Templates>,
@@ -84,7 +84,7 @@ impl Letters {
     }
 
     /// The organisations to write to, in order of first mention.
-    pub fn organizations(&self) -> impl Iterator<Item = &Organization> {
+    pub(crate) fn organizations(&self) -> impl Iterator<Item = &Organization> {
         self.plan
             .resolution
             .letters
@@ -92,7 +92,7 @@ impl Letters {
             .map(|&i| &self.directory.organizations[i])
     }
 
-    pub fn keys(&self) -> Vec<LetterKey> {
+    pub(crate) fn keys(&self) -> Vec<LetterKey> {
         self.organizations()
             .map(|o| LetterKey {
                 statement: self.plan.statement.id.clone(),
@@ -102,7 +102,7 @@ impl Letters {
     }
 
     /// The journal rows for these letters, before any attempt.
-    pub fn planned(&self) -> Vec<PlannedLetter> {
+    pub(crate) fn planned(&self) -> Vec<PlannedLetter> {
         self.organizations()
             .map(|org| PlannedLetter {
                 organization: org.id.clone(),
@@ -118,7 +118,7 @@ impl Letters {
     }
 
     /// What the journal keeps about the statement.
-    pub fn statement_info(&self, source: &str, held: bool) -> StatementInfo {
+    pub(crate) fn statement_info(&self, source: &str, held: bool) -> StatementInfo {
         let s = &self.plan.statement;
         StatementInfo {
             id: s.id.clone(),
@@ -173,7 +173,7 @@ impl Letters {
     /// statement, a dispatch of up to ~1,500 letters renders each once).
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
-    pub fn render_all(&self) -> Result<()> {
+    pub(crate) fn render_all(&self) -> Result<()> {
         let budget = AtomicUsize::new(KEPT_BYTES);
         let shares = self.by_shares(|orgs| {
             let mut kept = Vec::new();
@@ -263,7 +263,7 @@ impl Letters {
     /// the refusal is the same and the files already written are removed again. The letters are
     /// rendered, composed and written on every core, in shares taken in turn (`by_shares`); the
     /// index keeps the order of the letters.
-    pub fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
+    pub(crate) fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
         let mut writer = PreviewWriter::new(out).map_err(|e| Error::io(out, e))?;
         let failed = AtomicBool::new(false);
         let mut shares: Vec<Share> =
@@ -403,7 +403,7 @@ fn take(budget: &AtomicUsize, bytes: usize) -> bool {
 
 /// A process's means of sending letters: the transport, this process's lock and the journal
 /// writer (the statement's sender, whom the letters are from, is [`crate::config::Sender`]).
-pub struct Courier {
+pub(crate) struct Courier {
     pub transport: Arc<dyn Transport>,
     pub journal: journal::Writer,
     /// A second connection for reads (states, overview); writes go through `journal`.
@@ -421,7 +421,7 @@ pub struct Courier {
 impl Courier {
     /// Sets up the transport (a missing password stops here, before the journal moves), takes
     /// this process's lock, recovers interrupted letters and starts the journal writer.
-    pub fn open(config: &Config, retry_within: Duration) -> Result<Courier> {
+    pub(crate) fn open(config: &Config, retry_within: Duration) -> Result<Courier> {
         let transport: Arc<dyn Transport> = match &config.transport {
             TransportKind::File => Arc::new(FileTransport::new(&config.data_dir)),
             TransportKind::Smtp(settings) => {
@@ -499,7 +499,7 @@ impl Courier {
     }
 
     /// Sends `keys` of `letters` under `policy`; returns the run's summary.
-    pub async fn send<P: Progress>(
+    pub(crate) async fn send<P: Progress>(
         &self,
         letters: Arc<Letters>,
         keys: Vec<LetterKey>,

@@ -64,7 +64,7 @@ const STUCK_PAUSE: Duration = Duration::from_secs(300);
 ///
 /// Refuses to start (exit 2) when another daemon holds the data folder, or when the directory,
 /// the templates or the transport cannot be set up.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {
+pub(crate) async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {
     let _lock = DaemonLock::acquire(&config.data_dir).map_err(|e| Error::Usage(e.to_string()))?;
     let folders = Folders::create(&config.data_dir)?;
     let inbox_device =

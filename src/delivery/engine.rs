@@ -37,12 +37,12 @@ use super::state::{AttemptResult, Claim, ClaimPolicy, State};
 use super::{Connection, DeliveryError, EndOfDataMark, Summary, Transport};
 use crate::directory::OrgId;
 use crate::journal::marks::Marks;
-use crate::journal::{Journal, JournalError, LetterKey, Settled};
+use crate::journal::{JournalError, LetterKey, Settled};
 use crate::letters::compose::Composed;
 
 /// Where the engine claims letters and records attempts: the journal (through its group-commit
-/// writer, or [`SharedJournal`]), or a fake in tests.
-pub trait Ledger: Send + Sync + 'static {
+/// writer), or a fake in tests.
+pub(crate) trait Ledger: Send + Sync + 'static {
     /// Moves the letter to `sending` if the policy allows; `None` when it is not to be sent.
     fn claim(
         &self,
@@ -102,13 +102,13 @@ async fn settle_in_turn<L: Ledger + ?Sized>(
 }
 
 /// Renders and composes one letter when its turn comes.
-pub trait Composer: Send + Sync + 'static {
+pub(crate) trait Composer: Send + Sync + 'static {
     /// An error (a template that fails for this organisation) becomes the letter's `failed` reply.
     fn compose(&self, key: &LetterKey) -> Result<Composed, String>;
 }
 
 /// Hears about every letter as it finishes, for a progress bar or log lines.
-pub trait Progress: Send + Sync + 'static {
+pub(crate) trait Progress: Send + Sync + 'static {
     /// An attempt was recorded; `retrying` when the letter will be tried again in this run.
     fn attempted(&self, key: &LetterKey, result: &AttemptResult, retrying: bool);
     /// The journal declined the claim: already sent, uncertain, or taken by another process.
@@ -117,7 +117,7 @@ pub trait Progress: Send + Sync + 'static {
 
 /// How a delivery run goes: workers, rate limit, retries, claims.
 #[derive(Debug, Clone)]
-pub struct DeliveryOptions {
+pub(crate) struct DeliveryOptions {
     /// Worker tasks, each with its own connection: SMTP transactions in flight.
     pub concurrency: usize,
     /// One limit shared by every worker; 0 = none.
@@ -148,7 +148,7 @@ impl DeliveryOptions {
 
 /// A letter that did not end `sent`, with the reply that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undelivered {
+pub(crate) struct Undelivered {
     pub organization: OrgId,
     pub state: State,
     pub smtp_code: Option<u16>,
@@ -179,7 +179,7 @@ struct Shared<L, C, P> {
 ///
 /// Returns the summary of the run; `Err` only when the journal fails (nothing is sent unrecorded)
 /// or a worker dies.
-pub async fn deliver_all<L: Ledger, C: Composer, P: Progress>(
+pub(crate) async fn deliver_all<L: Ledger, C: Composer, P: Progress>(
     letters: Vec<LetterKey>,
     transport: Arc<dyn Transport>,
     ledger: Arc<L>,
@@ -675,54 +675,6 @@ fn end_of_data_mark(marks: Option<&Arc<Marks>>, key: &LetterKey, attempt: u32) -
             Box::new(move || marks.mark(&key, attempt))
         }
         None => Box::new(|| Ok(())),
-    }
-}
-
-/// The synchronous [`Journal`] behind a lock, each call on the blocking pool: a [`Ledger`] that
-/// commits every claim and record on its own.
-pub struct SharedJournal {
-    journal: Arc<Mutex<Journal>>,
-}
-
-impl SharedJournal {
-    pub fn new(journal: Journal) -> SharedJournal {
-        SharedJournal {
-            journal: Arc::new(Mutex::new(journal)),
-        }
-    }
-
-    async fn with<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Journal) -> Result<T, JournalError> + Send + 'static,
-    ) -> Result<T, JournalError> {
-        let journal = Arc::clone(&self.journal);
-        let ran = tokio::task::spawn_blocking(move || f(&mut lock(&journal))).await;
-        ran.map_err(|e| {
-            let path = lock(&self.journal).path().to_path_buf();
-            JournalError::Other {
-                path,
-                message: format!("journal task stopped: {e}"),
-            }
-        })?
-    }
-}
-
-impl Ledger for SharedJournal {
-    async fn claim(
-        &self,
-        key: LetterKey,
-        policy: ClaimPolicy,
-    ) -> Result<Option<Claim>, JournalError> {
-        self.with(move |j| j.claim(&key, policy, Utc::now())).await
-    }
-
-    async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
-        self.with(move |j| j.record(&key, &result, Utc::now()))
-            .await
-    }
-
-    async fn release(&self, key: LetterKey) -> Result<(), JournalError> {
-        self.with(move |j| j.release(&key, Utc::now())).await
     }
 }
 
