@@ -1,4 +1,5 @@
-//! What happened on the wire → the delivery state that the journal records (DESIGN.md).
+//! What happened on the wire → the delivery state that the journal records (README.md,
+//! "Delivery states").
 //!
 //! Pure: the clock and the jitter factor are arguments, so every rule of the classification is a
 //! row in the table at the bottom. The transports only report [`Outcome`]s; deciding between

@@ -1,5 +1,5 @@
 //! Delivery: the transports (file, SMTP), the worker pool, the shared rate limit and the
-//! classification of every outcome into the states of DESIGN.md.
+//! classification of every outcome into the delivery states (README.md, "Delivery states").
 //!
 //! - [`state`]: the states a letter moves through and the rule of which letters may be claimed.
 //! - [`classify`]: what happened on the wire → `sent` / `partial` / `deferred` / `failed` /
