@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// a delivery journal that proves who received what, when, and with which server reply.
 #[derive(Debug, Parser)]
 #[command(name = "herald", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The configuration file.
     #[arg(
         long,
@@ -35,13 +35,13 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     Check(CheckArgs),
     Resolve(ResolveArgs),
     Dispatch(DispatchArgs),
@@ -58,7 +58,7 @@ pub enum Command {
 /// rendered once for every organisation), and that an SMTP password the configuration names is
 /// set; resolve the statements given. With --smtp, also try the relay.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Statements to parse and resolve as well.
     pub statements: Vec<PathBuf>,
     /// Also connect to the SMTP relay and report each step (connect, TLS and its certificate,
@@ -68,7 +68,7 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
@@ -76,7 +76,7 @@ pub enum OutputFormat {
 /// Show a statement's metadata, each addressee phrase and what it resolved to, and the letters
 /// that would go out. Exit 2 if any addressee is not found.
 #[derive(Debug, Args)]
-pub struct ResolveArgs {
+pub(crate) struct ResolveArgs {
     /// The statement file (plain text).
     pub statement: PathBuf,
     /// `text` for people, `json` for scripts (one object: statement, addressees, letters).
@@ -87,7 +87,7 @@ pub struct ResolveArgs {
 /// Send one letter per addressed organisation (every letter not yet sent), recording each step in
 /// the journal; or, with --dry-run, render them for review and send nothing.
 #[derive(Debug, Args)]
-pub struct DispatchArgs {
+pub(crate) struct DispatchArgs {
     /// The statement file (plain text); dispatching it again sends only what is not yet sent.
     pub statement: PathBuf,
     /// Render every letter to --out as .eml plus a browsable index.html; send and record nothing.
@@ -111,7 +111,7 @@ pub struct DispatchArgs {
 /// recipients directory and templates. Never overwrites a file; edit `[sender]` and the
 /// recipients' addresses before the first real dispatch.
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The folder to write to (e.g. /etc/herald); created if missing.
     pub dir: PathBuf,
     /// The data folder (journal, inbox, processed, rejected) the configuration names; a relative
@@ -123,11 +123,11 @@ pub struct InitArgs {
 /// Watch <data>/inbox/ and dispatch every statement dropped there; retry deferred letters; stop
 /// cleanly on SIGINT or SIGTERM.
 #[derive(Debug, Args)]
-pub struct DaemonArgs {}
+pub(crate) struct DaemonArgs {}
 
 /// What the daemon sees: statements in progress, letters by state, the next retry.
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// `text` for people, `json` for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -135,7 +135,7 @@ pub struct StatusArgs {
 
 /// Release a statement the daemon holds for approval (`[daemon] require_approval = true`).
 #[derive(Debug, Args)]
-pub struct ApproveArgs {
+pub(crate) struct ApproveArgs {
     /// The statement's id, as `herald status` shows it (e.g. 2021-05-27-49d0abd7).
     pub statement_id: String,
 }
@@ -144,7 +144,7 @@ pub struct ApproveArgs {
 /// they become `cancelled` and are never sent. Letters `sent`, `partial`, `uncertain`, `failed`
 /// or being sent right now stay as they are. The journal records who cancelled and when.
 #[derive(Debug, Args)]
-pub struct CancelArgs {
+pub(crate) struct CancelArgs {
     /// The statement's id, as `herald status` shows it (e.g. 2021-05-27-49d0abd7).
     pub statement_id: String,
     /// Withdraw without asking (needed where nobody can be asked, as in a script).
@@ -153,7 +153,7 @@ pub struct CancelArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum HistoryFormat {
+pub(crate) enum HistoryFormat {
     Table,
     Json,
     Csv,
@@ -161,7 +161,7 @@ pub enum HistoryFormat {
 
 /// The delivery history from the journal.
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     /// Only this statement id (any case).
     #[arg(long)]
     pub statement: Option<String>,
@@ -194,7 +194,7 @@ pub struct HistoryArgs {
 /// the chain's head: the last event's id and hash. Note the head (or mail it to yourself) after a
 /// dispatch; `--expect-head` later proves that nothing up to it was removed or rewritten.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// Also fail unless the chain still holds this head, as printed by an earlier `dispatch` or
     /// `verify`: `#ID:HASH` (the hash must be event ID's) or just `HASH`.
     #[arg(long, value_name = "#ID:HASH")]

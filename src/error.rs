@@ -1,8 +1,8 @@
 //! The top-level error of a herald run and the exit status it maps to.
 //!
 //! Each pipeline stage has its own error type; they meet here so that `main` can print one clear
-//! message and choose the exit status of DESIGN.md: 2 for invalid input or configuration (nothing
-//! was sent), 1 when some letters were not delivered.
+//! message and choose the exit status (README.md, "Using it"): 2 for invalid input or
+//! configuration (nothing was sent), 1 when some letters were not delivered.
 
 use std::path::PathBuf;
 
@@ -49,7 +49,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit status for this error (DESIGN.md: 1 undelivered, 2 invalid input).
+    /// The exit status for this error: 1 undelivered, 2 invalid input (README.md, "Using it").
     pub fn code(&self) -> u8 {
         match self {
             Error::Undelivered(_) | Error::Integrity(_) => 1,
@@ -76,7 +76,7 @@ impl Error {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Letter errors as lines to show, the same mistake once: the rendering errors that differ only
 /// by organisation (a template variable misspelt fails for every letter alike) become one line

@@ -14,26 +14,26 @@
 //! [`journal`] and [`daemon`].
 //!
 //! Joining the stages: [`plan`] (a statement file → the organisations it reaches, refusing
-//! anything that cannot go out) and [`dispatch`] (the letters of one plan, rendered on demand,
+//! anything that cannot go out) and [`sending`] (the letters of one plan, rendered on demand,
 //! and the process's means of sending), shared by the commands and the daemon; [`lock`] lets
 //! several herald processes share one journal safely.
 
 pub mod addressees;
-pub mod cli;
+pub(crate) mod cli;
 pub(crate) mod commands;
 pub mod config;
-pub mod daemon;
-pub mod delivery;
+pub(crate) mod daemon;
+pub(crate) mod delivery;
 pub mod directory;
-pub mod dispatch;
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod header;
 pub mod journal;
 pub mod letters;
-pub mod lock;
-pub mod logging;
-pub mod normalize;
+pub(crate) mod lock;
+pub(crate) mod logging;
+pub(crate) mod normalize;
 pub mod plan;
+pub(crate) mod sending;
 pub mod statement;
 pub(crate) mod toml_error;
 

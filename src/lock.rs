@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// Held for the life of a process that may claim letters.
 #[derive(Debug)]
-pub struct ProcessLock {
+pub(crate) struct ProcessLock {
     path: PathBuf,
     token: String,
     _file: File,
@@ -23,7 +23,7 @@ pub struct ProcessLock {
 
 impl ProcessLock {
     /// Creates and locks this process's lock file under `<data>/locks/`.
-    pub fn acquire(data_dir: &Path) -> std::io::Result<ProcessLock> {
+    pub(crate) fn acquire(data_dir: &Path) -> std::io::Result<ProcessLock> {
         let dir = data_dir.join("locks");
         std::fs::create_dir_all(&dir)?;
         let token = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
@@ -46,13 +46,13 @@ impl ProcessLock {
     }
 
     /// The token written into the journal with each claim.
-    pub fn token(&self) -> &str {
+    pub(crate) fn token(&self) -> &str {
         &self.token
     }
 
     /// Whether the process that holds `token`'s lock is still running. A stale lock file (its
     /// process died) is removed on the way.
-    pub fn is_alive(data_dir: &Path, token: &str) -> bool {
+    pub(crate) fn is_alive(data_dir: &Path, token: &str) -> bool {
         if token.contains(['/', '\\']) || token.starts_with('.') {
             return false;
         }
@@ -81,13 +81,13 @@ impl Drop for ProcessLock {
 
 /// Held by the one daemon of a data folder.
 #[derive(Debug)]
-pub struct DaemonLock {
+pub(crate) struct DaemonLock {
     _file: File,
 }
 
 /// Why the daemon lock could not be taken.
 #[derive(Debug, thiserror::Error)]
-pub enum DaemonLockError {
+pub(crate) enum DaemonLockError {
     #[error("another herald daemon is already running on {} (it holds {}{})", .data.display(), .lock.display(), .pid.as_deref().map(|p| format!(", process {p}")).unwrap_or_default())]
     Held {
         data: PathBuf,
@@ -103,7 +103,7 @@ pub enum DaemonLockError {
 }
 
 impl DaemonLock {
-    pub fn acquire(data_dir: &Path) -> Result<DaemonLock, DaemonLockError> {
+    pub(crate) fn acquire(data_dir: &Path) -> Result<DaemonLock, DaemonLockError> {
         let lock = data_dir.join("daemon.lock");
         let io = |source| DaemonLockError::Io {
             lock: lock.clone(),

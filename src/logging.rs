@@ -7,7 +7,7 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::LogFormat;
 
 /// Installs the global subscriber. `HERALD_LOG` (tracing's filter syntax) overrides -v/-q.
-pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
+pub(crate) fn init(verbose: u8, quiet: bool, format: LogFormat) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "info",

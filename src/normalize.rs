@@ -23,7 +23,7 @@ use unicode_normalization::UnicodeNormalization;
 const JOINED_PREFIXES: &[&str] = &["co", "non", "inter", "pan", "multi", "anti", "intra"];
 
 /// The matching key of a name: lowercase words separated by single spaces.
-pub fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     let words = if name.is_ascii() {
         split_ascii_words(name.as_bytes())
     } else {

@@ -1,9 +1,10 @@
 //! A statement's text → [`Statement`]: title, date, signatory, body paragraphs and the text that
 //! names its addressees. Pure: no files, no clock.
 //!
-//! The statement id is `<date>-<first 8 hex digits of SHA-256 of the normalised text>` (DESIGN.md):
-//! normalising line endings and trailing whitespace first means that re-saving a file with CRLF
-//! or an extra final newline does not make a new statement, while any change of wording does.
+//! The statement id is `<date>-<first 8 hex digits of SHA-256 of the normalised text>` (README.md,
+//! "How a statement becomes letters"): normalising line endings and trailing whitespace first
+//! means that re-saving a file with CRLF or an extra final newline does not make a new statement,
+//! while any change of wording does.
 
 use std::fmt;
 

@@ -20,11 +20,11 @@ use crate::config::TransportKind;
 use crate::delivery::file::FileTransport;
 use crate::delivery::{DeliveryError, Progress, SetupError};
 use crate::directory;
-use crate::dispatch::{Letters, Sender};
 use crate::error::{Error, Result};
 use crate::journal::{AttemptResult, ClaimPolicy, Journal, LetterKey, State};
 use crate::letters::Templates;
 use crate::plan;
+use crate::sending::{Courier, Letters};
 use crate::statement::StatementId;
 
 /// How long the command waits, within the run, for a deferred letter's next attempt; longer
@@ -125,12 +125,12 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         }
     }
 
-    let sender = Sender::open(config, RETRY_WITHIN)?;
-    sender
+    let courier = Courier::open(config, RETRY_WITHIN)?;
+    courier
         .journal
         .register(letters.statement_info(&source, false), letters.planned())
         .await?;
-    let states = states_of(&sender.reader, &statement_id)?;
+    let states = states_of(&courier.reader, &statement_id)?;
     let all = letters.keys();
     let total = all.len();
     let (to_send, held) = partition(all, &states, policy);
@@ -140,7 +140,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         .iter()
         .filter(|key| states.get(key.organization.as_str()) == Some(&State::Cancelled))
         .count();
-    // A letter `sending` now is another live process's (opening the sender turned those of
+    // A letter `sending` now is another live process's (opening the courier turned those of
     // dead processes `uncertain`): that process sends and reports it; not a failure of this run.
     let left_undelivered: Vec<(String, State)> = held
         .iter()
@@ -161,7 +161,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
             String::new()
         };
         outln!("{delivered} of {total} already delivered{withdrawn}; nothing to send");
-        report_elsewhere(&sender, &statement_id)?;
+        report_elsewhere(&courier, &statement_id)?;
         return report_left(&left_undelivered);
     }
     let n = to_send.len();
@@ -170,7 +170,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
     if args.yes {
         let statement = &letters.plan.statement;
         let orgs: Vec<&str> = to_send.iter().map(|k| k.organization.as_str()).collect();
-        for earlier in sender.reader.already_received(
+        for earlier in courier.reader.already_received(
             &statement.id,
             &statement.title,
             &statement.file_name,
@@ -188,7 +188,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
             let _ = stop.send(true);
         }
     });
-    let summary = sender
+    let summary = courier
         .send(
             Arc::new(letters),
             to_send,
@@ -198,7 +198,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         )
         .await;
     progress.finish();
-    let journal = sender.journal.stats();
+    let journal = courier.journal.stats();
     tracing::debug!(
         "journal: {} requests in {} commits (largest batch {})",
         journal.requests,
@@ -211,7 +211,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
     let stopped = progress.stopped_by();
     // The next attempt of each deferred letter, as the journal recorded it.
     let next_attempts: HashMap<String, DateTime<Utc>> = if summary.deferred > 0 {
-        sender
+        courier
             .reader
             .letters_of(&statement_id)?
             .into_iter()
@@ -290,13 +290,13 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
                 "the SMTP server {} cannot be reached, so this run stopped: {left} other \
                  letter(s) were not tried and stay as they were (pending or deferred); run the \
                  same command again when the server is reachable",
-                sender.transport.describe()
+                courier.transport.describe()
             ),
             Stop::Configuration(_) => format!(
                 "the SMTP server {} refuses herald's configuration, so this run stopped: {left} \
                  other letter(s) were not tried and stay as they were; fix [smtp] in {} and run \
                  the same command again",
-                sender.transport.describe(),
+                courier.transport.describe(),
                 config.path.display()
             ),
         };
@@ -307,7 +307,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
     }
     // The chain cannot prove on its own that nothing was cut off its end: this line, noted down
     // (or mailed away), lets `herald verify --expect-head` prove it later.
-    if let Some(head) = sender.reader.head()? {
+    if let Some(head) = courier.reader.head()? {
         outln!(
             "journal head {head} — note it to prove later that nothing was removed \
              (herald verify --expect-head '#{}:{}')",
@@ -315,7 +315,7 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
             head.hash
         );
     }
-    report_elsewhere(&sender, &statement_id)?;
+    report_elsewhere(&courier, &statement_id)?;
     if let Some(Stop::Configuration(reason)) = stopped {
         return Err(Error::Usage(format!(
             "SMTP configuration: {}",
@@ -356,8 +356,8 @@ fn deferred_hint(
 
 /// Says which of the statement's letters another herald process is sending right now (a
 /// second dispatch, the daemon): they are that process's to send and report, not failures here.
-fn report_elsewhere(sender: &Sender, statement: &StatementId) -> Result<()> {
-    let mut elsewhere: Vec<String> = sender
+fn report_elsewhere(courier: &Courier, statement: &StatementId) -> Result<()> {
+    let mut elsewhere: Vec<String> = courier
         .reader
         .letters_of(statement)?
         .into_iter()

@@ -24,7 +24,7 @@ struct Report<'a> {
     letters: Vec<LetterJson<'a>>,
     /// Earlier versions of this statement (same title, or same date and file name) that some of
     /// these organisations already received: they would receive this one again. Absent when
-    /// there is none, so the usual output keeps the shape DESIGN.md gives.
+    /// there is none, so the usual output is unchanged by it.
     #[serde(skip_serializing_if = "<[AlreadyReceived]>::is_empty")]
     already_received: &'a [AlreadyReceived],
 }
@@ -52,7 +52,7 @@ struct PassageJson<'a> {
     text: &'a str,
 }
 
-/// A phrase as DESIGN.md gives it, with where it stands.
+/// A resolved addressee phrase in the JSON output, with where it stands in the file.
 #[derive(Serialize)]
 struct PhraseJson<'a> {
     #[serde(flatten)]

@@ -36,11 +36,11 @@ use tokio::time::Instant;
 use crate::config::Config;
 use crate::delivery::Summary;
 use crate::directory::OrgId;
-use crate::dispatch::{Letters, Sender};
 use crate::error::{Error, Result};
 use crate::journal::{AlreadyReceived, ClaimPolicy, LetterKey, State, StatementInfo};
 use crate::lock::DaemonLock;
 use crate::plan::{self, Plan};
+use crate::sending::{Courier, Letters};
 use crate::statement::{self, StatementError, StatementId};
 
 use catalog::Catalog;
@@ -64,15 +64,15 @@ const STUCK_PAUSE: Duration = Duration::from_secs(300);
 ///
 /// Refuses to start (exit 2) when another daemon holds the data folder, or when the directory,
 /// the templates or the transport cannot be set up.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {
+pub(crate) async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {
     let _lock = DaemonLock::acquire(&config.data_dir).map_err(|e| Error::Usage(e.to_string()))?;
     let folders = Folders::create(&config.data_dir)?;
     let inbox_device =
         inbox::device_of(&folders.inbox).map_err(|e| Error::io(&folders.inbox, e))?;
     let catalog = Catalog::load(&config, &folders.data)?;
-    let sender = Sender::open(&config, Duration::ZERO)?;
-    if !sender.interrupted.is_empty() {
-        let letters: Vec<String> = sender
+    let courier = Courier::open(&config, Duration::ZERO)?;
+    if !courier.interrupted.is_empty() {
+        let letters: Vec<String> = courier
             .interrupted
             .iter()
             .map(|k| format!("{}/{}", k.statement, k.organization))
@@ -92,7 +92,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         stuck: HashMap::new(),
         folders,
         catalog,
-        sender,
+        courier,
         stop,
         config,
     };
@@ -110,10 +110,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     };
     tracing::info!(
         inbox = %daemon.folders.inbox.display(),
-        transport = %daemon.sender.transport.describe(),
+        transport = %daemon.courier.transport.describe(),
         "herald daemon started: the inbox is {watching} every {} s; {approval}; letters go to {}",
         daemon.config.daemon.poll.as_secs(),
-        daemon.sender.transport.describe(),
+        daemon.courier.transport.describe(),
     );
 
     let work = daemon.serve(events);
@@ -166,7 +166,7 @@ struct Daemon {
     config: Config,
     folders: Folders,
     catalog: Catalog,
-    sender: Sender,
+    courier: Courier,
     inbox: Inbox,
     /// The file system the inbox lies on: a file read from it must lie there too.
     inbox_device: u64,
@@ -189,7 +189,7 @@ impl Daemon {
     /// Statements still held from an earlier run: their release is watched for even if their
     /// file has left the inbox.
     fn remember_held(&mut self) -> Result<()> {
-        for s in self.sender.reader.overview()?.statements {
+        for s in self.courier.reader.overview()?.statements {
             if !s.held {
                 continue;
             }
@@ -400,7 +400,7 @@ impl Daemon {
                  without approval)"
             );
         }
-        self.sender
+        self.courier
             .journal
             .register(
                 letters.statement_info(
@@ -411,7 +411,7 @@ impl Daemon {
             )
             .await?;
         // The journal decides: a statement approved earlier is not held again.
-        let held = self.sender.reader.statement(&id)?.is_some_and(|s| s.held);
+        let held = self.courier.reader.statement(&id)?.is_some_and(|s| s.held);
         if held {
             self.hold(path, &letters);
             return Ok(());
@@ -515,13 +515,13 @@ impl Daemon {
     /// nothing to send, and is neither a correction nor something to hold.
     fn already_dispatched(&self, plan: &Plan) -> Result<Option<Dispatched>> {
         let id = &plan.statement.id;
-        let Some(info) = self.sender.reader.statement(id)? else {
+        let Some(info) = self.courier.reader.statement(id)? else {
             return Ok(None);
         };
         if info.held {
             return Ok(None);
         }
-        let rows = self.sender.reader.letters_of(id)?;
+        let rows = self.courier.reader.letters_of(id)?;
         let orgs = plan.organization_ids(&self.catalog.directory);
         let done = |state: State| {
             matches!(
@@ -572,7 +572,7 @@ impl Daemon {
             if self.stopping() {
                 break;
             }
-            let Some(info) = self.sender.reader.statement(&id)? else {
+            let Some(info) = self.courier.reader.statement(&id)? else {
                 self.holding.remove(&id);
                 continue;
             };
@@ -605,7 +605,7 @@ impl Daemon {
     /// Every letter of a statement, as the journal knows them.
     fn journal_keys(&self, id: &StatementId) -> Result<Vec<LetterKey>> {
         Ok(self
-            .sender
+            .courier
             .reader
             .letters_of(id)?
             .into_iter()
@@ -663,7 +663,7 @@ impl Daemon {
             statement: id.clone(),
         });
         let summary = self
-            .sender
+            .courier
             .send(Arc::new(letters), keys, POLICY, progress, self.stop.clone())
             .await?;
         if summary.not_attempted > 0 {
@@ -695,21 +695,21 @@ impl Daemon {
         let s = &letters.plan.statement;
         let orgs = letters.plan.organization_ids(&letters.directory);
         Ok(self
-            .sender
+            .courier
             .reader
             .already_received(&s.id, &s.title, &s.file_name, &orgs)?)
     }
 
     fn write_report(&self, id: &StatementId) -> Result<PathBuf> {
         let target = report::path(&self.folders.processed, id.as_str());
-        let Some(info) = self.sender.reader.statement(id)? else {
+        let Some(info) = self.courier.reader.statement(id)? else {
             return Ok(target);
         };
-        let rows = self.sender.reader.letters_of(id)?;
-        let head = self.sender.reader.head()?;
+        let rows = self.courier.reader.letters_of(id)?;
+        let head = self.courier.reader.head()?;
         let orgs: Vec<&str> = rows.iter().map(|r| r.organization.as_str()).collect();
         let earlier =
-            self.sender
+            self.courier
                 .reader
                 .already_received(id, &info.title, &info.file_name, &orgs)?;
         report::write(
@@ -724,7 +724,7 @@ impl Daemon {
     async fn retry_due(&mut self) -> Result<()> {
         let now = Utc::now();
         let mut due: BTreeMap<StatementId, Vec<LetterKey>> = BTreeMap::new();
-        for (key, at) in self.sender.reader.due_retries(now)? {
+        for (key, at) in self.courier.reader.due_retries(now)? {
             if at <= now {
                 due.entry(key.statement.clone()).or_default().push(key);
             }
@@ -736,7 +736,7 @@ impl Daemon {
             if self.stuck.get(&id).is_some_and(|until| *until > now) {
                 continue;
             }
-            let Some(info) = self.sender.reader.statement(&id)? else {
+            let Some(info) = self.courier.reader.statement(&id)? else {
                 tracing::error!(statement = %id, "deferred letters of a statement the journal does not know");
                 self.stuck.insert(id, now + STUCK_PAUSE);
                 continue;
@@ -756,7 +756,7 @@ impl Daemon {
             self.stuck.remove(&id);
             tracing::info!(statement = %id, letters = keys.len(), "retrying deferred letters");
             let summary = self
-                .sender
+                .courier
                 .send(
                     Arc::new(letters),
                     keys,
@@ -782,7 +782,7 @@ impl Daemon {
     fn next_retry(&self) -> Result<Option<Instant>> {
         let now = Utc::now();
         let next = self
-            .sender
+            .courier
             .reader
             .due_retries(now)?
             .into_iter()

@@ -1,4 +1,5 @@
-//! What happened on the wire → the delivery state that the journal records (DESIGN.md).
+//! What happened on the wire → the delivery state that the journal records (README.md,
+//! "Delivery states").
 //!
 //! Pure: the clock and the jitter factor are arguments, so every rule of the classification is a
 //! row in the table at the bottom. The transports only report [`Outcome`]s; deciding between
@@ -20,14 +21,14 @@ use super::state::{merge_recipients, AttemptResult, Claim, RecipientOutcome, Sta
 /// A server reply: its code and its full text as the server sent it
 /// (`250 2.0.0 Ok: queued as 4F2K9`; continuation lines joined with `\n`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub code: u16,
     pub text: String,
 }
 
 /// What one attempt to hand a message over produced, before any retry decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The server accepted the end of data (2xx). Some recipients may have been refused at RCPT.
     Accepted {
         reply: Reply,
@@ -57,14 +58,14 @@ pub enum Outcome {
 
 /// The retry settings of `[delivery]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     pub max_attempts: u32,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
 }
 
 /// A uniformly drawn jitter factor in [0.8, 1.2] (±20 %).
-pub fn random_jitter() -> f64 {
+pub(crate) fn random_jitter() -> f64 {
     0.8 + 0.4 * fastrand::f64()
 }
 
@@ -74,7 +75,7 @@ pub fn random_jitter() -> f64 {
 /// reaches `max_attempts` a transient outcome is final. `jitter` multiplies the computed backoff.
 /// `claim.earlier` holds what each address answered before; the result's `recipients` is that list
 /// updated with this attempt's answers.
-pub fn classify(
+pub(crate) fn classify(
     outcome: Outcome,
     claim: Claim,
     policy: &RetryPolicy,
@@ -208,7 +209,7 @@ fn settled_state(recipients: &[RecipientOutcome]) -> State {
 }
 
 /// Exponential backoff: `base × 2^(consecutive − 1)`, times `jitter`, never above the cap.
-pub fn backoff(consecutive: u32, policy: &RetryPolicy, jitter: f64) -> Duration {
+pub(crate) fn backoff(consecutive: u32, policy: &RetryPolicy, jitter: f64) -> Duration {
     let exponent = consecutive.saturating_sub(1).min(62) as i32;
     let secs = policy.backoff_base.as_secs_f64() * 2f64.powi(exponent) * jitter;
     let cap = policy.backoff_cap.as_secs_f64();
@@ -221,7 +222,7 @@ pub fn backoff(consecutive: u32, policy: &RetryPolicy, jitter: f64) -> Duration 
 
 /// A wait the server asks for in its reply: "try again in 60 seconds", "retry in 5 minutes",
 /// "please wait 30s", "try again later (after 2 min)".
-pub fn stated_wait(reply: &str) -> Option<Duration> {
+pub(crate) fn stated_wait(reply: &str) -> Option<Duration> {
     let lower = reply.to_ascii_lowercase();
     let tokens: Vec<&str> = lower
         .split(|c: char| !c.is_ascii_alphanumeric())

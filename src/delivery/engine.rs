@@ -1,11 +1,11 @@
-//! The dispatch engine: `concurrency` workers take letters in order from one queue, and for each
+//! The delivery engine: `concurrency` workers take letters in order from one queue, and for each
 //! one wait for the shared rate limit, claim it in the journal (durably `sending`), render and
 //! compose it, hand it to the transport, classify the outcome and record it.
 //!
 //! A worker claims letters ahead, several in one journal commit, and sends them while the next
 //! commit runs: each commit writes the outcomes of the letters it attempted and claims the next
 //! ones, so the fsync is off the critical path. A letter is handed over only once its claim is
-//! durable. A worker holds at most `DispatchOptions::window` letters `sending` (claimed and not
+//! durable. A worker holds at most `DeliveryOptions::window` letters `sending` (claimed and not
 //! yet recorded); with a window of one, each attempt is recorded with the claim of the next
 //! letter, which is composed while that commit runs. Each attempt leaves an end-of-data mark
 //! (`journal::marks`) just before its end of data, so a crash of herald leaves `uncertain` only
@@ -15,7 +15,7 @@
 //!
 //! Letters are composed by the worker that sends them, one at a time, so memory does not grow with
 //! the number of letters. A deferred letter is tried again within the same run when its next
-//! attempt is due within [`DispatchOptions::retry_within`]; a longer wait is left to the next
+//! attempt is due within [`DeliveryOptions::retry_within`]; a longer wait is left to the next
 //! dispatch or to the daemon, and the letter is reported `deferred`. After `shutdown` turns true no
 //! new letter is started; transactions in flight finish and are recorded, and letters claimed
 //! but not offered to the server are given back (`Ledger::release`).
@@ -37,12 +37,12 @@ use super::state::{AttemptResult, Claim, ClaimPolicy, State};
 use super::{Connection, DeliveryError, EndOfDataMark, Summary, Transport};
 use crate::directory::OrgId;
 use crate::journal::marks::Marks;
-use crate::journal::{Journal, JournalError, LetterKey, Settled};
+use crate::journal::{JournalError, LetterKey, Settled};
 use crate::letters::compose::Composed;
 
 /// Where the engine claims letters and records attempts: the journal (through its group-commit
-/// writer, or [`SharedJournal`]), or a fake in tests.
-pub trait Ledger: Send + Sync + 'static {
+/// writer), or a fake in tests.
+pub(crate) trait Ledger: Send + Sync + 'static {
     /// Moves the letter to `sending` if the policy allows; `None` when it is not to be sent.
     fn claim(
         &self,
@@ -102,22 +102,22 @@ async fn settle_in_turn<L: Ledger + ?Sized>(
 }
 
 /// Renders and composes one letter when its turn comes.
-pub trait Composer: Send + Sync + 'static {
+pub(crate) trait Composer: Send + Sync + 'static {
     /// An error (a template that fails for this organisation) becomes the letter's `failed` reply.
     fn compose(&self, key: &LetterKey) -> Result<Composed, String>;
 }
 
 /// Hears about every letter as it finishes, for a progress bar or log lines.
-pub trait Progress: Send + Sync + 'static {
+pub(crate) trait Progress: Send + Sync + 'static {
     /// An attempt was recorded; `retrying` when the letter will be tried again in this run.
     fn attempted(&self, key: &LetterKey, result: &AttemptResult, retrying: bool);
     /// The journal declined the claim: already sent, uncertain, or taken by another process.
     fn skipped(&self, key: &LetterKey);
 }
 
-/// How a dispatch runs.
+/// How a delivery run goes: workers, rate limit, retries, claims.
 #[derive(Debug, Clone)]
-pub struct DispatchOptions {
+pub(crate) struct DeliveryOptions {
     /// Worker tasks, each with its own connection: SMTP transactions in flight.
     pub concurrency: usize,
     /// One limit shared by every worker; 0 = none.
@@ -135,7 +135,7 @@ pub struct DispatchOptions {
     pub marks: Option<Arc<Marks>>,
 }
 
-impl DispatchOptions {
+impl DeliveryOptions {
     /// Letters one worker may hold `sending`. One under a rate limit: the limit sets the pace,
     /// and a slot must come before each claim.
     fn window(&self) -> usize {
@@ -148,7 +148,7 @@ impl DispatchOptions {
 
 /// A letter that did not end `sent`, with the reply that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undelivered {
+pub(crate) struct Undelivered {
     pub organization: OrgId,
     pub state: State,
     pub smtp_code: Option<u16>,
@@ -172,20 +172,20 @@ struct Shared<L, C, P> {
     composer: Arc<C>,
     progress: Arc<P>,
     limiter: RateLimiter,
-    options: DispatchOptions,
+    options: DeliveryOptions,
 }
 
 /// Sends `letters` in order through `transport`, recording each attempt in `ledger`.
 ///
 /// Returns the summary of the run; `Err` only when the journal fails (nothing is sent unrecorded)
 /// or a worker dies.
-pub async fn dispatch<L: Ledger, C: Composer, P: Progress>(
+pub(crate) async fn deliver_all<L: Ledger, C: Composer, P: Progress>(
     letters: Vec<LetterKey>,
     transport: Arc<dyn Transport>,
     ledger: Arc<L>,
     composer: Arc<C>,
     progress: Arc<P>,
-    options: DispatchOptions,
+    options: DeliveryOptions,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Summary, DeliveryError> {
     let workers = options.concurrency.max(1).min(letters.len().max(1));
@@ -276,7 +276,7 @@ fn count(summary: &mut Summary, key: &LetterKey, result: &AttemptResult) {
 }
 
 /// What a worker holds between the queue and the journal. Every letter here counts in the
-/// queue's `in_flight`; at most [`DispatchOptions::window`] of them are `sending` in the journal.
+/// queue's `in_flight`; at most [`DeliveryOptions::window`] of them are `sending` in the journal.
 #[derive(Default)]
 struct Hands {
     /// Claimed (durably `sending`) and not yet offered to the server, in order.
@@ -606,7 +606,7 @@ fn finish_untouched<L: Ledger, C: Composer, P: Progress>(
 }
 
 /// When a deferred letter should be tried again in this run, if at all.
-fn retry_instant(result: &AttemptResult, options: &DispatchOptions) -> Option<Instant> {
+fn retry_instant(result: &AttemptResult, options: &DeliveryOptions) -> Option<Instant> {
     if result.state != State::Deferred {
         return None;
     }
@@ -675,54 +675,6 @@ fn end_of_data_mark(marks: Option<&Arc<Marks>>, key: &LetterKey, attempt: u32) -
             Box::new(move || marks.mark(&key, attempt))
         }
         None => Box::new(|| Ok(())),
-    }
-}
-
-/// The synchronous [`Journal`] behind a lock, each call on the blocking pool: a [`Ledger`] that
-/// commits every claim and record on its own.
-pub struct SharedJournal {
-    journal: Arc<Mutex<Journal>>,
-}
-
-impl SharedJournal {
-    pub fn new(journal: Journal) -> SharedJournal {
-        SharedJournal {
-            journal: Arc::new(Mutex::new(journal)),
-        }
-    }
-
-    async fn with<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Journal) -> Result<T, JournalError> + Send + 'static,
-    ) -> Result<T, JournalError> {
-        let journal = Arc::clone(&self.journal);
-        let ran = tokio::task::spawn_blocking(move || f(&mut lock(&journal))).await;
-        ran.map_err(|e| {
-            let path = lock(&self.journal).path().to_path_buf();
-            JournalError::Other {
-                path,
-                message: format!("journal task stopped: {e}"),
-            }
-        })?
-    }
-}
-
-impl Ledger for SharedJournal {
-    async fn claim(
-        &self,
-        key: LetterKey,
-        policy: ClaimPolicy,
-    ) -> Result<Option<Claim>, JournalError> {
-        self.with(move |j| j.claim(&key, policy, Utc::now())).await
-    }
-
-    async fn record(&self, key: LetterKey, result: AttemptResult) -> Result<(), JournalError> {
-        self.with(move |j| j.record(&key, &result, Utc::now()))
-            .await
-    }
-
-    async fn release(&self, key: LetterKey) -> Result<(), JournalError> {
-        self.with(move |j| j.release(&key, Utc::now())).await
     }
 }
 
@@ -895,8 +847,8 @@ mod tests {
         }
     }
 
-    fn options() -> DispatchOptions {
-        DispatchOptions {
+    fn options() -> DeliveryOptions {
+        DeliveryOptions {
             concurrency: 3,
             rate_per_minute: 0,
             retry: RetryPolicy {
@@ -919,7 +871,7 @@ mod tests {
         });
         let orgs = ["a", "b", "done", "broken", "c", "d", "e"];
         let (_stop, shutdown) = watch::channel(false);
-        let summary = dispatch(
+        let summary = deliver_all(
             orgs.iter().map(|o| key(o)).collect(),
             Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
@@ -929,7 +881,7 @@ mod tests {
             shutdown,
         )
         .await
-        .expect("dispatch");
+        .expect("deliver_all");
         assert_eq!(
             (summary.sent, summary.skipped, summary.failed),
             (5, 1, 1),
@@ -982,13 +934,13 @@ mod tests {
             let data = tempfile::tempdir().expect("tempdir");
             let ledger = Arc::new(FakeLedger::new(&[]));
             let (_stop, shutdown) = watch::channel(false);
-            let run = dispatch(
+            let run = deliver_all(
                 orgs.iter().map(|o| key(o)).collect(),
                 Arc::new(FileTransport::new(data.path())),
                 Arc::clone(&ledger),
                 Arc::new(PanickingComposer),
                 Arc::new(Quiet),
-                DispatchOptions {
+                DeliveryOptions {
                     concurrency,
                     ..options()
                 },
@@ -997,7 +949,7 @@ mod tests {
             let summary = tokio::time::timeout(Duration::from_secs(60), run)
                 .await
                 .expect("the run ends")
-                .expect("dispatch");
+                .expect("deliver_all");
             assert_eq!((summary.sent, summary.failed), (6, 1), "{summary:?}");
             assert_eq!(summary.undelivered[0].organization.as_str(), "panics");
             assert!(summary.undelivered[0]
@@ -1010,7 +962,7 @@ mod tests {
         let data = tempfile::tempdir().expect("tempdir");
         let ledger = Arc::new(FakeLedger::new(&[]));
         let (_stop, shutdown) = watch::channel(false);
-        let run = dispatch(
+        let run = deliver_all(
             orgs.iter().map(|o| key(o)).collect(),
             Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
@@ -1034,7 +986,7 @@ mod tests {
         });
         let (stop, shutdown) = watch::channel(false);
         stop.send(true).expect("receiver alive");
-        let summary = dispatch(
+        let summary = deliver_all(
             vec![key("a"), key("b")],
             Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
@@ -1044,7 +996,7 @@ mod tests {
             shutdown,
         )
         .await
-        .expect("dispatch");
+        .expect("deliver_all");
         assert_eq!(summary.not_attempted, 2, "{summary:?}");
         assert!(!summary.all_sent());
         assert!(lock(&ledger.states).is_empty());
@@ -1059,7 +1011,7 @@ mod tests {
             states: Mutex::new(HashMap::new()),
         });
         let (_stop, shutdown) = watch::channel(false);
-        let summary = dispatch(
+        let summary = deliver_all(
             vec![key("a")],
             Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
@@ -1069,7 +1021,7 @@ mod tests {
             shutdown,
         )
         .await
-        .expect("dispatch");
+        .expect("deliver_all");
         assert_eq!(summary.failed, 1, "{summary:?}");
         assert_eq!(lock(&ledger.states)["a"], (State::Failed, 3));
     }
@@ -1083,13 +1035,13 @@ mod tests {
         let ledger = Arc::new(CountingLedger::new(&[("done", State::Sent)]));
         let reports = Arc::new(Reports::default());
         let (_stop, shutdown) = watch::channel(false);
-        let summary = dispatch(
+        let summary = deliver_all(
             orgs.iter().map(|o| key(o)).collect(),
             Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::clone(&reports),
-            DispatchOptions {
+            DeliveryOptions {
                 concurrency: 1,
                 max_sending,
                 ..options()
@@ -1097,7 +1049,7 @@ mod tests {
             shutdown,
         )
         .await
-        .expect("dispatch");
+        .expect("deliver_all");
         (ledger, reports, summary)
     }
 
@@ -1184,13 +1136,13 @@ mod tests {
         let ledger = Arc::new(CountingLedger::new(&[]));
         let (stop, shutdown) = watch::channel(false);
         let orgs: Vec<LetterKey> = (0..20).map(|i| key(&format!("org-{i:02}"))).collect();
-        let summary = dispatch(
+        let summary = deliver_all(
             orgs,
             Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
             Arc::new(FakeComposer),
             Arc::new(StopAtFirst(Mutex::new(Some(stop)))),
-            DispatchOptions {
+            DeliveryOptions {
                 concurrency: 1,
                 max_sending: 8,
                 ..options()
@@ -1198,7 +1150,7 @@ mod tests {
             shutdown,
         )
         .await
-        .expect("dispatch");
+        .expect("deliver_all");
         let states = lock(&ledger.inner.states).clone();
         let sent = states.values().filter(|(s, _)| *s == State::Sent).count();
         let given_back: Vec<_> = states
@@ -1244,7 +1196,7 @@ mod tests {
         std::fs::write(data.path().join("outbox"), b"").expect("file");
         let ledger = Arc::new(CountingLedger::new(&[]));
         let (stop, shutdown) = watch::channel(false);
-        let summary = dispatch(
+        let summary = deliver_all(
             vec![key("a"), key("b"), key("c")],
             Arc::new(FileTransport::new(data.path())),
             Arc::clone(&ledger),
@@ -1254,7 +1206,7 @@ mod tests {
                 stop: Mutex::new(Some(stop)),
             }),
             Arc::new(Quiet),
-            DispatchOptions {
+            DeliveryOptions {
                 concurrency: 1,
                 max_sending: 4,
                 retry: RetryPolicy {
@@ -1267,7 +1219,7 @@ mod tests {
             shutdown,
         )
         .await
-        .expect("dispatch");
+        .expect("deliver_all");
         assert_eq!(ledger.inner.sending(), 0);
         assert_eq!(*lock(&ledger.settles).last().expect("settles"), (0, 3));
         for org in ["a", "b", "c"] {

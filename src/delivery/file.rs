@@ -16,30 +16,35 @@ use crate::journal::LetterKey;
 use crate::letters::compose::Composed;
 
 #[derive(Debug, Clone)]
-pub struct FileTransport {
+pub(crate) struct FileTransport {
     outbox: PathBuf,
 }
 
 impl FileTransport {
     /// Writes under `<data_dir>/outbox/`.
-    pub fn new(data_dir: &Path) -> FileTransport {
+    pub(crate) fn new(data_dir: &Path) -> FileTransport {
         FileTransport {
             outbox: data_dir.join("outbox"),
         }
     }
 
-    pub fn outbox(&self) -> &Path {
+    pub(crate) fn outbox(&self) -> &Path {
         &self.outbox
     }
 
     /// Where the letter `key` is written.
-    pub fn path_of(&self, key: &LetterKey) -> PathBuf {
+    pub(crate) fn path_of(&self, key: &LetterKey) -> PathBuf {
         self.outbox
             .join(key.statement.as_str())
             .join(format!("{}.eml", key.organization.as_str()))
     }
 
-    pub async fn deliver(&self, key: &LetterKey, bytes: Vec<u8>, mark: EndOfDataMark) -> Outcome {
+    pub(crate) async fn deliver(
+        &self,
+        key: &LetterKey,
+        bytes: Vec<u8>,
+        mark: EndOfDataMark,
+    ) -> Outcome {
         let path = self.path_of(key);
         let written = path.clone();
         match tokio::task::spawn_blocking(move || write_atomically(&written, &bytes, mark)).await {

@@ -1,5 +1,5 @@
 //! Delivery: the transports (file, SMTP), the worker pool, the shared rate limit and the
-//! classification of every outcome into the states of DESIGN.md.
+//! classification of every outcome into the delivery states (README.md, "Delivery states").
 //!
 //! - [`state`]: the states a letter moves through and the rule of which letters may be claimed.
 //! - [`classify`]: what happened on the wire → `sent` / `partial` / `deferred` / `failed` /
@@ -13,20 +13,18 @@
 //! which a letter may have been delivered, so that recovery after a crash can tell the letters
 //! that may have arrived from those that cannot have (`journal::marks`).
 
-pub mod classify;
-pub mod engine;
-pub mod file;
-pub mod rate;
-pub mod smtp;
-pub mod state;
+pub(crate) mod classify;
+pub(crate) mod engine;
+pub(crate) mod file;
+pub(crate) mod rate;
+pub(crate) mod smtp;
+pub(crate) mod state;
 
 use std::fmt;
 
-pub use classify::{Outcome, Reply, RetryPolicy};
-pub use engine::{
-    dispatch, Composer, DispatchOptions, Ledger, Progress, SharedJournal, Undelivered,
-};
-pub use state::{AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State};
+pub(crate) use classify::{Outcome, RetryPolicy};
+pub(crate) use engine::{deliver_all, Composer, DeliveryOptions, Ledger, Progress, Undelivered};
+pub(crate) use state::Claim;
 
 use futures_util::future::BoxFuture;
 
@@ -35,7 +33,7 @@ use crate::letters::compose::Composed;
 
 /// Leaves the mark that a letter's end of data is about to be written (`journal::marks`); called
 /// once, just before, and an error stops the letter there: its end of data is never written.
-pub type EndOfDataMark = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
+pub(crate) type EndOfDataMark = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -86,7 +84,7 @@ pub enum SetupError {
 /// Where letters go: the outbox folder ([`file::FileTransport`]) or an SMTP server
 /// ([`smtp::SmtpTransport`]). Each worker opens its own [`Connection`] and hands its letters to
 /// it one after the other.
-pub trait Transport: Send + Sync + 'static {
+pub(crate) trait Transport: Send + Sync + 'static {
     /// Where letters go, for the confirmation question: `smtp.example:587` or
     /// `the outbox folder <path>`.
     fn describe(&self) -> String;
@@ -96,7 +94,7 @@ pub trait Transport: Send + Sync + 'static {
 }
 
 /// One worker's connection to a [`Transport`].
-pub trait Connection: Send {
+pub(crate) trait Connection: Send {
     /// Hands one composed letter over, to the addresses `claim` still owes it, and says what
     /// happened; `mark` is called once, just before the step after which the letter may have
     /// been delivered ([`EndOfDataMark`]).
@@ -112,9 +110,9 @@ pub trait Connection: Send {
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
-/// What a dispatch run did, for the summary and the exit status.
+/// What a delivery run did, for the summary and the exit status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub sent: usize,
     pub partial: usize,
     pub failed: usize,
@@ -130,7 +128,7 @@ pub struct Summary {
 
 impl Summary {
     /// True when every attempted letter was sent.
-    pub fn all_sent(&self) -> bool {
+    pub(crate) fn all_sent(&self) -> bool {
         self.partial + self.failed + self.deferred + self.uncertain + self.not_attempted == 0
     }
 }

@@ -10,14 +10,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     interval: Option<Duration>,
     next_slot: Mutex<Option<Instant>>,
 }
 
 impl RateLimiter {
     /// `per_minute = 0` means no limit.
-    pub fn new(per_minute: u32) -> RateLimiter {
+    pub(crate) fn new(per_minute: u32) -> RateLimiter {
         RateLimiter {
             interval: (per_minute > 0).then(|| Duration::from_secs(60) / per_minute),
             next_slot: Mutex::new(None),
@@ -25,7 +25,7 @@ impl RateLimiter {
     }
 
     /// Takes a slot if one is due now, without waiting; `false` (and nothing taken) otherwise.
-    pub fn try_acquire(&self) -> bool {
+    pub(crate) fn try_acquire(&self) -> bool {
         let Some(interval) = self.interval else {
             return true;
         };
@@ -42,7 +42,7 @@ impl RateLimiter {
     }
 
     /// Waits for this caller's slot.
-    pub async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         let Some(interval) = self.interval else {
             return;
         };

@@ -1,6 +1,6 @@
-//! The delivery domain: the states a letter moves through (DESIGN.md), which letters a claim
-//! may take, what a claim carries and what an attempt leaves. The journal stores these; the
-//! engine and the classification produce them.
+//! The delivery domain: the states a letter moves through (README.md, "Delivery states"), which
+//! letters a claim may take, what a claim carries and what an attempt leaves. The journal stores
+//! these; the engine and the classification produce them.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A letter's delivery state (DESIGN.md).
+/// A letter's delivery state (README.md, "Delivery states").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {

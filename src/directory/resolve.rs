@@ -401,8 +401,8 @@ mod tests {
         let d = seed_directory();
         let r = resolve(&d, &sentence(SEED_ADDRESSEES));
         // "different ombudsmen" and "national human rights institutions" are two groups: the
-        // statement names two kinds of institution, and DESIGN.md's example directory has the
-        // second as a group of its own.
+        // statement names two kinds of institution, and the example directory has the second as
+        // a group of its own (docs/recipients.md, `[[group]]`).
         let expected: &[(&str, &[&str])] = &[
             ("UN Secretary-General", &["un-secretary-general"]),
             ("UN Security Council", &["un-security-council"]),

@@ -33,7 +33,7 @@
 
 pub mod compose;
 mod mime;
-pub mod preview;
+pub(crate) mod preview;
 
 use std::collections::HashMap;
 use std::fs;

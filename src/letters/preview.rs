@@ -19,7 +19,7 @@ use crate::directory::Organization;
 use crate::statement::Statement;
 
 /// Writes a dry run's previews into one folder.
-pub struct PreviewWriter {
+pub(crate) struct PreviewWriter {
     dir: PathBuf,
     /// The folder did not exist before: [`PreviewWriter::discard`] removes it again.
     created: bool,
@@ -29,7 +29,7 @@ pub struct PreviewWriter {
 }
 
 /// A letter's line of the index, rendered by the thread that wrote the letter.
-pub struct IndexRow {
+pub(crate) struct IndexRow {
     id: String,
     /// `<tr>…</tr>` and a newline.
     html: String,
@@ -37,7 +37,7 @@ pub struct IndexRow {
 
 impl PreviewWriter {
     /// Creates `out_dir` (and its parents) if needed.
-    pub fn new(out_dir: &Path) -> io::Result<PreviewWriter> {
+    pub(crate) fn new(out_dir: &Path) -> io::Result<PreviewWriter> {
         let created = !out_dir.is_dir();
         fs::create_dir_all(out_dir).map_err(|e| with_path(out_dir, e))?;
         Ok(PreviewWriter {
@@ -48,22 +48,10 @@ impl PreviewWriter {
         })
     }
 
-    /// Writes `<org-id>.eml` and `<org-id>.html` and remembers the organisation for the index.
-    pub fn add(
-        &mut self,
-        org: &Organization,
-        letter: &Letter,
-        composed: &Composed,
-    ) -> io::Result<()> {
-        let row = self.write(org, letter, composed)?;
-        self.rows.push(row);
-        Ok(())
-    }
-
     /// Writes `<org-id>.eml` and `<org-id>.html` and returns the organisation's row for the
     /// index, to be given to [`PreviewWriter::push`] in the order of the index. Organisation ids
     /// are `a-z0-9-` only, so they are safe file names.
-    pub fn write(
+    pub(crate) fn write(
         &self,
         org: &Organization,
         letter: &Letter,
@@ -77,13 +65,13 @@ impl PreviewWriter {
     }
 
     /// Adds rows of letters written with [`PreviewWriter::write`] to the index.
-    pub fn push(&mut self, rows: impl IntoIterator<Item = IndexRow>) {
+    pub(crate) fn push(&mut self, rows: impl IntoIterator<Item = IndexRow>) {
         self.rows.extend(rows);
     }
 
     /// Removes the files of `rows` and, if this writer created it and it is now empty, the
     /// folder: what a refused dry run leaves is what it found.
-    pub fn discard(self, rows: impl IntoIterator<Item = IndexRow>) {
+    pub(crate) fn discard(self, rows: impl IntoIterator<Item = IndexRow>) {
         for row in self.rows.into_iter().chain(rows) {
             for extension in ["eml", "html"] {
                 // Best effort: the refusal is what the user must see, not a failed cleanup.
@@ -97,7 +85,7 @@ impl PreviewWriter {
 
     /// Shows in the index how each addressee phrase was resolved: the rule, what it matched in
     /// the directory, and the organisations, as `herald resolve` does.
-    pub fn set_addressees(&mut self, phrases: &[ResolvedPhrase]) {
+    pub(crate) fn set_addressees(&mut self, phrases: &[ResolvedPhrase]) {
         let mut out = String::from(
             "<h2 style=\"font-size: 16px;\">Addressees</h2>\n<table style=\"border-collapse: collapse;\">\n\
              <thead><tr><th>Phrase</th><th>Rule</th><th>Organisations</th></tr></thead>\n<tbody>\n",
@@ -122,7 +110,7 @@ impl PreviewWriter {
     }
 
     /// Writes `index.html` and returns its path.
-    pub fn finish(self, statement: &Statement) -> io::Result<PathBuf> {
+    pub(crate) fn finish(self, statement: &Statement) -> io::Result<PathBuf> {
         let path = self.dir.join("index.html");
         fs::write(&path, self.index(statement)).map_err(|e| with_path(&path, e))?;
         Ok(path)
@@ -203,6 +191,20 @@ mod tests {
     use crate::letters::fixtures::{
         letter, organization, seed_statement, sender, shipped_templates,
     };
+
+    impl PreviewWriter {
+        /// Writes `<org-id>.eml` and `<org-id>.html` and remembers the organisation for the index.
+        fn add(
+            &mut self,
+            org: &Organization,
+            letter: &Letter,
+            composed: &Composed,
+        ) -> io::Result<()> {
+            let row = self.write(org, letter, composed)?;
+            self.push([row]);
+            Ok(())
+        }
+    }
 
     #[test]
     fn writes_each_letter_and_an_escaped_index() {

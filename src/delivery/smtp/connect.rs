@@ -20,7 +20,7 @@ use crate::delivery::classify::Outcome;
 
 impl SmtpTransport {
     /// Opens a connection: TCP (with TCP_NODELAY), TLS as configured, EHLO, AUTH.
-    pub async fn connect(&self) -> Result<SmtpSession, Outcome> {
+    pub(crate) async fn connect(&self) -> Result<SmtpSession, Outcome> {
         let s = &self.settings;
         let per = s.timeout;
         let target = format!("{}:{}", s.host, s.port);
@@ -43,9 +43,9 @@ impl SmtpTransport {
             };
         // Without it every message stalls on Nagle + delayed ACK; failing to set it costs only speed.
         let _ = tcp.set_nodelay(true);
-        let (peer, local) = match (tcp.peer_addr(), tcp.local_addr()) {
-            (Ok(peer), Ok(local)) => (peer, local),
-            (Err(e), _) | (_, Err(e)) => {
+        let peer = match tcp.peer_addr() {
+            Ok(peer) => peer,
+            Err(e) => {
                 return Err(Outcome::NotHandedOver {
                     reason: format!("connecting to {target}: {e}"),
                 })
@@ -128,7 +128,6 @@ impl SmtpTransport {
         Ok(SmtpSession {
             conn,
             probe,
-            local,
             pipelining,
         })
     }

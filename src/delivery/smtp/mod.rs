@@ -42,7 +42,7 @@ use crate::config::{ConfigError, Security, SmtpSettings};
 use crate::journal::LetterKey;
 use crate::letters::compose::Composed;
 
-pub use session::SmtpSession;
+pub(crate) use session::SmtpSession;
 
 /// The whole transaction (MAIL, every RCPT, DATA, the data and its answer) may take one
 /// per-command timeout per command plus this many more: every step is bounded on its own, and
@@ -60,7 +60,7 @@ impl fmt::Debug for Secret {
 }
 
 /// Connects to the configured server; each worker asks it for its own [`SmtpSession`].
-pub struct SmtpTransport {
+pub(crate) struct SmtpTransport {
     settings: SmtpSettings,
     hello: ClientId,
     password: Option<Secret>,
@@ -72,7 +72,7 @@ impl SmtpTransport {
     /// Prepares the transport; reads the password from the environment variable named in the
     /// configuration when a username is set, so a missing password stops the run before anything
     /// is sent.
-    pub fn new(settings: SmtpSettings) -> Result<SmtpTransport, SetupError> {
+    pub(crate) fn new(settings: SmtpSettings) -> Result<SmtpTransport, SetupError> {
         let password = match &settings.username {
             Some(_) => Some(Secret(std::env::var(&settings.password_env).map_err(
                 |_| ConfigError::MissingPassword(settings.password_env.clone()),
@@ -135,14 +135,10 @@ impl SmtpTransport {
         })
     }
 
-    pub fn settings(&self) -> &SmtpSettings {
-        &self.settings
-    }
-
     /// Sends one message over `session`, connecting first when there is none. After anything but
     /// an accepted message the connection is dropped, never reused: its state is unknown.
     /// `mark` is called once, after the message data and before its end: see the module header.
-    pub async fn deliver(
+    pub(crate) async fn deliver(
         &self,
         session: &mut Option<SmtpSession>,
         envelope: &Envelope,

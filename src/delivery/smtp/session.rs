@@ -16,22 +16,16 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::connect::offers_pipelining;
 
 /// One open connection, owned by one worker.
-pub struct SmtpSession {
+pub(crate) struct SmtpSession {
     pub(super) conn: AsyncSmtpConnection,
     pub(super) probe: Arc<Probe>,
-    pub(super) local: SocketAddr,
     /// The server offers PIPELINING: MAIL, every RCPT and DATA go out in one write.
     pub(super) pipelining: bool,
 }
 
 impl SmtpSession {
-    /// This end of the connection: tells one connection from another.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local
-    }
-
     /// Says goodbye politely; errors do not matter any more.
-    pub async fn quit(mut self, limit: Duration) {
+    pub(crate) async fn quit(mut self, limit: Duration) {
         let _ = tokio::time::timeout(limit, self.conn.quit()).await;
     }
 }

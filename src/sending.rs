@@ -1,8 +1,8 @@
 //! The send path shared by `herald dispatch` and the daemon: the letters of one statement,
-//! rendered and composed on demand, and a [`Sender`] that owns the transport, this process's
+//! rendered and composed on demand, and a [`Courier`] that owns the transport, this process's
 //! lock and the journal writer.
 //!
-//! Opening a [`Sender`] is where a process joins the journal: it takes its own lock, recovers
+//! Opening a [`Courier`] is where a process joins the journal: it takes its own lock, recovers
 //! the letters that a dead process left `sending` (never those a live process is sending right
 //! now): `uncertain` if their end of data may have gone out, back to be sent if it cannot have
 //! (`journal::marks`), and only then starts claiming, each claim recording this process's lock
@@ -21,7 +21,7 @@ use crate::config::{Config, TransportKind};
 use crate::delivery::file::FileTransport;
 use crate::delivery::smtp::SmtpTransport;
 use crate::delivery::{
-    self, Composer, DeliveryError, DispatchOptions, Progress, RetryPolicy, Summary, Transport,
+    self, Composer, DeliveryError, DeliveryOptions, Progress, RetryPolicy, Summary, Transport,
 };
 use crate::directory::{Directory, OrgId, Organization};
 use crate::error::{Error, Result};
@@ -38,7 +38,7 @@ use crate::plan::Plan;
 /// One statement's letters, rendered and composed when a worker needs them, so memory does not
 /// grow with the number of letters (beyond the rendered letters the check before sending keeps,
 /// [`KEPT_BYTES`] at most).
-pub struct Letters {
+pub(crate) struct Letters {
     pub plan: Plan,
     pub directory: Arc<Directory>,
     templates: Arc<Templates>,
@@ -63,7 +63,7 @@ pub struct Letters {
 const KEPT_BYTES: usize = 16 << 20;
 
 impl Letters {
-    pub fn new(
+    pub(crate) fn new(
         plan: Plan,
         directory: Arc<Directory>,
         templates: Arc<Templates>,
@@ -84,7 +84,7 @@ impl Letters {
     }
 
     /// The organisations to write to, in order of first mention.
-    pub fn organizations(&self) -> impl Iterator<Item = &Organization> {
+    pub(crate) fn organizations(&self) -> impl Iterator<Item = &Organization> {
         self.plan
             .resolution
             .letters
@@ -92,7 +92,7 @@ impl Letters {
             .map(|&i| &self.directory.organizations[i])
     }
 
-    pub fn keys(&self) -> Vec<LetterKey> {
+    pub(crate) fn keys(&self) -> Vec<LetterKey> {
         self.organizations()
             .map(|o| LetterKey {
                 statement: self.plan.statement.id.clone(),
@@ -102,7 +102,7 @@ impl Letters {
     }
 
     /// The journal rows for these letters, before any attempt.
-    pub fn planned(&self) -> Vec<PlannedLetter> {
+    pub(crate) fn planned(&self) -> Vec<PlannedLetter> {
         self.organizations()
             .map(|org| PlannedLetter {
                 organization: org.id.clone(),
@@ -118,7 +118,7 @@ impl Letters {
     }
 
     /// What the journal keeps about the statement.
-    pub fn statement_info(&self, source: &str, held: bool) -> StatementInfo {
+    pub(crate) fn statement_info(&self, source: &str, held: bool) -> StatementInfo {
         let s = &self.plan.statement;
         StatementInfo {
             id: s.id.clone(),
@@ -173,7 +173,7 @@ impl Letters {
     /// statement, a dispatch of up to ~1,500 letters renders each once).
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
-    pub fn render_all(&self) -> Result<()> {
+    pub(crate) fn render_all(&self) -> Result<()> {
         let budget = AtomicUsize::new(KEPT_BYTES);
         let shares = self.by_shares(|orgs| {
             let mut kept = Vec::new();
@@ -263,7 +263,7 @@ impl Letters {
     /// the refusal is the same and the files already written are removed again. The letters are
     /// rendered, composed and written on every core, in shares taken in turn (`by_shares`); the
     /// index keeps the order of the letters.
-    pub fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
+    pub(crate) fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
         let mut writer = PreviewWriter::new(out).map_err(|e| Error::io(out, e))?;
         let failed = AtomicBool::new(false);
         let mut shares: Vec<Share> =
@@ -401,13 +401,14 @@ fn take(budget: &AtomicUsize, bytes: usize) -> bool {
         .is_ok()
 }
 
-/// A process's means of sending: transport, lock and journal writer.
-pub struct Sender {
+/// A process's means of sending letters: the transport, this process's lock and the journal
+/// writer (the statement's sender, whom the letters are from, is [`crate::config::Sender`]).
+pub(crate) struct Courier {
     pub transport: Arc<dyn Transport>,
     pub journal: journal::Writer,
     /// A second connection for reads (states, overview); writes go through `journal`.
     pub reader: Journal,
-    pub options: DispatchOptions,
+    pub options: DeliveryOptions,
     /// Letters a dead process had left `sending` whose end of data may have gone out, now
     /// `uncertain`.
     pub interrupted: Vec<LetterKey>,
@@ -417,10 +418,10 @@ pub struct Sender {
     _lock: ProcessLock,
 }
 
-impl Sender {
+impl Courier {
     /// Sets up the transport (a missing password stops here, before the journal moves), takes
     /// this process's lock, recovers interrupted letters and starts the journal writer.
-    pub fn open(config: &Config, retry_within: Duration) -> Result<Sender> {
+    pub(crate) fn open(config: &Config, retry_within: Duration) -> Result<Courier> {
         let transport: Arc<dyn Transport> = match &config.transport {
             TransportKind::File => Arc::new(FileTransport::new(&config.data_dir)),
             TransportKind::Smtp(settings) => {
@@ -470,7 +471,7 @@ impl Sender {
             Marks::open(&path, &claimant).map_err(|e| Error::io(marks::path_of(&path), e))?;
         let writer = journal::Writer::start(journal)?;
         let reader = Journal::open(&path)?;
-        let options = DispatchOptions {
+        let options = DeliveryOptions {
             concurrency: match config.transport {
                 TransportKind::File => 1,
                 TransportKind::Smtp(_) => config.delivery.concurrency,
@@ -486,7 +487,7 @@ impl Sender {
             max_sending: config.delivery.max_sending,
             marks: Some(Arc::new(marks)),
         };
-        Ok(Sender {
+        Ok(Courier {
             transport,
             journal: writer,
             reader,
@@ -498,7 +499,7 @@ impl Sender {
     }
 
     /// Sends `keys` of `letters` under `policy`; returns the run's summary.
-    pub async fn send<P: Progress>(
+    pub(crate) async fn send<P: Progress>(
         &self,
         letters: Arc<Letters>,
         keys: Vec<LetterKey>,
@@ -506,14 +507,14 @@ impl Sender {
         progress: Arc<P>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Summary> {
-        let options = DispatchOptions {
+        let options = DeliveryOptions {
             claim: policy,
             ..self.options.clone()
         };
         if !self.vouched.swap(false, Ordering::Relaxed) {
             self.reader.vouch()?;
         }
-        let summary = delivery::dispatch(
+        let summary = delivery::deliver_all(
             keys,
             Arc::clone(&self.transport),
             Arc::new(self.journal.clone()),
@@ -541,7 +542,7 @@ impl Sender {
     }
 }
 
-impl Drop for Sender {
+impl Drop for Courier {
     /// At the end of a run the journal file alone holds every event: the process may end with
     /// the writer's connection open, which would leave the last commits only in `-wal`.
     fn drop(&mut self) {
