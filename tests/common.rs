@@ -12,7 +12,7 @@ use crate::support::workspace::{Output, Workspace};
 /// The seed statement, relative to a workspace made by `Workspace::new`.
 pub(crate) const SEED: &str = "seeds/2021-05-27-kalbajar-statement.txt";
 
-/// A statement id computed the way DESIGN.md defines it, independently of herald's code:
+/// A statement id computed the way the README defines it, independently of herald's code:
 /// `<date>-<first 8 hex digits of SHA-256 of the normalised text>`, where normalising turns
 /// line endings into LF and strips trailing whitespace from each line and from the end.
 pub(crate) fn statement_id(date: &str, text: &str) -> String {

@@ -1,5 +1,5 @@
 //! Delivery under faults, through the real binary against the scriptable SMTP server: one test per
-//! row of the classification in DESIGN.md (4xx, a stated wait, `max_attempts`, 5xx, connection
+//! row of the README's delivery states (4xx, a stated wait, `max_attempts`, 5xx, connection
 //! refused, a drop in the middle of the data, a drop after its end, stalls before and after the
 //! end of data, a slow server), a partial rejection, and how a run reports what it did not send.
 //!

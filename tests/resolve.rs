@@ -1,4 +1,4 @@
-//! `herald resolve` on the seed and on statements written here: the JSON contract of DESIGN.md,
+//! `herald resolve` on the seed and on statements written here: its documented JSON contract,
 //! the text table, unresolved phrases with suggestions, the list form, front matter, and the
 //! statement id's independence from line endings.
 
@@ -52,7 +52,7 @@ fn the_seed_resolves_to_the_json_of_the_design() {
     let (output, json) = resolve_json(&ws, SEED);
     output.assert_success();
 
-    // The fields of DESIGN.md, and those added since (never removed).
+    // The documented fields, and those added since (never removed).
     assert_eq!(
         keys(&json),
         set(&["statement", "passages", "addressees", "letters"])
