@@ -250,7 +250,7 @@ fn cancel_withdraws_unsent_letters_on_a_journal_upgraded_from_version_1() {
     assert!(
         output
             .stdout
-            .contains("1 letter(s) cancelled by clerk-anna: council-of-europe"),
+            .contains("1 letter cancelled by clerk-anna: council-of-europe"),
         "{}",
         output.stdout
     );

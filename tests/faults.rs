@@ -443,7 +443,7 @@ fn a_refused_connection_is_deferred_and_sent_by_a_later_dispatch() {
     );
     assert!(
         out.stdout
-            .contains("1 letter(s) deferred and retried later (the first is due at ")
+            .contains("1 letter deferred and retried later (the first is due at ")
             && out.stdout.contains(" again, or leave it to the daemon"),
         "{}",
         out.stdout

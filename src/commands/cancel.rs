@@ -9,7 +9,7 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use super::output::{errln, outln, shown};
+use super::output::{count, errln, outln, shown};
 use crate::cli::CancelArgs;
 use crate::error::{Error, Result};
 use crate::journal::{Journal, State};
@@ -65,8 +65,8 @@ pub(crate) fn run(config_path: &Path, args: CancelArgs) -> Result<()> {
     } else {
         let names: Vec<&str> = cancelled.iter().map(|k| k.organization.as_str()).collect();
         outln!(
-            "{id} «{title}»: {} letter(s) cancelled by {}: {}",
-            cancelled.len(),
+            "{id} «{title}»: {} cancelled by {}: {}",
+            count(cancelled.len(), "letter", "letters"),
             shown(&by),
             names.join(", ")
         );

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::output::{errln, outln, shown};
+use super::output::{count, errln, outln, shown};
 use crate::cli::CheckArgs;
 use crate::config::{Security, SmtpSettings, TransportKind};
 use crate::delivery::classify::Outcome;
@@ -83,10 +83,15 @@ pub(crate) fn run(config_path: &Path, args: CheckArgs) -> Result<()> {
             Ok(plan) => {
                 let letters = plan.resolution.letters.len();
                 outln!(
-                    "statement   {}: {}, {} addressee phrases, {letters} letters",
+                    "statement   {}: {}, {}, {}",
                     path.display(),
                     plan.statement.id,
-                    plan.resolution.phrases.len()
+                    count(
+                        plan.resolution.phrases.len(),
+                        "addressee phrase",
+                        "addressee phrases"
+                    ),
+                    count(letters, "letter", "letters")
                 );
                 if let Some(reading) = &plan.statement.date_reading {
                     println!("date        {}: {reading}", path.display());

@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::{errln, outln, shown};
+use super::output::{count, errln, outln, shown};
 use crate::cli::DispatchArgs;
 use crate::config::TransportKind;
 use crate::delivery::file::FileTransport;
@@ -69,7 +69,8 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
             .unwrap_or_else(|| config.data_dir.join("previews").join(statement.id.as_str()));
         let (n, index) = letters.preview(&out)?;
         outln!(
-            "{n} letters for {} rendered to {} (nothing sent, nothing recorded)\nopen {}",
+            "{} for {} rendered to {} (nothing sent, nothing recorded)\nopen {}",
+            count(n, "letter", "letters"),
             statement.id,
             out.display(),
             index.display()
@@ -287,16 +288,17 @@ async fn send(config: &crate::config::Config, letters: Letters, args: &DispatchA
         );
         let what = match stop {
             Stop::Unreachable => format!(
-                "the SMTP server {} cannot be reached, so this run stopped: {left} other \
-                 letter(s) were not tried and stay as they were (pending or deferred); run the \
-                 same command again when the server is reachable",
-                courier.transport.describe()
+                "the SMTP server {} cannot be reached, so this run stopped: {} not tried and \
+                 stay as they were (pending or deferred); run the same command again when the \
+                 server is reachable",
+                courier.transport.describe(),
+                count(left, "other letter was", "other letters were")
             ),
             Stop::Configuration(_) => format!(
-                "the SMTP server {} refuses herald's configuration, so this run stopped: {left} \
-                 other letter(s) were not tried and stay as they were; fix [smtp] in {} and run \
-                 the same command again",
+                "the SMTP server {} refuses herald's configuration, so this run stopped: {} not \
+                 tried and stay as they were; fix [smtp] in {} and run the same command again",
                 courier.transport.describe(),
+                count(left, "other letter was", "other letters were"),
                 config.path.display()
             ),
         };
@@ -350,7 +352,8 @@ fn deferred_hint(
         .map(|at| format!(" (the first is due at {})", utc(*at)))
         .unwrap_or_default();
     Some(format!(
-        "{deferred} letter(s) deferred and retried later{when}: run `herald dispatch {statement}` again, or leave it to the daemon"
+        "{} deferred and retried later{when}: run `herald dispatch {statement}` again, or leave it to the daemon",
+        count(deferred, "letter", "letters")
     ))
 }
 
@@ -369,9 +372,9 @@ fn report_elsewhere(courier: &Courier, statement: &StatementId) -> Result<()> {
     }
     elsewhere.sort();
     outln!(
-        "{} letter(s) are being sent by another herald process right now, which records and \
-         reports them (`herald history --statement {statement}` shows how they end): {}",
-        elsewhere.len(),
+        "{} being sent by another herald process right now, which records and reports them \
+         (`herald history --statement {statement}` shows how they end): {}",
+        count(elsewhere.len(), "letter is", "letters are"),
         elsewhere.join(", ")
     );
     Ok(())
@@ -390,8 +393,8 @@ fn report_left(left: &[(String, State)]) -> Result<()> {
         outln!("  {state} {organization}{hint}");
     }
     Err(Error::Undelivered(format!(
-        "{} letter(s) not delivered",
-        left.len()
+        "{} not delivered",
+        count(left.len(), "letter", "letters")
     )))
 }
 
@@ -601,7 +604,10 @@ impl Reporter {
             bar
         });
         if skipped > 0 {
-            tracing::info!("{skipped} letter(s) already delivered or held; skipping them");
+            tracing::info!(
+                "{} already delivered or held; skipping them",
+                count(skipped, "letter", "letters")
+            );
         }
         Reporter {
             bar,
@@ -735,7 +741,7 @@ mod tests {
         assert_eq!(deferred_hint(0, None, "s.txt"), None);
         assert_eq!(
             deferred_hint(3, Some(&at), "statements/s.txt").as_deref(),
-            Some("3 letter(s) deferred and retried later (the first is due at 2021-05-27T09:30:00Z): run `herald dispatch statements/s.txt` again, or leave it to the daemon")
+            Some("3 letters deferred and retried later (the first is due at 2021-05-27T09:30:00Z): run `herald dispatch statements/s.txt` again, or leave it to the daemon")
         );
     }
 }

@@ -93,6 +93,11 @@ pub(crate) fn stdout_outcome() -> Result<(), Option<String>> {
     Err(STDOUT_ERROR.lock().ok().and_then(|slot| slot.clone()))
 }
 
+/// `n` and the noun in its number: "1 letter", "3 letters".
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// One value as printed: every control character (line breaks and tabs too) written as a Rust
 /// escape (`\n`, `\u{1b}`), so that it stays one value on one line and cannot drive the
 /// terminal.

@@ -14,7 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::output::{out, outln, shown};
+use super::output::{count, out, outln, shown};
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::daemon::catalog::{self, BrokenFolder};
 use crate::daemon::inbox::{is_statement_name, is_temporary_name};
@@ -300,8 +300,8 @@ fn text(status: &Status, journal_path: &Path) -> String {
     } else {
         writeln!(
             out,
-            "inbox: {} file(s) waiting in {}: {}",
-            status.inbox.waiting.len(),
+            "inbox: {} waiting in {}: {}",
+            count(status.inbox.waiting.len(), "file", "files"),
             shown(&status.inbox.path),
             shown(&status.inbox.waiting.join(", "))
         )
