@@ -229,7 +229,7 @@ fn rejected_entry(out: &mut String, r: &Rejected) {
     let _ = match &r.error_file {
         Some(f) => writeln!(
             out,
-            "    see {}; fix it, then move it back into the inbox",
+            "    see {}: it says what to do",
             shown(f)
         ),
         None => writeln!(
