@@ -227,11 +227,7 @@ fn rejected_entry(out: &mut String, r: &Rejected) {
         let _ = writeln!(out, "    {}{more}", shown(error));
     }
     let _ = match &r.error_file {
-        Some(f) => writeln!(
-            out,
-            "    see {}: it says what to do",
-            shown(f)
-        ),
+        Some(f) => writeln!(out, "    see {}: it says what to do", shown(f)),
         None => writeln!(
             out,
             "    at {}; fix it, then move it back into the inbox",
