@@ -12,32 +12,11 @@ use chrono::Utc;
 use super::output::{count, errln, outln, shown};
 use crate::cli::CancelArgs;
 use crate::error::{Error, Result};
-use crate::journal::{Journal, State};
-use crate::statement::StatementId;
+use crate::journal::State;
 
 pub(crate) fn run(config_path: &Path, args: CancelArgs) -> Result<()> {
     let config = super::load_config(config_path)?;
-    let given = args.statement_id.trim();
-    let id = StatementId::parse(given).ok_or_else(|| {
-        Error::Usage(format!(
-            "`{}` is not a statement id (expected `YYYY-MM-DD-xxxxxxxx` or \
-             `undated-xxxxxxxx`, as `herald status` shows)",
-            shown(given)
-        ))
-    })?;
-    let path = config.journal_path();
-    let Some(mut journal) = Journal::open_existing_for_writing(&path)? else {
-        return Err(Error::Usage(format!(
-            "no statement `{id}`: there is no journal yet at {}",
-            path.display()
-        )));
-    };
-    let Some(info) = journal.statement(&id)? else {
-        return Err(Error::Usage(format!(
-            "no statement `{id}` in the journal {} (`herald status` lists the statements)",
-            path.display()
-        )));
-    };
+    let (mut journal, id, info) = super::statement_to_change(&config, &args.statement_id)?;
     let withdrawable = journal
         .letters_of(&id)?
         .iter()

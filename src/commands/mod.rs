@@ -17,8 +17,8 @@ use std::path::Path;
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::journal::{AlreadyReceived, Journal};
-use crate::statement::Statement;
+use crate::journal::{AlreadyReceived, Journal, StatementInfo};
+use crate::statement::{Statement, StatementId};
 
 pub(crate) fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -37,6 +37,37 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
 
 pub(crate) fn load_config(path: &Path) -> Result<Config> {
     Ok(Config::load(path)?)
+}
+
+/// The statement `given` (an id as `herald status` shows it) in the journal, opened for writing
+/// (`approve`, `cancel`): refused when the id is malformed, or there is no journal or no such
+/// statement in it.
+pub(crate) fn statement_to_change(
+    config: &Config,
+    given: &str,
+) -> Result<(Journal, StatementId, StatementInfo)> {
+    let given = given.trim();
+    let id = StatementId::parse(given).ok_or_else(|| {
+        Error::Usage(format!(
+            "`{}` is not a statement id (expected `YYYY-MM-DD-xxxxxxxx` or \
+             `undated-xxxxxxxx`, as `herald status` shows)",
+            output::shown(given)
+        ))
+    })?;
+    let path = config.journal_path();
+    let Some(journal) = Journal::open_existing_for_writing(&path)? else {
+        return Err(Error::Usage(format!(
+            "no statement `{id}`: there is no journal yet at {}",
+            path.display()
+        )));
+    };
+    let Some(info) = journal.statement(&id)? else {
+        return Err(Error::Usage(format!(
+            "no statement `{id}` in the journal {} (`herald status` lists the statements)",
+            path.display()
+        )));
+    };
+    Ok((journal, id, info))
 }
 
 /// The folders a command reads (`recipients`, `templates`) that are not there, each explained:
