@@ -139,6 +139,11 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
             message: format!("cannot create the journal's folder: {e}"),
         })?;
     }
+    // Opening is one process's at a time: a new journal's schema exists at first only in its
+    // write-ahead log, and a second process opening the still empty main file could take that
+    // for an empty database (SQLite even drops the log of an empty file). The lock is held until
+    // the schema is in the main file.
+    let _opening = open_lock(path, LockKind::Exclusive)?;
     let mut conn = Connection::open(path).map_err(sql)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
     // Before anything is written (even the journal mode): another program's data is left as is.
@@ -215,6 +220,11 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
             .map_err(sql)?;
     }
     tx.commit().map_err(sql)?;
+    if version == 0 {
+        // The new schema into the main file, before another process may open it.
+        conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))
+            .map_err(sql)?;
+    }
     conn.execute_batch("PRAGMA foreign_keys = ON;")
         .map_err(sql)?;
     Ok(conn)
@@ -239,6 +249,8 @@ pub(super) fn open_read_only(path: &Path) -> Result<Option<Connection>, JournalE
         Ok(meta) if meta.len() == 0 => return Ok(None),
         Ok(_) => {}
     }
+    // Not while a writer is creating it (see `open`); a reader creates no lock file.
+    let _opening = open_lock(path, LockKind::SharedIfPresent)?;
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -265,6 +277,46 @@ pub(super) fn open_read_only(path: &Path) -> Result<Option<Connection>, JournalE
         });
     }
     Ok(Some(conn))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LockKind {
+    /// A writer's: the lock file is created if need be.
+    Exclusive,
+    /// A reader's: only if a writer made the lock file already.
+    SharedIfPresent,
+}
+
+/// Takes the lock on `<journal>-open.lock` that orders processes opening the journal; released
+/// when the file returned is dropped. `None` for a reader where there is no lock file.
+fn open_lock(path: &Path, kind: LockKind) -> Result<Option<std::fs::File>, JournalError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-open.lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let failed = |e: std::io::Error| JournalError::Other {
+        path: lock_path.clone(),
+        message: format!("cannot lock the journal for opening: {e}"),
+    };
+    match kind {
+        LockKind::Exclusive => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .map_err(failed)?;
+            file.lock().map_err(failed)?;
+            Ok(Some(file))
+        }
+        LockKind::SharedIfPresent => match std::fs::File::open(&lock_path) {
+            Ok(file) => {
+                file.lock_shared().map_err(failed)?;
+                Ok(Some(file))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(failed(e)),
+        },
+    }
 }
 
 /// Whether the database already holds tables (or any other schema object).
