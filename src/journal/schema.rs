@@ -188,13 +188,7 @@ pub(super) fn open(path: &Path) -> Result<Connection, JournalError> {
         return Err(not_a_journal(path));
     }
     if version > SCHEMA_VERSION {
-        return Err(JournalError::Other {
-            path: path.to_path_buf(),
-            message: format!(
-                "the journal has schema version `{version}`, newer than this herald's \
-                 ({SCHEMA_VERSION}): upgrade herald"
-            ),
-        });
+        return Err(too_new(path, version));
     }
     if version < 1 {
         tx.execute_batch(SCHEMA_V1).map_err(sql)?;
@@ -268,13 +262,7 @@ pub(super) fn open_read_only(path: &Path) -> Result<Option<Connection>, JournalE
         };
     }
     if version > SCHEMA_VERSION {
-        return Err(JournalError::Other {
-            path: path.to_path_buf(),
-            message: format!(
-                "the journal has schema version `{version}`, newer than this herald's \
-                 ({SCHEMA_VERSION}): upgrade herald"
-            ),
-        });
+        return Err(too_new(path, version));
     }
     Ok(Some(conn))
 }
@@ -324,6 +312,17 @@ fn holds_tables(conn: &Connection) -> rusqlite::Result<bool> {
     conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master)", [], |r| {
         r.get(0)
     })
+}
+
+/// A journal written by a newer herald, which this one must not read or write.
+fn too_new(path: &Path, version: i64) -> JournalError {
+    JournalError::Other {
+        path: path.to_path_buf(),
+        message: format!(
+            "the journal has schema version `{version}`, newer than this herald's \
+             ({SCHEMA_VERSION}): upgrade herald"
+        ),
+    }
 }
 
 fn not_a_journal(path: &Path) -> JournalError {
