@@ -1,15 +1,68 @@
-//! The transfer encoding of a letter's text parts, by hand: octet for octet what lettre's
-//! `Body::new` writes (the same choice of 7bit, quoted-printable or base64, the same line breaks,
-//! CRLF line endings), which the differential test below holds it to.
+//! A letter's MIME message, written by hand: the layout of lettre's message builder (multipart/
+//! mixed holding multipart/alternative with the text and HTML parts, then the attachment) and the
+//! transfer encoding of the text parts, octet for octet what lettre writes (the same choice of
+//! 7bit, quoted-printable or base64, the same line breaks, CRLF line endings). The differential
+//! tests hold both to lettre: [`text_body`] here against lettre's `Body::new`, and whole messages
+//! in `compose`'s tests against lettre's `MessageBuilder`. Header values are lettre's own
+//! encoders' (`compose` builds them); only the frame around them is written here.
 //!
-//! lettre's own encoder is correct but too slow for dispatch: it inserts each CR one at a time
-//! (moving the rest of the text each time) and quoted-printable-encodes one character at a time,
-//! four times the instructions of this one, which copies runs of literal octets whole (figures in
-//! bench/RESULTS.md, run 9). Everything else about a message (headers, parts, boundaries, the
-//! attachment's base64) is lettre's.
+//! lettre's builder is correct but costs a dispatch four times the instructions of this: it
+//! inserts each CR one at a time (moving the rest of the text each time), quoted-printable-encodes
+//! one character at a time, parses the From header back at every message, and formats every part
+//! through its own header map. Figures in bench/RESULTS.md, runs 9 and 12.
 
-use lettre::message::header::ContentTransferEncoding;
+use lettre::message::header::{ContentTransferEncoding, Headers};
 use lettre::message::Body;
+
+/// One message's parts, for [`Message::format`].
+pub(crate) struct Message<'a> {
+    /// The message's own headers, `MIME-Version` included, in the order they are written.
+    pub headers: &'a Headers,
+    /// The boundaries of the multipart/mixed and multipart/alternative parts.
+    pub mixed: &'a str,
+    pub alternative: &'a str,
+    /// The text/plain and text/html parts' bodies, encoded ([`text_body`]).
+    pub text: &'a Body,
+    pub html: &'a Body,
+    /// The attachment part, formatted: its headers, a blank line, its body and a line break.
+    pub attachment: &'a [u8],
+}
+
+impl Message<'_> {
+    /// The message as lettre's `Message::formatted` writes it, CRLF line endings.
+    pub(crate) fn format(&self) -> Vec<u8> {
+        use std::io::Write as _;
+        // The parts and room for the headers and the frame (about 1.5 KB for the shipped
+        // templates), so that the message is written without growing: growing copies it.
+        let size = 4096 + self.text.len() + self.html.len() + self.attachment.len();
+        let mut out = Vec::with_capacity(size);
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "{}", self.headers);
+        let _ = write!(
+            out,
+            "Content-Type: multipart/mixed;\r\n boundary=\"{mixed}\"\r\n\r\n\
+             --{mixed}\r\n\
+             Content-Type: multipart/alternative;\r\n boundary=\"{alternative}\"\r\n\r\n",
+            mixed = self.mixed,
+            alternative = self.alternative,
+        );
+        for (kind, body) in [("plain", self.text), ("html", self.html)] {
+            let _ = write!(
+                out,
+                "--{}\r\nContent-Type: text/{kind}; charset=utf-8\r\n\
+                 Content-Transfer-Encoding: {}\r\n\r\n",
+                self.alternative,
+                body.encoding()
+            );
+            out.extend_from_slice(body.as_ref());
+            out.extend_from_slice(b"\r\n");
+        }
+        let _ = write!(out, "--{}--\r\n--{}\r\n", self.alternative, self.mixed);
+        out.extend_from_slice(self.attachment);
+        let _ = write!(out, "--{}--\r\n", self.mixed);
+        out
+    }
+}
 
 /// `text` as the body of a MIME part, encoded as lettre's `Body::new(text)` would.
 pub(crate) fn text_body(text: &str) -> Body {
