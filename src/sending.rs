@@ -8,10 +8,9 @@
 //! (`journal::marks`), and only then starts claiming, each claim recording this process's lock
 //! token and the machine's boot identity.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -23,7 +22,7 @@ use crate::delivery::smtp::SmtpTransport;
 use crate::delivery::{
     self, Composer, DeliveryError, DeliveryOptions, Progress, RetryPolicy, Summary, Transport,
 };
-use crate::directory::{Directory, OrgId, Organization};
+use crate::directory::{Directory, Organization};
 use crate::error::{Error, Result};
 use crate::journal::marks::{self, Claimant, Marks};
 use crate::journal::{
@@ -31,13 +30,14 @@ use crate::journal::{
 };
 use crate::letters::compose::{self, Composed};
 use crate::letters::preview::{IndexRow, PreviewWriter};
+use crate::letters::spool::Spool;
 use crate::letters::{self, Letter, LetterData, Templates};
 use crate::lock::ProcessLock;
 use crate::plan::Plan;
 
 /// One statement's letters, rendered and composed when a worker needs them, so memory does not
-/// grow with the number of letters (beyond the rendered letters the check before sending keeps,
-/// [`KEPT_BYTES`] at most).
+/// grow with the number of letters (the check before sending keeps what it rendered in a
+/// [`Spool`], a temporary file).
 pub(crate) struct Letters {
     pub plan: Plan,
     pub directory: Arc<Directory>,
@@ -51,16 +51,10 @@ pub(crate) struct Letters {
     /// did, every letter would fail to render, and the check would say why.)
     data: std::result::Result<LetterData, letters::LetterError>,
     spare_data: Mutex<Vec<LetterData>>,
-    /// Letters that [`Letters::render_all`] rendered, kept for their send so that it need not
-    /// render them again; each is taken out when composed.
-    kept: Mutex<HashMap<OrgId, Letter>>,
+    /// The letters that [`Letters::render_all`] rendered, kept for their send so that it need
+    /// not render them again.
+    spool: OnceLock<Spool>,
 }
-
-/// How many bytes of rendered letters the check before sending keeps for the send. Beyond that,
-/// the send renders again what the check rendered: rendering is deterministic (the context holds
-/// no clock), so both give the same letter. 16 MB is ~1,500 letters of a 5 KB statement, and
-/// adds 12-18 MB to the peak memory of a dispatch (85 MB for 20,000 letters).
-const KEPT_BYTES: usize = 16 << 20;
 
 impl Letters {
     pub(crate) fn new(
@@ -79,7 +73,7 @@ impl Letters {
             prepared,
             data,
             spare_data: Mutex::new(Vec::new()),
-            kept: Mutex::new(HashMap::new()),
+            spool: OnceLock::new(),
         }
     }
 
@@ -165,40 +159,39 @@ impl Letters {
     /// Renders every letter once and lists every failure, so that a template that fails for
     /// some organisations stops the dispatch before the first letter leaves, instead of sending
     /// the others and recording those as failed. Only rendering depends on templates and
-    /// per-organisation data in ways loading cannot check; composing is left to the send, which
-    /// saves a second MIME encoding of every letter.
+    /// per-organisation data in ways loading cannot check; composing is left to the send.
     ///
-    /// The letters rendered here are kept for the send, about the first in the order of the
-    /// letters up to [`KEPT_BYTES`]: the send renders again only those beyond it (for a 5 KB
-    /// statement, a dispatch of up to ~1,500 letters renders each once).
+    /// The letters rendered here are kept for the send in a [`Spool`] in `dir` (the data folder
+    /// when it exists), so that each is rendered once. Without a spool (a folder that cannot
+    /// take the file, a full disk) the send renders them again: rendering is deterministic (the
+    /// context holds no clock), so both give the same letter.
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
-    pub(crate) fn render_all(&self) -> Result<()> {
-        let budget = AtomicUsize::new(KEPT_BYTES);
+    pub(crate) fn render_all(&self, dir: &Path) -> Result<()> {
+        let spool = Spool::new(dir)
+            .map_err(|e| tracing::debug!("rendering every letter again to send it: {e}"))
+            .ok();
         let shares = self.by_shares(|orgs| {
-            let mut kept = Vec::new();
+            let mut rendered = Vec::with_capacity(orgs.len());
             let mut problems = Vec::new();
             for org in orgs {
                 match self.render(org) {
-                    Ok(letter) if take(&budget, size(&letter)) => {
-                        kept.push((org.id.clone(), compact(letter)));
-                    }
-                    Ok(_) => {}
+                    Ok(letter) => rendered.push((org.id.clone(), letter)),
                     Err(problem) => problems.push(problem),
                 }
             }
-            (kept, problems)
+            if let Some(spool) = &spool {
+                if let Err(e) = spool.append(&rendered) {
+                    tracing::debug!("rendering some letters again to send them: {e}");
+                }
+            }
+            problems
         });
-        let mut problems = Vec::new();
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        for (letters, unrendered) in shares {
-            kept.extend(letters);
-            problems.extend(unrendered);
+        if let Some(spool) = spool {
+            // Only this call sets it.
+            let _ = self.spool.set(spool);
         }
-        if !problems.is_empty() {
-            kept.clear();
-        }
-        self.refuse_unrendered(problems)
+        self.refuse_unrendered(shares.into_iter().flatten().collect())
     }
 
     /// Runs `work` on contiguous shares of the letters' organisations on one thread per core
@@ -364,41 +357,19 @@ impl Composer for Letters {
                     key.organization
                 )
             })?;
-        let kept = self
-            .kept
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&org.id);
-        let letter = match kept {
+        let spooled = self.spool.get().and_then(|spool| {
+            spool
+                .get(&org.id)
+                .map_err(|e| tracing::debug!("rendering the letter to `{}` again: {e}", org.id))
+                .ok()
+                .flatten()
+        });
+        let letter = match spooled {
             Some(letter) => letter,
             None => self.render(org).map_err(|e| e.to_string())?,
         };
         Letters::compose(self, &letter, org)
     }
-}
-
-/// The bytes a rendered letter holds.
-fn size(letter: &Letter) -> usize {
-    letter.subject.len() + letter.text.len() + letter.html.len()
-}
-
-/// A copy of `letter` that holds no more than its text: rendering leaves room to grow, up to
-/// twice the letter, and the allocator may keep a block that `shrink_to_fit` asks to shrink.
-fn compact(letter: Letter) -> Letter {
-    Letter {
-        subject: letter.subject,
-        text: letter.text.as_str().to_owned(),
-        html: letter.html.as_str().to_owned(),
-    }
-}
-
-/// Takes `bytes` from `budget` if that many are left.
-fn take(budget: &AtomicUsize, bytes: usize) -> bool {
-    budget
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-            left.checked_sub(bytes)
-        })
-        .is_ok()
 }
 
 /// A process's means of sending letters: the transport, this process's lock and the journal

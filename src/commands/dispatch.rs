@@ -84,7 +84,14 @@ pub(crate) fn run(config_path: &Path, args: DispatchArgs) -> Result<()> {
         std::mem::forget(letters);
         return Ok(());
     }
-    letters.render_all()?;
+    // The check keeps the letters for the send in the data folder, or before the first
+    // dispatch has made it, in the system's temporary folder.
+    let spool_dir = if config.data_dir.is_dir() {
+        config.data_dir.clone()
+    } else {
+        std::env::temp_dir()
+    };
+    letters.render_all(&spool_dir)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

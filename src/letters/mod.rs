@@ -34,6 +34,7 @@
 pub mod compose;
 mod mime;
 pub(crate) mod preview;
+pub(crate) mod spool;
 
 use std::collections::HashMap;
 use std::fs;
