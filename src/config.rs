@@ -170,7 +170,7 @@ struct RawStatement {
 
 /// The largest statement read by default: a statement is a few pages of text (the seed is
 /// under 10 KB), and a huge file would be copied into every letter and preview.
-pub const DEFAULT_MAX_STATEMENT_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_STATEMENT_BYTES: u64 = 4 * 1024 * 1024;
 
 impl Default for RawStatement {
     fn default() -> Self {
@@ -185,25 +185,25 @@ impl Default for RawStatement {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The configuration file it came from.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     pub sender: Sender,
-    pub recipients_dir: PathBuf,
-    pub templates_dir: PathBuf,
+    pub(crate) recipients_dir: PathBuf,
+    pub(crate) templates_dir: PathBuf,
     /// Holds the journal (`herald.db`), `previews/`, `outbox/`, `inbox/`, `processed/`, `rejected/`.
-    pub data_dir: PathBuf,
-    pub transport: TransportKind,
-    pub delivery: DeliverySettings,
-    pub daemon: DaemonSettings,
-    pub statement: StatementSettings,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) transport: TransportKind,
+    pub(crate) delivery: DeliverySettings,
+    pub(crate) daemon: DaemonSettings,
+    pub(crate) statement: StatementSettings,
 }
 
 #[derive(Debug, Clone)]
-pub struct StatementSettings {
+pub(crate) struct StatementSettings {
     /// A statement file larger than this is refused before it is read (`[statement] max_bytes`).
-    pub max_bytes: u64,
+    pub(crate) max_bytes: u64,
     /// How a slashed date whose day and month are both 12 or less is read (`[statement]
     /// date_order`).
-    pub date_order: crate::statement::DateOrder,
+    pub(crate) date_order: crate::statement::DateOrder,
 }
 
 #[derive(Debug, Clone)]
@@ -215,20 +215,20 @@ pub struct Sender {
 
 impl Sender {
     /// The `From` mailbox: display name and address.
-    pub fn mailbox(&self) -> Mailbox {
+    pub(crate) fn mailbox(&self) -> Mailbox {
         Mailbox::new(Some(self.name.clone()), self.email.clone())
     }
 }
 
 #[derive(Debug, Clone)]
-pub enum TransportKind {
+pub(crate) enum TransportKind {
     /// Write each message as `.eml` into `<data>/outbox/`.
     File,
     Smtp(SmtpSettings),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
+pub(crate) enum Security {
     /// Plain connection, then STARTTLS; refused if the server does not offer it.
     StartTls,
     /// TLS from the first byte (SMTPS, usually port 465).
@@ -238,26 +238,26 @@ pub enum Security {
 }
 
 #[derive(Debug, Clone)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    pub username: Option<String>,
+pub(crate) struct SmtpSettings {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) security: Security,
+    pub(crate) username: Option<String>,
     /// The environment variable that holds the password; the password itself is read only when
     /// a connection is made, and never stored in this struct (so it cannot leak through `Debug`).
-    pub password_env: String,
-    pub timeout: Duration,
-    pub hello_name: Option<String>,
+    pub(crate) password_env: String,
+    pub(crate) timeout: Duration,
+    pub(crate) hello_name: Option<String>,
     /// Certificate authorities trusted besides the public ones (`ca_file`): a relay whose
     /// certificate an organisation's own authority signed.
-    pub extra_roots: Option<Box<TrustedRoots>>,
+    pub(crate) extra_roots: Option<Box<TrustedRoots>>,
 }
 
 /// The certificates of a `ca_file`, read and checked when the configuration is loaded.
 #[derive(Clone)]
-pub struct TrustedRoots {
-    pub file: PathBuf,
-    pub certificates: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
+pub(crate) struct TrustedRoots {
+    pub(crate) file: PathBuf,
+    pub(crate) certificates: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl std::fmt::Debug for TrustedRoots {
@@ -292,7 +292,7 @@ impl TrustedRoots {
 
 impl SmtpSettings {
     /// True when `host` is a loopback name or address.
-    pub fn is_loopback(&self) -> bool {
+    pub(crate) fn is_loopback(&self) -> bool {
         is_loopback_host(&self.host)
     }
 }
@@ -306,27 +306,27 @@ pub(crate) fn is_loopback_host(host: &str) -> bool {
 }
 
 #[derive(Debug, Clone)]
-pub struct DeliverySettings {
-    pub concurrency: usize,
+pub(crate) struct DeliverySettings {
+    pub(crate) concurrency: usize,
     /// 0 means no limit.
-    pub rate_per_minute: u32,
-    pub max_attempts: u32,
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
+    pub(crate) rate_per_minute: u32,
+    pub(crate) max_attempts: u32,
+    pub(crate) backoff_base: Duration,
+    pub(crate) backoff_cap: Duration,
     /// Letters `sending` at once over all sessions, at least one per session: the most a crash
     /// can leave `uncertain`.
-    pub max_sending: usize,
+    pub(crate) max_sending: usize,
 }
 
 #[derive(Debug, Clone)]
-pub struct DaemonSettings {
-    pub require_approval: bool,
+pub(crate) struct DaemonSettings {
+    pub(crate) require_approval: bool,
     /// Hold for `herald approve`, even without `require_approval`, a statement whose earlier
     /// version (same title, or same date and file name) some of its organisations already
     /// received: unattended, a corrected text must not reach everyone again unnoticed.
-    pub hold_corrections: bool,
-    pub settle: Duration,
-    pub poll: Duration,
+    pub(crate) hold_corrections: bool,
+    pub(crate) settle: Duration,
+    pub(crate) poll: Duration,
 }
 
 impl Config {
@@ -621,7 +621,7 @@ impl Config {
         })
     }
 
-    pub fn journal_path(&self) -> PathBuf {
+    pub(crate) fn journal_path(&self) -> PathBuf {
         self.data_dir.join("herald.db")
     }
 }

@@ -17,8 +17,8 @@ mod sentence;
 #[rustfmt::skip]
 mod words;
 
-pub use date::{AmbiguousDate, DateOrder};
-pub use passage::{Passage, Recognised};
+pub(crate) use date::{AmbiguousDate, DateOrder};
+pub(crate) use passage::{Passage, Recognised};
 
 /// `<date>-<8 hex digits>` or `undated-<8 hex digits>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -26,7 +26,7 @@ pub use passage::{Passage, Recognised};
 pub struct StatementId(String);
 
 impl StatementId {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
@@ -74,29 +74,29 @@ pub enum AddresseeSource {
 /// A parsed statement.
 #[derive(Debug, Clone)]
 pub struct Statement {
-    pub id: StatementId,
-    pub title: String,
-    pub date: Option<NaiveDate>,
+    pub(crate) id: StatementId,
+    pub(crate) title: String,
+    pub(crate) date: Option<NaiveDate>,
     /// The signatory's name ("Sabina Aliyeva").
-    pub signatory: Option<String>,
+    pub(crate) signatory: Option<String>,
     /// The signatory's title, its lines joined with spaces
     /// ("The Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan").
-    pub signatory_title: Option<String>,
+    pub(crate) signatory_title: Option<String>,
     /// The body between the title and the signature block, one entry per paragraph, each with its
     /// lines joined by single spaces.
-    pub paragraphs: Vec<String>,
+    pub(crate) paragraphs: Vec<String>,
     /// `None` when the statement names no addressees (an error for resolve and dispatch): front
     /// matter `addressees`, else the first passage naming them (see `passages` for all).
     pub addressees: Option<AddresseeSource>,
     /// Every passage naming addressees, in the order of the text; front matter `addressees`, when
     /// given, is the only one.
-    pub passages: Vec<Passage>,
+    pub(crate) passages: Vec<Passage>,
     /// The statement's date was written with numbers that read two ways: how it was read.
-    pub date_reading: Option<AmbiguousDate>,
+    pub(crate) date_reading: Option<AmbiguousDate>,
     /// The file name the statement came from (for the attachment), e.g. `2021-05-27-kalbajar-statement.txt`.
-    pub file_name: String,
+    pub(crate) file_name: String,
     /// The original bytes-as-text, attached to every letter unchanged.
-    pub original: String,
+    pub(crate) original: String,
 }
 
 /// Why a statement cannot be used. `path` is the file as the user named it.
@@ -132,7 +132,7 @@ pub enum StatementError {
 }
 
 /// Decodes a statement file's bytes, refusing invalid UTF-8 with the offset of the first bad byte.
-pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, StatementError> {
+pub(crate) fn decode(path: &str, bytes: Vec<u8>) -> Result<String, StatementError> {
     String::from_utf8(bytes).map_err(|e| StatementError::NotUtf8 {
         path: path.to_string(),
         offset: e.utf8_error().valid_up_to(),
@@ -140,7 +140,7 @@ pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, StatementError> {
 }
 
 /// Line endings to LF, trailing whitespace removed from every line and from the end.
-pub fn normalise_text(text: &str) -> String {
+pub(crate) fn normalise_text(text: &str) -> String {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = String::with_capacity(text.len());
     for line in text.split('\n') {
@@ -166,7 +166,7 @@ pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, State
 /// under the title or the date of the signature block, the run of short lines at the end (name,
 /// title lines, date); the addressees are named by every passage found anywhere in the text.
 /// The body is every paragraph between title and signature block, except the passages.
-pub fn parse_in_order(
+pub(crate) fn parse_in_order(
     path: &str,
     file_name: &str,
     text: &str,

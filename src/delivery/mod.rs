@@ -36,7 +36,7 @@ use crate::letters::compose::Composed;
 pub(crate) type EndOfDataMark = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
 
 #[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
+pub(crate) enum DeliveryError {
     /// The means of sending could not be set up: nothing was sent (exit 2).
     #[error(transparent)]
     Setup(#[from] SetupError),
@@ -51,7 +51,7 @@ pub enum DeliveryError {
 
 /// Why the means of sending could not be set up, before any letter was claimed.
 #[derive(Debug, thiserror::Error)]
-pub enum SetupError {
+pub(crate) enum SetupError {
     /// The SMTP password is not in the environment variable the configuration names.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),

@@ -161,7 +161,7 @@ impl RecipientOutcome {
 /// Each address's latest outcome: `earlier` in its order with the entries `latest` replaces, then
 /// the addresses only `latest` names. A letter's `recipients` list is built this way across its
 /// attempts, so it shows every address's final outcome (with the reply that decided it).
-pub fn merge_recipients(
+pub(crate) fn merge_recipients(
     earlier: &[RecipientOutcome],
     latest: &[RecipientOutcome],
 ) -> Vec<RecipientOutcome> {

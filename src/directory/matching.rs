@@ -28,7 +28,7 @@ use crate::normalize::name_key;
 
 /// How a phrase matched its entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Rule {
+pub(crate) enum Rule {
     #[serde(rename = "name")]
     Name,
     #[serde(rename = "alias")]
@@ -44,7 +44,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Rule::Name => "name",
             Rule::Alias => "alias",
@@ -58,17 +58,17 @@ impl Rule {
 
 /// A phrase that names an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
-    pub entry: Entry,
-    pub rule: Rule,
+pub(crate) struct Found {
+    pub(crate) entry: Entry,
+    pub(crate) rule: Rule,
     /// What in the directory it matched, as written there: a name or alias, "TITLE of NAME" for
     /// a head, "NAME (ACRONYM)" for a pair.
-    pub matched: String,
+    pub(crate) matched: String,
 }
 
 /// What one phrase comes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Found(Found),
     /// Refused although it mentions known entries; `near` are suggested first.
     Refused {
@@ -129,7 +129,7 @@ const SUB_BODY_WORDS: &[&str] = &[
 ];
 
 /// What a phrase names, by the rules of this module.
-pub fn match_phrase(directory: &Directory, phrase: &str) -> Outcome {
+pub(crate) fn match_phrase(directory: &Directory, phrase: &str) -> Outcome {
     if let Some(found) = simple(directory, phrase) {
         return Outcome::Found(found);
     }
@@ -153,7 +153,7 @@ pub fn match_phrase(directory: &Directory, phrase: &str) -> Outcome {
 
 /// The entry a phrase names, without the work of explaining a refusal: what list splitting asks
 /// of every candidate span.
-pub fn find(directory: &Directory, phrase: &str) -> Option<Found> {
+pub(crate) fn find(directory: &Directory, phrase: &str) -> Option<Found> {
     if let Some(found) = simple(directory, phrase) {
         return Some(found);
     }

@@ -5,9 +5,9 @@
 //! Emails are parsed into `lettre::Address` here, so an invalid address fails at load time and
 //! never at send time.
 
-pub mod matching;
+pub(crate) mod matching;
 pub mod resolve;
-pub mod suggest;
+pub(crate) mod suggest;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -49,9 +49,9 @@ impl fmt::Display for OrgId {
 
 /// Where an entry was defined, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub file: PathBuf,
-    pub line: usize,
+pub(crate) struct Origin {
+    pub(crate) file: PathBuf,
+    pub(crate) line: usize,
 }
 
 impl fmt::Display for Origin {
@@ -63,60 +63,62 @@ impl fmt::Display for Origin {
 /// One institution that receives one letter.
 #[derive(Debug, Clone)]
 pub struct Organization {
-    pub id: OrgId,
-    pub name: String,
+    pub(crate) id: OrgId,
+    pub(crate) name: String,
     pub aliases: Vec<String>,
     /// One or more; the letter goes To all of them.
-    pub emails: Vec<Address>,
-    pub cc: Vec<Address>,
+    pub(crate) emails: Vec<Address>,
+    pub(crate) cc: Vec<Address>,
     /// ISO 639-1 code; picks `templates/<language>/`, falling back to `en`.
-    pub language: String,
-    pub salutation: Option<String>,
-    pub contact: Option<String>,
-    /// Ids of the groups it belongs to.
-    pub groups: Vec<String>,
+    pub(crate) language: String,
+    pub(crate) salutation: Option<String>,
+    pub(crate) contact: Option<String>,
+    /// Ids of the groups it belongs to, as the file wrote them. Loading turns them into each
+    /// group's `members`, which is what resolution reads.
+    #[expect(dead_code, reason = "membership is read from `Group::members`")]
+    pub(crate) groups: Vec<String>,
     /// Titles of its head, in any language ("Secretary-General", "Генеральный секретарь"):
     /// "Secretary-General of the OIC" names the OIC itself.
-    pub heads: Vec<String>,
-    pub origin: Origin,
+    pub(crate) heads: Vec<String>,
+    pub(crate) origin: Origin,
 }
 
 /// A named set of organisations: every organisation that lists the group's id in its `groups`.
 #[derive(Debug, Clone)]
-pub struct Group {
-    pub id: String,
-    pub name: String,
-    pub aliases: Vec<String>,
+pub(crate) struct Group {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) aliases: Vec<String>,
     /// Indexes into [`Directory::organizations`], in directory order.
-    pub members: Vec<usize>,
-    pub origin: Origin,
+    pub(crate) members: Vec<usize>,
+    pub(crate) origin: Origin,
 }
 
 /// What a known name stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
+pub(crate) enum Entry {
     Organization(usize),
     Group(usize),
 }
 
 /// A known name: the entry it stands for and which of the entry's names it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Named {
-    pub entry: Entry,
+pub(crate) struct Named {
+    pub(crate) entry: Entry,
     /// 0 for the entry's `name`, `i + 1` for its alias `i`.
-    pub written: usize,
+    pub(crate) written: usize,
 }
 
 /// The loaded, validated directory.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
     pub organizations: Vec<Organization>,
-    pub groups: Vec<Group>,
+    pub(crate) groups: Vec<Group>,
     /// Every name and alias of every organisation and group, keyed by
     /// [`crate::normalize::name_key`], so lookups ignore case, punctuation and Unicode form.
-    pub names: HashMap<String, Named>,
+    pub(crate) names: HashMap<String, Named>,
     /// Every head title (by key) with the organisations that declare it.
-    pub heads: HashMap<String, Vec<usize>>,
+    pub(crate) heads: HashMap<String, Vec<usize>>,
     by_id: HashMap<OrgId, usize>,
     /// The index of names for suggestions, built at the first phrase that needs one.
     suggest: std::sync::OnceLock<suggest::SuggestIndex>,
@@ -124,10 +126,10 @@ pub struct Directory {
 
 /// Two entries that claim the same name (after normalisation).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameClash {
-    pub name: String,
-    pub first: Origin,
-    pub second: Origin,
+pub(crate) struct NameClash {
+    pub(crate) name: String,
+    pub(crate) first: Origin,
+    pub(crate) second: Origin,
 }
 
 impl Directory {
@@ -135,7 +137,7 @@ impl Directory {
     ///
     /// A name claimed by two different entries is a clash: both are reported and the first keeps
     /// the name. An entry repeating its own name as an alias is not a clash.
-    pub fn new(
+    pub(crate) fn new(
         organizations: Vec<Organization>,
         groups: Vec<Group>,
     ) -> (Directory, Vec<NameClash>) {
@@ -208,15 +210,8 @@ impl Directory {
         )
     }
 
-    /// The entry a name stands for, if the directory knows it.
-    pub fn lookup(&self, name: &str) -> Option<Entry> {
-        self.names
-            .get(&crate::normalize::name_key(name))
-            .map(|n| n.entry)
-    }
-
     /// The name or alias `written` of an entry, as the directory writes it.
-    pub fn written(&self, named: Named) -> Option<&str> {
+    pub(crate) fn written(&self, named: Named) -> Option<&str> {
         let (name, aliases) = match named.entry {
             Entry::Organization(i) => self.organizations.get(i).map(|o| (&o.name, &o.aliases))?,
             Entry::Group(g) => self.groups.get(g).map(|g| (&g.name, &g.aliases))?,
@@ -234,11 +229,11 @@ impl Directory {
     }
 
     /// The entry's own name.
-    pub fn entry_name(&self, entry: Entry) -> &str {
+    pub(crate) fn entry_name(&self, entry: Entry) -> &str {
         self.written(Named { entry, written: 0 }).unwrap_or("")
     }
 
-    pub fn organization(&self, id: &OrgId) -> Option<&Organization> {
+    pub(crate) fn organization(&self, id: &OrgId) -> Option<&Organization> {
         self.by_id.get(id).map(|&i| &self.organizations[i])
     }
 
@@ -253,12 +248,12 @@ impl Directory {
 
 /// One problem found while loading the directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DirectoryError {
+pub(crate) struct DirectoryError {
     /// `recipients/un.toml:12`, or only the file where no line applies.
-    pub file: PathBuf,
-    pub line: Option<usize>,
+    pub(crate) file: PathBuf,
+    pub(crate) line: Option<usize>,
     /// ``"`sg@un` is not a valid email address"``
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for DirectoryError {
@@ -272,7 +267,7 @@ impl fmt::Display for DirectoryError {
 
 /// Every problem of a directory, in file and line order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DirectoryErrors(pub Vec<DirectoryError>);
+pub struct DirectoryErrors(pub(crate) Vec<DirectoryError>);
 
 impl fmt::Display for DirectoryErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -366,7 +361,7 @@ pub fn load(dir: &Path) -> Result<Directory, DirectoryErrors> {
 ///
 /// Every problem of every file is collected before giving up, so one run of `herald check`
 /// shows the whole list to fix. Errors come in source order, then line order.
-pub fn from_sources(sources: &[(PathBuf, String)]) -> Result<Directory, DirectoryErrors> {
+pub(crate) fn from_sources(sources: &[(PathBuf, String)]) -> Result<Directory, DirectoryErrors> {
     let mut v = Validator::default();
     for (index, (file, text)) in sources.iter().enumerate() {
         v.read_file(index, file, text);
@@ -1056,6 +1051,15 @@ fn reachable_domain(domain: &str) -> bool {
 mod tests {
     use super::*;
 
+    impl Directory {
+        /// The entry a name stands for, if the directory knows it.
+        fn lookup(&self, name: &str) -> Option<Entry> {
+            self.names
+                .get(&crate::normalize::name_key(name))
+                .map(|n| n.entry)
+        }
+    }
+
     /// A valid organisation in `groups`, for cases that need a member.
     const MEMBER: &str = r#"
 [[organization]]
@@ -1536,7 +1540,7 @@ name = "Ombudsman networks"
             Err(e) => panic!("{e}"),
         };
         let english = ["Excellency", "Dear Sir or Madam"];
-        for o in &d.organizations {
+        for (i, o) in d.organizations.iter().enumerate() {
             let salutation = o.salutation.as_deref().unwrap_or_default();
             if o.language == "fr" {
                 assert!(!english.contains(&salutation), "{}: {salutation}", o.id);
@@ -1545,7 +1549,9 @@ name = "Ombudsman networks"
             let contact = o.contact.as_deref().unwrap_or_default();
             let excellency = contact.starts_with("Ambassad")
                 || contact.starts_with("His Majesty's Ambassador")
-                || o.groups.iter().any(|g| g.ends_with("embassies-abroad"));
+                || d.groups
+                    .iter()
+                    .any(|g| g.id.ends_with("embassies-abroad") && g.members.contains(&i));
             if excellency {
                 let expected = if o.language == "fr" {
                     "Excellence"

@@ -19,17 +19,15 @@ use crate::directory::OrgId;
 use crate::statement::StatementId;
 
 mod chain;
-pub mod marks;
+pub(crate) mod marks;
 mod ops;
 mod query;
 mod schema;
 mod writer;
 
 // The delivery states the journal stores; they belong to delivery (`delivery::state`).
-pub use crate::delivery::state::{
-    merge_recipients, AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State,
-};
-pub use ops::Recovery;
+pub use crate::delivery::state::{AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State};
+pub(crate) use ops::Recovery;
 pub use writer::{Settled, Writer, WriterStats};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +59,7 @@ pub enum JournalError {
 
 impl JournalError {
     /// A damaged file as a refusal to send on it.
-    pub fn untrusted(self) -> JournalError {
+    pub(crate) fn untrusted(self) -> JournalError {
         match self {
             JournalError::Sqlite { path, source } if is_corrupt(&source) => {
                 JournalError::Untrusted {
@@ -115,35 +113,35 @@ pub struct PlannedLetter {
 
 /// One letter as history shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct LetterRow {
-    pub statement_id: String,
-    pub organization: String,
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
-    pub status: State,
-    pub attempts: u32,
-    pub smtp_code: Option<u16>,
-    pub smtp_reply: Option<String>,
-    pub message_id: String,
-    pub recipients: Vec<RecipientOutcome>,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+pub(crate) struct LetterRow {
+    pub(crate) statement_id: String,
+    pub(crate) organization: String,
+    pub(crate) to: Vec<String>,
+    pub(crate) cc: Vec<String>,
+    pub(crate) status: State,
+    pub(crate) attempts: u32,
+    pub(crate) smtp_code: Option<u16>,
+    pub(crate) smtp_reply: Option<String>,
+    pub(crate) message_id: String,
+    pub(crate) recipients: Vec<RecipientOutcome>,
+    pub(crate) next_attempt_at: Option<DateTime<Utc>>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 /// Filters of `herald history`.
 #[derive(Debug, Clone, Default)]
-pub struct HistoryFilter {
-    pub statement: Option<String>,
-    pub organization: Option<String>,
-    pub status: Option<State>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
+pub(crate) struct HistoryFilter {
+    pub(crate) statement: Option<String>,
+    pub(crate) organization: Option<String>,
+    pub(crate) status: Option<State>,
+    pub(crate) since: Option<DateTime<Utc>>,
+    pub(crate) until: Option<DateTime<Utc>>,
 }
 
 /// The result of recomputing the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VerifyReport {
+pub(crate) enum VerifyReport {
     Intact {
         events: u64,
         /// The last event; `None` for a journal without events.
@@ -166,9 +164,9 @@ pub enum VerifyReport {
 /// `herald verify --expect-head` prove later that nothing up to it was removed or rewritten, which
 /// the chain alone cannot prove about its own end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Head {
-    pub id: i64,
-    pub hash: String,
+pub(crate) struct Head {
+    pub(crate) id: i64,
+    pub(crate) hash: String,
 }
 
 impl fmt::Display for Head {
@@ -180,10 +178,10 @@ impl fmt::Display for Head {
 /// A head written down earlier, as `--expect-head` takes it: `HASH`, or `#ID:HASH` to also say
 /// where it must be (`#ID HASH`, as herald prints it, is taken too).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExpectedHead {
-    pub id: Option<i64>,
+pub(crate) struct ExpectedHead {
+    pub(crate) id: Option<i64>,
     /// 64 lowercase hex digits.
-    pub hash: String,
+    pub(crate) hash: String,
 }
 
 impl FromStr for ExpectedHead {
@@ -217,41 +215,41 @@ impl FromStr for ExpectedHead {
 
 /// One statement as `herald status` shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct StatementOverview {
-    pub id: String,
-    pub title: String,
-    pub held: bool,
-    pub registered_at: DateTime<Utc>,
+pub(crate) struct StatementOverview {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) held: bool,
+    pub(crate) registered_at: DateTime<Utc>,
     /// Letters per state; states with no letter are absent.
-    pub counts: BTreeMap<State, u32>,
+    pub(crate) counts: BTreeMap<State, u32>,
     /// The soonest retry of one of its deferred letters.
-    pub next_retry: Option<DateTime<Utc>>,
+    pub(crate) next_retry: Option<DateTime<Utc>>,
 }
 
 /// What `herald status` shows: every statement, oldest first, and the next retry overall.
 #[derive(Debug, Clone, Serialize)]
-pub struct Overview {
-    pub statements: Vec<StatementOverview>,
-    pub next_retry: Option<DateTime<Utc>>,
+pub(crate) struct Overview {
+    pub(crate) statements: Vec<StatementOverview>,
+    pub(crate) next_retry: Option<DateTime<Utc>>,
 }
 
 /// A different statement (an earlier version: same title, or same date and file name) whose
 /// letters some of the same organisations already received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AlreadyReceived {
-    pub id: String,
-    pub title: String,
-    pub file_name: String,
+pub(crate) struct AlreadyReceived {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) file_name: String,
     /// Those of the organisations asked about that have its letter `sent` or `partial`.
-    pub organizations: Vec<String>,
+    pub(crate) organizations: Vec<String>,
     /// When the first of those letters was recorded sent.
-    pub sent_at: DateTime<Utc>,
+    pub(crate) sent_at: DateTime<Utc>,
 }
 
 impl AlreadyReceived {
     /// The warning shown before the new statement goes out, e.g. ``42 of these organisations
     /// already received statement 2021-05-27-49d0abd7 «title» on 2026-11-27 10:02 UTC; …``.
-    pub fn warning(&self) -> String {
+    pub(crate) fn warning(&self) -> String {
         format!(
             "{} of these organisations already received statement {} «{}» on {}; this text \
              differs, so it is a new statement and they will receive it again",
@@ -264,7 +262,7 @@ impl AlreadyReceived {
 }
 
 /// A synchronous journal handle (one SQLite connection).
-pub struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
     conn: rusqlite::Connection,
     /// The running process's token (see `crate::lock`), written into every claim so that a
@@ -274,7 +272,7 @@ pub struct Journal {
 
 impl Journal {
     /// Opens (creating if needed) the journal at `path`.
-    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+    pub(crate) fn open(path: &Path) -> Result<Journal, JournalError> {
         let conn = schema::open(path)?;
         Ok(Journal {
             path: path.to_path_buf(),
@@ -286,7 +284,7 @@ impl Journal {
     /// Opens the journal read-only, if there is one: readers (`history`, `verify`, `status`,
     /// the notes of `check` and `resolve`) never create, upgrade or write it. `None` when there is
     /// no journal yet.
-    pub fn open_existing(path: &Path) -> Result<Option<Journal>, JournalError> {
+    pub(crate) fn open_existing(path: &Path) -> Result<Option<Journal>, JournalError> {
         Ok(schema::open_read_only(path)?.map(|conn| Journal {
             path: path.to_path_buf(),
             conn,
@@ -296,15 +294,11 @@ impl Journal {
 
     /// Opens the journal for writing only if there is one (`herald approve`): a command that
     /// changes a statement must not create an empty journal to find it missing.
-    pub fn open_existing_for_writing(path: &Path) -> Result<Option<Journal>, JournalError> {
+    pub(crate) fn open_existing_for_writing(path: &Path) -> Result<Option<Journal>, JournalError> {
         if schema::open_read_only(path)?.is_none() {
             return Ok(None);
         }
         Journal::open(path).map(Some)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Runs `op` inside one IMMEDIATE transaction: the write lock is taken before anything is
@@ -339,43 +333,6 @@ impl Journal {
         }
     }
 
-    /// Records the statement and its letters as `pending`, once: letters already known keep their
-    /// state; a letter not yet sent gets its addresses updated (they may have been corrected).
-    /// `held` is taken from `statement` only when the statement is new.
-    pub fn register(
-        &mut self,
-        statement: &StatementInfo,
-        letters: &[PlannedLetter],
-        now: DateTime<Utc>,
-    ) -> Result<(), JournalError> {
-        self.write(|ops| ops.register(statement, letters, now))
-    }
-
-    /// Atomically moves the letter to `sending` if `policy` allows it from its current state.
-    pub fn claim(
-        &mut self,
-        key: &LetterKey,
-        policy: ClaimPolicy,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Claim>, JournalError> {
-        self.write(|ops| ops.claim(key, policy, now))
-    }
-
-    /// Records the outcome of an attempt on a letter that is `sending`.
-    pub fn record(
-        &mut self,
-        key: &LetterKey,
-        result: &AttemptResult,
-        now: DateTime<Utc>,
-    ) -> Result<(), JournalError> {
-        self.write(|ops| ops.record(key, result, now))
-    }
-
-    /// Gives back a letter claimed but never offered to the server, as it was before the claim.
-    pub fn release(&mut self, key: &LetterKey, now: DateTime<Utc>) -> Result<(), JournalError> {
-        self.write(|ops| ops.release(key, now))
-    }
-
     /// Letters left `sending` by a process that died become `uncertain` if they may have reached
     /// a server, or go back to the state they had before the claim if they cannot have
     /// ([`marks`] says how that is told, `boot` being the running boot's identity); then, if no
@@ -384,7 +341,7 @@ impl Journal {
     /// `alive` answers whether the process that claimed a letter (its lock token) still runs: a
     /// letter another live process is sending right now is left alone. Letters claimed without
     /// an owner are taken as left behind.
-    pub fn recover_interrupted(
+    pub(crate) fn recover_interrupted(
         &mut self,
         now: DateTime<Utc>,
         alive: &dyn Fn(&str) -> bool,
@@ -394,18 +351,18 @@ impl Journal {
     }
 
     /// Empties the end-of-data marks if no letter is `sending`; `true` if it did.
-    pub fn prune_marks(&mut self) -> Result<bool, JournalError> {
+    pub(crate) fn prune_marks(&mut self) -> Result<bool, JournalError> {
         self.write(|ops| ops.prune_marks())
     }
 
     /// Marks every later claim through this handle as made by `owner` (its `claimed_by`).
-    pub fn set_owner(&mut self, owner: &marks::Claimant) {
+    pub(crate) fn set_owner(&mut self, owner: &marks::Claimant) {
         self.owner = Some(owner.text());
     }
 
     /// Withdraws the statement's letters never offered to a server (`pending` and `deferred`):
     /// each becomes `cancelled`, with an event naming `by` (who asked). Returns them.
-    pub fn cancel(
+    pub(crate) fn cancel(
         &mut self,
         statement: &StatementId,
         by: &str,
@@ -415,30 +372,37 @@ impl Journal {
     }
 
     /// Holds or releases a statement; `false` if the statement is unknown.
-    pub fn set_held(&mut self, statement: &StatementId, held: bool) -> Result<bool, JournalError> {
+    pub(crate) fn set_held(
+        &mut self,
+        statement: &StatementId,
+        held: bool,
+    ) -> Result<bool, JournalError> {
         self.write(|ops| ops.set_held(statement, held))
     }
 
-    pub fn statement(&self, id: &StatementId) -> Result<Option<StatementInfo>, JournalError> {
+    pub(crate) fn statement(
+        &self,
+        id: &StatementId,
+    ) -> Result<Option<StatementInfo>, JournalError> {
         self.read().statement(id)
     }
 
     /// Every deferred letter with the time it may be retried, soonest first (a letter deferred
     /// without a time is due at `now`).
-    pub fn due_retries(
+    pub(crate) fn due_retries(
         &self,
         now: DateTime<Utc>,
     ) -> Result<Vec<(LetterKey, DateTime<Utc>)>, JournalError> {
         self.read().due_retries(now)
     }
 
-    pub fn overview(&self) -> Result<Overview, JournalError> {
+    pub(crate) fn overview(&self) -> Result<Overview, JournalError> {
         self.read().overview()
     }
 
     /// Other statements with the same title, or the same date and file name, already `sent`
     /// (or `partial`) to any of `organizations`: earlier versions of a corrected statement.
-    pub fn already_received(
+    pub(crate) fn already_received(
         &self,
         statement: &StatementId,
         title: &str,
@@ -449,23 +413,22 @@ impl Journal {
             .already_received(statement, title, file_name, organizations)
     }
 
-    pub fn letters_of(&self, statement: &StatementId) -> Result<Vec<LetterRow>, JournalError> {
+    pub(crate) fn letters_of(
+        &self,
+        statement: &StatementId,
+    ) -> Result<Vec<LetterRow>, JournalError> {
         self.read().letters_of(statement)
     }
 
     /// Letters matching `filter`, least recently updated first.
-    pub fn history(&self, filter: &HistoryFilter) -> Result<Vec<LetterRow>, JournalError> {
+    pub(crate) fn history(&self, filter: &HistoryFilter) -> Result<Vec<LetterRow>, JournalError> {
         self.read().history(filter)
     }
 
-    /// Recomputes the chain and checks every letter and statement against it.
-    pub fn verify(&self) -> Result<VerifyReport, JournalError> {
-        self.verify_expecting(None)
-    }
-
-    /// [`Journal::verify`], and also fails unless the chain holds `expected` (a head written down
-    /// earlier): proves that nothing up to it was cut off or rewritten.
-    pub fn verify_expecting(
+    /// Recomputes the chain and checks every letter and statement against it; with `expected` (a
+    /// head written down earlier), also fails unless the chain holds it: proves that nothing up
+    /// to it was cut off or rewritten.
+    pub(crate) fn verify_expecting(
         &self,
         expected: Option<&ExpectedHead>,
     ) -> Result<VerifyReport, JournalError> {
@@ -480,7 +443,7 @@ impl Journal {
     /// missing a row once made a letter look unregistered, so it was registered and sent
     /// again), then the hash chain and every letter and statement row against it (as `herald
     /// verify`). Any doubt is [`JournalError::Untrusted`].
-    pub fn vouch(&self) -> Result<(), JournalError> {
+    pub(crate) fn vouch(&self) -> Result<(), JournalError> {
         let untrusted = |reason: String| JournalError::Untrusted {
             path: self.path.clone(),
             reason,
@@ -528,7 +491,7 @@ impl Journal {
     /// holds everything (a `-wal` file deleted or left behind by a copy loses nothing). Passive:
     /// it never waits for another herald process, and copies what their reads allow; the rest
     /// goes at the next checkpoint.
-    pub fn checkpoint(&self) -> Result<(), JournalError> {
+    pub(crate) fn checkpoint(&self) -> Result<(), JournalError> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .map_err(|source| JournalError::Sqlite {
@@ -538,7 +501,7 @@ impl Journal {
     }
 
     /// The last event, to be written down after a dispatch; `None` before the first one.
-    pub fn head(&self) -> Result<Option<Head>, JournalError> {
+    pub(crate) fn head(&self) -> Result<Option<Head>, JournalError> {
         chain::head(&self.conn).map_err(|source| JournalError::Sqlite {
             path: self.path.clone(),
             source,
@@ -562,7 +525,42 @@ fn letter_key(path: &Path, statement: &str, organization: &str) -> Result<Letter
 #[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 mod tests {
     use super::*;
+    use crate::delivery::state::merge_recipients;
     use chrono::{Duration, TimeZone};
+
+    /// The writer's steps, one transaction each, on a synchronous handle: what the tests drive.
+    impl Journal {
+        pub(crate) fn register(
+            &mut self,
+            statement: &StatementInfo,
+            letters: &[PlannedLetter],
+            now: DateTime<Utc>,
+        ) -> Result<(), JournalError> {
+            self.write(|ops| ops.register(statement, letters, now))
+        }
+
+        pub(crate) fn claim(
+            &mut self,
+            key: &LetterKey,
+            policy: ClaimPolicy,
+            now: DateTime<Utc>,
+        ) -> Result<Option<Claim>, JournalError> {
+            self.write(|ops| ops.claim(key, policy, now))
+        }
+
+        pub(crate) fn record(
+            &mut self,
+            key: &LetterKey,
+            result: &AttemptResult,
+            now: DateTime<Utc>,
+        ) -> Result<(), JournalError> {
+            self.write(|ops| ops.record(key, result, now))
+        }
+
+        pub(crate) fn verify(&self) -> Result<VerifyReport, JournalError> {
+            self.verify_expecting(None)
+        }
+    }
 
     pub(super) fn t(minutes: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2021, 5, 27, 9, 0, 0).unwrap() + Duration::minutes(minutes)

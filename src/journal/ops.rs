@@ -95,11 +95,11 @@ pub(crate) fn judge(
 
 /// What recovery did with the letters dead processes left `sending`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recovery {
+pub(crate) struct Recovery {
     /// Now `uncertain`: they may have reached a server.
-    pub uncertain: Vec<LetterKey>,
+    pub(crate) uncertain: Vec<LetterKey>,
     /// Given back to the state they had before the claim: they cannot have.
-    pub given_back: Vec<LetterKey>,
+    pub(crate) given_back: Vec<LetterKey>,
 }
 
 /// May a letter in `state` be claimed under `policy` at `now`?

@@ -102,10 +102,10 @@ struct Counters {
 /// A snapshot of the writer's [`Counters`], for a run's closing log line and the benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriterStats {
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Transactions committed (or attempted): one fsync each.
     pub commits: u64,
-    pub largest_batch: u64,
+    pub(crate) largest_batch: u64,
 }
 
 impl Writer {
@@ -116,7 +116,7 @@ impl Writer {
     }
 
     /// Starts the writer thread on an open journal.
-    pub fn start(journal: Journal) -> Result<Writer, JournalError> {
+    pub(crate) fn start(journal: Journal) -> Result<Writer, JournalError> {
         let path = journal.path.clone();
         let (requests, queue) = mpsc::channel();
         let counters = Arc::new(Counters::default());
@@ -144,7 +144,7 @@ impl Writer {
         }
     }
 
-    pub fn path(&self) -> &std::path::Path {
+    pub(crate) fn path(&self) -> &std::path::Path {
         &self.path
     }
 
@@ -162,8 +162,9 @@ impl Writer {
         async move { answer.await.map_err(|_| stopped(&path))? }
     }
 
-    /// [`Journal::claim`] at the current time, answered once durable. Queued when called.
-    pub fn claim(
+    /// Moves the letter to `sending` if `policy` allows it from its current state, at the current
+    /// time; answered once durable. Queued when called.
+    pub(crate) fn claim(
         &self,
         key: LetterKey,
         policy: ClaimPolicy,
@@ -171,8 +172,9 @@ impl Writer {
         self.submit(move |reply| Request::One(Step::Claim(key, policy, reply)))
     }
 
-    /// [`Journal::record`] at the current time, answered once durable. Queued when called.
-    pub fn record(
+    /// Records the outcome of an attempt on a letter that is `sending`, at the current time;
+    /// answered once durable. Queued when called.
+    pub(crate) fn record(
         &self,
         key: LetterKey,
         result: AttemptResult,
@@ -230,15 +232,18 @@ impl Writer {
         }
     }
 
-    /// [`Journal::release`] at the current time, answered once durable. Queued when called.
-    pub fn release(
+    /// Gives back a letter claimed but never offered to the server, as it was before the claim, at
+    /// the current time; answered once durable. Queued when called.
+    pub(crate) fn release(
         &self,
         key: LetterKey,
     ) -> impl Future<Output = Result<(), JournalError>> + Send + 'static {
         self.submit(move |reply| Request::One(Step::Release(key, reply)))
     }
 
-    /// [`Journal::register`] at the current time, answered once durable.
+    /// Records the statement and its letters as `pending`, once (letters already known keep their
+    /// state; a letter not yet sent gets its addresses updated), at the current time; answered
+    /// once durable.
     pub async fn register(
         &self,
         statement: StatementInfo,

@@ -26,7 +26,7 @@ use super::{AddresseeSource, Block};
 
 /// How a passage was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recognised {
+pub(crate) enum Recognised {
     /// The document is the subject: "This statement is addressed to …".
     Document,
     /// The author acts on the document: "We address this statement to …".
@@ -40,7 +40,7 @@ pub enum Recognised {
 }
 
 impl Recognised {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Recognised::Document => "document",
             Recognised::Author => "author",
@@ -53,25 +53,25 @@ impl Recognised {
 
 /// A passage naming addressees, where it stands in the file, and the text to split.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Passage {
-    pub recognised: Recognised,
+pub(crate) struct Passage {
+    pub(crate) recognised: Recognised,
     /// Copies and additions ("Copy to:", "… is also sent to …"): they add to the addressees
     /// named elsewhere instead of competing with them.
-    pub copies: bool,
+    pub(crate) copies: bool,
     /// File line numbers (1-based) of its first and last lines.
-    pub first_line: usize,
-    pub last_line: usize,
+    pub(crate) first_line: usize,
+    pub(crate) last_line: usize,
     /// The passage as written, its lines joined by single spaces.
-    pub text: String,
+    pub(crate) text: String,
     /// What names the addressees: a line break in it separates list items.
-    pub source: AddresseeSource,
+    pub(crate) source: AddresseeSource,
     /// (byte offset in the source text, file line) of each of its lines.
     pub(crate) line_starts: Vec<(usize, usize)>,
 }
 
 impl Passage {
     /// The file line of a byte offset into the source text.
-    pub fn line_at(&self, offset: usize) -> usize {
+    pub(crate) fn line_at(&self, offset: usize) -> usize {
         // Line starts are in order: the last one at or before `offset`.
         let after = self
             .line_starts
@@ -84,11 +84,11 @@ impl Passage {
 
 /// The passages of a statement's blocks, with the lines they use up.
 pub(crate) struct Found {
-    pub passages: Vec<Passage>,
+    pub(crate) passages: Vec<Passage>,
     /// Per block, per line: the line belongs to a passage and not to the body.
-    pub used: Vec<Vec<bool>>,
+    pub(crate) used: Vec<Vec<bool>>,
     /// Blocks whose body text holds a passage sentence (kept in the body, never a signature).
-    pub containing: Vec<bool>,
+    pub(crate) containing: Vec<bool>,
 }
 
 pub(crate) fn find(blocks: &[Block], title: &str) -> Found {
