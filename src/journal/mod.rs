@@ -19,14 +19,15 @@ mod integrity;
 pub(crate) mod marks;
 mod ops;
 mod query;
+mod recovery;
 mod schema;
 mod writer;
 
 // The delivery states the journal stores; they belong to delivery (`delivery::state`).
 pub use crate::delivery::state::{AttemptResult, Claim, ClaimPolicy, RecipientOutcome, State};
 pub(crate) use integrity::{ExpectedHead, Head, VerifyReport};
-pub(crate) use ops::Recovery;
 pub(crate) use query::{AlreadyReceived, HistoryFilter, LetterRow, Overview, StatementOverview};
+pub(crate) use recovery::Recovery;
 pub use writer::{Settled, Writer, WriterStats};
 
 #[derive(Debug, thiserror::Error)]
@@ -400,7 +401,7 @@ mod tests {
         (dir, j)
     }
 
-    fn state_of(j: &Journal, org: &str) -> State {
+    pub(super) fn state_of(j: &Journal, org: &str) -> State {
         let rows = j.letters_of(&statement().id).unwrap();
         rows.iter().find(|r| r.organization == org).unwrap().status
     }
@@ -713,63 +714,6 @@ mod tests {
         let unknown = StatementId::parse("2021-05-28-00000000").unwrap();
         assert!(!j.set_held(&unknown, true).unwrap());
         assert!(j.statement(&unknown).unwrap().is_none());
-    }
-
-    #[test]
-    fn recover_interrupted_marks_sending_uncertain() {
-        let (_dir, mut j) = journal();
-        j.register(
-            &statement(),
-            &[planned("un"), planned("osce"), planned("coe")],
-            t(0),
-        )
-        .unwrap();
-        drive_to(&mut j, "un", State::Sending);
-        drive_to(&mut j, "osce", State::Sent);
-        drive_to(&mut j, "coe", State::Sending);
-        let recovered = j
-            .recover_interrupted(t(9), &|_| false, None)
-            .unwrap()
-            .uncertain;
-        assert_eq!(recovered, vec![key("coe"), key("un")]);
-        assert_eq!(state_of(&j, "un"), State::Uncertain);
-        assert_eq!(state_of(&j, "osce"), State::Sent);
-        let row = j
-            .letters_of(&statement().id)
-            .unwrap()
-            .into_iter()
-            .find(|r| r.organization == "un")
-            .unwrap();
-        assert!(row
-            .smtp_reply
-            .unwrap()
-            .contains("stopped during this attempt"));
-        assert_eq!(
-            j.claim(&key("un"), ClaimPolicy::default(), t(10)).unwrap(),
-            None
-        );
-        assert_eq!(
-            j.recover_interrupted(t(11), &|_| false, None).unwrap(),
-            Recovery::default()
-        );
-    }
-
-    #[test]
-    fn recovery_leaves_alone_what_a_live_process_is_sending() {
-        let (_dir, mut j) = journal();
-        j.register(&statement(), &[planned("un"), planned("osce")], t(0))
-            .unwrap();
-        j.set_owner(&marks::Claimant::new("live-process", None));
-        drive_to(&mut j, "un", State::Sending);
-        j.set_owner(&marks::Claimant::new("dead-process", None));
-        drive_to(&mut j, "osce", State::Sending);
-        let recovered = j
-            .recover_interrupted(t(9), &|owner| owner == "live-process", None)
-            .unwrap()
-            .uncertain;
-        assert_eq!(recovered, vec![key("osce")]);
-        assert_eq!(state_of(&j, "un"), State::Sending);
-        assert_eq!(state_of(&j, "osce"), State::Uncertain);
     }
 
     #[test]
