@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::Address;
-use serde::Deserialize;
 
 use crate::header;
+
+mod raw;
+
+use raw::RawConfig;
 
 /// A configuration problem, worded for the person who edits the file.
 #[derive(Debug, thiserror::Error)]
@@ -43,143 +46,9 @@ pub enum ConfigError {
     MissingPassword(String),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    sender: toml::Spanned<RawSender>,
-    #[serde(default)]
-    paths: RawPaths,
-    #[serde(default)]
-    transport: RawTransport,
-    #[serde(default)]
-    smtp: Option<toml::Spanned<RawSmtp>>,
-    #[serde(default)]
-    delivery: RawDelivery,
-    #[serde(default)]
-    daemon: RawDaemon,
-    #[serde(default)]
-    statement: RawStatement,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSender {
-    name: toml::Spanned<String>,
-    email: toml::Spanned<String>,
-    reply_to: Option<toml::Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawPaths {
-    recipients: String,
-    templates: String,
-    data: String,
-}
-
-impl Default for RawPaths {
-    fn default() -> Self {
-        RawPaths {
-            recipients: "../recipients".into(),
-            templates: "../templates".into(),
-            data: "../var".into(),
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawTransport {
-    kind: Option<toml::Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSmtp {
-    host: String,
-    #[serde(default)]
-    port: Option<u16>,
-    #[serde(default)]
-    security: Option<toml::Spanned<String>>,
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    password_env: Option<String>,
-    #[serde(default)]
-    timeout_secs: Option<u64>,
-    #[serde(default)]
-    allow_insecure: bool,
-    #[serde(default)]
-    hello_name: Option<toml::Spanned<String>>,
-    #[serde(default)]
-    ca_file: Option<toml::Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawDelivery {
-    concurrency: usize,
-    rate_per_minute: u32,
-    max_attempts: u32,
-    backoff_base_secs: f64,
-    backoff_cap_secs: f64,
-    max_sending: usize,
-}
-
-impl Default for RawDelivery {
-    fn default() -> Self {
-        RawDelivery {
-            concurrency: 4,
-            rate_per_minute: 0,
-            // About two hours of retries (1, 2, 4 … 32 minutes, then the one-hour cap): a mail
-            // server restart or a short outage must not turn letters `failed`.
-            max_attempts: 8,
-            backoff_base_secs: 60.0,
-            backoff_cap_secs: 3600.0,
-            max_sending: 16,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawDaemon {
-    require_approval: bool,
-    hold_corrections: bool,
-    settle_millis: u64,
-    poll_secs: u64,
-}
-
-impl Default for RawDaemon {
-    fn default() -> Self {
-        RawDaemon {
-            require_approval: false,
-            hold_corrections: true,
-            settle_millis: 1000,
-            poll_secs: 2,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawStatement {
-    max_bytes: u64,
-    date_order: Option<toml::Spanned<String>>,
-}
-
 /// The largest statement read by default: a statement is a few pages of text (the seed is
 /// under 10 KB), and a huge file would be copied into every letter and preview.
 pub(crate) const DEFAULT_MAX_STATEMENT_BYTES: u64 = 4 * 1024 * 1024;
-
-impl Default for RawStatement {
-    fn default() -> Self {
-        RawStatement {
-            max_bytes: DEFAULT_MAX_STATEMENT_BYTES,
-            date_order: None,
-        }
-    }
-}
 
 /// The checked configuration.
 #[derive(Debug, Clone)]
