@@ -818,13 +818,13 @@ mod tests {
             assert_eq!(delivery.backoff_base, default.delivery.backoff_base);
             assert_eq!(delivery.backoff_cap, default.delivery.backoff_cap);
             // The waits between attempts, with the shortest jitter.
-            let policy = crate::delivery::classify::RetryPolicy {
+            let policy = crate::delivery::retry::RetryPolicy {
                 max_attempts: delivery.max_attempts,
                 backoff_base: delivery.backoff_base,
                 backoff_cap: delivery.backoff_cap,
             };
             let total: Duration = (1..delivery.max_attempts)
-                .map(|n| crate::delivery::classify::backoff(n, &policy, 0.8))
+                .map(|n| crate::delivery::retry::backoff(n, &policy, 0.8))
                 .sum();
             assert!(total >= Duration::from_secs(3600), "{total:?}");
             // The first retry is not crammed into the outage's first seconds.

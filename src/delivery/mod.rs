@@ -17,13 +17,15 @@ pub(crate) mod classify;
 pub(crate) mod engine;
 pub(crate) mod file;
 pub(crate) mod rate;
+pub(crate) mod retry;
 pub(crate) mod smtp;
 pub(crate) mod state;
 
 use std::fmt;
 
-pub(crate) use classify::{Outcome, RetryPolicy};
+pub(crate) use classify::Outcome;
 pub(crate) use engine::{deliver_all, Composer, DeliveryOptions, Ledger, Progress, Undelivered};
+pub(crate) use retry::RetryPolicy;
 pub(crate) use state::Claim;
 
 use futures_util::future::BoxFuture;

@@ -31,8 +31,9 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
-use super::classify::{classify, random_jitter, Outcome, RetryPolicy};
+use super::classify::{classify, Outcome};
 use super::rate::RateLimiter;
+use super::retry::{random_jitter, RetryPolicy};
 use super::state::{AttemptResult, Claim, ClaimPolicy, State};
 use super::{Connection, DeliveryError, EndOfDataMark, Summary, Transport};
 use crate::directory::OrgId;
