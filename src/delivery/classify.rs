@@ -21,8 +21,8 @@ use super::state::{merge_recipients, AttemptResult, Claim, RecipientOutcome, Sta
 /// (`250 2.0.0 Ok: queued as 4F2K9`; continuation lines joined with `\n`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Reply {
-    pub code: u16,
-    pub text: String,
+    pub(crate) code: u16,
+    pub(crate) text: String,
 }
 
 /// What one attempt to hand a message over produced, before any retry decision.

@@ -115,17 +115,17 @@ pub(crate) trait Connection: Send {
 /// What a delivery run did, for the summary and the exit status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Summary {
-    pub sent: usize,
-    pub partial: usize,
-    pub failed: usize,
-    pub deferred: usize,
-    pub uncertain: usize,
+    pub(crate) sent: usize,
+    pub(crate) partial: usize,
+    pub(crate) failed: usize,
+    pub(crate) deferred: usize,
+    pub(crate) uncertain: usize,
     /// Letters not attempted because they were already sent (or uncertain without `--resend-uncertain`).
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Letters left untouched because the run was asked to stop first.
-    pub not_attempted: usize,
+    pub(crate) not_attempted: usize,
     /// Every letter that ended in a state other than `sent`, with the reply that put it there.
-    pub undelivered: Vec<Undelivered>,
+    pub(crate) undelivered: Vec<Undelivered>,
 }
 
 impl Summary {

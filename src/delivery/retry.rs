@@ -7,9 +7,9 @@ use std::time::Duration;
 /// The retry settings of `[delivery]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RetryPolicy {
-    pub max_attempts: u32,
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
+    pub(crate) max_attempts: u32,
+    pub(crate) backoff_base: Duration,
+    pub(crate) backoff_cap: Duration,
 }
 
 /// A uniformly drawn jitter factor in [0.8, 1.2] (±20 %).

@@ -122,20 +122,20 @@ pub(crate) trait Progress: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub(crate) struct DeliveryOptions {
     /// Worker tasks, each with its own connection: SMTP transactions in flight.
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// One limit shared by every worker; 0 = none.
-    pub rate_per_minute: u32,
-    pub retry: RetryPolicy,
-    pub claim: ClaimPolicy,
+    pub(crate) rate_per_minute: u32,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) claim: ClaimPolicy,
     /// A deferred letter whose next attempt is due within this is retried in the same run.
-    pub retry_within: Duration,
+    pub(crate) retry_within: Duration,
     /// Letters that may be `sending` at once over all workers (at least one per worker): claimed
     /// ahead in one commit while earlier ones are handed over. A power loss leaves at most this
     /// many `uncertain`.
-    pub max_sending: usize,
+    pub(crate) max_sending: usize,
     /// Where each attempt leaves its end-of-data mark; `None` leaves none (tests of the engine
     /// alone: without marks, recovery would give back letters that may have been delivered).
-    pub marks: Option<Arc<Marks>>,
+    pub(crate) marks: Option<Arc<Marks>>,
 }
 
 impl DeliveryOptions {
@@ -152,10 +152,10 @@ impl DeliveryOptions {
 /// A letter that did not end `sent`, with the reply that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Undelivered {
-    pub organization: OrgId,
-    pub state: State,
-    pub smtp_code: Option<u16>,
-    pub reply: String,
+    pub(crate) organization: OrgId,
+    pub(crate) state: State,
+    pub(crate) smtp_code: Option<u16>,
+    pub(crate) reply: String,
 }
 
 struct Queue {
