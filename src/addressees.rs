@@ -119,10 +119,10 @@ enum Separator {
 
 /// A phrase and where it starts in the text it was split from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Phrase {
-    pub text: String,
+pub(crate) struct Phrase {
+    pub(crate) text: String,
     /// Byte offset of its first character in the text.
-    pub start: usize,
+    pub(crate) start: usize,
 }
 
 /// Splits addressee text into phrases; `is_known` answers whether a candidate phrase is a known
@@ -132,7 +132,7 @@ pub struct Phrase {
 /// to the next "and" only when a new name plainly starts after it ("and the …") or a known one
 /// does: names of institutions often contain "and" ("the OSCE Office for Democratic Institutions
 /// and Human Rights"), so an unknown name is better reported whole than in pieces.
-pub fn split_sentence(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String> {
+pub(crate) fn split_sentence(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String> {
     split_text(text, is_known)
         .into_iter()
         .map(|p| p.text)
@@ -140,7 +140,7 @@ pub fn split_sentence(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String
 }
 
 /// [`split_sentence`], keeping each phrase's position.
-pub fn split_text(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<Phrase> {
+pub(crate) fn split_text(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<Phrase> {
     let trimmed = strip_final_stop(text.trim_end().trim_end_matches(['!', '?']));
     let series = mark_series(&text[..trimmed.len()]);
     let text = series.as_str();

@@ -16,22 +16,22 @@ pub(crate) struct Cli {
         env = "HERALD_CONFIG",
         default_value = "config/herald.toml"
     )]
-    pub config: PathBuf,
+    pub(crate) config: PathBuf,
 
     /// More detail in the log (-v: debug, -vv: trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Only errors.
     #[arg(short, long, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     /// Log lines as text for people or JSON for machines.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,11 +60,11 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
     /// Statements to parse and resolve as well.
-    pub statements: Vec<PathBuf>,
+    pub(crate) statements: Vec<PathBuf>,
     /// Also connect to the SMTP relay and report each step (connect, TLS and its certificate,
     /// EHLO, STARTTLS, AUTH, QUIT); no mail is sent.
     #[arg(long)]
-    pub smtp: bool,
+    pub(crate) smtp: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,10 +78,10 @@ pub(crate) enum OutputFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ResolveArgs {
     /// The statement file (plain text).
-    pub statement: PathBuf,
+    pub(crate) statement: PathBuf,
     /// `text` for people, `json` for scripts (one object: statement, addressees, letters).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    pub(crate) format: OutputFormat,
 }
 
 /// Send one letter per addressed organisation (every letter not yet sent), recording each step in
@@ -89,22 +89,22 @@ pub(crate) struct ResolveArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DispatchArgs {
     /// The statement file (plain text); dispatching it again sends only what is not yet sent.
-    pub statement: PathBuf,
+    pub(crate) statement: PathBuf,
     /// Render every letter to --out as .eml plus a browsable index.html; send and record nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Where --dry-run writes (default: <data>/previews/<statement-id>/).
     #[arg(long, requires = "dry_run")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Do not ask for confirmation (required when not on a terminal).
     #[arg(long, short = 'y')]
-    pub yes: bool,
+    pub(crate) yes: bool,
     /// Also re-send letters whose outcome is unknown (`uncertain`): they may arrive twice.
     #[arg(long)]
-    pub resend_uncertain: bool,
+    pub(crate) resend_uncertain: bool,
     /// Send a statement in which no date was found (refused otherwise).
     #[arg(long)]
-    pub allow_undated: bool,
+    pub(crate) allow_undated: bool,
 }
 
 /// Write a working configuration to DIR: `herald.toml` (paths relative to it), the shipped
@@ -113,11 +113,11 @@ pub(crate) struct DispatchArgs {
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
     /// The folder to write to (e.g. /etc/herald); created if missing.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// The data folder (journal, inbox, processed, rejected) the configuration names; a relative
     /// path is taken from DIR. For the systemd unit: /var/lib/herald.
     #[arg(long, default_value = "var")]
-    pub data: String,
+    pub(crate) data: String,
 }
 
 /// Watch <data>/inbox/ and dispatch every statement dropped there; retry deferred letters; stop
@@ -130,14 +130,14 @@ pub(crate) struct DaemonArgs {}
 pub(crate) struct StatusArgs {
     /// `text` for people, `json` for scripts.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    pub(crate) format: OutputFormat,
 }
 
 /// Release a statement the daemon holds for approval (`[daemon] require_approval = true`).
 #[derive(Debug, Args)]
 pub(crate) struct ApproveArgs {
     /// The statement's id, as `herald status` shows it (e.g. 2021-05-27-49d0abd7).
-    pub statement_id: String,
+    pub(crate) statement_id: String,
 }
 
 /// Withdraw a statement's letters that were never offered to a server (`pending` or `deferred`):
@@ -146,10 +146,10 @@ pub(crate) struct ApproveArgs {
 #[derive(Debug, Args)]
 pub(crate) struct CancelArgs {
     /// The statement's id, as `herald status` shows it (e.g. 2021-05-27-49d0abd7).
-    pub statement_id: String,
+    pub(crate) statement_id: String,
     /// Withdraw without asking (needed where nobody can be asked, as in a script).
     #[arg(long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,27 +164,27 @@ pub(crate) enum HistoryFormat {
 pub(crate) struct HistoryArgs {
     /// Only this statement id (any case).
     #[arg(long)]
-    pub statement: Option<String>,
+    pub(crate) statement: Option<String>,
     /// Only this organisation id, as in `recipients/*.toml` (any case: `OSCE` finds `osce`).
     #[arg(long)]
-    pub organization: Option<String>,
+    pub(crate) organization: Option<String>,
     /// Only letters in this state (pending, sending, sent, partial, deferred, failed, uncertain,
     /// cancelled).
     #[arg(long)]
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     /// Only letters updated at or after this time (RFC 3339, or a date YYYY-MM-DD).
     #[arg(long)]
-    pub since: Option<String>,
+    pub(crate) since: Option<String>,
     /// Only letters updated before this time (RFC 3339, or a date YYYY-MM-DD: before that day).
     #[arg(long)]
-    pub until: Option<String>,
+    pub(crate) until: Option<String>,
     /// `table` for people, `json` or `csv` (times in UTC, written with `Z`) for scripts.
     #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
-    pub format: HistoryFormat,
+    pub(crate) format: HistoryFormat,
     /// In the table, show every value whole (the full server reply) instead of fitting 100
     /// columns.
     #[arg(long)]
-    pub wide: bool,
+    pub(crate) wide: bool,
 }
 
 /// Check the journal's integrity; exit 0 only if intact.
@@ -198,5 +198,5 @@ pub(crate) struct VerifyArgs {
     /// Also fail unless the chain still holds this head, as printed by an earlier `dispatch` or
     /// `verify`: `#ID:HASH` (the hash must be event ID's) or just `HASH`.
     #[arg(long, value_name = "#ID:HASH")]
-    pub expect_head: Option<crate::journal::ExpectedHead>,
+    pub(crate) expect_head: Option<crate::journal::ExpectedHead>,
 }

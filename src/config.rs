@@ -4,15 +4,19 @@
 //! After [`Config::load`] the rest of herald never re-checks a setting: enums replace strings,
 //! addresses are parsed, and unsafe combinations (plain text to a remote server) are refused here.
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::Address;
-use serde::Deserialize;
 
 use crate::header;
+
+mod raw;
+mod smtp;
+
+use raw::RawConfig;
+pub(crate) use smtp::{is_loopback_host, Security, SmtpSettings, TrustedRoots};
 
 /// A configuration problem, worded for the person who edits the file.
 #[derive(Debug, thiserror::Error)]
@@ -43,167 +47,33 @@ pub enum ConfigError {
     MissingPassword(String),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    sender: toml::Spanned<RawSender>,
-    #[serde(default)]
-    paths: RawPaths,
-    #[serde(default)]
-    transport: RawTransport,
-    #[serde(default)]
-    smtp: Option<toml::Spanned<RawSmtp>>,
-    #[serde(default)]
-    delivery: RawDelivery,
-    #[serde(default)]
-    daemon: RawDaemon,
-    #[serde(default)]
-    statement: RawStatement,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSender {
-    name: toml::Spanned<String>,
-    email: toml::Spanned<String>,
-    reply_to: Option<toml::Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawPaths {
-    recipients: String,
-    templates: String,
-    data: String,
-}
-
-impl Default for RawPaths {
-    fn default() -> Self {
-        RawPaths {
-            recipients: "../recipients".into(),
-            templates: "../templates".into(),
-            data: "../var".into(),
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawTransport {
-    kind: Option<toml::Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSmtp {
-    host: String,
-    #[serde(default)]
-    port: Option<u16>,
-    #[serde(default)]
-    security: Option<toml::Spanned<String>>,
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    password_env: Option<String>,
-    #[serde(default)]
-    timeout_secs: Option<u64>,
-    #[serde(default)]
-    allow_insecure: bool,
-    #[serde(default)]
-    hello_name: Option<toml::Spanned<String>>,
-    #[serde(default)]
-    ca_file: Option<toml::Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawDelivery {
-    concurrency: usize,
-    rate_per_minute: u32,
-    max_attempts: u32,
-    backoff_base_secs: f64,
-    backoff_cap_secs: f64,
-    max_sending: usize,
-}
-
-impl Default for RawDelivery {
-    fn default() -> Self {
-        RawDelivery {
-            concurrency: 4,
-            rate_per_minute: 0,
-            // About two hours of retries (1, 2, 4 … 32 minutes, then the one-hour cap): a mail
-            // server restart or a short outage must not turn letters `failed`.
-            max_attempts: 8,
-            backoff_base_secs: 60.0,
-            backoff_cap_secs: 3600.0,
-            max_sending: 16,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawDaemon {
-    require_approval: bool,
-    hold_corrections: bool,
-    settle_millis: u64,
-    poll_secs: u64,
-}
-
-impl Default for RawDaemon {
-    fn default() -> Self {
-        RawDaemon {
-            require_approval: false,
-            hold_corrections: true,
-            settle_millis: 1000,
-            poll_secs: 2,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawStatement {
-    max_bytes: u64,
-    date_order: Option<toml::Spanned<String>>,
-}
-
 /// The largest statement read by default: a statement is a few pages of text (the seed is
 /// under 10 KB), and a huge file would be copied into every letter and preview.
-pub const DEFAULT_MAX_STATEMENT_BYTES: u64 = 4 * 1024 * 1024;
-
-impl Default for RawStatement {
-    fn default() -> Self {
-        RawStatement {
-            max_bytes: DEFAULT_MAX_STATEMENT_BYTES,
-            date_order: None,
-        }
-    }
-}
+pub(crate) const DEFAULT_MAX_STATEMENT_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The configuration file it came from.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     pub sender: Sender,
-    pub recipients_dir: PathBuf,
-    pub templates_dir: PathBuf,
+    pub(crate) recipients_dir: PathBuf,
+    pub(crate) templates_dir: PathBuf,
     /// Holds the journal (`herald.db`), `previews/`, `outbox/`, `inbox/`, `processed/`, `rejected/`.
-    pub data_dir: PathBuf,
-    pub transport: TransportKind,
-    pub delivery: DeliverySettings,
-    pub daemon: DaemonSettings,
-    pub statement: StatementSettings,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) transport: TransportKind,
+    pub(crate) delivery: DeliverySettings,
+    pub(crate) daemon: DaemonSettings,
+    pub(crate) statement: StatementSettings,
 }
 
 #[derive(Debug, Clone)]
-pub struct StatementSettings {
+pub(crate) struct StatementSettings {
     /// A statement file larger than this is refused before it is read (`[statement] max_bytes`).
-    pub max_bytes: u64,
+    pub(crate) max_bytes: u64,
     /// How a slashed date whose day and month are both 12 or less is read (`[statement]
     /// date_order`).
-    pub date_order: crate::statement::DateOrder,
+    pub(crate) date_order: crate::statement::DateOrder,
 }
 
 #[derive(Debug, Clone)]
@@ -215,118 +85,40 @@ pub struct Sender {
 
 impl Sender {
     /// The `From` mailbox: display name and address.
-    pub fn mailbox(&self) -> Mailbox {
+    pub(crate) fn mailbox(&self) -> Mailbox {
         Mailbox::new(Some(self.name.clone()), self.email.clone())
     }
 }
 
 #[derive(Debug, Clone)]
-pub enum TransportKind {
+pub(crate) enum TransportKind {
     /// Write each message as `.eml` into `<data>/outbox/`.
     File,
     Smtp(SmtpSettings),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// Plain connection, then STARTTLS; refused if the server does not offer it.
-    StartTls,
-    /// TLS from the first byte (SMTPS, usually port 465).
-    Tls,
-    /// No encryption: only to loopback unless `allow_insecure = true`.
-    None,
-}
-
 #[derive(Debug, Clone)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    pub username: Option<String>,
-    /// The environment variable that holds the password; the password itself is read only when
-    /// a connection is made, and never stored in this struct (so it cannot leak through `Debug`).
-    pub password_env: String,
-    pub timeout: Duration,
-    pub hello_name: Option<String>,
-    /// Certificate authorities trusted besides the public ones (`ca_file`): a relay whose
-    /// certificate an organisation's own authority signed.
-    pub extra_roots: Option<Box<TrustedRoots>>,
-}
-
-/// The certificates of a `ca_file`, read and checked when the configuration is loaded.
-#[derive(Clone)]
-pub struct TrustedRoots {
-    pub file: PathBuf,
-    pub certificates: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
-}
-
-impl std::fmt::Debug for TrustedRoots {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({} certificates)",
-            self.file.display(),
-            self.certificates.len()
-        )
-    }
-}
-
-impl TrustedRoots {
-    /// Reads every PEM certificate of `file`; the message says what is wrong with it.
-    fn read(file: PathBuf) -> Result<TrustedRoots, String> {
-        use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer};
-        let shown = file.display().to_string();
-        let bytes = std::fs::read(&file)
-            .map_err(|e| format!("[smtp] ca_file `{shown}` cannot be read: {e}"))?;
-        let certificates = CertificateDer::pem_slice_iter(&bytes)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("[smtp] ca_file `{shown}` is not valid PEM: {e}"))?;
-        if certificates.is_empty() {
-            return Err(format!(
-                "[smtp] ca_file `{shown}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)"
-            ));
-        }
-        Ok(TrustedRoots { file, certificates })
-    }
-}
-
-impl SmtpSettings {
-    /// True when `host` is a loopback name or address.
-    pub fn is_loopback(&self) -> bool {
-        is_loopback_host(&self.host)
-    }
-}
-
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if bare.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-#[derive(Debug, Clone)]
-pub struct DeliverySettings {
-    pub concurrency: usize,
+pub(crate) struct DeliverySettings {
+    pub(crate) concurrency: usize,
     /// 0 means no limit.
-    pub rate_per_minute: u32,
-    pub max_attempts: u32,
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
+    pub(crate) rate_per_minute: u32,
+    pub(crate) max_attempts: u32,
+    pub(crate) backoff_base: Duration,
+    pub(crate) backoff_cap: Duration,
     /// Letters `sending` at once over all sessions, at least one per session: the most a crash
     /// can leave `uncertain`.
-    pub max_sending: usize,
+    pub(crate) max_sending: usize,
 }
 
 #[derive(Debug, Clone)]
-pub struct DaemonSettings {
-    pub require_approval: bool,
+pub(crate) struct DaemonSettings {
+    pub(crate) require_approval: bool,
     /// Hold for `herald approve`, even without `require_approval`, a statement whose earlier
     /// version (same title, or same date and file name) some of its organisations already
     /// received: unattended, a corrected text must not reach everyone again unnoticed.
-    pub hold_corrections: bool,
-    pub settle: Duration,
-    pub poll: Duration,
+    pub(crate) hold_corrections: bool,
+    pub(crate) settle: Duration,
+    pub(crate) poll: Duration,
 }
 
 impl Config {
@@ -621,7 +413,7 @@ impl Config {
         })
     }
 
-    pub fn journal_path(&self) -> PathBuf {
+    pub(crate) fn journal_path(&self) -> PathBuf {
         self.data_dir.join("herald.db")
     }
 }
@@ -949,13 +741,13 @@ mod tests {
             assert_eq!(delivery.backoff_base, default.delivery.backoff_base);
             assert_eq!(delivery.backoff_cap, default.delivery.backoff_cap);
             // The waits between attempts, with the shortest jitter.
-            let policy = crate::delivery::classify::RetryPolicy {
+            let policy = crate::delivery::retry::RetryPolicy {
                 max_attempts: delivery.max_attempts,
                 backoff_base: delivery.backoff_base,
                 backoff_cap: delivery.backoff_cap,
             };
             let total: Duration = (1..delivery.max_attempts)
-                .map(|n| crate::delivery::classify::backoff(n, &policy, 0.8))
+                .map(|n| crate::delivery::retry::backoff(n, &policy, 0.8))
                 .sum();
             assert!(total >= Duration::from_secs(3600), "{total:?}");
             // The first retry is not crammed into the outage's first seconds.

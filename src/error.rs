@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// Everything that can end a herald command early.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// A configuration file problem.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
@@ -50,7 +50,7 @@ pub enum Error {
 
 impl Error {
     /// The exit status for this error: 1 undelivered, 2 invalid input (README.md, "Using it").
-    pub fn code(&self) -> u8 {
+    pub(crate) fn code(&self) -> u8 {
         match self {
             Error::Undelivered(_) | Error::Integrity(_) => 1,
             // Refused before anything was sent.

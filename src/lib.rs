@@ -18,7 +18,7 @@
 //! and the process's means of sending), shared by the commands and the daemon; [`lock`] lets
 //! several herald processes share one journal safely.
 
-pub mod addressees;
+pub(crate) mod addressees;
 pub(crate) mod cli;
 pub(crate) mod commands;
 pub mod config;
@@ -32,7 +32,7 @@ pub mod letters;
 pub(crate) mod lock;
 pub(crate) mod logging;
 pub(crate) mod normalize;
-pub mod plan;
+pub(crate) mod plan;
 pub(crate) mod sending;
 pub mod statement;
 pub(crate) mod toml_error;

@@ -16,36 +16,36 @@ use crate::statement::{self, AddresseeSource, DateOrder, Statement, StatementErr
 
 /// How statements are read and judged: from the configuration and the command line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Reading {
+pub(crate) struct Reading {
     /// `[statement] date_order`.
-    pub date_order: DateOrder,
+    pub(crate) date_order: DateOrder,
     /// `herald dispatch --allow-undated`: a statement without a date may go out.
-    pub allow_undated: bool,
+    pub(crate) allow_undated: bool,
 }
 
 /// A statement and the organisations it reaches.
 #[derive(Debug, Clone)]
-pub struct Plan {
-    pub statement: Statement,
-    pub resolution: Resolution,
+pub(crate) struct Plan {
+    pub(crate) statement: Statement,
+    pub(crate) resolution: Resolution,
     /// Every addressee phrase as written, for the letters' context.
-    pub addressees: Vec<String>,
+    pub(crate) addressees: Vec<String>,
     /// The passages whose phrases these are (indexes into `statement.passages`), in order.
-    pub passages: Vec<usize>,
+    pub(crate) passages: Vec<usize>,
     /// Where each phrase of `resolution.phrases` stands: its passage and its line in the file.
-    pub origins: Vec<PhraseOrigin>,
+    pub(crate) origins: Vec<PhraseOrigin>,
 }
 
 /// The passage (index into the statement's passages) and file line a phrase comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhraseOrigin {
-    pub passage: usize,
-    pub line: usize,
+pub(crate) struct PhraseOrigin {
+    pub(crate) passage: usize,
+    pub(crate) line: usize,
 }
 
 impl Plan {
     /// The ids of the organisations it writes to, in order of first mention.
-    pub fn organization_ids<'a>(&self, directory: &'a Directory) -> Vec<&'a str> {
+    pub(crate) fn organization_ids<'a>(&self, directory: &'a Directory) -> Vec<&'a str> {
         self.resolution
             .letters
             .iter()
@@ -56,7 +56,7 @@ impl Plan {
 
 /// Reads and parses a statement file of at most `max_bytes` (`[statement] max_bytes`); errors
 /// name the file as given.
-pub fn read_statement(
+pub(crate) fn read_statement(
     path: &Path,
     max_bytes: u64,
     order: DateOrder,
@@ -70,7 +70,7 @@ pub fn read_statement(
 
 /// Parses the bytes read from the statement file at `path` (which names it in errors and gives
 /// the attachment its name; the file is not opened again).
-pub fn parse_statement(
+pub(crate) fn parse_statement(
     path: &Path,
     bytes: Vec<u8>,
     order: DateOrder,
@@ -87,13 +87,13 @@ pub fn parse_statement(
 /// The file's bytes, refused when there are more than `max_bytes`: a statement is copied into
 /// every letter and preview, so a huge file (or a device that never ends) would fill the disk.
 /// The size is checked before reading and again while reading (the file may grow).
-pub fn read_bounded(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
     read_at_most(std::fs::File::open(path)?, max_bytes)
 }
 
 /// Reads an opened statement file of at most `max_bytes`, refusing a larger one before reading
 /// it (by its size) and while reading it (should it grow).
-pub fn read_at_most(file: std::fs::File, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_at_most(file: std::fs::File, max_bytes: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let too_large = |size: String| {
         std::io::Error::new(
@@ -123,7 +123,7 @@ pub fn read_at_most(file: std::fs::File, max_bytes: u64) -> std::io::Result<Vec<
 /// the same institutions, or the statement is refused naming both: a clerk asks rather than
 /// guesses. The addressees are then those of the first such passage, followed by those of every
 /// passage of copies.
-pub fn resolve(
+pub(crate) fn resolve(
     directory: &Directory,
     statement: Statement,
     shown: &str,
@@ -252,13 +252,18 @@ fn locate(text: &str, phrase: &str, from: usize) -> Option<(usize, usize)> {
 
 /// Reads, parses and resolves; refuses a statement with any unresolved addressee, or without a
 /// date unless `reading.allow_undated`.
-pub fn plan(directory: &Directory, path: &Path, max_bytes: u64, reading: Reading) -> Result<Plan> {
+pub(crate) fn plan(
+    directory: &Directory,
+    path: &Path,
+    max_bytes: u64,
+    reading: Reading,
+) -> Result<Plan> {
     let statement = read_statement(path, max_bytes, reading.date_order)?;
     plan_statement(directory, statement, path, reading)
 }
 
 /// [`plan`] for a statement already read from `path`.
-pub fn plan_statement(
+pub(crate) fn plan_statement(
     directory: &Directory,
     statement: Statement,
     path: &Path,

@@ -12,13 +12,18 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 mod date;
+mod front_matter;
 mod passage;
 mod sentence;
+mod signature;
 #[rustfmt::skip]
 mod words;
 
-pub use date::{AmbiguousDate, DateOrder};
-pub use passage::{Passage, Recognised};
+pub(crate) use date::{AmbiguousDate, DateOrder};
+pub(crate) use passage::{Passage, Recognised};
+
+use front_matter::{front_matter, front_matter_passage};
+use signature::find_signature;
 
 /// `<date>-<8 hex digits>` or `undated-<8 hex digits>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -26,7 +31,7 @@ pub use passage::{Passage, Recognised};
 pub struct StatementId(String);
 
 impl StatementId {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
@@ -74,29 +79,29 @@ pub enum AddresseeSource {
 /// A parsed statement.
 #[derive(Debug, Clone)]
 pub struct Statement {
-    pub id: StatementId,
-    pub title: String,
-    pub date: Option<NaiveDate>,
+    pub(crate) id: StatementId,
+    pub(crate) title: String,
+    pub(crate) date: Option<NaiveDate>,
     /// The signatory's name ("Sabina Aliyeva").
-    pub signatory: Option<String>,
+    pub(crate) signatory: Option<String>,
     /// The signatory's title, its lines joined with spaces
     /// ("The Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan").
-    pub signatory_title: Option<String>,
+    pub(crate) signatory_title: Option<String>,
     /// The body between the title and the signature block, one entry per paragraph, each with its
     /// lines joined by single spaces.
-    pub paragraphs: Vec<String>,
+    pub(crate) paragraphs: Vec<String>,
     /// `None` when the statement names no addressees (an error for resolve and dispatch): front
     /// matter `addressees`, else the first passage naming them (see `passages` for all).
     pub addressees: Option<AddresseeSource>,
     /// Every passage naming addressees, in the order of the text; front matter `addressees`, when
     /// given, is the only one.
-    pub passages: Vec<Passage>,
+    pub(crate) passages: Vec<Passage>,
     /// The statement's date was written with numbers that read two ways: how it was read.
-    pub date_reading: Option<AmbiguousDate>,
+    pub(crate) date_reading: Option<AmbiguousDate>,
     /// The file name the statement came from (for the attachment), e.g. `2021-05-27-kalbajar-statement.txt`.
-    pub file_name: String,
+    pub(crate) file_name: String,
     /// The original bytes-as-text, attached to every letter unchanged.
-    pub original: String,
+    pub(crate) original: String,
 }
 
 /// Why a statement cannot be used. `path` is the file as the user named it.
@@ -132,7 +137,7 @@ pub enum StatementError {
 }
 
 /// Decodes a statement file's bytes, refusing invalid UTF-8 with the offset of the first bad byte.
-pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, StatementError> {
+pub(crate) fn decode(path: &str, bytes: Vec<u8>) -> Result<String, StatementError> {
     String::from_utf8(bytes).map_err(|e| StatementError::NotUtf8 {
         path: path.to_string(),
         offset: e.utf8_error().valid_up_to(),
@@ -140,7 +145,7 @@ pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, StatementError> {
 }
 
 /// Line endings to LF, trailing whitespace removed from every line and from the end.
-pub fn normalise_text(text: &str) -> String {
+pub(crate) fn normalise_text(text: &str) -> String {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = String::with_capacity(text.len());
     for line in text.split('\n') {
@@ -166,7 +171,7 @@ pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, State
 /// under the title or the date of the signature block, the run of short lines at the end (name,
 /// title lines, date); the addressees are named by every passage found anywhere in the text.
 /// The body is every paragraph between title and signature block, except the passages.
-pub fn parse_in_order(
+pub(crate) fn parse_in_order(
     path: &str,
     file_name: &str,
     text: &str,
@@ -316,145 +321,6 @@ pub fn parse_in_order(
     })
 }
 
-/// Front matter `addressees = [...]` as the statement's one passage.
-fn front_matter_passage(list: Vec<String>, first_line: usize, last_line: usize) -> Passage {
-    Passage {
-        recognised: Recognised::FrontMatter,
-        copies: false,
-        first_line,
-        last_line,
-        text: format!(
-            "addressees = [{}]",
-            list.iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        source: AddresseeSource::List(list),
-        line_starts: Vec::new(),
-    }
-}
-
-/// What the front matter says; every field optional.
-#[derive(Debug, Default)]
-struct FrontMatter {
-    title: Option<String>,
-    date: Option<NaiveDate>,
-    /// The names, and the first and last lines of the key.
-    addressees: Option<(Vec<String>, usize, usize)>,
-}
-
-/// Reads `+++`-fenced TOML at the very top; returns it and the index of the first line after it.
-fn front_matter(path: &str, lines: &[&str]) -> Result<(FrontMatter, usize), StatementError> {
-    if lines.first().map(|l| l.trim()) != Some("+++") {
-        return Ok((FrontMatter::default(), 0));
-    }
-    let invalid = |line: usize, message: String| StatementError::Invalid {
-        path: path.to_string(),
-        line,
-        message,
-    };
-    let Some(close) = (1..lines.len()).find(|&i| lines[i].trim() == "+++") else {
-        return Err(invalid(
-            1,
-            "the front matter opened by `+++` is never closed by another `+++` line".to_string(),
-        ));
-    };
-    let content = lines[1..close].join("\n");
-    let table: toml::Table = toml::from_str(&content).map_err(|e| {
-        // Content line k (0-based) is file line k + 2: the opening `+++` is line 1.
-        let line = 2 + e.span().map_or(0, |span| {
-            content[..span.start.min(content.len())]
-                .matches('\n')
-                .count()
-        });
-        invalid(
-            line,
-            format!("invalid front matter: {}", e.message().trim()),
-        )
-    })?;
-    let key_line = |key: &str| {
-        (1..close)
-            .find(|&i| {
-                let l = lines[i].trim_start();
-                l.strip_prefix(key)
-                    .is_some_and(|rest| rest.trim_start().starts_with('='))
-                    || l.strip_prefix(&format!("\"{key}\"")).is_some()
-            })
-            .map_or(1, |i| i + 1)
-    };
-    let mut front = FrontMatter::default();
-    for (key, value) in &table {
-        match (key.as_str(), value) {
-            ("title", toml::Value::String(s)) if !s.trim().is_empty() => front.title = Some(collapse_whitespace(s)),
-            ("title", _) => return Err(invalid(key_line(key), "front matter `title` must be a non-empty string".to_string())),
-            ("date", toml::Value::String(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-                Ok(d) => front.date = Some(d),
-                Err(_) => {
-                    return Err(invalid(
-                        key_line(key),
-                        format!("front matter date `{s}` is not a date of the form YYYY-MM-DD"),
-                    ))
-                }
-            },
-            ("date", toml::Value::Datetime(dt)) => {
-                let d = match (dt.date, dt.time) {
-                    (Some(d), None) => NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()),
-                    _ => None,
-                };
-                match d {
-                    Some(d) => front.date = Some(d),
-                    None => {
-                        return Err(invalid(
-                            key_line(key),
-                            format!("front matter date `{dt}` is not a date of the form YYYY-MM-DD"),
-                        ))
-                    }
-                }
-            }
-            ("date", other) => {
-                return Err(invalid(
-                    key_line(key),
-                    format!("front matter date `{other}` is not a date of the form YYYY-MM-DD"),
-                ))
-            }
-            ("addressees", toml::Value::Array(items)) => {
-                let mut names = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        toml::Value::String(s) if !s.trim().is_empty() => names.push(s.clone()),
-                        other => {
-                            return Err(invalid(
-                                key_line(key),
-                                format!("front matter `addressees` holds `{other}`, not a name"),
-                            ))
-                        }
-                    }
-                }
-                let first = key_line(key);
-                let last = (first..=close)
-                    .find(|&n| lines[n - 1].contains(']'))
-                    .unwrap_or(first);
-                front.addressees = Some((names, first, last));
-            }
-            ("addressees", _) => {
-                return Err(invalid(
-                    key_line(key),
-                    "front matter `addressees` must be a list of names, e.g. `addressees = [\"Council of Europe\"]`"
-                        .to_string(),
-                ))
-            }
-            (other, _) => {
-                return Err(invalid(
-                    key_line(other),
-                    format!("unknown front matter key `{other}` (expected `title`, `date` or `addressees`)"),
-                ))
-            }
-        }
-    }
-    Ok((front, close + 1))
-}
-
 /// Lines separated by blank lines, each line with its whitespace (NBSP included) collapsed, and
 /// its line number in the file.
 #[derive(Debug, Default)]
@@ -556,101 +422,40 @@ fn ends_sentence(line: &str) -> bool {
     line.ends_with(['.', '!', '?', ':', ';', ','])
 }
 
-/// The signature block: name, title lines and date, in the short blocks at the end.
-struct Signature {
-    first_block: usize,
-    name: Option<String>,
-    title: Option<String>,
-    date: Option<(NaiveDate, Option<AmbiguousDate>)>,
-}
-
-/// Walks back from the last block over short blocks whose lines do not end like sentences; those
-/// make the signature block, passing over paragraphs that hold an addressee sentence.
-fn find_signature(
-    blocks: &[Block],
-    skip: &[bool],
-    holds_passage: &[bool],
-    order: DateOrder,
-) -> Option<Signature> {
-    const MAX_LINE: usize = 120;
-    const MAX_LINES: usize = 8;
-    let mut first_block = None;
-    let mut lines = 0;
-    for b in (0..blocks.len()).rev() {
-        // A paragraph holding an addressee sentence after the signature is no part of it.
-        if skip[b] || holds_passage[b] {
-            continue;
-        }
-        let block = &blocks[b];
-        let signature_like = block.lines.iter().all(|l| {
-            // "On behalf of the signatories," and "Sincerely," close a letter, not a sentence.
-            l.chars().count() <= MAX_LINE
-                && (!ends_sentence(l)
-                    || l.ends_with(',')
-                    || date::parse_date_line(l, order).is_some())
-        });
-        if !signature_like || lines + block.lines.len() > MAX_LINES {
-            break;
-        }
-        lines += block.lines.len();
-        first_block = Some(b);
-    }
-    let first_block = first_block?;
-    let mut date = None;
-    let mut rest = Vec::new();
-    for b in (first_block..blocks.len()).filter(|&b| !skip[b] && !holds_passage[b]) {
-        for line in &blocks[b].lines {
-            match date::parse_date_line(line, order) {
-                Some(d) if date.is_none() => date = Some(d),
-                Some(_) => {}
-                None => rest.push(line.as_str()),
-            }
-        }
-    }
-    let name = rest.first().map(|s| s.to_string());
-    let title = (rest.len() > 1).then(|| rest[1..].join(" "));
-    Some(Signature {
-        first_block,
-        name,
-        title,
-        date,
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
+    pub(super) use chrono::NaiveDate;
 
-    use super::{parse, AddresseeSource, Statement, StatementError};
+    pub(super) use super::{parse, AddresseeSource, Statement, StatementError};
 
-    const SEED: &str = include_str!("../seeds/2021-05-27-kalbajar-statement.txt");
+    pub(super) const SEED: &str = include_str!("../seeds/2021-05-27-kalbajar-statement.txt");
 
-    fn ok(text: &str) -> Statement {
+    pub(super) fn ok(text: &str) -> Statement {
         match parse("statements/s.txt", "s.txt", text) {
             Ok(s) => s,
             Err(e) => panic!("`{text}` did not parse: {e}"),
         }
     }
 
-    fn err(text: &str) -> String {
+    pub(super) fn err(text: &str) -> String {
         match parse("statements/s.txt", "s.txt", text) {
             Ok(s) => panic!("`{text}` parsed: {s:?}"),
             Err(e) => e.to_string(),
         }
     }
 
-    fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+    pub(super) fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
         NaiveDate::from_ymd_opt(y, m, d)
     }
 
-    fn sentence(s: &Statement) -> &str {
+    pub(super) fn sentence(s: &Statement) -> &str {
         match &s.addressees {
             Some(AddresseeSource::Sentence(text)) => text,
             other => panic!("expected an addressee sentence, got {other:?}"),
         }
     }
 
-    fn list(s: &Statement) -> Vec<&str> {
+    pub(super) fn list(s: &Statement) -> Vec<&str> {
         match &s.addressees {
             Some(AddresseeSource::List(items)) => items.iter().map(String::as_str).collect(),
             other => panic!("expected an addressee list, got {other:?}"),
@@ -658,7 +463,7 @@ mod tests {
     }
 
     /// A statement with a title, one body paragraph, the given tail (signature, addressees).
-    fn with_tail(tail: &str) -> String {
+    pub(super) fn with_tail(tail: &str) -> String {
         format!("A Statement on Peace\n\nWe call for peace.\n\n{tail}")
     }
 
@@ -940,100 +745,6 @@ mod tests {
             assert_eq!(s.paragraphs, *paragraphs, "`{text}`");
             assert_eq!(s.signatory.as_deref(), *signatory, "`{text}`");
             assert_eq!(s.date, *expected_date, "`{text}`");
-        }
-    }
-
-    #[test]
-    fn signature_dates_in_every_accepted_form() {
-        let cases: &[(&str, Option<NaiveDate>)] = &[
-            ("27 May 2021", date(2021, 5, 27)),
-            ("May 27, 2021", date(2021, 5, 27)),
-            ("27.05.2021", date(2021, 5, 27)),
-            ("2021-05-27", date(2021, 5, 27)),
-            ("27\u{a0}May\u{a0}2021", date(2021, 5, 27)),
-            ("Baku, 27 May 2021", date(2021, 5, 27)),
-            ("Baku, May 27, 2021", date(2021, 5, 27)),
-            ("1st of June 2021", date(2021, 6, 1)),
-            ("Sept. 3, 2021", date(2021, 9, 3)),
-            ("31 February 2021", None),
-            ("May 2021", None),
-        ];
-        for (line, expected) in cases {
-            let s = ok(&with_tail(&format!("Sabina Aliyeva\nCommissioner\n{line}")));
-            assert_eq!(s.date, *expected, "`{line}`");
-            assert_eq!(s.signatory.as_deref(), Some("Sabina Aliyeva"), "`{line}`");
-            let prefix = expected.map_or("undated-".to_string(), |d| format!("{d}-"));
-            assert!(s.id.as_str().starts_with(&prefix), "`{line}`: {}", s.id);
-        }
-        // A date in figures that does not exist is a slip to correct, not an undated statement.
-        let e = err(&with_tail("Sabina Aliyeva\nCommissioner\n32.05.2021"));
-        assert!(e.contains("`32.05.2021` is not a date"), "{e}");
-    }
-
-    #[test]
-    fn a_date_in_the_body_is_not_the_statement_date() {
-        let s = ok("Title\n\nOn May 27, 2021, something happened.\n\nSabina Aliyeva");
-        assert_eq!(s.date, None);
-        assert!(s.id.as_str().starts_with("undated-"));
-        let s = ok("Title\n\n27 May 2021\n\nOn that day something happened.");
-        assert_eq!(s.date, date(2021, 5, 27));
-        assert_eq!(s.paragraphs, ["On that day something happened."]);
-    }
-
-    #[test]
-    fn front_matter_wins_over_detection() {
-        let text = "+++\ntitle = \"On “Peace”\"\ndate = \"2021-06-01\"\naddressees = [\"- the Council of Europe\", \"UNESCO\"]\n+++\n"
-            .to_string()
-            + &with_tail("Sabina Aliyeva\n\n27 May 2021\n\nThis Statement is addressed to the European Union.");
-        let s = ok(&text);
-        assert_eq!(s.title, "On “Peace”");
-        assert_eq!(s.date, date(2021, 6, 1));
-        assert!(s.id.as_str().starts_with("2021-06-01-"));
-        assert_eq!(list(&s), ["- the Council of Europe", "UNESCO"]);
-        assert_eq!(s.paragraphs, ["We call for peace."]);
-        // The id covers the front matter too: changing it makes another statement.
-        assert_ne!(ok(&text.replace("UNESCO", "UNICEF")).id, s.id);
-
-        let s = ok("+++\ndate = 2021-06-01\n+++\nTitle\n\nBody.");
-        assert_eq!((s.title.as_str(), s.date), ("Title", date(2021, 6, 1)));
-        let s = ok("+++\ntitle = \"Given\"\n+++\nThe body starts at once.\n\nMore.");
-        assert_eq!(s.title, "Given");
-        assert_eq!(s.paragraphs, ["The body starts at once.", "More."]);
-    }
-
-    #[test]
-    fn malformed_front_matter_is_an_error_with_its_line() {
-        let cases: &[(&str, &str)] = &[
-            (
-                "+++\ntitle = \"A\"\ndate = \n+++\nT",
-                "statements/s.txt:3: invalid front matter",
-            ),
-            (
-                "+++\ntitle = \"A\"\ndate = \"27 May 2021\"\n+++\nT",
-                "statements/s.txt:3: front matter date `27 May 2021` is not a date",
-            ),
-            (
-                "+++\ntitle = \"A\"\n\naddressees = \"UNESCO\"\n+++\nT",
-                "statements/s.txt:4: front matter `addressees` must be a list",
-            ),
-            (
-                "+++\ntitel = \"A\"\n+++\nT",
-                "statements/s.txt:2: unknown front matter key `titel`",
-            ),
-            (
-                "+++\ntitle = \"A\"\nT",
-                "statements/s.txt:1: the front matter opened by `+++` is never closed",
-            ),
-            (
-                "+++\ntitle = 3\n+++\nT",
-                "statements/s.txt:2: front matter `title` must be a non-empty string",
-            ),
-        ];
-        for (text, message) in cases {
-            let e = err(text);
-            assert!(e.starts_with(message), "`{text}`: {e}");
-            let crlf = err(&text.replace('\n', "\r\n"));
-            assert_eq!(crlf, e, "CRLF changes the error of `{text}`");
         }
     }
 

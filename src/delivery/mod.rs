@@ -17,13 +17,15 @@ pub(crate) mod classify;
 pub(crate) mod engine;
 pub(crate) mod file;
 pub(crate) mod rate;
+pub(crate) mod retry;
 pub(crate) mod smtp;
 pub(crate) mod state;
 
 use std::fmt;
 
-pub(crate) use classify::{Outcome, RetryPolicy};
+pub(crate) use classify::Outcome;
 pub(crate) use engine::{deliver_all, Composer, DeliveryOptions, Ledger, Progress, Undelivered};
+pub(crate) use retry::RetryPolicy;
 pub(crate) use state::Claim;
 
 use futures_util::future::BoxFuture;
@@ -36,7 +38,7 @@ use crate::letters::compose::Composed;
 pub(crate) type EndOfDataMark = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
 
 #[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
+pub(crate) enum DeliveryError {
     /// The means of sending could not be set up: nothing was sent (exit 2).
     #[error(transparent)]
     Setup(#[from] SetupError),
@@ -51,7 +53,7 @@ pub enum DeliveryError {
 
 /// Why the means of sending could not be set up, before any letter was claimed.
 #[derive(Debug, thiserror::Error)]
-pub enum SetupError {
+pub(crate) enum SetupError {
     /// The SMTP password is not in the environment variable the configuration names.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
@@ -113,17 +115,17 @@ pub(crate) trait Connection: Send {
 /// What a delivery run did, for the summary and the exit status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Summary {
-    pub sent: usize,
-    pub partial: usize,
-    pub failed: usize,
-    pub deferred: usize,
-    pub uncertain: usize,
+    pub(crate) sent: usize,
+    pub(crate) partial: usize,
+    pub(crate) failed: usize,
+    pub(crate) deferred: usize,
+    pub(crate) uncertain: usize,
     /// Letters not attempted because they were already sent (or uncertain without `--resend-uncertain`).
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Letters left untouched because the run was asked to stop first.
-    pub not_attempted: usize,
+    pub(crate) not_attempted: usize,
     /// Every letter that ended in a state other than `sent`, with the reply that put it there.
-    pub undelivered: Vec<Undelivered>,
+    pub(crate) undelivered: Vec<Undelivered>,
 }
 
 impl Summary {

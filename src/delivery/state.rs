@@ -76,11 +76,11 @@ impl FromStr for State {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClaimPolicy {
     /// Also take `failed` letters (a manual dispatch: the address may have been corrected).
-    pub include_failed: bool,
+    pub(crate) include_failed: bool,
     /// Also take `uncertain` letters (`--resend-uncertain` only).
-    pub include_uncertain: bool,
+    pub(crate) include_uncertain: bool,
     /// Take a `deferred` letter only once its next-attempt time has come (the daemon).
-    pub respect_schedule: bool,
+    pub(crate) respect_schedule: bool,
 }
 
 impl ClaimPolicy {
@@ -88,7 +88,7 @@ impl ClaimPolicy {
     /// out: the journal applies it inside each claim, and a dispatch counts with it before
     /// claiming. `due` answers whether a deferred letter's next attempt has come; it is asked
     /// only when the policy respects the schedule.
-    pub fn may_claim(self, state: State, due: impl FnOnce() -> bool) -> bool {
+    pub(crate) fn may_claim(self, state: State, due: impl FnOnce() -> bool) -> bool {
         match state {
             State::Pending => true,
             State::Deferred => !self.respect_schedule || due(),
@@ -103,19 +103,19 @@ impl ClaimPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     /// Total attempts including this one.
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// Consecutive transient failures before this attempt, plus one.
-    pub consecutive: u32,
+    pub(crate) consecutive: u32,
     /// What each address answered in the earlier attempts of this delivery, read from the letter's
     /// `recipients` inside the claim's transaction: a deferred (or uncertain) letter keeps it, so
     /// a retry goes only to the addresses that still need the letter; a letter claimed from
     /// `pending` or `failed` starts afresh with none.
-    pub earlier: Vec<RecipientOutcome>,
+    pub(crate) earlier: Vec<RecipientOutcome>,
 }
 
 impl Claim {
     /// Addresses that accepted the letter in an earlier attempt: they must not get it again.
-    pub fn already_accepted(&self) -> Vec<&str> {
+    pub(crate) fn already_accepted(&self) -> Vec<&str> {
         self.earlier
             .iter()
             .filter(|r| r.accepted)
@@ -124,7 +124,7 @@ impl Claim {
     }
 
     /// Addresses that refused the letter for good (5xx) in an earlier attempt.
-    pub fn permanently_refused(&self) -> Vec<&str> {
+    pub(crate) fn permanently_refused(&self) -> Vec<&str> {
         self.earlier
             .iter()
             .filter(|r| r.is_permanent_refusal())
@@ -134,7 +134,7 @@ impl Claim {
 
     /// Whether this attempt still sends to `address`: not if it accepted the letter already or
     /// refused it for good.
-    pub fn still_owed(&self, address: &str) -> bool {
+    pub(crate) fn still_owed(&self, address: &str) -> bool {
         !self
             .earlier
             .iter()
@@ -145,15 +145,15 @@ impl Claim {
 /// Per-address outcome at RCPT (or at the end of data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecipientOutcome {
-    pub address: String,
-    pub accepted: bool,
-    pub code: Option<u16>,
-    pub reply: String,
+    pub(crate) address: String,
+    pub(crate) accepted: bool,
+    pub(crate) code: Option<u16>,
+    pub(crate) reply: String,
 }
 
 impl RecipientOutcome {
     /// Refused with a 5xx reply: retrying cannot change the answer.
-    pub fn is_permanent_refusal(&self) -> bool {
+    pub(crate) fn is_permanent_refusal(&self) -> bool {
         !self.accepted && self.code.is_some_and(|c| (500..600).contains(&c))
     }
 }
@@ -161,7 +161,7 @@ impl RecipientOutcome {
 /// Each address's latest outcome: `earlier` in its order with the entries `latest` replaces, then
 /// the addresses only `latest` names. A letter's `recipients` list is built this way across its
 /// attempts, so it shows every address's final outcome (with the reply that decided it).
-pub fn merge_recipients(
+pub(crate) fn merge_recipients(
     earlier: &[RecipientOutcome],
     latest: &[RecipientOutcome],
 ) -> Vec<RecipientOutcome> {

@@ -23,25 +23,25 @@ const NOT_FOUND: &str = "not found in the recipients directory";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedPhrase {
     /// The phrase as it stands in the statement (leading "the"/"to" dropped).
-    pub phrase: String,
+    pub(crate) phrase: String,
     /// The rule that matched it, when it resolved.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<Rule>,
+    pub(crate) rule: Option<Rule>,
     /// The directory's name, alias or head title it matched, as written there.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub matched: Option<String>,
-    pub organizations: Vec<OrgId>,
+    pub(crate) matched: Option<String>,
+    pub(crate) organizations: Vec<OrgId>,
     /// Why it was refused, when `organizations` is empty.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// Closest names, when `organizations` is empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub suggestions: Vec<String>,
+    pub(crate) suggestions: Vec<String>,
 }
 
 impl ResolvedPhrase {
     /// "alias `UN Security Council`", "head `Director-General of UNESCO`": the evidence in words.
-    pub fn evidence(&self) -> Option<String> {
+    pub(crate) fn evidence(&self) -> Option<String> {
         let rule = self.rule?;
         Some(match &self.matched {
             Some(m) => format!("{} `{m}`", rule.as_str()),
@@ -63,14 +63,13 @@ impl Resolution {
         self.phrases.iter().filter(|p| p.organizations.is_empty())
     }
 
-    /// `Err` naming every unresolved phrase with its suggestions.
-    pub fn require_complete(&self, statement: &str) -> Result<(), Unresolved> {
-        self.require_complete_at(statement, &[])
-    }
-
-    /// [`Resolution::require_complete`], the refusal naming the line of each phrase refused:
-    /// `lines[i]` is the line of `phrases[i]`.
-    pub fn require_complete_at(&self, statement: &str, lines: &[usize]) -> Result<(), Unresolved> {
+    /// `Err` naming every unresolved phrase with its suggestions, and the line of each phrase
+    /// refused: `lines[i]` is the line of `phrases[i]` (none where `lines` is shorter).
+    pub(crate) fn require_complete_at(
+        &self,
+        statement: &str,
+        lines: &[usize],
+    ) -> Result<(), Unresolved> {
         let (phrases, lines): (Vec<ResolvedPhrase>, Vec<Option<usize>>) = self
             .phrases
             .iter()
@@ -92,12 +91,12 @@ impl Resolution {
 
 /// Addressee phrases that matched nothing in the directory.
 #[derive(Debug, Clone)]
-pub struct Unresolved {
+pub(crate) struct Unresolved {
     /// The statement file as the user named it.
-    pub statement: String,
-    pub phrases: Vec<ResolvedPhrase>,
+    pub(crate) statement: String,
+    pub(crate) phrases: Vec<ResolvedPhrase>,
     /// The line of each phrase in the statement, where known.
-    pub lines: Vec<Option<usize>>,
+    pub(crate) lines: Vec<Option<usize>>,
 }
 
 impl fmt::Display for Unresolved {
@@ -344,7 +343,7 @@ pub(crate) fn test_directory_with_heads(
             name: name.to_string(),
             aliases: strings(aliases),
             members: (0..orgs.len())
-                .filter(|&i| orgs[i].groups.iter().any(|g| g == id))
+                .filter(|&i| organizations[i].3.contains(id))
                 .collect(),
             origin: origin(1000 + line),
         })
@@ -435,7 +434,7 @@ mod tests {
             assert_eq!(orgs_of(&r, i), *orgs, "`{phrase}`");
             assert!(r.phrases[i].suggestions.is_empty(), "`{phrase}`");
         }
-        assert!(r.require_complete("seed.txt").is_ok());
+        assert!(r.require_complete_at("seed.txt", &[]).is_ok());
         // The Public Defender of Georgia is both an ombudsman and an NHRI: one letter.
         assert_eq!(r.letters.len(), d.organizations.len());
         assert_eq!(
@@ -668,7 +667,7 @@ mod tests {
             &sentence("the Northern Federation of Peace Councils, European Union"),
         );
         let err = r
-            .require_complete("statement.txt")
+            .require_complete_at("statement.txt", &[])
             .expect_err("one phrase is unknown");
         assert_eq!(err.phrases.len(), 1);
         assert!(

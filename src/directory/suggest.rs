@@ -28,7 +28,7 @@ pub(crate) const MAX_CANDIDATES: usize = 300;
 
 /// Every name and alias key of the directory, with its trigrams.
 #[derive(Debug, Clone, Default)]
-pub struct SuggestIndex {
+pub(crate) struct SuggestIndex {
     /// Sorted by key, so that ties are settled the same way on every run.
     keys: Vec<(String, Named)>,
     grams: HashMap<u64, Vec<u32>>,
@@ -37,8 +37,8 @@ pub struct SuggestIndex {
 /// What one search cost, for tests that bound it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Work {
-    pub postings: usize,
-    pub scored: usize,
+    pub(crate) postings: usize,
+    pub(crate) scored: usize,
 }
 
 impl SuggestIndex {
@@ -138,7 +138,7 @@ fn significant_words(key: &str) -> impl Iterator<Item = &str> {
 
 /// Up to three display names for a phrase: first those of `near` (entries the phrase mentions:
 /// a parent, a known part of a pair), then names that look like it, best first; each entry once.
-pub fn suggestions(directory: &Directory, phrase: &str, near: &[Entry]) -> Vec<String> {
+pub(crate) fn suggestions(directory: &Directory, phrase: &str, near: &[Entry]) -> Vec<String> {
     suggestions_with_work(directory, phrase, near).0
 }
 

@@ -80,13 +80,13 @@ fn valid_boot_id(text: &str) -> Option<String> {
 /// Who made a claim, as `claimed_by` records it: the process's lock token and, when known, the
 /// boot it ran in (`<token>@<boot id>`; an older herald wrote the token alone).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claimant {
-    pub token: String,
-    pub boot: Option<String>,
+pub(crate) struct Claimant {
+    pub(crate) token: String,
+    pub(crate) boot: Option<String>,
 }
 
 impl Claimant {
-    pub fn new(token: &str, boot: Option<String>) -> Claimant {
+    pub(crate) fn new(token: &str, boot: Option<String>) -> Claimant {
         Claimant {
             token: token.to_string(),
             boot,
@@ -101,7 +101,7 @@ impl Claimant {
     }
 
     /// The `claimed_by` text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match &self.boot {
             Some(boot) => format!("{}@{boot}", self.token),
             None => self.token.clone(),
@@ -120,8 +120,7 @@ pub(crate) fn line(claimed_by: &str, key: &LetterKey, attempt: u32) -> String {
 
 /// This process's side of the marks file: opened once, appended to before each end of data.
 #[derive(Debug)]
-pub struct Marks {
-    path: PathBuf,
+pub(crate) struct Marks {
     file: File,
     claimed_by: String,
 }
@@ -129,24 +128,19 @@ pub struct Marks {
 impl Marks {
     /// Opens (creating if needed) the marks file of the journal at `journal` for claims made as
     /// `claimant`.
-    pub fn open(journal: &Path, claimant: &Claimant) -> std::io::Result<Marks> {
+    pub(crate) fn open(journal: &Path, claimant: &Claimant) -> std::io::Result<Marks> {
         let path = path_of(journal);
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         Ok(Marks {
-            path,
             file,
             claimed_by: claimant.text(),
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Marks that attempt `attempt` of `key` is about to write its end of data. Returns once the
     /// line is with the operating system; an error means it may not be, and the end of data must
     /// not be written.
-    pub fn mark(&self, key: &LetterKey, attempt: u32) -> std::io::Result<()> {
+    pub(crate) fn mark(&self, key: &LetterKey, attempt: u32) -> std::io::Result<()> {
         let line = line(&self.claimed_by, key, attempt);
         // One write call, so concurrent sessions never interleave within a line; a short write
         // (a full disk) leaves a line recovery will not match, and is an error here.
@@ -241,26 +235,27 @@ mod tests {
         let journal = dir.path().join("herald.db");
         let claimant = Claimant::new("42-ab", Some("boot-1".into()));
         let marks = Marks::open(&journal, &claimant).unwrap();
-        assert_eq!(marks.path(), dir.path().join("herald.marks"));
+        let file = dir.path().join("herald.marks");
+        assert_eq!(path_of(&journal), file);
         marks.mark(&key("un"), 1).unwrap();
         marks.mark(&key("oas"), 3).unwrap();
         // A torn last line (the disk filled up) matches nothing.
         std::fs::OpenOptions::new()
             .append(true)
-            .open(marks.path())
+            .open(&file)
             .unwrap()
             .write_all(b"42-ab@boot-1 2021-05-27-1a2b3c4d eu 1")
             .unwrap();
-        let read_back = read(marks.path()).unwrap();
+        let read_back = read(&file).unwrap();
         assert_eq!(read_back.len(), 2, "{read_back:?}");
         assert!(read_back.contains(&line("42-ab@boot-1", &key("un"), 1)));
         assert!(read_back.contains("42-ab@boot-1 2021-05-27-1a2b3c4d oas 3\n"));
-        clear(marks.path()).unwrap();
-        assert!(read(marks.path()).unwrap().is_empty());
+        clear(&file).unwrap();
+        assert!(read(&file).unwrap().is_empty());
         // Appending goes on at the new end.
         marks.mark(&key("un"), 2).unwrap();
         assert_eq!(
-            std::fs::read_to_string(marks.path()).unwrap(),
+            std::fs::read_to_string(&file).unwrap(),
             "42-ab@boot-1 2021-05-27-1a2b3c4d un 2\n"
         );
         assert!(read(&dir.path().join("absent.marks")).unwrap().is_empty());

@@ -3,16 +3,16 @@
 //!
 //! Every change to a `letters` row appends its event in the same transaction, so the row and the
 //! chain can never disagree after a crash.
+//!
+//! The judgement of letters a dead process left `sending` is in `recovery`.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::chain::{Addresses, CreationDetail, EventFields, StatementDigest, GENESIS};
-use super::marks::{self, Claimant};
 use super::schema::timestamp;
 use super::{
     AttemptResult, Claim, ClaimPolicy, JournalError, LetterKey, PlannedLetter, RecipientOutcome,
@@ -22,85 +22,6 @@ use super::{
 /// Why a released letter went back: it was claimed ahead and never offered to the server.
 pub(crate) const RELEASED_NOTE: &str =
     "claimed ahead but not offered to the server before herald stopped; given back as it was";
-
-/// The reply recorded when a process stopped while a letter was `sending` and may have reached
-/// a server: `{rule}` says why it may have.
-fn interrupted_reply(rule: &str) -> String {
-    format!(
-        "herald stopped during this attempt ({rule}): the letter may or may not have been \
-         delivered, so it is not re-sent automatically"
-    )
-}
-
-/// How recovery judges a letter a dead process left `sending` (see [`super::marks`]); each
-/// verdict carries the rule that decided, which its event and reply record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// It may have reached a server.
-    Uncertain(String),
-    /// It cannot have: back to the state it had before the claim.
-    GiveBack(String),
-}
-
-/// The verdict on one letter left `sending`: claimed as `claimed_by` for attempt `attempt`,
-/// judged in boot `boot` against the end-of-data marks (`Err`: they could not be read).
-pub(crate) fn judge(
-    claimed_by: Option<&str>,
-    key: &LetterKey,
-    attempt: u32,
-    boot: Option<&str>,
-    marked: &Result<HashSet<String>, String>,
-) -> Verdict {
-    let Some(claimed_by) = claimed_by else {
-        return Verdict::Uncertain(
-            "the claim records no process, so nothing shows how far the attempt went".into(),
-        );
-    };
-    let Some(then) = Claimant::parse(claimed_by).boot else {
-        return Verdict::Uncertain(
-            "the claim records no boot identity, so a missing end-of-data mark proves nothing"
-                .into(),
-        );
-    };
-    let Some(now) = boot else {
-        return Verdict::Uncertain(
-            "the machine's boot identity cannot be read now, so a restart since the claim cannot \
-             be ruled out"
-                .into(),
-        );
-    };
-    if then != now {
-        return Verdict::Uncertain(format!(
-            "the machine restarted since the claim (boot `{then}`, now `{now}`): an end-of-data \
-             mark written before the restart may have been lost"
-        ));
-    }
-    match marked {
-        Err(e) => Verdict::Uncertain(format!("the end-of-data marks cannot be read: {e}")),
-        Ok(marked) if marked.contains(&marks::line(claimed_by, key, attempt)) => {
-            Verdict::Uncertain(
-                "its end of data was being written (end-of-data mark found) and no reply was \
-                 recorded"
-                    .into(),
-            )
-        }
-        Ok(_) => Verdict::GiveBack(
-            "never reached the server's end of data: herald stopped before writing it (no \
-             end-of-data mark for this claim, same boot), so no server can have delivered it; \
-             back to be sent normally"
-                .into(),
-        ),
-    }
-}
-
-/// What recovery did with the letters dead processes left `sending`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recovery {
-    /// Now `uncertain`: they may have reached a server.
-    pub uncertain: Vec<LetterKey>,
-    /// Given back to the state they had before the claim: they cannot have.
-    pub given_back: Vec<LetterKey>,
-}
 
 /// May a letter in `state` be claimed under `policy` at `now`?
 pub(crate) fn claimable(
@@ -126,7 +47,7 @@ struct NewEvent<'a> {
 }
 
 /// The current row of a letter, as the state machine needs it.
-struct Current {
+pub(super) struct Current {
     state: State,
     attempts: u32,
     consecutive_failures: u32,
@@ -137,7 +58,7 @@ struct Current {
     cc: String,
     message_id: String,
     /// Each address's outcome so far (the `recipients` JSON).
-    recipients: Vec<RecipientOutcome>,
+    pub(super) recipients: Vec<RecipientOutcome>,
 }
 
 pub(crate) struct Ops<'a> {
@@ -166,14 +87,14 @@ impl ChainHead {
 }
 
 impl Ops<'_> {
-    fn sql(&self, source: rusqlite::Error) -> JournalError {
+    pub(super) fn sql(&self, source: rusqlite::Error) -> JournalError {
         JournalError::Sqlite {
             path: self.path.to_path_buf(),
             source,
         }
     }
 
-    fn other(&self, message: String) -> JournalError {
+    pub(super) fn other(&self, message: String) -> JournalError {
         JournalError::Other {
             path: self.path.to_path_buf(),
             message,
@@ -187,7 +108,7 @@ impl Ops<'_> {
     }
 
     /// [`Ops::exec`] for a query of one row.
-    fn row<T>(
+    pub(super) fn row<T>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
@@ -251,7 +172,7 @@ impl Ops<'_> {
         Ok(id)
     }
 
-    fn current(&self, key: &LetterKey) -> Result<Option<Current>, JournalError> {
+    pub(super) fn current(&self, key: &LetterKey) -> Result<Option<Current>, JournalError> {
         let row = self
             .row(
                 "SELECT state, attempts, consecutive_failures, smtp_code, smtp_reply, \
@@ -527,7 +448,7 @@ impl Ops<'_> {
     }
 
     /// [`Ops::record`], with the recovery rule that decided the outcome in the event's detail.
-    fn record_as(
+    pub(super) fn record_as(
         &self,
         key: &LetterKey,
         result: &AttemptResult,
@@ -610,7 +531,7 @@ impl Ops<'_> {
     /// [`Ops::release`]; with `recovery`, for a letter a dead process left `sending` without
     /// reaching its end of data: the rule goes into the event's detail and, as the reply, into
     /// the row (so `history` shows why the letter is back), in place of the reply it had.
-    fn give_back(
+    pub(super) fn give_back(
         &self,
         key: &LetterKey,
         now: DateTime<Utc>,
@@ -736,106 +657,6 @@ impl Ops<'_> {
             detail: detail.to_string(),
         })?;
         Ok(())
-    }
-
-    /// Judges every letter left `sending` by a process no longer alive (`alive` answers for a
-    /// lock token) in boot `boot` ([`judge`]): `uncertain`, or given back. Then empties the
-    /// end-of-data marks if no letter is `sending` any more: the caller's transaction holds the
-    /// write lock, so no claim (and so no new mark) can come in between.
-    pub(crate) fn recover_interrupted(
-        &self,
-        now: DateTime<Utc>,
-        alive: &dyn Fn(&str) -> bool,
-        boot: Option<&str>,
-    ) -> Result<Recovery, JournalError> {
-        let stuck: Vec<(String, String, Option<String>, u32)> = {
-            let mut stmt = self
-                .conn
-                .prepare(
-                    "SELECT statement_id, organization, claimed_by, attempts FROM letters \
-                     WHERE state = 'sending' ORDER BY statement_id, organization",
-                )
-                .map_err(|e| self.sql(e))?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .map_err(|e| self.sql(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))?
-        };
-        let marks_path = marks::path_of(self.path);
-        let mut marked = None;
-        let mut recovery = Recovery::default();
-        let mut left = 0;
-        for (statement, organization, owner, attempt) in stuck {
-            if owner
-                .as_deref()
-                .is_some_and(|o| alive(&Claimant::parse(o).token))
-            {
-                left += 1;
-                continue;
-            }
-            let key = super::letter_key(self.path, &statement, &organization)?;
-            // Read once, and only when a letter needs it.
-            let marked = marked.get_or_insert_with(|| {
-                marks::read(&marks_path).map_err(|e| format!("{}: {e}", marks_path.display()))
-            });
-            match judge(owner.as_deref(), &key, attempt, boot, marked) {
-                Verdict::GiveBack(rule) => {
-                    self.give_back(&key, now, Some(&rule))?;
-                    recovery.given_back.push(key);
-                }
-                Verdict::Uncertain(rule) => {
-                    // What earlier attempts settled stays known; only this attempt's outcome is
-                    // lost.
-                    let recipients = self
-                        .current(&key)?
-                        .map(|cur| cur.recipients)
-                        .unwrap_or_default();
-                    let result = AttemptResult {
-                        state: State::Uncertain,
-                        smtp_code: None,
-                        reply: interrupted_reply(&rule),
-                        recipients,
-                        next_attempt_at: None,
-                    };
-                    self.record_as(&key, &result, now, Some(&rule))?;
-                    recovery.uncertain.push(key);
-                }
-            }
-        }
-        if left == 0 {
-            // Housekeeping only: a file that cannot be emptied stops nothing here (the claims
-            // that would append to it will say so).
-            if let Err(e) = marks::clear(&marks_path) {
-                tracing::warn!(
-                    "cannot empty the end-of-data marks {}: {e}",
-                    marks_path.display()
-                );
-            }
-        }
-        Ok(recovery)
-    }
-
-    /// Empties the end-of-data marks when no letter is `sending`: they only speak of letters
-    /// that are.
-    pub(crate) fn prune_marks(&self) -> Result<bool, JournalError> {
-        let sending: i64 = self
-            .row(
-                "SELECT count(*) FROM letters WHERE state = 'sending'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql(e))?;
-        if sending > 0 {
-            return Ok(false);
-        }
-        let path = marks::path_of(self.path);
-        marks::clear(&path).map_err(|e| {
-            self.other(format!(
-                "cannot empty the end-of-data marks {}: {e}",
-                path.display()
-            ))
-        })?;
-        Ok(true)
     }
 
     /// See [`Journal::cancel`](super::Journal::cancel). The event keeps the letter's attempt
@@ -965,115 +786,6 @@ mod tests {
             State::Cancelled,
         ] {
             assert!(!claimable(state, all, None, now), "{state}");
-        }
-    }
-
-    #[test]
-    fn a_letter_left_sending_is_given_back_only_when_the_same_boot_shows_no_mark() {
-        use crate::directory::OrgId;
-        use crate::statement::StatementId;
-        let key = LetterKey {
-            statement: StatementId::parse("2021-05-27-1a2b3c4d").unwrap(),
-            organization: OrgId::new("un").unwrap(),
-        };
-        let claimed_by = "7-ab@boot-1";
-        type Marked = Result<HashSet<String>, String>;
-        let marked: Marked = Ok(HashSet::from([marks::line(claimed_by, &key, 2)]));
-        let none: Marked = Ok(HashSet::new());
-        let unreadable: Marked = Err("permission denied".into());
-        // (claimed_by, attempt, boot now, marks, given back?, words of the rule)
-        type Case<'a> = (
-            Option<&'a str>,
-            u32,
-            Option<&'a str>,
-            &'a Marked,
-            bool,
-            &'a str,
-        );
-        let cases: &[Case<'_>] = &[
-            (
-                Some(claimed_by),
-                2,
-                Some("boot-1"),
-                &none,
-                true,
-                "never reached the server's end of data",
-            ),
-            (
-                Some(claimed_by),
-                2,
-                Some("boot-1"),
-                &marked,
-                false,
-                "end-of-data mark found",
-            ),
-            // The mark of another attempt, or of the same attempt by another process, is no mark.
-            (
-                Some(claimed_by),
-                3,
-                Some("boot-1"),
-                &marked,
-                true,
-                "no end-of-data mark",
-            ),
-            (
-                Some("8-cd@boot-1"),
-                2,
-                Some("boot-1"),
-                &marked,
-                true,
-                "no end-of-data mark",
-            ),
-            (
-                Some(claimed_by),
-                2,
-                Some("boot-2"),
-                &none,
-                false,
-                "the machine restarted",
-            ),
-            (
-                Some(claimed_by),
-                2,
-                Some("boot-2"),
-                &marked,
-                false,
-                "the machine restarted",
-            ),
-            (
-                Some(claimed_by),
-                2,
-                None,
-                &none,
-                false,
-                "cannot be read now",
-            ),
-            (
-                Some("7-ab"),
-                2,
-                Some("boot-1"),
-                &none,
-                false,
-                "no boot identity",
-            ),
-            (None, 2, Some("boot-1"), &none, false, "no process"),
-            (
-                Some(claimed_by),
-                2,
-                Some("boot-1"),
-                &unreadable,
-                false,
-                "permission denied",
-            ),
-        ];
-        for (i, &(by, attempt, boot, marks, given_back, words)) in cases.iter().enumerate() {
-            let verdict = judge(by, &key, attempt, boot, marks);
-            let (back, rule) = match &verdict {
-                Verdict::GiveBack(rule) => (true, rule),
-                Verdict::Uncertain(rule) => (false, rule),
-            };
-            assert_eq!(back, given_back, "case {i}: {verdict:?}");
-            assert!(rule.contains(words), "case {i}: {rule}");
         }
     }
 }

@@ -8,17 +8,91 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
 
 use super::schema::{parse_timestamp, timestamp};
-use super::{
-    AlreadyReceived, HistoryFilter, JournalError, LetterKey, LetterRow, Overview, State,
-    StatementInfo, StatementOverview,
-};
+use super::{JournalError, LetterKey, RecipientOutcome, State, StatementInfo};
 use crate::statement::StatementId;
 
 const LETTER_COLUMNS: &str = "statement_id, organization, to_addresses, cc_addresses, state, \
      attempts, smtp_code, smtp_reply, message_id, recipients, next_attempt_at, created_at, \
      updated_at";
+
+/// One letter as history shows it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct LetterRow {
+    pub(crate) statement_id: String,
+    pub(crate) organization: String,
+    pub(crate) to: Vec<String>,
+    pub(crate) cc: Vec<String>,
+    pub(crate) status: State,
+    pub(crate) attempts: u32,
+    pub(crate) smtp_code: Option<u16>,
+    pub(crate) smtp_reply: Option<String>,
+    pub(crate) message_id: String,
+    pub(crate) recipients: Vec<RecipientOutcome>,
+    pub(crate) next_attempt_at: Option<DateTime<Utc>>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// Filters of `herald history`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HistoryFilter {
+    pub(crate) statement: Option<String>,
+    pub(crate) organization: Option<String>,
+    pub(crate) status: Option<State>,
+    pub(crate) since: Option<DateTime<Utc>>,
+    pub(crate) until: Option<DateTime<Utc>>,
+}
+
+/// One statement as `herald status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct StatementOverview {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) held: bool,
+    pub(crate) registered_at: DateTime<Utc>,
+    /// Letters per state; states with no letter are absent.
+    pub(crate) counts: BTreeMap<State, u32>,
+    /// The soonest retry of one of its deferred letters.
+    pub(crate) next_retry: Option<DateTime<Utc>>,
+}
+
+/// What `herald status` shows: every statement, oldest first, and the next retry overall.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Overview {
+    pub(crate) statements: Vec<StatementOverview>,
+    pub(crate) next_retry: Option<DateTime<Utc>>,
+}
+
+/// A different statement (an earlier version: same title, or same date and file name) whose
+/// letters some of the same organisations already received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct AlreadyReceived {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) file_name: String,
+    /// Those of the organisations asked about that have its letter `sent` or `partial`.
+    pub(crate) organizations: Vec<String>,
+    /// When the first of those letters was recorded sent.
+    pub(crate) sent_at: DateTime<Utc>,
+}
+
+impl AlreadyReceived {
+    /// The warning shown before the new statement goes out, e.g. ``42 of these organisations
+    /// already received statement 2021-05-27-49d0abd7 «title» on 2026-11-27 10:02 UTC; …``.
+    pub(crate) fn warning(&self) -> String {
+        format!(
+            "{} of these organisations already received statement {} «{}» on {}; this text \
+             differs, so it is a new statement and they will receive it again",
+            self.organizations.len(),
+            self.id,
+            self.title,
+            self.sent_at.format("%Y-%m-%d %H:%M UTC"),
+        )
+    }
+}
 
 /// A stored value that herald did not write (or that was edited by hand).
 #[derive(Debug, thiserror::Error)]
@@ -318,5 +392,158 @@ impl Queries<'_> {
             statements,
             next_retry,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+mod tests {
+    use super::super::tests::{drive_to, journal, key, outcome, planned, statement, t};
+    use super::super::*;
+
+    #[test]
+    fn retries_history_and_overview() {
+        let (_dir, mut j) = journal();
+        j.register(
+            &statement(),
+            &[planned("un"), planned("osce"), planned("coe")],
+            t(0),
+        )
+        .unwrap();
+        for (org, minutes) in [("un", 50), ("osce", 20)] {
+            j.claim(&key(org), ClaimPolicy::default(), t(1))
+                .unwrap()
+                .unwrap();
+            let mut r = outcome(State::Deferred, Some(421), "421 try later");
+            r.next_attempt_at = Some(t(minutes));
+            j.record(&key(org), &r, t(2)).unwrap();
+        }
+        let due = j.due_retries(t(3)).unwrap();
+        assert_eq!(due, vec![(key("osce"), t(20)), (key("un"), t(50))]);
+
+        let ov = j.overview().unwrap();
+        assert_eq!(ov.next_retry, Some(t(20)));
+        assert_eq!(ov.statements.len(), 1);
+        let counts: Vec<(State, u32)> = ov.statements[0]
+            .counts
+            .iter()
+            .map(|(s, n)| (*s, *n))
+            .collect();
+        assert_eq!(counts, vec![(State::Pending, 1), (State::Deferred, 2)]);
+
+        let deferred = HistoryFilter {
+            status: Some(State::Deferred),
+            ..Default::default()
+        };
+        assert_eq!(j.history(&deferred).unwrap().len(), 2);
+        let early = HistoryFilter {
+            until: Some(t(1)),
+            ..Default::default()
+        };
+        let rows = j.history(&early).unwrap();
+        assert_eq!(
+            rows.iter()
+                .map(|r| r.organization.as_str())
+                .collect::<Vec<_>>(),
+            vec!["coe"]
+        );
+        let late = HistoryFilter {
+            since: Some(t(2)),
+            organization: Some("un".into()),
+            ..Default::default()
+        };
+        let rows = j.history(&late).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].next_attempt_at, Some(t(50)));
+        assert_eq!(rows[0].smtp_code, Some(421));
+        let other = HistoryFilter {
+            statement: Some("2021-05-28-00000000".into()),
+            ..Default::default()
+        };
+        assert!(j.history(&other).unwrap().is_empty());
+    }
+
+    #[test]
+    fn earlier_versions_already_received_are_found_by_title_or_by_date_and_file_name() {
+        let (_dir, mut j) = journal();
+        j.register(
+            &statement(),
+            &[
+                planned("un"),
+                planned("coe"),
+                planned("ipb"),
+                planned("osce"),
+            ],
+            t(0),
+        )
+        .unwrap();
+        drive_to(&mut j, "un", State::Sent);
+        drive_to(&mut j, "coe", State::Partial);
+        drive_to(&mut j, "ipb", State::Failed);
+        let asked = ["un", "coe", "ipb", "osce", "unesco"];
+        // (id, title, file name, organisations expected to have it already)
+        let rows: [(&str, &str, &str, &[&str]); 6] = [
+            // A corrected text: new id, same title and file.
+            (
+                "2021-05-27-99999999",
+                "On the Kalbajar district",
+                "kalbajar.txt",
+                &["coe", "un"],
+            ),
+            // Title reworded, same date and file name.
+            (
+                "2021-05-27-99999999",
+                "On Kalbajar",
+                "kalbajar.txt",
+                &["coe", "un"],
+            ),
+            // Same title on another day and file.
+            (
+                "2021-06-01-99999999",
+                "On the Kalbajar district",
+                "other.txt",
+                &["coe", "un"],
+            ),
+            // Same file name on another day, other title: another statement.
+            ("2021-06-01-99999999", "On Lachin", "kalbajar.txt", &[]),
+            // Same date, other file and title.
+            ("2021-05-27-99999999", "On Lachin", "lachin.txt", &[]),
+            // The statement itself is never its own earlier version.
+            (
+                "2021-05-27-1a2b3c4d",
+                "On the Kalbajar district",
+                "kalbajar.txt",
+                &[],
+            ),
+        ];
+        for (id, title, file, expected) in rows {
+            let found = j
+                .already_received(&StatementId::parse(id).unwrap(), title, file, &asked)
+                .unwrap();
+            let orgs: Vec<&str> = found
+                .iter()
+                .flat_map(|e| e.organizations.iter().map(String::as_str))
+                .collect();
+            assert_eq!(orgs, expected, "{id} {title} {file}");
+            if let Some(earlier) = found.first() {
+                assert_eq!(found.len(), 1);
+                assert_eq!(earlier.id, "2021-05-27-1a2b3c4d");
+                assert_eq!(earlier.sent_at, t(2));
+                assert!(earlier.warning().starts_with(
+                    "2 of these organisations already received statement 2021-05-27-1a2b3c4d \
+                     «On the Kalbajar district» on 2021-05-27 09:02 UTC"
+                ));
+            }
+        }
+        // Only the organisations asked about count.
+        let found = j
+            .already_received(
+                &StatementId::parse("2021-05-27-99999999").unwrap(),
+                "On the Kalbajar district",
+                "kalbajar.txt",
+                &["coe", "unesco"],
+            )
+            .unwrap();
+        assert_eq!(found[0].organizations, ["coe"]);
     }
 }

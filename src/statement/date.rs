@@ -14,7 +14,7 @@ use serde::Deserialize;
 /// How a slashed date whose day and month are both 12 or less is read (`[statement] date_order`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum DateOrder {
+pub(crate) enum DateOrder {
     /// `06/05/2022` is 6 May 2022.
     #[default]
     Dmy,
@@ -26,7 +26,7 @@ pub enum DateOrder {
 
 impl DateOrder {
     /// `dmy`, `mdy` or `ymd`, as the configuration spells it.
-    pub fn parse(s: &str) -> Option<DateOrder> {
+    pub(crate) fn parse(s: &str) -> Option<DateOrder> {
         match s.trim().to_ascii_lowercase().as_str() {
             "dmy" => Some(DateOrder::Dmy),
             "mdy" => Some(DateOrder::Mdy),
@@ -46,13 +46,13 @@ impl DateOrder {
 
 /// A date written with numbers only that could be read two ways, and how it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AmbiguousDate {
+pub(crate) struct AmbiguousDate {
     /// As written in the statement (`06/05/2022`).
-    pub written: String,
+    pub(crate) written: String,
     /// The configured order it was read in.
-    pub order: DateOrder,
+    pub(crate) order: DateOrder,
     /// Whether the first number was taken as the month.
-    pub month_first: bool,
+    pub(crate) month_first: bool,
 }
 
 impl fmt::Display for AmbiguousDate {
