@@ -3,7 +3,7 @@
 //! dispatches (or a dispatch and readers) at once.
 
 use crate::common::{assert_no_panic, assert_refused, letter_states, resolve_json, SEED};
-use crate::support::smtp::{Script, SmtpServer};
+use crate::support::smtp::{Fault, Script, SmtpServer};
 use crate::support::workspace::Workspace;
 
 /// Regression: with the SMTP server down, every letter was tried (42 identical `deferred …
@@ -107,6 +107,48 @@ fn two_dispatches_at_once_share_the_letters_and_neither_fails() {
     let messages = server.messages();
     assert_eq!(messages.len(), letters, "each letter once");
     assert!(letter_states(&ws).iter().all(|(_, _, s)| s == "sent"));
+}
+
+/// A dispatch that meets a letter another live herald process is sending names it, says that
+/// process reports it, and does not count it as a failure; it finds it among the letters
+/// `sending`, without reading every letter of the statement again.
+#[test]
+fn a_dispatch_names_the_letter_another_process_is_sending() {
+    let server = SmtpServer::start(Script::new().on_data_end_first(1, Fault::Stall));
+    let ws = Workspace::new();
+    ws.smtp(server.port())
+        .set("delivery", "concurrency", 1)
+        .set("delivery", "max_sending", 1);
+    let first = ws.herald(["dispatch", SEED, "--yes"]).spawn();
+    assert!(
+        server.ends_reach(1, std::time::Duration::from_secs(60)),
+        "the first dispatch sent the end of its first letter"
+    );
+    let second = ws.run(["dispatch", SEED, "--yes"]);
+    assert_no_panic(&second);
+    second.assert_success();
+    let held: Vec<String> = letter_states(&ws)
+        .into_iter()
+        .filter(|(_, _, state)| state == "sending")
+        .map(|(_, organization, _)| organization)
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    let line = format!(
+        "1 letter is being sent by another herald process right now, which records and reports \
+         them (`herald history --statement"
+    );
+    assert!(second.stdout.contains(&line), "{}", second.stdout);
+    assert!(
+        second
+            .stdout
+            .trim_end()
+            .ends_with(&format!("): {}", held[0])),
+        "{}",
+        second.stdout
+    );
+    // The stalled letter goes when the server does; the first dispatch ends on its own.
+    drop(server);
+    assert_no_panic(&first.wait());
 }
 
 /// Regression: a dispatch starting while another herald process opened or closed the same new

@@ -21,7 +21,7 @@ use crate::delivery::file::FileTransport;
 use crate::delivery::{DeliveryError, Progress, SetupError};
 use crate::directory;
 use crate::error::{Error, Result};
-use crate::journal::{AttemptResult, ClaimPolicy, Journal, LetterKey, State};
+use crate::journal::{AttemptResult, ClaimPolicy, HistoryFilter, Journal, LetterKey, State};
 use crate::letters::Templates;
 use crate::plan;
 use crate::sending::{Courier, Letters};
@@ -367,11 +367,17 @@ fn deferred_hint(
 /// Says which of the statement's letters another herald process is sending right now (a
 /// second dispatch, the daemon): they are that process's to send and report, not failures here.
 fn report_elsewhere(courier: &Courier, statement: &StatementId) -> Result<()> {
+    // Only the letters `sending` now, through the journal's index of states: reading every
+    // letter of a large dispatch again took longer than the rest of this report.
+    let sending = HistoryFilter {
+        statement: Some(statement.to_string()),
+        status: Some(State::Sending),
+        ..HistoryFilter::default()
+    };
     let mut elsewhere: Vec<String> = courier
         .reader
-        .letters_of(statement)?
+        .history(&sending)?
         .into_iter()
-        .filter(|row| row.status == State::Sending)
         .map(|row| row.organization)
         .collect();
     if elsewhere.is_empty() {
