@@ -133,11 +133,9 @@ fn a_dispatch_names_the_letter_another_process_is_sending() {
         .map(|(_, organization, _)| organization)
         .collect();
     assert_eq!(held.len(), 1, "{held:?}");
-    let line = format!(
-        "1 letter is being sent by another herald process right now, which records and reports \
-         them (`herald history --statement"
-    );
-    assert!(second.stdout.contains(&line), "{}", second.stdout);
+    let line = "1 letter is being sent by another herald process right now, which records and \
+                reports them (`herald history --statement";
+    assert!(second.stdout.contains(line), "{}", second.stdout);
     assert!(
         second
             .stdout
