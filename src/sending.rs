@@ -168,7 +168,8 @@ impl Letters {
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
     pub(crate) fn render_all(&self, dir: &Path) -> Result<()> {
-        let spool = Spool::new(dir)
+        let facts = letters::StatementFacts::new(&self.plan.statement);
+        let spool = Spool::new(dir, facts.body(), facts.body_html())
             .map_err(|e| tracing::debug!("rendering every letter again to send it: {e}"))
             .ok();
         let shares = self.by_shares(|orgs| {

@@ -295,6 +295,16 @@ impl StatementFacts {
                 .is_some_and(|date| mentions_date(&statement.title, date)),
         }
     }
+
+    /// The statement's body as `{{statement.body}}` writes it.
+    pub(crate) fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The statement's body as `{{{statement.body_html}}}` writes it.
+    pub(crate) fn body_html(&self) -> &str {
+        &self.body_html
+    }
 }
 
 /// The words a title may open with that already say "this is a statement".
