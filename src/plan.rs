@@ -5,7 +5,7 @@
 //! `dispatch`, `resolve`, `check` and the daemon all start here, so a statement is judged the
 //! same way whichever command meets it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use crate::directory::resolve::{self, Resolution};
@@ -166,6 +166,8 @@ pub(crate) fn resolve(
     let mut phrases = Vec::new();
     let mut origins = Vec::new();
     let mut letters = Vec::new();
+    // Each organisation once (a set: a group of 20,000 made the list's own search quadratic).
+    let mut seen = HashSet::new();
     for &p in &used {
         let passage = &passages[p];
         let mut cursor = 0;
@@ -184,7 +186,7 @@ pub(crate) fn resolve(
             phrases.push(phrase.clone());
         }
         for &i in &resolved[p].letters {
-            if !letters.contains(&i) {
+            if seen.insert(i) {
                 letters.push(i);
             }
         }
