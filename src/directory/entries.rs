@@ -230,7 +230,6 @@ impl Validator {
             language,
             salutation: raw.salutation.map(Spanned::into_inner),
             contact: raw.contact.map(Spanned::into_inner),
-            groups: raw.groups.into_iter().map(Spanned::into_inner).collect(),
             heads: raw.heads.into_iter().map(Spanned::into_inner).collect(),
             origin: Origin {
                 file: file.to_path_buf(),

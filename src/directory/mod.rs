@@ -83,10 +83,6 @@ pub struct Organization {
     pub(crate) language: String,
     pub(crate) salutation: Option<String>,
     pub(crate) contact: Option<String>,
-    /// Ids of the groups it belongs to, as the file wrote them. Loading turns them into each
-    /// group's `members`, which is what resolution reads.
-    #[expect(dead_code, reason = "membership is read from `Group::members`")]
-    pub(crate) groups: Vec<String>,
     /// Titles of its head, in any language ("Secretary-General", "Генеральный секретарь"):
     /// "Secretary-General of the OIC" names the OIC itself.
     pub(crate) heads: Vec<String>,

@@ -315,7 +315,7 @@ pub(crate) fn test_directory_with_heads(
     let orgs: Vec<Organization> = organizations
         .iter()
         .enumerate()
-        .map(|(line, (id, name, aliases, groups))| Organization {
+        .map(|(line, (id, name, aliases, _))| Organization {
             id: OrgId::new(id).expect("test ids are valid"),
             name: name.to_string(),
             aliases: strings(aliases),
@@ -326,7 +326,6 @@ pub(crate) fn test_directory_with_heads(
             language: "en".to_string(),
             salutation: None,
             contact: None,
-            groups: strings(groups),
             heads: heads
                 .iter()
                 .filter(|(of, _)| of == id)

@@ -219,7 +219,6 @@ mod tests {
                 language: "en".to_string(),
                 salutation: None,
                 contact: None,
-                groups: Vec::new(),
                 heads: Vec::new(),
                 origin: Origin {
                     file: "recipients/large.toml".into(),

@@ -953,7 +953,6 @@ fn sample_organization(language: &str) -> Option<Organization> {
         language: language.to_string(),
         salutation: None,
         contact: None,
-        groups: Vec::new(),
         heads: Vec::new(),
         origin: crate::directory::Origin {
             file: PathBuf::from("(sample)"),
@@ -1064,7 +1063,6 @@ pub(crate) mod fixtures {
             language: language.to_string(),
             salutation: salutation.map(str::to_string),
             contact: None,
-            groups: Vec::new(),
             heads: Vec::new(),
             origin: Origin {
                 file: PathBuf::from("recipients/test.toml"),
