@@ -8,14 +8,14 @@
 //!       ──compose──▶ MIME messages ──deliver (Transport, retries, rate limit)──▶ Journal (SQLite)
 //! ```
 //!
-//! Pure stages (no files, no network, no clock): [`statement`], [`addressees`], [`normalize`],
+//! Pure stages (no files, no network, no clock): [`statement`], `addressees`, `normalize`,
 //! [`directory::resolve`], [`letters`] rendering and [`letters::compose`]. I/O lives in
-//! [`config`] and [`directory`] loading, template loading, [`delivery`] (transports),
-//! [`journal`] and [`daemon`].
+//! [`config`] and [`directory`] loading, template loading, `delivery` (transports),
+//! [`journal`] and `daemon`.
 //!
-//! Joining the stages: [`plan`] (a statement file → the organisations it reaches, refusing
-//! anything that cannot go out) and [`sending`] (the letters of one plan, rendered on demand,
-//! and the process's means of sending), shared by the commands and the daemon; [`lock`] lets
+//! Joining the stages: `plan` (a statement file → the organisations it reaches, refusing
+//! anything that cannot go out) and `sending` (the letters of one plan, rendered on demand,
+//! and the process's means of sending), shared by the commands and the daemon; `lock` lets
 //! several herald processes share one journal safely.
 
 pub(crate) mod addressees;

@@ -69,7 +69,7 @@ impl fmt::Display for StatementId {
 pub enum AddresseeSource {
     /// Text naming the addressees as written: the end of an addressee sentence ("to the UN
     /// Secretary-General, the Council of Europe and UNESCO") or the lines of a list under a
-    /// heading, one line per `\n`. Split into phrases by [`crate::addressees`], driven by the
+    /// heading, one line per `\n`. Split into phrases by `crate::addressees`, driven by the
     /// directory's names.
     Sentence(String),
     /// One name per entry, never split: front matter `addressees`.
@@ -157,7 +157,7 @@ pub(crate) fn normalise_text(text: &str) -> String {
     out
 }
 
-/// [`parse_in_order`] with slashed dates read day first.
+/// `parse_in_order` with slashed dates read day first.
 pub fn parse(path: &str, file_name: &str, text: &str) -> Result<Statement, StatementError> {
     parse_in_order(path, file_name, text, DateOrder::default())
 }

@@ -1,6 +1,6 @@
 //! Addressee phrases → organisations (pure).
 //!
-//! A phrase resolves only by the rules of [`super::matching`] (name, alias, acronym, head, group,
+//! A phrase resolves only by the rules of `super::matching` (name, alias, acronym, head, group,
 //! "name (acronym)"), never to a broader organisation whose name it merely contains ("the OSCE
 //! Office for Democratic Institutions and Human Rights" never goes to the OSCE). A group resolves
 //! to all its members. Each organisation gets one letter however many phrases name it. A phrase

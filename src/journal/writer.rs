@@ -52,7 +52,7 @@ struct Counters {
     largest_batch: AtomicU64,
 }
 
-/// A snapshot of the writer's [`Counters`], for a run's closing log line and the benchmark.
+/// A snapshot of the writer's `Counters`, for a run's closing log line and the benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriterStats {
     pub(crate) requests: u64,

@@ -1,6 +1,6 @@
 //! A rendered [`Letter`] → a MIME message (pure: the date is passed in). The header values are
 //! lettre's typed headers, encoded by lettre; the message around them is written by
-//! [`mime::Message`] in the layout of lettre's message builder, which the differential test below
+//! `mime::Message` in the layout of lettre's message builder, which the differential test below
 //! holds it to byte for byte (the builder costs a dispatch too much, see `mime`).
 //!
 //! multipart/mixed holding multipart/alternative (text/plain and text/html, UTF-8) and the

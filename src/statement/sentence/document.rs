@@ -6,8 +6,8 @@
 use super::super::words::*;
 use super::{is_cyrillic, is_document_noun, participle, Tok};
 
-/// The document as subject, ending just before token `j`: "[copies of] this [open] statement [of
-/// the Commissioner]".
+/// The document as subject, ending just before token `j`: "(copies of) this (open) statement (of
+/// the Commissioner)".
 pub(super) struct Subject {
     pub(super) weak: bool,
     pub(super) copies: bool,
@@ -172,7 +172,7 @@ fn subject_at(toks: &[Tok], k: usize, j: usize) -> Option<Subject> {
     })
 }
 
-/// The document as object, from token `o`: "[copies of] this [open] statement".
+/// The document as object, from token `o`: "(copies of) this (open) statement".
 pub(super) struct Object {
     pub(super) end: usize,
     pub(super) copies: bool,
