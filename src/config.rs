@@ -22,7 +22,7 @@ pub(crate) use smtp::{is_loopback_host, Security, SmtpSettings, TrustedRoots};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "{}: no configuration file here ({source}); pass --config PATH or set HERALD_CONFIG \
+        "{}: no configuration file here; pass --config PATH or set HERALD_CONFIG \
          (herald looks for `config/herald.toml` under the current folder by default)",
         path.display()
     )]
@@ -31,7 +31,7 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: cannot read the configuration: {source}", path.display())]
+    #[error("{}: cannot read the configuration: {}", path.display(), crate::error::plain(source))]
     Read {
         path: PathBuf,
         #[source]

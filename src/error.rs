@@ -31,7 +31,7 @@ pub(crate) enum Error {
     #[error(transparent)]
     Delivery(#[from] crate::delivery::DeliveryError),
     /// Reading or writing a file of the user's.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), plain(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -81,6 +81,16 @@ pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 /// Letter errors as lines to show, the same mistake once: the rendering errors that differ only
 /// by organisation (a template variable misspelt fails for every letter alike) become one line
 /// saying how many letters and which, in the order first met.
+/// An I/O error as a person reads it: the system's words ("No such file or directory"), without
+/// the " (os error 2)" that Rust adds for programmers.
+pub(crate) fn plain(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
+    }
+}
+
 pub(crate) fn grouped(errors: Vec<crate::letters::LetterError>) -> Vec<String> {
     use crate::letters::LetterError;
     let mut flat = Vec::with_capacity(errors.len());
@@ -130,4 +140,18 @@ pub(crate) fn grouped(errors: Vec<crate::letters::LetterError>) -> Vec<String> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_read_without_their_number() {
+        let missing = std::io::Error::from_raw_os_error(2);
+        assert!(missing.to_string().ends_with("(os error 2)"), "{missing}");
+        assert_eq!(plain(&missing), "No such file or directory");
+        let made = std::io::Error::other("the disk (os error) is full");
+        assert_eq!(plain(&made), "the disk (os error) is full");
+    }
 }

@@ -94,7 +94,7 @@ pub(crate) enum DaemonLockError {
         lock: PathBuf,
         pid: Option<String>,
     },
-    #[error("{}: cannot take the daemon lock: {source}", .lock.display())]
+    #[error("{}: cannot take the daemon lock: {}", .lock.display(), crate::error::plain(source))]
     Io {
         lock: PathBuf,
         #[source]

@@ -107,7 +107,7 @@ pub struct Statement {
 /// Why a statement cannot be used. `path` is the file as the user named it.
 #[derive(Debug, thiserror::Error)]
 pub enum StatementError {
-    #[error("{path}: cannot read the statement: {source}")]
+    #[error("{path}: cannot read the statement: {}", crate::error::plain(source))]
     Read {
         path: String,
         #[source]

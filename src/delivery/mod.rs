@@ -72,10 +72,10 @@ pub(crate) enum SetupError {
         source: tokio_rustls::rustls::Error,
     },
     /// The asynchronous runtime could not start.
-    #[error("starting the runtime: {0}")]
+    #[error("starting the runtime: {}", crate::error::plain(.0))]
     Runtime(#[source] std::io::Error),
     /// A signal handler could not be installed (`herald daemon`).
-    #[error("listening for {signal}: {source}")]
+    #[error("listening for {signal}: {}", crate::error::plain(source))]
     Signal {
         signal: &'static str,
         #[source]
