@@ -456,6 +456,32 @@ fn a_copied_config_folder_says_paths_are_relative_to_the_config_file() {
     );
 }
 
+/// Regression: with the config file in the current folder, named as `--config herald.toml`, the
+/// message said paths are read "relative to that file's folder (), not to the current folder":
+/// an empty folder, and a distinction that does not exist there.
+#[test]
+fn a_config_in_the_current_folder_is_not_told_apart_from_it() {
+    let shipped = Workspace::new();
+    let ws = Workspace::empty();
+    ws.write("herald.toml", shipped.read("config/herald.toml"));
+    let output = ws.herald(["check"]).config("herald.toml").run();
+    assert_refused(
+        &output,
+        &[
+            "the recipients folder ",
+            "in the config file herald.toml names it relative to the folder of that file, the \
+             current folder",
+            "`[paths] recipients`",
+        ],
+    );
+    assert!(!output.stderr.contains("()"), "{}", output.stderr);
+    assert!(
+        !output.stderr.contains("not to the current folder"),
+        "{}",
+        output.stderr
+    );
+}
+
 /// The shipped `recipients/un.toml` with `edit` applied to its first line that satisfies `pick`;
 /// returns the 1-based number of that line.
 fn edit_un_toml(

@@ -90,13 +90,24 @@ pub(crate) fn missing_folders(config: &Config, which: &[Folder]) -> Vec<String> 
             } else {
                 "does not exist"
             };
+            let base = lexical(base);
+            // A config file in the current folder: there is no other folder to tell apart.
+            if base.as_os_str().is_empty() {
+                return Some(format!(
+                    "the {key} folder {} {why}: `[paths] {key}` in the config file {} names it \
+                     relative to the folder of that file, the current folder; create it there \
+                     (`herald init` writes the shipped one), or set `[paths] {key}` to where it is",
+                    lexical(path).display(),
+                    config.path.display(),
+                ));
+            }
             Some(format!(
                 "the {key} folder {} {why}: `[paths] {key}` in the config file {} is read \
                  relative to that file's folder ({}), not to the current folder; copy the {key} \
                  folder there, or set `[paths] {key}` to where it is",
                 lexical(path).display(),
                 config.path.display(),
-                lexical(base).display(),
+                base.display(),
             ))
         })
         .collect()
