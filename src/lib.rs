@@ -46,6 +46,11 @@ use clap::Parser;
 
 /// The whole program: parse arguments, run the command, print any error, return the exit status.
 pub fn main() -> ExitCode {
+    // `HERALD_CONFIG=` (set, but empty) means unset, as a shell user means it; clap would refuse
+    // it as "a value is required for '--config'". Nothing else runs yet to read the environment.
+    if std::env::var_os("HERALD_CONFIG").is_some_and(|value| value.is_empty()) {
+        std::env::remove_var("HERALD_CONFIG");
+    }
     let cli = cli::Cli::parse();
     logging::init(cli.verbose, cli.quiet, cli.log_format);
     let result = commands::run(cli);

@@ -482,6 +482,25 @@ fn a_config_in_the_current_folder_is_not_told_apart_from_it() {
     );
 }
 
+/// Regression: `HERALD_CONFIG=` (set but empty, as `export HERALD_CONFIG=` leaves it) stopped
+/// every command with clap's "a value is required for '--config <CONFIG>'". Empty means unset:
+/// the default `config/herald.toml` under the current folder.
+#[test]
+fn an_empty_herald_config_means_the_default() {
+    let ws = Workspace::new();
+    let output = ws
+        .herald(["check"])
+        .without_config()
+        .env("HERALD_CONFIG", "")
+        .run();
+    output.assert_success();
+    assert!(
+        output.stdout.contains("config/herald.toml: ok"),
+        "{}",
+        output.stdout
+    );
+}
+
 /// The shipped `recipients/un.toml` with `edit` applied to its first line that satisfies `pick`;
 /// returns the 1-based number of that line.
 fn edit_un_toml(

@@ -147,7 +147,7 @@ impl Workspace {
         Herald {
             program: PathBuf::from(env!("CARGO_BIN_EXE_herald")),
             root: self.path().to_owned(),
-            config: self.config_path(),
+            config: Some(self.config_path()),
             args: args.into_iter().map(Into::into).collect(),
             env: Vec::new(),
             stdin: None,
@@ -197,7 +197,8 @@ fn copy_dir(from: &Path, to: &Path) {
 pub(crate) struct Herald {
     program: PathBuf,
     root: PathBuf,
-    config: PathBuf,
+    /// The `--config` passed, if any.
+    config: Option<PathBuf>,
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
@@ -248,7 +249,13 @@ impl Herald {
     /// Passes this `--config` instead of the workspace's absolute one (a relative path is taken
     /// from the workspace folder, where herald runs).
     pub(crate) fn config(mut self, path: impl Into<PathBuf>) -> Herald {
-        self.config = path.into();
+        self.config = Some(path.into());
+        self
+    }
+
+    /// Passes no `--config`: herald finds its configuration as a user's shell would have it.
+    pub(crate) fn without_config(mut self) -> Herald {
+        self.config = None;
         self
     }
 
@@ -259,11 +266,10 @@ impl Herald {
 
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
-        command
-            .arg("--config")
-            .arg(&self.config)
-            .args(&self.args)
-            .current_dir(&self.root);
+        if let Some(config) = &self.config {
+            command.arg("--config").arg(config);
+        }
+        command.args(&self.args).current_dir(&self.root);
         // The test decides every HERALD_* variable herald sees, and its log format.
         for (key, _) in std::env::vars_os() {
             let name = key.to_string_lossy();
