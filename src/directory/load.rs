@@ -25,19 +25,28 @@ pub fn load(dir: &Path) -> Result<Directory, DirectoryErrors> {
             message,
         }])
     };
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| folder_error(format!("cannot read the recipients folder: {e}")))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        folder_error(format!(
+            "cannot read the recipients folder: {}",
+            crate::error::plain(&e)
+        ))
+    })?;
     let mut names = Vec::new();
     for entry in entries {
-        let entry =
-            entry.map_err(|e| folder_error(format!("cannot read the recipients folder: {e}")))?;
+        let entry = entry.map_err(|e| {
+            folder_error(format!(
+                "cannot read the recipients folder: {}",
+                crate::error::plain(&e)
+            ))
+        })?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         if name.starts_with('.') || !name.ends_with(".toml") {
             continue;
         }
-        // Follows symlinks, so a linked data file counts; a folder named `x.toml` does not.
-        if std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
+        // Follows symlinks, so a linked data file counts; a folder named `x.toml` does not. One
+        // that cannot be looked at (a link to nothing) is kept, for reading it to say why.
+        if !std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
             names.push(name.to_string());
         }
     }
@@ -65,9 +74,16 @@ pub fn load(dir: &Path) -> Result<Directory, DirectoryErrors> {
                 }),
             },
             Err(e) => errors.push(DirectoryError {
+                message: match std::fs::read_link(&path) {
+                    Ok(target) => format!(
+                        "cannot read the file: it links to {}, which cannot be read: {}",
+                        target.display(),
+                        crate::error::plain(&e)
+                    ),
+                    Err(_) => format!("cannot read the file: {}", crate::error::plain(&e)),
+                },
                 file: path,
                 line: None,
-                message: format!("cannot read the file: {e}"),
             }),
         }
     }
@@ -736,5 +752,32 @@ groups = ["g"]
         let d = load(dir.path()).unwrap();
         let ids: Vec<&str> = d.organizations.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(ids, ["first", "second"]);
+    }
+
+    /// Regression: a `*.toml` link to a file that is gone was skipped without a word, and the
+    /// organisations it held went missing from the directory. It is now an error that says where
+    /// the link points; a folder named `*.toml` is still not data.
+    #[test]
+    fn a_link_to_nothing_is_an_error_naming_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.toml"),
+            "[[organization]]\nid = \"a\"\nname = \"A\"\nemails = [\"a@x.example\"]\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("folder.toml")).unwrap();
+        let gone = dir.path().join("gone.toml");
+        std::os::unix::fs::symlink(&gone, dir.path().join("un.toml")).unwrap();
+        let errors = load(dir.path()).unwrap_err().0;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].file, dir.path().join("un.toml"));
+        assert_eq!(
+            errors[0].message,
+            format!(
+                "cannot read the file: it links to {}, which cannot be read: No such file or \
+                 directory",
+                gone.display()
+            )
+        );
     }
 }
