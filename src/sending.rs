@@ -42,9 +42,12 @@ pub(crate) struct Letters {
     pub plan: Plan,
     pub directory: Arc<Directory>,
     templates: Arc<Templates>,
-    /// The attachment and the sender's From header, encoded once for every letter; it holds
-    /// the sender.
+    /// The attachment and the sender's headers, encoded once for every letter; it holds the
+    /// sender.
     prepared: compose::Prepared,
+    /// What every letter repeats of the statement, its body above all, built once: for the
+    /// template context and for the spool, which keeps the body once.
+    facts: letters::StatementFacts,
     /// The template context with the statement's part (its body above all) built once, and
     /// copies of it given to one organisation or another, one for each thread rendering at a
     /// time: a copy is reused from letter to letter. (It cannot fail for any statement; if it
@@ -71,6 +74,7 @@ impl Letters {
             directory,
             templates,
             prepared,
+            facts,
             data,
             spare_data: Mutex::new(Vec::new()),
             spool: OnceLock::new(),
@@ -168,8 +172,7 @@ impl Letters {
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
     pub(crate) fn render_all(&self, dir: &Path) -> Result<()> {
-        let facts = letters::StatementFacts::new(&self.plan.statement);
-        let spool = Spool::new(dir, facts.body(), facts.body_html())
+        let spool = Spool::new(dir, self.facts.body(), self.facts.body_html())
             .map_err(|e| tracing::debug!("rendering every letter again to send it: {e}"))
             .ok();
         let shares = self.by_shares(|orgs| {
