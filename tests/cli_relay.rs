@@ -4,7 +4,7 @@
 
 use crate::common::{assert_no_panic, assert_refused, letter_states, resolve_json, SEED};
 use crate::support::smtp::{Fault, Script, SmtpServer};
-use crate::support::workspace::Workspace;
+use crate::support::workspace::{Output, Workspace};
 
 /// Regression: with the SMTP server down, every letter was tried (42 identical `deferred …
 /// Connection refused` lines) and retried within the run for about a minute. Now the run stops
@@ -181,6 +181,18 @@ fn processes_opening_a_new_journal_together_wait_for_each_other() {
     }
 }
 
+/// Asserts that some line of `check --smtp`'s report names `step` and ends with `status`.
+fn assert_step_ends(output: &Output, step: &str, status: &str) {
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|l| l.contains(step) && l.ends_with(status)),
+        "no `{step}` step ending `{status}`:\n{}",
+        output.stdout
+    );
+}
+
 /// Regression: `check` passed with the SMTP password variable unset, and dispatch then refused.
 /// And `check --smtp` tries the relay step by step (connect, EHLO, STARTTLS and its certificate,
 /// AUTH, QUIT), sending no mail.
@@ -256,36 +268,15 @@ fn check_finds_a_missing_password_and_tries_the_relay_step_by_step() {
         .env("HERALD_SMTP_PASSWORD", "wrong")
         .run();
     assert_refused(&output, &["--smtp"]);
-    assert!(
-        output
-            .stdout
-            .lines()
-            .any(|l| l.contains("AUTH") && l.ends_with("FAILED")),
-        "{}",
-        output.stdout
-    );
+    assert_step_ends(&output, "AUTH", "FAILED");
 
     // STARTTLS required and not offered: that step fails, nothing after it is tried.
     let ws = Workspace::new();
     ws.smtp(server.port()).set("smtp", "security", "starttls");
     let output = ws.run(["check", "--smtp"]);
     assert_refused(&output, &["does not offer STARTTLS"]);
-    assert!(
-        output
-            .stdout
-            .lines()
-            .any(|l| l.contains("STARTTLS") && l.ends_with("FAILED")),
-        "{}",
-        output.stdout
-    );
-    assert!(
-        output
-            .stdout
-            .lines()
-            .any(|l| l.contains("QUIT") && l.ends_with("not tried")),
-        "{}",
-        output.stdout
-    );
+    assert_step_ends(&output, "STARTTLS", "FAILED");
+    assert_step_ends(&output, "QUIT", "not tried");
 
     // Through a STARTTLS relay whose certificate an authority the configuration names signed;
     // then the same relay without that authority: the certificate step fails.
@@ -297,24 +288,10 @@ fn check_finds_a_missing_password_and_tries_the_relay_step_by_step() {
     ws.set("smtp", "ca_file", "relay-ca.pem");
     let output = ws.run(["check", "--smtp"]);
     output.assert_success();
-    assert!(
-        output
-            .stdout
-            .lines()
-            .any(|l| l.contains("STARTTLS, certificate for 127.0.0.1") && l.ends_with(" ok")),
-        "{}",
-        output.stdout
-    );
+    assert_step_ends(&output, "STARTTLS, certificate for 127.0.0.1", " ok");
     ws.unset("smtp", "ca_file");
     let output = ws.run(["check", "--smtp"]);
     assert_refused(&output, &["certificate"]);
-    assert!(
-        output
-            .stdout
-            .lines()
-            .any(|l| l.contains("STARTTLS") && l.ends_with("FAILED")),
-        "{}",
-        output.stdout
-    );
+    assert_step_ends(&output, "STARTTLS", "FAILED");
     assert!(server.messages().is_empty(), "check sent mail");
 }
