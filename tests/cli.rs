@@ -211,11 +211,10 @@ fn verify_ok(ws: &Workspace) -> Output {
     output
 }
 
-/// `herald cancel` withdraws the letters never offered to a server (here a deferred one) and
-/// leaves the sent one; it records who and when; the journal (a version 1 file, upgraded in
-/// place) stays intact, and dispatching again sends nothing and is not a failure.
-#[test]
-fn cancel_withdraws_unsent_letters_on_a_journal_upgraded_from_version_1() {
+/// A workspace whose SMALL statement was dispatched to a server that defers the Council of
+/// Europe's letter for an hour: one letter `deferred`, the others `sent`. Returns the server
+/// (keep it alive), the workspace and the statement's path.
+fn small_dispatched_with_coe_deferred() -> (SmtpServer, Workspace, String) {
     let server = SmtpServer::start(Script::new().on_data_end_for(
         "secretary-general@coe.example",
         Times::Always,
@@ -226,6 +225,15 @@ fn cancel_withdraws_unsent_letters_on_a_journal_upgraded_from_version_1() {
     let small = ws.statement("small.txt", SMALL);
     let small = small.to_str().expect("path").to_owned();
     ws.run(["dispatch", &small, "--yes"]).assert_code(1);
+    (server, ws, small)
+}
+
+/// `herald cancel` withdraws the letters never offered to a server (here a deferred one) and
+/// leaves the sent one; it records who and when; the journal (a version 1 file, upgraded in
+/// place) stays intact, and dispatching again sends nothing and is not a failure.
+#[test]
+fn cancel_withdraws_unsent_letters_on_a_journal_upgraded_from_version_1() {
+    let (server, ws, small) = small_dispatched_with_coe_deferred();
     let mut states = letter_states(&ws);
     states.sort();
     let id = states[0].0.clone();
@@ -617,16 +625,7 @@ fn control_characters_in_values_never_reach_the_terminal_raw() {
 /// terminal withdraws nothing (exit 1), and where nobody can be asked `--yes` is needed (exit 2).
 #[test]
 fn cancel_asks_before_withdrawing() {
-    let server = SmtpServer::start(Script::new().on_data_end_for(
-        "secretary-general@coe.example",
-        Times::Always,
-        Reply::retry_in(451, 3600),
-    ));
-    let ws = Workspace::new();
-    ws.smtp(server.port());
-    let small = ws.statement("small.txt", SMALL);
-    let small = small.to_str().expect("path").to_owned();
-    ws.run(["dispatch", &small, "--yes"]).assert_code(1);
+    let (_server, ws, _) = small_dispatched_with_coe_deferred();
     let id = letter_states(&ws)[0].0.clone();
     let deferred = |ws: &Workspace| {
         letter_states(ws)
