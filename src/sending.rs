@@ -45,9 +45,6 @@ pub(crate) struct Letters {
     /// The attachment and the sender's headers, encoded once for every letter; it holds the
     /// sender.
     prepared: compose::Prepared,
-    /// What every letter repeats of the statement, its body above all, built once: for the
-    /// template context and for the spool, which keeps the body once.
-    facts: letters::StatementFacts,
     /// The template context with the statement's part (its body above all) built once, and
     /// copies of it given to one organisation or another, one for each thread rendering at a
     /// time: a copy is reused from letter to letter. (It cannot fail for any statement; if it
@@ -74,7 +71,6 @@ impl Letters {
             directory,
             templates,
             prepared,
-            facts,
             data,
             spare_data: Mutex::new(Vec::new()),
             spool: OnceLock::new(),
@@ -172,7 +168,7 @@ impl Letters {
     ///
     /// On every core, like the dry run: the check is a serial step before anything is sent.
     pub(crate) fn render_all(&self, dir: &Path) -> Result<()> {
-        let spool = Spool::new(dir, self.facts.body(), self.facts.body_html())
+        let spool = Spool::new(dir)
             .map_err(|e| tracing::debug!("rendering every letter again to send it: {e}"))
             .ok();
         let shares = self.by_shares(|orgs| {

@@ -435,11 +435,11 @@ mod tests {
 
         assert_eq!(
             message.body_text(0).unwrap().replace("\r\n", "\n"),
-            letter.text
+            letter.text.to_string()
         );
         assert_eq!(
             message.body_html(0).unwrap().replace("\r\n", "\n"),
-            letter.html
+            letter.html.to_string()
         );
         assert_eq!(message.attachment_count(), 1);
         let attachment = message.attachment(0).unwrap();
@@ -599,8 +599,8 @@ mod tests {
         let body = multipart("mixed", &mixed)
             .multipart(
                 multipart("alternative", &alternative)
-                    .singlepart(text_part(ContentType::TEXT_PLAIN, &letter.text))
-                    .singlepart(text_part(ContentType::TEXT_HTML, &letter.html)),
+                    .singlepart(text_part(ContentType::TEXT_PLAIN, &letter.text.to_string()))
+                    .singlepart(text_part(ContentType::TEXT_HTML, &letter.html.to_string())),
             )
             .singlepart(attachment(statement));
         let to: Mailboxes = organization
@@ -680,8 +680,8 @@ mod tests {
                     let html = &texts[(i + 2 * j + k + 1) % texts.len()];
                     let letter = Letter {
                         subject: subject.clone(),
-                        text: text.clone(),
-                        html: html.clone(),
+                        text: text.clone().into(),
+                        html: html.clone().into(),
                     };
                     let ours = compose(&letter, &org, &statement, sender, fixed_date()).unwrap();
                     let lettre =

@@ -7,13 +7,14 @@
 //! template variables, so renaming one breaks every template that uses it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use handlebars::Context;
 use serde::Serialize;
 
 use super::dates::{long_date, long_date_az, long_date_ru};
-use super::{escape_html, LetterError};
+use super::{escape_html, LetterError, SharedText};
 use crate::config::Sender;
 use crate::directory::Organization;
 use crate::statement::Statement;
@@ -28,6 +29,8 @@ use crate::statement::Statement;
 #[derive(Debug, Clone)]
 pub struct LetterData {
     pub(super) data: Context,
+    /// The statement's body as text and as HTML, which the parts leave out ([`PartWriter`]).
+    pub(super) bodies: [Arc<SharedText>; 2],
     /// The organisation whose letter this is, and its language: render errors name it.
     pub(super) organization: String,
     pub(super) language: String,
@@ -60,6 +63,7 @@ impl LetterData {
         })?;
         Ok(LetterData {
             data,
+            bodies: [Arc::clone(&facts.body), Arc::clone(&facts.body_html)],
             organization: String::new(),
             language: String::new(),
         })
@@ -172,8 +176,8 @@ impl<'a> StatementContext<'a> {
             signatory: statement.signatory.as_deref(),
             signatory_title: statement.signatory_title.as_deref(),
             paragraphs: &statement.paragraphs,
-            body: &facts.body,
-            body_html: &facts.body_html,
+            body: facts.body.as_str(),
+            body_html: facts.body_html.as_str(),
             title_is_statement: facts.title_is_statement,
             title_has_date: facts.title_has_date,
         }
@@ -187,8 +191,8 @@ impl<'a> StatementContext<'a> {
 pub struct StatementFacts {
     date: String,
     date_long: String,
-    body: String,
-    body_html: String,
+    body: Arc<SharedText>,
+    body_html: Arc<SharedText>,
     title_is_statement: bool,
     title_has_date: bool,
 }
@@ -205,23 +209,13 @@ impl StatementFacts {
         StatementFacts {
             date: fmt(statement.date, "%Y-%m-%d"),
             date_long: fmt(statement.date, "%-d %B %Y"),
-            body: statement.paragraphs.join("\n\n"),
-            body_html: body_html.join("\n"),
+            body: SharedText::new(statement.paragraphs.join("\n\n")),
+            body_html: SharedText::new(body_html.join("\n")),
             title_is_statement: opens_with_statement(&statement.title),
             title_has_date: statement
                 .date
                 .is_some_and(|date| mentions_date(&statement.title, date)),
         }
-    }
-
-    /// The statement's body as `{{statement.body}}` writes it.
-    pub(crate) fn body(&self) -> &str {
-        &self.body
-    }
-
-    /// The statement's body as `{{{statement.body_html}}}` writes it.
-    pub(crate) fn body_html(&self) -> &str {
-        &self.body_html
     }
 }
 
@@ -312,11 +306,12 @@ mod tests {
         let mut org = organization("council-of-europe", "Council of Europe", "en", None);
         org.contact = Some(org.name.to_uppercase());
         let letter = render(&templates, &org, &seed_statement());
+        let text = letter.text.to_string();
         assert_eq!(
-            letter.text.matches(org.name.as_str()).count(),
+            text.matches(org.name.as_str()).count(),
             2,
             "header and transmittal only:\n{}",
-            letter.text
+            text
         );
     }
 
@@ -444,12 +439,14 @@ mod tests {
         statement.paragraphs = vec!["One <b>&</b> \"two\"".to_string(), "Three = 3".to_string()];
         let org = organization("org", "Council", "en", None);
         let letter = render(&templates, &org, &statement);
+        let text = letter.text.to_string();
+        let html = letter.html.to_string();
         assert_eq!(
-            letter.text,
+            text,
             "Council Sabina Aliyeva\nOne <b>&</b> \"two\"\n\nThree = 3\n2"
         );
         assert_eq!(
-            letter.html,
+            html,
             "Council Sabina Aliyeva\n<p style=\"text-align: justify;\">One &lt;b&gt;&amp;&lt;/b&gt; &quot;two&quot;</p>\n<p style=\"text-align: justify;\">Three &#x3D; 3</p>"
         );
     }

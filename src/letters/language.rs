@@ -13,7 +13,7 @@ use handlebars::{Handlebars, RenderError, RenderErrorReason, TemplateError};
 
 use super::context::LetterData;
 use super::dates::LongDate;
-use super::{escape_html, LetterError};
+use super::{escape_html, LetterError, Part, PartWriter};
 
 /// The registered names of the three letter templates. They end in `.hbs` so that no partial
 /// (whose name never has a dot) can replace them: Handlebars keeps partials and templates in one
@@ -151,11 +151,13 @@ impl Language {
         template: &str,
         html: bool,
         data: &LetterData,
-    ) -> Result<String, LetterError> {
+    ) -> Result<Part, LetterError> {
         let registry = if html { &self.html } else { &self.text };
+        let mut part = PartWriter::new(&data.bodies[usize::from(html)]);
         registry
-            .render_with_context(template, &data.data)
-            .map_err(|e| self.render_error(template, html, &data.organization, e))
+            .render_with_context_to_write(template, &data.data, &mut part)
+            .map_err(|e| self.render_error(template, html, &data.organization, e))?;
+        Ok(part.finish())
     }
 
     /// The rendered subject, refused when it holds a control character: it becomes a header,
@@ -253,11 +255,14 @@ mod tests {
         let templates = shipped_templates();
         let org = organization("acme", "Peace & <Justice> \"Council\"", "en", None);
         let letter = render(&templates, &org, &seed_statement());
-        assert!(letter.text.contains("Peace & <Justice> \"Council\""));
+        let text = letter.text.to_string();
+        let html = letter.html.to_string();
+        assert!(text.contains("Peace & <Justice> \"Council\""));
         assert!(letter
             .html
+            .to_string()
             .contains("Peace &amp; &lt;Justice&gt; &quot;Council&quot;"));
-        assert!(!letter.html.contains("<Justice>"));
+        assert!(!html.contains("<Justice>"));
     }
 
     #[test]
@@ -278,10 +283,9 @@ mod tests {
         let templates = Templates::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         let org = organization("org", "A & B", "en", None);
         let letter = render(&templates, &org, &seed_statement());
-        assert_eq!(letter.text, "TEXT & SIG\n A & B\n A & B Sabina Aliyeva");
-        assert_eq!(
-            letter.html,
-            "<b>HTML</b>\n A &amp; B\n A &amp; B Sabina Aliyeva"
-        );
+        let text = letter.text.to_string();
+        let html = letter.html.to_string();
+        assert_eq!(text, "TEXT & SIG\n A & B\n A & B Sabina Aliyeva");
+        assert_eq!(html, "<b>HTML</b>\n A &amp; B\n A &amp; B Sabina Aliyeva");
     }
 }

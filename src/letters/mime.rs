@@ -12,8 +12,12 @@
 //! at every message, and formats every part through its own header map. Figures in
 //! bench/RESULTS.md, runs 9 and 12.
 
+use std::borrow::Cow;
+
 use lettre::message::header::{ContentTransferEncoding, Headers};
 use lettre::message::Body;
+
+use super::Part;
 
 /// One message's parts, for [`Message::format`].
 pub(crate) struct Message<'a> {
@@ -23,8 +27,8 @@ pub(crate) struct Message<'a> {
     pub mixed: &'a str,
     pub alternative: &'a str,
     /// The text/plain and text/html parts' bodies, encoded ([`text_body`]).
-    pub text: &'a Body,
-    pub html: &'a Body,
+    pub text: &'a Encoded<'a>,
+    pub html: &'a Encoded<'a>,
     /// The attachment part, formatted: its headers, a blank line, its body and a line break.
     pub attachment: &'a [u8],
 }
@@ -52,10 +56,11 @@ impl Message<'_> {
                 out,
                 "--{}\r\nContent-Type: text/{kind}; charset=utf-8\r\n\
                  Content-Transfer-Encoding: {}\r\n\r\n",
-                self.alternative,
-                body.encoding()
+                self.alternative, body.encoding
             );
-            out.extend_from_slice(body.as_ref());
+            for piece in &body.pieces {
+                out.extend_from_slice(piece);
+            }
             out.extend_from_slice(b"\r\n");
         }
         let _ = write!(out, "--{}--\r\n--{}\r\n", self.alternative, self.mixed);
@@ -65,21 +70,129 @@ impl Message<'_> {
     }
 }
 
-/// `text` as the body of a MIME part, encoded as lettre's `Body::new(text)` would.
-pub(crate) fn text_body(text: &str) -> Body {
+/// A text part's body, encoded: its transfer encoding and its octets, in pieces (a letter's own
+/// words around the statement's body, which is encoded once per statement).
+pub(crate) struct Encoded<'a> {
+    encoding: ContentTransferEncoding,
+    pieces: [Cow<'a, [u8]>; 3],
+}
+
+impl Encoded<'_> {
+    fn whole(octets: Vec<u8>, encoding: ContentTransferEncoding) -> Encoded<'static> {
+        Encoded {
+            encoding,
+            pieces: [Cow::Owned(octets), Cow::Borrowed(&[]), Cow::Borrowed(&[])],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.pieces.iter().map(|piece| piece.len()).sum()
+    }
+
+    #[cfg(test)]
+    fn to_vec(&self) -> Vec<u8> {
+        self.pieces.concat()
+    }
+}
+
+/// What composing needs of a [`SharedText`](super::SharedText), worked out once per statement:
+/// its 7bit and quoted-printable forms, whether it is ASCII and how many of its octets
+/// quoted-printable escapes.
+#[derive(Debug)]
+pub(crate) struct SharedEncoding {
+    ascii: bool,
+    escaped: usize,
+    /// It can be encoded apart from the words around it when those end and start lines: it does
+    /// not end with a CR, which a line break after it would take.
+    splices: bool,
+    seven_bit: Vec<u8>,
+    quoted_printable: Vec<u8>,
+}
+
+impl SharedEncoding {
+    pub(crate) fn new(text: &str) -> SharedEncoding {
+        let bytes = text.as_bytes();
+        let mut seven_bit = Vec::with_capacity(bytes.len() + bytes.len() / 32);
+        crlf(&mut seven_bit, bytes);
+        let mut qp = Vec::with_capacity(bytes.len() + bytes.len() / 4);
+        quoted_printable(&mut qp, bytes);
+        SharedEncoding {
+            ascii: bytes.is_ascii(),
+            escaped: count_escaped(bytes),
+            splices: !bytes.ends_with(b"\r"),
+            seven_bit,
+            quoted_printable: qp,
+        }
+    }
+}
+
+/// `part` as the body of a MIME part, encoded as lettre's `Body::new(part.to_string())` would.
+///
+/// The statement's body in it ([`SharedText`](super::SharedText)) is encoded once per statement:
+/// when the words before it end a line and the words after it start one, 7bit and
+/// quoted-printable write each piece alone as they would in the whole (both carry nothing across
+/// a line break). Otherwise, and for base64, the part is encoded whole.
+pub(crate) fn text_body(part: &Part) -> Encoded<'_> {
+    let (before, shared, after) = part.pieces();
+    let Some(shared) = shared else {
+        return whole(before, choose_encoding(&[before.as_bytes()]));
+    };
+    let encoded = shared.encoded();
+    let pieces = [before, shared.as_str(), after].map(str::as_bytes);
+    let encoding =
+        if encoded.ascii && before.is_ascii() && after.is_ascii() && !line_too_long(&pieces) {
+            TextEncoding::SevenBit
+        } else {
+            let escaped = count_escaped(pieces[0]) + encoded.escaped + count_escaped(pieces[2]);
+            by_escaped(escaped, pieces.iter().map(|piece| piece.len()).sum())
+        };
+    let splices = encoded.splices
+        && (before.is_empty() || before.ends_with('\n'))
+        && (after.is_empty() || after.starts_with('\n'));
+    let (encode, shared, cte): (Encoder, _, _) = match encoding {
+        TextEncoding::SevenBit if splices => {
+            (crlf, &encoded.seven_bit, ContentTransferEncoding::SevenBit)
+        }
+        TextEncoding::QuotedPrintable if splices => (
+            quoted_printable,
+            &encoded.quoted_printable,
+            ContentTransferEncoding::QuotedPrintable,
+        ),
+        _ => return whole(&part.to_string(), encoding),
+    };
+    let alone = |text: &[u8]| {
+        let mut out = Vec::with_capacity(text.len() + text.len() / 4);
+        encode(&mut out, text);
+        Cow::Owned(out)
+    };
+    Encoded {
+        encoding: cte,
+        pieces: [alone(pieces[0]), Cow::Borrowed(shared), alone(pieces[2])],
+    }
+}
+
+/// Writes a text's 7bit or quoted-printable form.
+type Encoder = fn(&mut Vec<u8>, &[u8]);
+
+/// `text` encoded whole, in `encoding`.
+fn whole(text: &str, encoding: TextEncoding) -> Encoded<'static> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 4);
-    match choose_encoding(bytes) {
+    match encoding {
         TextEncoding::SevenBit => {
             crlf(&mut out, bytes);
-            Body::dangerous_pre_encoded(out, ContentTransferEncoding::SevenBit)
+            Encoded::whole(out, ContentTransferEncoding::SevenBit)
         }
         TextEncoding::QuotedPrintable => {
             quoted_printable(&mut out, bytes);
-            Body::dangerous_pre_encoded(out, ContentTransferEncoding::QuotedPrintable)
+            Encoded::whole(out, ContentTransferEncoding::QuotedPrintable)
         }
         // Mostly non-Latin text, where base64 is shorter: rare enough to leave to lettre.
-        TextEncoding::Base64 => Body::new(text.to_string()),
+        TextEncoding::Base64 => {
+            let body = Body::new(text.to_string());
+            let encoding = body.encoding();
+            Encoded::whole(body.into_vec(), encoding)
+        }
     }
 }
 
@@ -90,16 +203,16 @@ enum TextEncoding {
     Base64,
 }
 
-/// lettre's choice for a UTF-8 string without SMTPUTF8 (`email_encoding`'s `Encoding::choose`):
-/// 7bit when ASCII and no line reaches 76 octets (measured on the text as written, from one LF
-/// to the next, the LF counted), else quoted-printable when at most a third of the octets need
-/// escaping, else base64.
-fn choose_encoding(text: &[u8]) -> TextEncoding {
+/// lettre's choice for a UTF-8 string without SMTPUTF8 (`email_encoding`'s `Encoding::choose`),
+/// for the text made of `pieces` one after the other: 7bit when ASCII and no line reaches 76
+/// octets, else quoted-printable when at most a third of the octets need escaping, else base64.
+fn choose_encoding(pieces: &[&[u8]]) -> TextEncoding {
     // Separate simple passes, which the compiler vectorises, rather than one loop doing all.
-    if text.is_ascii() && !line_too_long(text) {
+    if pieces.iter().all(|piece| piece.is_ascii()) && !line_too_long(pieces) {
         return TextEncoding::SevenBit;
     }
-    by_escaped(count_escaped(text), text.len())
+    let escaped = pieces.iter().map(|piece| count_escaped(piece)).sum();
+    by_escaped(escaped, pieces.iter().map(|piece| piece.len()).sum())
 }
 
 /// Octets quoted-printable must escape, as lettre counts them: all but tab and printable ASCII.
@@ -125,17 +238,23 @@ fn by_escaped(escaped: usize, len: usize) -> TextEncoding {
     }
 }
 
-fn line_too_long(text: &[u8]) -> bool {
-    let mut last = 0;
-    for (i, &b) in text.iter().enumerate() {
-        if b == b'\n' {
-            if i - last >= 76 {
+/// Whether a line of the text made of `pieces` reaches 76 octets as lettre measures it: from
+/// one LF to the next, that LF counted, the first line from the start of the text.
+fn line_too_long(pieces: &[&[u8]]) -> bool {
+    // Octets since the last LF, that LF included.
+    let mut line = 0;
+    for piece in pieces {
+        let mut start = 0;
+        for lf in memchr::memchr_iter(b'\n', piece) {
+            if line + lf - start >= 76 {
                 return true;
             }
-            last = i;
+            line = 1;
+            start = lf + 1;
         }
+        line += piece.len() - start;
     }
-    text.len() - last >= 76
+    line >= 76
 }
 
 /// Copies `text` with every LF not already preceded by CR turned into CRLF.
@@ -296,6 +415,7 @@ impl Qp<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::letters::SharedText;
 
     /// The hand-written encoder against lettre's own `Body::new`: same transfer encoding, same
     /// octets, on the edge cases of quoted-printable line breaking and on random text drawn from
@@ -340,17 +460,68 @@ mod tests {
         }
         let mut encodings = std::collections::BTreeSet::new();
         for text in &cases {
-            let (ours, lettre) = (text_body(text), Body::new(text.clone()));
-            assert_eq!(ours.encoding(), lettre.encoding(), "{text:?}");
+            let part = Part::from(text.clone());
+            let (ours, lettre) = (text_body(&part), Body::new(text.clone()));
+            assert_eq!(ours.encoding, lettre.encoding(), "{text:?}");
             assert!(
-                ours.as_ref() == lettre.as_ref(),
+                ours.to_vec() == lettre.as_ref(),
                 "differs from lettre for {text:?}:\n{}\n---\n{}",
-                String::from_utf8_lossy(ours.as_ref()),
+                String::from_utf8_lossy(&ours.to_vec()),
                 String::from_utf8_lossy(lettre.as_ref())
             );
-            encodings.insert(format!("{:?}", ours.encoding()));
+            encodings.insert(format!("{:?}", ours.encoding));
         }
         // Every branch was taken.
         assert_eq!(encodings.len(), 3, "{encodings:?}");
+    }
+
+    /// A part holding the statement's body, encoded in pieces with the body encoded once, gives
+    /// the octets of the same part encoded whole (which the test above holds to lettre): where
+    /// the words around the body start and end lines and where they do not, for every encoding.
+    #[test]
+    fn parts_encode_as_they_would_whole() {
+        let alphabet = ['a', ' ', '\t', '=', '\n', '\r', 'é', 'Ж', '.'];
+        let mut rng = fastrand::Rng::with_seed(15);
+        let text = |rng: &mut fastrand::Rng, max: usize| -> String {
+            let len = rng.usize(0..max);
+            let weights = rng.usize(1..alphabet.len());
+            (0..len).map(|_| alphabet[rng.usize(0..weights)]).collect()
+        };
+        let mut spliced = std::collections::BTreeSet::new();
+        for _ in 0..3000 {
+            let body = text(&mut rng, 300);
+            let (mut before, mut after) = (text(&mut rng, 120), text(&mut rng, 120));
+            if rng.bool() {
+                before.push('\n');
+            }
+            if rng.bool() {
+                after.insert(0, '\n');
+            }
+            // Lines of 70 to 80 octets across the pieces, where 7bit stops.
+            if rng.usize(0..4) == 0 {
+                before = format!("{}\n{}", before, "b".repeat(rng.usize(0..40)));
+                after = format!("{}\n", "c".repeat(rng.usize(0..40)));
+            }
+            let shared = SharedText::new(body.clone());
+            let own = format!("{before}{after}");
+            let part = Part::new(own, Some((before.len(), shared)));
+            let whole = Part::from(format!("{before}{body}{after}"));
+            let (pieces, whole) = (text_body(&part), text_body(&whole));
+            assert_eq!(
+                pieces.encoding, whole.encoding,
+                "{before:?} {body:?} {after:?}"
+            );
+            assert!(
+                pieces.to_vec() == whole.to_vec(),
+                "{before:?} {body:?} {after:?}:\n{}\n---\n{}",
+                String::from_utf8_lossy(&pieces.to_vec()),
+                String::from_utf8_lossy(&whole.to_vec())
+            );
+            if !pieces.pieces[1].is_empty() && !matches!(pieces.pieces[1], Cow::Owned(_)) {
+                spliced.insert(format!("{:?}", pieces.encoding));
+            }
+        }
+        // The body was encoded apart in both encodings that allow it.
+        assert_eq!(spliced.len(), 2, "{spliced:?}");
     }
 }

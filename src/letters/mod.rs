@@ -24,8 +24,10 @@
 //! Templates are parsed once by [`Templates::load`]. Most of a letter is the statement's body,
 //! the same in every letter: [`StatementFacts`] builds it once per statement, as text
 //! (`statement.body`) and as escaped HTML (`{{{statement.body_html}}}`), and [`LetterData`]
-//! passes it to Handlebars once per statement, each letter only changing the organisation, so
-//! that [`Templates::render`] only copies it into each letter.
+//! passes it to Handlebars once per statement, each letter only changing the organisation. A
+//! rendered letter's [`Part`]s point at that one copy of the body instead of holding their own
+//! ([`PartWriter`]), so the check before sending keeps each letter's own words only, and
+//! composing encodes the body once for all the letters (`mime`).
 //! `statement.paragraphs` stays for templates that lay the paragraphs out themselves. Handlebars
 //! copies a partial's context at every call, so `{{> name}}` copies the whole letter, body
 //! included: the shipped templates use no partials (they made rendering twice as slow), and a
@@ -49,7 +51,10 @@ pub(crate) mod preview;
 pub(crate) mod spool;
 mod templates;
 
+use std::fmt;
+use std::io;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 pub use context::{
     LetterData, OrganizationContext, SenderContext, StatementContext, StatementFacts,
@@ -75,8 +80,159 @@ pub enum LetterError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Letter {
     pub subject: String,
-    pub text: String,
-    pub html: String,
+    pub text: Part,
+    pub html: Part,
+}
+
+/// The text or the HTML part of a rendered letter, `to_string()` giving it as written: the
+/// letter's own words and, where the template wrote it, the statement's body ([`SharedText`]).
+/// The body is most of every letter and the same in all of them, so a part points at it instead
+/// of holding a copy ([`PartWriter`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    own: String,
+    shared: Option<Placement>,
+}
+
+/// Where in a part's own words the shared text goes, and which it is.
+pub(crate) type Placement = (usize, Arc<SharedText>);
+
+impl Part {
+    /// A part that is only its own words, or holds `shared` at `at` in them (`at` a character
+    /// boundary of `own`, else the part is only its own words).
+    pub(crate) fn new(own: String, shared: Option<Placement>) -> Part {
+        let shared = shared.filter(|(at, _)| own.is_char_boundary(*at));
+        Part { own, shared }
+    }
+
+    /// The words before the shared text, the shared text if the part holds it, and the words
+    /// after it.
+    pub(crate) fn pieces(&self) -> (&str, Option<&SharedText>, &str) {
+        match &self.shared {
+            Some((at, shared)) => (&self.own[..*at], Some(shared), &self.own[*at..]),
+            None => (&self.own, None, ""),
+        }
+    }
+
+    /// Its length in octets as written.
+    pub fn len(&self) -> usize {
+        self.own.len()
+            + self
+                .shared
+                .as_ref()
+                .map_or(0, |(_, shared)| shared.text.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The letter's own words, without the shared text.
+    pub(crate) fn own(&self) -> &str {
+        &self.own
+    }
+
+    /// Where the shared text goes in [`Part::own`], and which it is.
+    pub(crate) fn shared(&self) -> Option<&Placement> {
+        self.shared.as_ref()
+    }
+}
+
+impl From<String> for Part {
+    fn from(own: String) -> Part {
+        Part { own, shared: None }
+    }
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (before, shared, after) = self.pieces();
+        f.write_str(before)?;
+        if let Some(shared) = shared {
+            f.write_str(shared.as_str())?;
+        }
+        f.write_str(after)
+    }
+}
+
+/// A text every letter of a statement holds: its body as text or as escaped HTML
+/// ([`StatementFacts`]). Letters point at it instead of each holding a copy, and composing
+/// encodes it once for all of them, when the first letter is composed (`mime`).
+#[derive(Debug)]
+pub struct SharedText {
+    text: String,
+    encoded: OnceLock<mime::SharedEncoding>,
+}
+
+impl SharedText {
+    pub(crate) fn new(text: String) -> Arc<SharedText> {
+        Arc::new(SharedText {
+            text,
+            encoded: OnceLock::new(),
+        })
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Its transfer encodings, computed on the first call.
+    pub(crate) fn encoded(&self) -> &mime::SharedEncoding {
+        self.encoded
+            .get_or_init(|| mime::SharedEncoding::new(&self.text))
+    }
+}
+
+impl PartialEq for SharedText {
+    fn eq(&self, other: &SharedText) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for SharedText {}
+
+/// Where Handlebars writes one part of a letter. Everything goes to the letter's own words but
+/// the first write of exactly the shared text, `{{statement.body}}` or
+/// `{{{statement.body_html}}}`, whose place is noted instead. Anything else (the body passed
+/// through a helper, written twice, or indented by a partial) stays in the own words as written,
+/// so the part is the same either way.
+pub(crate) struct PartWriter<'a> {
+    shared: &'a Arc<SharedText>,
+    own: Vec<u8>,
+    at: Option<usize>,
+}
+
+impl<'a> PartWriter<'a> {
+    pub(crate) fn new(shared: &'a Arc<SharedText>) -> PartWriter<'a> {
+        PartWriter {
+            shared,
+            own: Vec::with_capacity(4096),
+            at: None,
+        }
+    }
+
+    pub(crate) fn finish(self) -> Part {
+        // Handlebars writes only `str`s, so this is UTF-8 and `at` a character boundary.
+        let own = String::from_utf8(self.own)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Part::new(own, self.at.map(|at| (at, Arc::clone(self.shared))))
+    }
+}
+
+impl io::Write for PartWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let shared = self.shared.as_str().as_bytes();
+        if self.at.is_none() && !shared.is_empty() && buf == shared {
+            self.at = Some(self.own.len());
+        } else {
+            self.own.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What Handlebars' own `html_escape` writes (the seven characters ``&<>"'`=`` as entities),

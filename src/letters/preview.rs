@@ -60,7 +60,7 @@ impl PreviewWriter {
         let eml = self.dir.join(format!("{}.eml", org.id));
         fs::write(&eml, &composed.bytes).map_err(|e| with_path(&eml, e))?;
         let html = self.dir.join(format!("{}.html", org.id));
-        fs::write(&html, &letter.html).map_err(|e| with_path(&html, e))?;
+        fs::write(&html, letter.html.to_string()).map_err(|e| with_path(&html, e))?;
         Ok(IndexRow::new(org, &letter.subject))
     }
 
@@ -234,7 +234,7 @@ mod tests {
             );
             assert_eq!(
                 fs::read_to_string(out.join(format!("{}.html", org.id))).unwrap(),
-                letter.html
+                letter.html.to_string()
             );
         }
         let index_path = writer.finish(&statement).unwrap();

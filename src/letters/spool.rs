@@ -1,11 +1,9 @@
 //! Rendered letters kept in an unnamed temporary file between the check before sending and the
 //! send, so that a dispatch renders each letter once without holding them all in memory.
 //!
-//! Most of a letter is the statement's body, the same in every letter (as text in its text part,
-//! as HTML in its HTML part): the spool keeps each body once and, for each letter, only what is
-//! around it. A letter of the seed statement takes about 2.5 KB of the file instead of 11 KB:
-//! writing a file costs the operating system more than it costs herald to find the body in the
-//! letter and put it back.
+//! A rendered letter does not hold the statement's body, most of it: its parts point at the one
+//! copy every letter shares ([`Part`]). The file keeps each letter's own words, about 2.5 KB of a
+//! letter of the seed statement, and the index in memory keeps where the body goes.
 //!
 //! The file has no name in any folder: it is gone when herald ends, however it ends. It is only
 //! a cache: a letter it does not hold (or cannot give back) is rendered again, and rendering is
@@ -18,31 +16,13 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
-use memchr::memmem::Finder;
-
-use super::Letter;
+use super::{Letter, Part, Placement};
 use crate::directory::OrgId;
 
 pub(crate) struct Spool {
     file: File,
-    /// The body the text parts repeat, then the one the HTML parts repeat.
-    bodies: [Body; 2],
     written: Mutex<Written>,
 }
-
-/// A text every letter holds, kept once, and the means to find it in a letter: a search for
-/// its opening octets, each place found then compared whole (a search for the whole body, five
-/// thousand octets long, costs several times more).
-struct Body {
-    text: String,
-    opening: Finder<'static>,
-}
-
-/// How many of a body's octets the search looks for.
-const OPENING: usize = 64;
-
-/// Bodies shorter than this are kept in each letter: finding them would cost more than it saves.
-const SHORTEST_BODY: usize = 256;
 
 /// Where the letters are in the file, and where the next goes.
 #[derive(Default)]
@@ -51,32 +31,19 @@ struct Written {
     index: HashMap<OrgId, Entry>,
 }
 
-/// One letter: where it starts, the lengths of its subject, text and HTML as written (without
-/// their bodies), and where in the text and the HTML the body goes back, if it was taken out.
-#[derive(Debug, Clone, Copy)]
+/// One letter: where it starts, the lengths of its subject and of its text's and its HTML's own
+/// words, and where each part's shared text goes.
 struct Entry {
     offset: u64,
     subject: usize,
-    parts: [Part; 2],
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Part {
-    len: usize,
-    body_at: Option<usize>,
+    parts: [(usize, Option<Placement>); 2],
 }
 
 impl Spool {
-    /// An empty spool in `dir`, for letters that repeat `text_body` in their text part and
-    /// `html_body` in their HTML part.
-    pub(crate) fn new(dir: &Path, text_body: &str, html_body: &str) -> io::Result<Spool> {
-        let body = |text: &str| Body {
-            text: text.to_string(),
-            opening: Finder::new(&text.as_bytes()[..text.len().min(OPENING)]).into_owned(),
-        };
+    /// An empty spool in `dir`.
+    pub(crate) fn new(dir: &Path) -> io::Result<Spool> {
         Ok(Spool {
             file: tempfile::tempfile_in(dir)?,
-            bodies: [body(text_body), body(html_body)],
             written: Mutex::new(Written::default()),
         })
     }
@@ -88,19 +55,10 @@ impl Spool {
         for (organization, letter) in letters {
             let offset = block.len() as u64;
             block.extend_from_slice(letter.subject.as_bytes());
-            let mut parts = [Part {
-                len: 0,
-                body_at: None,
-            }; 2];
-            for ((part, body), written) in [&letter.text, &letter.html]
-                .into_iter()
-                .zip(&self.bodies)
-                .zip(&mut parts)
-            {
-                let start = block.len();
-                written.body_at = body.take_out(part.as_bytes(), &mut block);
-                written.len = block.len() - start;
-            }
+            let parts = [&letter.text, &letter.html].map(|part| {
+                block.extend_from_slice(part.own().as_bytes());
+                (part.own().len(), part.shared().cloned())
+            });
             let entry = Entry {
                 offset,
                 subject: letter.subject.len(),
@@ -121,99 +79,55 @@ impl Spool {
 
     /// The letter to `organization`, if the spool has it.
     pub(crate) fn get(&self, organization: &OrgId) -> io::Result<Option<Letter>> {
-        let entry = self
-            .written
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .index
-            .get(organization)
-            .copied();
-        let Some(entry) = entry else {
-            return Ok(None);
+        let (offset, subject, [(text, text_shared), (html, html_shared)]) = {
+            let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(entry) = written.index.get(organization) else {
+                return Ok(None);
+            };
+            (entry.offset, entry.subject, entry.parts.clone())
         };
-        let [text, html] = entry.parts;
-        let mut block = vec![0; entry.subject + text.len + html.len];
-        self.file.read_exact_at(&mut block, entry.offset)?;
-        let (subject, rest) = block.split_at(entry.subject);
-        let (text_part, html_part) = rest.split_at(text.len);
-        let string = |bytes: Vec<u8>| {
-            String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        let mut block = vec![0; subject + text + html];
+        self.file.read_exact_at(&mut block, offset)?;
+        let string = |bytes: &[u8]| {
+            String::from_utf8(bytes.to_vec())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
         };
-        let [text_body, html_body] = &self.bodies;
+        let (subject, rest) = block.split_at(subject);
+        let (text_own, html_own) = rest.split_at(text);
         Ok(Some(Letter {
-            subject: string(subject.to_vec())?,
-            text: string(text_body.put_back(text_part, text.body_at))?,
-            html: string(html_body.put_back(html_part, html.body_at))?,
+            subject: string(subject)?,
+            text: Part::new(string(text_own)?, text_shared),
+            html: Part::new(string(html_own)?, html_shared),
         }))
-    }
-}
-
-impl Body {
-    /// Appends `part` to `out`, without its first copy of this body if it holds one; returns
-    /// where in `part` the body was.
-    fn take_out(&self, part: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-        let body = self.text.as_bytes();
-        let at = if body.len() < SHORTEST_BODY {
-            None
-        } else {
-            self.opening
-                .find_iter(part)
-                .find(|&at| part[at..].starts_with(body))
-        };
-        match at {
-            Some(at) => {
-                out.extend_from_slice(&part[..at]);
-                out.extend_from_slice(&part[at + self.text.len()..]);
-            }
-            None => out.extend_from_slice(part),
-        }
-        at
-    }
-
-    /// `part` as it was before [`Body::take_out`].
-    fn put_back(&self, part: &[u8], body_at: Option<usize>) -> Vec<u8> {
-        let Some(at) = body_at else {
-            return part.to_vec();
-        };
-        let mut whole = Vec::with_capacity(part.len() + self.text.len());
-        whole.extend_from_slice(&part[..at]);
-        whole.extend_from_slice(self.text.as_bytes());
-        whole.extend_from_slice(&part[at..]);
-        whole
     }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::*;
+    use std::sync::Arc;
 
-    /// Letters that hold the body once, twice, in part, or not at all, and at every place.
-    fn letter(n: usize, text_body: &str, html_body: &str) -> Letter {
-        let text = match n % 4 {
-            0 => format!("Dear {n},\n\n{text_body}\n\nYours"),
-            1 => format!("{text_body}{text_body} {n}"),
-            // Its opening first, then the whole body.
-            2 => format!("{n}: {} {text_body}", &text_body[..text_body.len() / 2]),
-            // Its opening only.
-            _ => format!(
-                "Not the body, {n}, é: {}",
-                &text_body[..text_body.len() / 2]
-            ),
-        };
+    use super::*;
+    use crate::letters::SharedText;
+
+    /// Letters whose parts hold the shared text at the start, inside, at the end, or not at all.
+    fn letter(n: usize, text_body: &Arc<SharedText>, html_body: &Arc<SharedText>) -> Letter {
+        let own = format!("Dear {n}, é\n\nYours");
+        let at = [0, 6, own.len(), 0][n % 4];
+        let shared = (n % 4 != 3).then(|| (at, Arc::clone(text_body)));
         Letter {
             subject: format!("Subject {n}"),
-            text,
-            html: format!("<p>{n}</p>\n{html_body}"),
+            text: Part::new(own, shared),
+            html: Part::new(format!("<p>{n}</p>\n"), Some((0, Arc::clone(html_body)))),
         }
     }
 
     #[test]
     fn gives_back_each_letter_as_it_was_appended() {
-        let text_body = "Paragraph, accentué.\n\n".repeat(20);
-        let html_body = "<p>Paragraph, accentu&eacute;.</p>\n".repeat(20);
+        let text_body = SharedText::new("Paragraph, accentué.\n\n".repeat(20));
+        let html_body = SharedText::new("<p>Paragraph, accentu&eacute;.</p>\n".repeat(20));
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path(), &text_body, &html_body).unwrap();
+        let spool = Spool::new(dir.path()).unwrap();
         let id = |n: usize| OrgId::new(&format!("org-{n}")).unwrap();
         let letters = |range: std::ops::Range<usize>| -> Vec<_> {
             range
@@ -224,17 +138,18 @@ mod tests {
         spool.append(&letters(5..8)).unwrap();
         spool.append(&[]).unwrap();
         for n in (0..8).rev() {
+            let back = spool.get(&id(n)).unwrap().unwrap();
+            assert_eq!(back, letter(n, &text_body, &html_body), "letter {n}");
             assert_eq!(
-                spool.get(&id(n)).unwrap(),
-                Some(letter(n, &text_body, &html_body)),
-                "letter {n}"
+                back.text.to_string(),
+                letter(n, &text_body, &html_body).text.to_string()
             );
         }
         assert_eq!(spool.get(&id(9)).unwrap(), None);
-        // Each body was kept once: the file is far smaller than the letters.
+        // The shared texts are not in the file: it is far smaller than the letters.
         let letters_size: usize = (0..8)
             .map(|n| letter(n, &text_body, &html_body))
-            .map(|l| l.subject.len() + l.text.len() + l.html.len())
+            .map(|l| l.subject.len() + l.text.to_string().len() + l.html.to_string().len())
             .sum();
         let file_size = spool.file.metadata().unwrap().len() as usize;
         assert!(
@@ -243,21 +158,5 @@ mod tests {
         );
         // Unnamed: nothing is left in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn short_and_empty_bodies_stay_in_the_letters() {
-        let dir = tempfile::tempdir().unwrap();
-        for body in ["", "Short body."] {
-            let spool = Spool::new(dir.path(), body, body).unwrap();
-            let id = OrgId::new("org").unwrap();
-            let letter = Letter {
-                subject: "Subject".to_string(),
-                text: format!("Before {body} after"),
-                html: body.to_string(),
-            };
-            spool.append(&[(id.clone(), letter.clone())]).unwrap();
-            assert_eq!(spool.get(&id).unwrap(), Some(letter));
-        }
     }
 }
