@@ -316,7 +316,7 @@ mod tests {
     use crate::letters::fixtures::{
         letter, organization, seed_statement, sender, shipped_templates,
     };
-    use crate::letters::Letter;
+    use crate::letters::{Letter, Part};
 
     fn fixed_date() -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339("2021-05-27T18:30:00+04:00").unwrap()
@@ -680,8 +680,8 @@ mod tests {
                     let html = &texts[(i + 2 * j + k + 1) % texts.len()];
                     let letter = Letter {
                         subject: subject.clone(),
-                        text: text.clone().into(),
-                        html: html.clone().into(),
+                        text: Part::new(text.clone(), None),
+                        html: Part::new(html.clone(), None),
                     };
                     let ours = compose(&letter, &org, &statement, sender, fixed_date()).unwrap();
                     let lettre =

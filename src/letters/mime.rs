@@ -98,7 +98,7 @@ impl Encoded<'_> {
 /// What composing needs of a [`SharedText`](super::SharedText), worked out once per statement:
 /// its 7bit and quoted-printable forms, whether it is ASCII and how many of its octets
 /// quoted-printable escapes.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct SharedEncoding {
     ascii: bool,
     escaped: usize,
@@ -460,7 +460,7 @@ mod tests {
         }
         let mut encodings = std::collections::BTreeSet::new();
         for text in &cases {
-            let part = Part::from(text.clone());
+            let part = Part::new(text.clone(), None);
             let (ours, lettre) = (text_body(&part), Body::new(text.clone()));
             assert_eq!(ours.encoding, lettre.encoding(), "{text:?}");
             assert!(
@@ -505,7 +505,7 @@ mod tests {
             let shared = SharedText::new(body.clone());
             let own = format!("{before}{after}");
             let part = Part::new(own, Some((before.len(), shared)));
-            let whole = Part::from(format!("{before}{body}{after}"));
+            let whole = Part::new(format!("{before}{body}{after}"), None);
             let (pieces, whole) = (text_body(&part), text_body(&whole));
             assert_eq!(
                 pieces.encoding, whole.encoding,

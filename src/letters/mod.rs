@@ -54,7 +54,7 @@ mod templates;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 pub use context::{
     LetterData, OrganizationContext, SenderContext, StatementContext, StatementFacts,
@@ -107,7 +107,7 @@ impl Part {
 
     /// The words before the shared text, the shared text if the part holds it, and the words
     /// after it.
-    pub(crate) fn pieces(&self) -> (&str, Option<&SharedText>, &str) {
+    pub(crate) fn pieces(&self) -> (&str, Option<&Arc<SharedText>>, &str) {
         match &self.shared {
             Some((at, shared)) => (&self.own[..*at], Some(shared), &self.own[*at..]),
             None => (&self.own, None, ""),
@@ -126,22 +126,6 @@ impl Part {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// The letter's own words, without the shared text.
-    pub(crate) fn own(&self) -> &str {
-        &self.own
-    }
-
-    /// Where the shared text goes in [`Part::own`], and which it is.
-    pub(crate) fn shared(&self) -> Option<&Placement> {
-        self.shared.as_ref()
-    }
-}
-
-impl From<String> for Part {
-    fn from(own: String) -> Part {
-        Part { own, shared: None }
-    }
 }
 
 impl fmt::Display for Part {
@@ -156,40 +140,29 @@ impl fmt::Display for Part {
 }
 
 /// A text every letter of a statement holds: its body as text or as escaped HTML
-/// ([`StatementFacts`]). Letters point at it instead of each holding a copy, and composing
-/// encodes it once for all of them, when the first letter is composed (`mime`).
-#[derive(Debug)]
+/// ([`StatementFacts`]). Letters point at it instead of each holding a copy, and it is encoded
+/// for the messages once for all of them (`mime`).
+#[derive(Debug, PartialEq, Eq)]
 pub struct SharedText {
     text: String,
-    encoded: OnceLock<mime::SharedEncoding>,
+    encoded: mime::SharedEncoding,
 }
 
 impl SharedText {
     pub(crate) fn new(text: String) -> Arc<SharedText> {
-        Arc::new(SharedText {
-            text,
-            encoded: OnceLock::new(),
-        })
+        let encoded = mime::SharedEncoding::new(&text);
+        Arc::new(SharedText { text, encoded })
     }
 
     pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
 
-    /// Its transfer encodings, computed on the first call.
+    /// Its transfer encodings.
     pub(crate) fn encoded(&self) -> &mime::SharedEncoding {
-        self.encoded
-            .get_or_init(|| mime::SharedEncoding::new(&self.text))
+        &self.encoded
     }
 }
-
-impl PartialEq for SharedText {
-    fn eq(&self, other: &SharedText) -> bool {
-        self.text == other.text
-    }
-}
-
-impl Eq for SharedText {}
 
 /// Where Handlebars writes one part of a letter. Everything goes to the letter's own words but
 /// the first write of exactly the shared text, `{{statement.body}}` or

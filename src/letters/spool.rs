@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Letter, Part, Placement};
 use crate::directory::OrgId;
@@ -56,8 +56,11 @@ impl Spool {
             let offset = block.len() as u64;
             block.extend_from_slice(letter.subject.as_bytes());
             let parts = [&letter.text, &letter.html].map(|part| {
-                block.extend_from_slice(part.own().as_bytes());
-                (part.own().len(), part.shared().cloned())
+                let (before, shared, after) = part.pieces();
+                block.extend_from_slice(before.as_bytes());
+                block.extend_from_slice(after.as_bytes());
+                let placement = shared.map(|shared| (before.len(), Arc::clone(shared)));
+                (before.len() + after.len(), placement)
             });
             let entry = Entry {
                 offset,
@@ -105,8 +108,6 @@ impl Spool {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::letters::SharedText;
 
