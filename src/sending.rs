@@ -257,10 +257,10 @@ impl Letters {
     /// rendered, composed and written on every core, in shares taken in turn (`by_shares`); the
     /// index keeps the order of the letters.
     pub(crate) fn preview(&self, out: &Path) -> Result<(usize, PathBuf)> {
-        let mut writer = PreviewWriter::new(out).map_err(|e| Error::io(out, e))?;
+        let mut writer = PreviewWriter::new(out)?;
         let failed = AtomicBool::new(false);
         let mut shares: Vec<Share> =
-            self.by_shares(|chunk| self.preview_share(chunk, out, &writer, &failed));
+            self.by_shares(|chunk| self.preview_share(chunk, &writer, &failed));
         let problems: Vec<letters::LetterError> = shares
             .iter_mut()
             .flat_map(|share| std::mem::take(&mut share.unrendered))
@@ -278,9 +278,7 @@ impl Letters {
             writer.push(share.rows);
         }
         writer.set_addressees(&self.plan.resolution.phrases);
-        let index = writer
-            .finish(&self.plan.statement)
-            .map_err(|e| Error::io(out, e))?;
+        let index = writer.finish(&self.plan.statement)?;
         Ok((n, index))
     }
 
@@ -289,7 +287,6 @@ impl Letters {
     fn preview_share(
         &self,
         orgs: &[&Organization],
-        out: &Path,
         writer: &PreviewWriter,
         failed: &AtomicBool,
     ) -> Share {
@@ -313,11 +310,7 @@ impl Letters {
             let written = self
                 .compose(&letter, org)
                 .map_err(|e| Error::Usage(format!("the letter to `{}`: {e}", org.id)))
-                .and_then(|composed| {
-                    writer
-                        .write(org, &letter, &composed)
-                        .map_err(|e| Error::io(out, e))
-                });
+                .and_then(|composed| writer.write(org, &letter, &composed));
             match written {
                 Ok(row) => share.rows.push(row),
                 Err(e) => {

@@ -119,6 +119,15 @@ fn a_dry_run_previews_every_letter_and_sends_and_records_nothing() {
     assert!(!previews.exists(), "wrote to the default folder too");
     assert_eq!(server.connections(), 0);
     assert!(letter_states(&ws).is_empty());
+
+    // A folder that cannot be made is refused, named once, in the system's words.
+    let file = ws.path().join("a-file");
+    std::fs::write(&file, "").expect("write a file");
+    let out = file.join("previews");
+    let out = out.to_str().expect("utf-8");
+    let output = ws.run(["dispatch", SEED, "--dry-run", "--out", out]);
+    assert_refused(&output, &[&format!("{out}: Not a directory")]);
+    assert_eq!(output.stderr.matches(out).count(), 1, "{}", output.stderr);
 }
 
 #[test]

@@ -258,10 +258,7 @@ mod tests {
         let text = letter.text.to_string();
         let html = letter.html.to_string();
         assert!(text.contains("Peace & <Justice> \"Council\""));
-        assert!(letter
-            .html
-            .to_string()
-            .contains("Peace &amp; &lt;Justice&gt; &quot;Council&quot;"));
+        assert!(html.contains("Peace &amp; &lt;Justice&gt; &quot;Council&quot;"));
         assert!(!html.contains("<Justice>"));
     }
 

@@ -9,13 +9,13 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use super::compose::Composed;
 use super::{escape_html as html_escape, Letter};
 use crate::directory::resolve::ResolvedPhrase;
 use crate::directory::Organization;
+use crate::error::{Error, Result};
 use crate::statement::Statement;
 
 /// Writes a dry run's previews into one folder.
@@ -37,9 +37,9 @@ pub(crate) struct IndexRow {
 
 impl PreviewWriter {
     /// Creates `out_dir` (and its parents) if needed.
-    pub(crate) fn new(out_dir: &Path) -> io::Result<PreviewWriter> {
+    pub(crate) fn new(out_dir: &Path) -> Result<PreviewWriter> {
         let created = !out_dir.is_dir();
-        fs::create_dir_all(out_dir).map_err(|e| with_path(out_dir, e))?;
+        fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
         Ok(PreviewWriter {
             dir: out_dir.to_path_buf(),
             created,
@@ -56,11 +56,11 @@ impl PreviewWriter {
         org: &Organization,
         letter: &Letter,
         composed: &Composed,
-    ) -> io::Result<IndexRow> {
+    ) -> Result<IndexRow> {
         let eml = self.dir.join(format!("{}.eml", org.id));
-        fs::write(&eml, &composed.bytes).map_err(|e| with_path(&eml, e))?;
+        fs::write(&eml, &composed.bytes).map_err(|e| Error::io(&eml, e))?;
         let html = self.dir.join(format!("{}.html", org.id));
-        fs::write(&html, letter.html.to_string()).map_err(|e| with_path(&html, e))?;
+        fs::write(&html, letter.html.to_string()).map_err(|e| Error::io(&html, e))?;
         Ok(IndexRow::new(org, &letter.subject))
     }
 
@@ -110,9 +110,9 @@ impl PreviewWriter {
     }
 
     /// Writes `index.html` and returns its path.
-    pub(crate) fn finish(self, statement: &Statement) -> io::Result<PathBuf> {
+    pub(crate) fn finish(self, statement: &Statement) -> Result<PathBuf> {
         let path = self.dir.join("index.html");
-        fs::write(&path, self.index(statement)).map_err(|e| with_path(&path, e))?;
+        fs::write(&path, self.index(statement)).map_err(|e| Error::io(&path, e))?;
         Ok(path)
     }
 
@@ -177,10 +177,6 @@ impl IndexRow {
 const TH: &str = "text-align: left; border-bottom: 2px solid #444; padding: 4px 8px;";
 const TD: &str = "border-bottom: 1px solid #ccc; padding: 4px 8px; vertical-align: top;";
 
-fn with_path(path: &Path, e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -194,12 +190,7 @@ mod tests {
 
     impl PreviewWriter {
         /// Writes `<org-id>.eml` and `<org-id>.html` and remembers the organisation for the index.
-        fn add(
-            &mut self,
-            org: &Organization,
-            letter: &Letter,
-            composed: &Composed,
-        ) -> io::Result<()> {
+        fn add(&mut self, org: &Organization, letter: &Letter, composed: &Composed) -> Result<()> {
             let row = self.write(org, letter, composed)?;
             self.push([row]);
             Ok(())
