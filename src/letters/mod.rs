@@ -26,7 +26,7 @@
 //! (`statement.body`) and as escaped HTML (`{{{statement.body_html}}}`), and [`LetterData`]
 //! passes it to Handlebars once per statement, each letter only changing the organisation. A
 //! rendered letter's [`Part`]s point at that one copy of the body instead of holding their own
-//! ([`PartWriter`]), so the check before sending keeps each letter's own words only, and
+//! (`PartWriter`), so the check before sending keeps each letter's own words only, and
 //! composing encodes the body once for all the letters (`mime`).
 //! `statement.paragraphs` stays for templates that lay the paragraphs out themselves. Handlebars
 //! copies a partial's context at every call, so `{{> name}}` copies the whole letter, body
@@ -87,7 +87,7 @@ pub struct Letter {
 /// The text or the HTML part of a rendered letter, `to_string()` giving it as written: the
 /// letter's own words and, where the template wrote it, the statement's body ([`SharedText`]).
 /// The body is most of every letter and the same in all of them, so a part points at it instead
-/// of holding a copy ([`PartWriter`]).
+/// of holding a copy (`PartWriter`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     own: String,
