@@ -35,7 +35,9 @@
 //! one per session), and a power loss at most the letters claimed ahead (`max_sending`).
 //!
 //! The file only matters while letters are `sending`: it is emptied, inside a journal write
-//! transaction (so no other process can claim a letter meanwhile), whenever none is.
+//! transaction (so no other process can claim a letter meanwhile), whenever none is. Recovery
+//! empties it only after its verdicts are committed: a recovery killed before its commit leaves
+//! the letters `sending`, and the next one needs their marks.
 //!
 //! Test hook: debug builds (the integration tests run one) take the boot identity from the
 //! environment variable `HERALD_TEST_BOOT_ID` when it is set, so that a test can show what a
@@ -356,6 +358,29 @@ mod tests {
                 .claim(&key("osce"), ClaimPolicy::default(), t(10))
                 .unwrap()
                 .is_some());
+        }
+
+        #[test]
+        fn a_recovery_killed_before_its_commit_leaves_the_marks_for_the_next() {
+            let (dir, mut j) = left_sending();
+            // What a kill between the verdicts and their commit leaves: the transaction is
+            // rolled back, the letters are still `sending`.
+            let killed = j.write(|ops| {
+                ops.recover_interrupted(t(9), &|_| false, Some("boot-1"))?;
+                Err::<(), _>(ops.other("killed before the commit".into()))
+            });
+            assert!(killed.is_err());
+            assert_eq!(row(&j, "un").status, State::Sending);
+            assert_eq!(read(&dir.path().join("herald.marks")).unwrap().len(), 1);
+
+            let recovery = j
+                .recover_interrupted(t(10), &|_| false, Some("boot-1"))
+                .unwrap();
+            assert_eq!(
+                recovery.uncertain,
+                vec![key("un")],
+                "its end of data was written: it must not be sent again"
+            );
         }
 
         #[test]

@@ -185,8 +185,8 @@ impl Journal {
 
     /// Letters left `sending` by a process that died become `uncertain` if they may have reached
     /// a server, or go back to the state they had before the claim if they cannot have
-    /// ([`marks`] says how that is told, `boot` being the running boot's identity); then, if no
-    /// letter is `sending` any more, the end-of-data marks are emptied.
+    /// ([`marks`] says how that is told, `boot` being the running boot's identity); then, once
+    /// that is committed, the end-of-data marks are emptied if no letter is `sending` any more.
     ///
     /// `alive` answers whether the process that claimed a letter (its lock token) still runs: a
     /// letter another live process is sending right now is left alone. Letters claimed without
@@ -197,7 +197,16 @@ impl Journal {
         alive: &dyn Fn(&str) -> bool,
         boot: Option<&str>,
     ) -> Result<Recovery, JournalError> {
-        self.write(|ops| ops.recover_interrupted(now, alive, boot))
+        let recovery = self.write(|ops| ops.recover_interrupted(now, alive, boot))?;
+        // In a transaction of its own, after the verdicts: emptied inside theirs, the marks were
+        // gone before the verdicts were kept, and a process killed in between left its letters
+        // `sending` unmarked, to be given back and sent again though they had reached a server.
+        // Housekeeping only: a file that cannot be emptied stops nothing here (the claims that
+        // would append to it will say so).
+        if let Err(e) = self.prune_marks() {
+            tracing::warn!("{e}");
+        }
+        Ok(recovery)
     }
 
     /// Empties the end-of-data marks if no letter is `sending`; `true` if it did.

@@ -92,9 +92,10 @@ pub(crate) struct Recovery {
 
 impl Ops<'_> {
     /// Judges every letter left `sending` by a process no longer alive (`alive` answers for a
-    /// lock token) in boot `boot` ([`judge`]): `uncertain`, or given back. Then empties the
-    /// end-of-data marks if no letter is `sending` any more: the caller's transaction holds the
-    /// write lock, so no claim (and so no new mark) can come in between.
+    /// lock token) in boot `boot` ([`judge`]): `uncertain`, or given back. The marks are left as
+    /// they are: they may be emptied ([`Ops::prune_marks`]) only once these verdicts are
+    /// committed, or a process killed before its commit would leave the letters `sending` with
+    /// nothing to show which of them reached a server.
     pub(crate) fn recover_interrupted(
         &self,
         now: DateTime<Utc>,
@@ -117,13 +118,11 @@ impl Ops<'_> {
         let marks_path = marks::path_of(self.path);
         let mut marked = None;
         let mut recovery = Recovery::default();
-        let mut left = 0;
         for (statement, organization, owner, attempt) in stuck {
             if owner
                 .as_deref()
                 .is_some_and(|o| alive(&Claimant::parse(o).token))
             {
-                left += 1;
                 continue;
             }
             let key = super::letter_key(self.path, &statement, &organization)?;
@@ -153,16 +152,6 @@ impl Ops<'_> {
                     self.record_as(&key, &result, now, Some(&rule))?;
                     recovery.uncertain.push(key);
                 }
-            }
-        }
-        if left == 0 {
-            // Housekeeping only: a file that cannot be emptied stops nothing here (the claims
-            // that would append to it will say so).
-            if let Err(e) = marks::clear(&marks_path) {
-                tracing::warn!(
-                    "cannot empty the end-of-data marks {}: {e}",
-                    marks_path.display()
-                );
             }
         }
         Ok(recovery)
