@@ -11,6 +11,10 @@
 //! <claimant> <statement-id> <organization-id> <attempt>
 //! ```
 //!
+//! Each line is written with a newline before it as well as after it. A write the disk cut short
+//! (it was full) leaves a fragment with no end; the next line, whichever process writes it, then
+//! still starts a line of its own instead of running on from the fragment and going unmatched.
+//!
 //! `<claimant>` is the `claimed_by` text of the claim, `<lock token>@<boot id>`: the lock token
 //! (`crate::lock`) is unique to one process, so a line names exactly one claim and a stale line
 //! can never vouch for a later one. The line goes out in one `write(2)` on a file opened with
@@ -111,7 +115,8 @@ impl Claimant {
     }
 }
 
-/// The line that marks the end of data of one claim.
+/// The line that marks the end of data of one claim, as recovery looks for it. `Marks::mark`
+/// writes it after a newline of its own (see the module header).
 pub(crate) fn line(claimed_by: &str, key: &LetterKey, attempt: u32) -> String {
     format!(
         "{claimed_by} {} {} {attempt}\n",
@@ -143,9 +148,9 @@ impl Marks {
     /// line is with the operating system; an error means it may not be, and the end of data must
     /// not be written.
     pub(crate) fn mark(&self, key: &LetterKey, attempt: u32) -> std::io::Result<()> {
-        let line = line(&self.claimed_by, key, attempt);
+        let line = format!("\n{}", line(&self.claimed_by, key, attempt));
         // One write call, so concurrent sessions never interleave within a line; a short write
-        // (a full disk) leaves a line recovery will not match, and is an error here.
+        // (a full disk) leaves a fragment recovery will not match, and is an error here.
         let written = (&self.file).write(line.as_bytes())?;
         if written != line.len() {
             return Err(std::io::Error::new(
@@ -157,12 +162,12 @@ impl Marks {
     }
 }
 
-/// Every line of the marks file at `path` (none if it does not exist).
+/// Every whole line of the marks file at `path`, blank ones aside (none if it does not exist).
 pub(crate) fn read(path: &Path) -> std::io::Result<std::collections::HashSet<String>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes)
             .split_inclusive('\n')
-            .filter(|l| l.ends_with('\n'))
+            .filter(|l| l.len() > 1 && l.ends_with('\n'))
             .map(str::to_string)
             .collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
@@ -241,24 +246,30 @@ mod tests {
         assert_eq!(path_of(&journal), file);
         marks.mark(&key("un"), 1).unwrap();
         marks.mark(&key("oas"), 3).unwrap();
-        // A torn last line (the disk filled up) matches nothing.
+        // A torn line (the disk filled up) matches nothing, and the line written after it, by
+        // this process or another, is still read whole.
         std::fs::OpenOptions::new()
             .append(true)
             .open(&file)
             .unwrap()
-            .write_all(b"42-ab@boot-1 2021-05-27-1a2b3c4d eu 1")
+            .write_all(b"\n42-ab@boot-1 2021-05-27-1a2b3c4d e")
             .unwrap();
+        let other = Marks::open(&journal, &Claimant::new("43-cd", Some("boot-1".into()))).unwrap();
+        other.mark(&key("eu"), 2).unwrap();
         let read_back = read(&file).unwrap();
-        assert_eq!(read_back.len(), 2, "{read_back:?}");
+        // The fragment, ended by the next line's leading newline, is a line no claim matches.
+        assert_eq!(read_back.len(), 4, "{read_back:?}");
+        assert!(read_back.contains("42-ab@boot-1 2021-05-27-1a2b3c4d e\n"));
         assert!(read_back.contains(&line("42-ab@boot-1", &key("un"), 1)));
         assert!(read_back.contains("42-ab@boot-1 2021-05-27-1a2b3c4d oas 3\n"));
+        assert!(read_back.contains(&line("43-cd@boot-1", &key("eu"), 2)));
         clear(&file).unwrap();
         assert!(read(&file).unwrap().is_empty());
         // Appending goes on at the new end.
         marks.mark(&key("un"), 2).unwrap();
         assert_eq!(
             std::fs::read_to_string(&file).unwrap(),
-            "42-ab@boot-1 2021-05-27-1a2b3c4d un 2\n"
+            "\n42-ab@boot-1 2021-05-27-1a2b3c4d un 2\n"
         );
         assert!(read(&dir.path().join("absent.marks")).unwrap().is_empty());
         clear(&dir.path().join("absent.marks")).unwrap();
