@@ -57,8 +57,20 @@ impl ProcessLock {
             return false;
         }
         let path = data_dir.join("locks").join(format!("{token}.lock"));
-        let Ok(file) = OpenOptions::new().write(true).open(&path) else {
-            return false;
+        let file = match OpenOptions::new().write(true).open(&path) {
+            Ok(file) => file,
+            // A process removes its lock file when it ends.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+            // Unknown (no permission, no file descriptor left …): assume alive, as below.
+            Err(e) => {
+                tracing::warn!(
+                    "{}: cannot tell whether the process that holds it is still running ({}): \
+                     its letters stay `sending` until it can be read",
+                    path.display(),
+                    crate::error::plain(&e)
+                );
+                return true;
+            }
         };
         match file.try_lock() {
             Ok(()) => {
@@ -151,6 +163,20 @@ mod tests {
         drop(lock);
         assert!(!ProcessLock::is_alive(dir.path(), &token));
         assert!(!ProcessLock::is_alive(dir.path(), "../escape"));
+    }
+
+    #[test]
+    fn a_lock_file_left_unlocked_is_dead_and_one_that_cannot_be_opened_is_alive() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = dir.path().join("locks");
+        std::fs::create_dir_all(&locks).unwrap();
+        // What a killed process leaves: its file, no lock on it.
+        std::fs::write(locks.join("1-aa.lock"), "").unwrap();
+        assert!(!ProcessLock::is_alive(dir.path(), "1-aa"));
+        assert!(!locks.join("1-aa.lock").exists());
+        // A lock file that cannot be opened says nothing about its process.
+        std::fs::create_dir(locks.join("2-bb.lock")).unwrap();
+        assert!(ProcessLock::is_alive(dir.path(), "2-bb"));
     }
 
     #[test]
