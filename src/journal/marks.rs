@@ -372,6 +372,25 @@ mod tests {
         }
 
         #[test]
+        fn whether_a_process_is_alive_is_asked_once_for_all_its_letters() {
+            let (_dir, mut j) = left_sending();
+            let asked = std::cell::Cell::new(0);
+            let recovery = j
+                .recover_interrupted(
+                    t(9),
+                    &|token| {
+                        asked.set(asked.get() + 1);
+                        assert_eq!(token, "7-ab");
+                        false
+                    },
+                    Some("boot-1"),
+                )
+                .unwrap();
+            assert_eq!(recovery.uncertain.len() + recovery.given_back.len(), 3);
+            assert_eq!(asked.get(), 1);
+        }
+
+        #[test]
         fn a_recovery_killed_before_its_commit_leaves_the_marks_for_the_next() {
             let (dir, mut j) = left_sending();
             // What a kill between the verdicts and their commit leaves: the transaction is

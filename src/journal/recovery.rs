@@ -3,7 +3,7 @@
 //! to the state it had before the claim (it cannot have); then the marks are emptied once no
 //! letter is `sending`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -118,12 +118,18 @@ impl Ops<'_> {
         let marks_path = marks::path_of(self.path);
         let mut marked = None;
         let mut recovery = Recovery::default();
+        // Asked once per process, however many of its letters are `sending`: the answer opens a
+        // lock file, and an unreadable one is warned about.
+        let mut alive_by_token: HashMap<String, bool> = HashMap::new();
         for (statement, organization, owner, attempt) in stuck {
-            if owner
-                .as_deref()
-                .is_some_and(|o| alive(&Claimant::parse(o).token))
-            {
-                continue;
+            if let Some(owner) = owner.as_deref() {
+                let token = Claimant::parse(owner).token;
+                if *alive_by_token
+                    .entry(token)
+                    .or_insert_with_key(|token| alive(token))
+                {
+                    continue;
+                }
             }
             let key = super::letter_key(self.path, &statement, &organization)?;
             // Read once, and only when a letter needs it.
